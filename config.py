@@ -119,7 +119,7 @@ def _parse(env: dict[str, str]) -> Settings:
 
     groups = {
         "Slack": ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"),
-        "QuickBooks": ("QBO_CLIENT_ID", "QBO_CLIENT_SECRET", "QBO_REALM_ID"),
+        "QuickBooks": ("QBO_CLIENT_ID", "QBO_CLIENT_SECRET"),
         "ConnectBooster": ("CONNECTBOOSTER_BASE_URL", "CONNECTBOOSTER_API_KEY"),
     }
     configured = any(get(n) for names in groups.values() for n in names)

@@ -38,6 +38,8 @@ CREATE TABLE jobs (
     attempt INTEGER NOT NULL DEFAULT 0,
     error TEXT,
     retryable INTEGER NOT NULL DEFAULT 0,
+    resume_state TEXT,                  -- where Retry sends a job that needs attention
+    applied_at TEXT,                    -- when the QuickBooks write was confirmed
     open_credit_key TEXT,               -- set while the job is open: one open job per credit
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,

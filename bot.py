@@ -1,0 +1,223 @@
+"""applycredit: composition root and command line.
+
+    python bot.py run                 the bot (Socket Mode, or HTTP on PORT); the sandbox when nothing is configured
+    python bot.py history [--job N]   the audit trail
+    python bot.py connect-quickbooks  connect a QuickBooks company (authorization-code flow)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+import requests
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+
+from config import ConfigError, Settings
+from data.db import Connections
+from data.jobs import JobStore
+from data.outbox import Outbox
+from data.tokens import TokenStore
+from handlers import Deps, register
+from handlers.notifier import SlackNotifier
+from handlers.outbox import Deliverer
+from integrations.connectbooster import ConnectBoosterClient
+from integrations.http import RateLimiter, RetryPolicy
+from integrations.quickbooks import QuickBooksClient
+from integrations.quickbooks_auth import QuickBooksTokens, connect_quickbooks
+from workflow.runner import JobRunner
+from workflow.service import CreditService
+
+log = logging.getLogger("applycredit")
+
+
+@dataclass
+class Overrides:
+    """Seams for tests and benchmarks: time, retry policies, sessions; production uses the defaults."""
+
+    now: Callable[[], datetime] | None = None
+    wall_clock: Callable[[], float] | None = None
+    qbo_retry: RetryPolicy | None = None
+    cb_retry: RetryPolicy | None = None
+    qbo_limiter: RateLimiter | None = None
+    http_timeout: float = 30.0
+    workers: int = 4
+    outbox_idle_seconds: float = 1.0
+    expiry_check_seconds: float = 30.0
+    extra: dict = field(default_factory=dict)
+
+
+class Bot:
+    """Everything wired together; `start()` begins background work, `serve_http()` answers Slack."""
+
+    def __init__(self, settings: Settings, overrides: Overrides | None = None) -> None:
+        o = overrides or Overrides()
+        self.settings = settings
+        self.connections = Connections(settings.database_path)
+        self.store = JobStore(self.connections.get)
+        self.outbox = Outbox(self.connections.get)
+        self.tokens = TokenStore(self.connections)
+        realm = settings.qbo_realm_id or self.tokens.latest_realm() or ""
+        auth = QuickBooksTokens(client_id=settings.qbo_client_id, client_secret=settings.qbo_client_secret,
+                                redirect_uri=settings.qbo_redirect_uri, environment=settings.qbo_environment,
+                                realm_id=realm, store=self.tokens, initial_refresh_token=settings.qbo_refresh_token)
+        self.qbo = QuickBooksClient(session=requests.Session(), base_url=settings.qbo_base_url, realm_id=realm,
+                                    tokens=auth, retry=o.qbo_retry, limiter=o.qbo_limiter, timeout=o.http_timeout)
+        self.cb = ConnectBoosterClient(session=requests.Session(), base_url=settings.connectbooster_base_url,
+                                       api_key=settings.connectbooster_api_key, retry=o.cb_retry,
+                                       timeout=min(o.http_timeout, 15.0))
+        self.slack = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url or WebClient.BASE_URL)
+        self.deliverer = Deliverer(self.outbox, self.store, self.slack, idle_seconds=o.outbox_idle_seconds)
+        notifier = SlackNotifier(self.outbox, notify_channel=settings.notify_channel, on_enqueue=self.deliverer.wake)
+        self.runner = JobRunner(store=self.store, qbo=self.qbo, cb=self.cb, notifier=notifier,
+                                poll_seconds=settings.sync_poll_seconds, timeout_seconds=settings.sync_timeout_seconds,
+                                workers=o.workers, wall_clock=o.wall_clock)
+        self.service = CreditService(store=self.store, runner=self.runner, qbo=self.qbo, cb=self.cb,
+                                     approver_ids=settings.approver_ids,
+                                     approval_ttl=timedelta(hours=settings.approval_ttl_hours), now=o.now)
+        self.app = App(client=self.slack, signing_secret=settings.slack_signing_secret or None,
+                       token_verification_enabled=False,
+                       listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="bolt"))
+        register(self.app, Deps(service=self.service, store=self.store))
+        self._expiry_seconds = o.expiry_check_seconds
+        self._stop = threading.Event()
+        self._servers: list = []
+
+    def start(self) -> int:
+        """Resume unfinished jobs and start the outbox and the expiry check; returns jobs resumed."""
+        self.deliverer.start()
+        resumed = self.runner.resume_all()
+        threading.Thread(target=self._expiry_loop, name="expiry", daemon=True).start()
+        log.info("resumed %d unfinished job(s)", resumed)
+        return resumed
+
+    def _expiry_loop(self) -> None:
+        while not self._stop.wait(self._expiry_seconds):
+            try:
+                self.service.expire_due()
+            except Exception:
+                log.exception("expiry check failed")
+
+    def wsgi(self):
+        """POST /slack/events for Slack, GET /healthz for load balancers."""
+        slack = SlackRequestHandler(self.app, path="/slack/events")
+
+        def app(environ, start_response):
+            if environ.get("PATH_INFO") == "/healthz":
+                start_response("200 OK", [("Content-Type", "application/json")])
+                return [json.dumps({"ok": True, "pending_messages": self.outbox.pending_count()}).encode()]
+            return slack(environ, start_response)
+
+        return app
+
+    def serve_http(self, port: int, host: str = "0.0.0.0"):
+        """Serve in a background thread with waitress; returns the server (server.effective_port)."""
+        import waitress
+
+        server = waitress.create_server(self.wsgi(), host=host, port=port, threads=16, ident="applycredit")
+
+        def run() -> None:
+            try:
+                server.run()
+            except OSError:  # the socket closed under select() during stop()
+                if not self._stop.is_set():
+                    raise
+
+        threading.Thread(target=run, name="http", daemon=True).start()
+        self._servers.append(server)
+        return server
+
+    def stop(self) -> None:
+        self._stop.set()
+        for server in self._servers:
+            server.task_dispatcher.shutdown(timeout=1)
+            server.close()
+        self.runner.stop()
+        self.deliverer.stop()
+
+
+def configure_logging(level: str = "INFO") -> None:
+    logging.basicConfig(level=getattr(logging, level, logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("urllib3", "slack_bolt", "slack_sdk", "waitress"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def cmd_run(settings: Settings) -> int:
+    sandbox = None
+    if settings.sandbox:
+        from sandbox.run import start_sandbox
+
+        sandbox, settings = start_sandbox(settings)
+    bot = Bot(settings)
+    bot.start()
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    if settings.socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        handler = SocketModeHandler(bot.app, settings.slack_app_token)
+        handler.connect()
+        print("applycredit is connected to Slack (Socket Mode). Ctrl-C to stop.")
+    else:
+        server = bot.serve_http(settings.port, host="127.0.0.1" if sandbox else "0.0.0.0")
+        print(f"applycredit is listening on http://127.0.0.1:{server.effective_port}/slack/events "
+              f"(health: /healthz). Ctrl-C to stop.")
+        if sandbox:
+            sandbox.attach(bot, server.effective_port)
+    try:
+        if sandbox and sys.stdin.isatty():
+            sandbox.repl()
+        else:
+            while not done.wait(0.5):
+                pass
+    except (KeyboardInterrupt, EOFError):
+        pass
+    bot.stop()
+    if sandbox:
+        sandbox.stop()
+    return 0
+
+
+def cmd_history(settings: Settings, job_id: int | None) -> int:
+    store = JobStore(Connections(settings.database_path).get)
+    for event in store.events(job_id):
+        details = json.dumps(event.details, sort_keys=True)
+        print(f"{event.at}  job {event.job_id or '-':>4}  {event.actor or '-':<12} {event.kind:<28} {details}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bot.py", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot (the sandbox when no credentials are configured)")
+    history = sub.add_parser("history", help="print the audit trail")
+    history.add_argument("--job", type=int, help="only this job")
+    sub.add_parser("connect-quickbooks", help="connect a QuickBooks company through the browser")
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as e:
+        print(e, file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    if args.command == "history":
+        return cmd_history(settings, args.job)
+    if args.command == "connect-quickbooks":
+        tokens = TokenStore(Connections(settings.database_path))
+        connect_quickbooks(settings, tokens)
+        return 0
+    return cmd_run(settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

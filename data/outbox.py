@@ -1,0 +1,75 @@
+"""Slack messages waiting to be delivered, so that Slack being slow or down never blocks a job.
+
+Rows are keyed by a dedupe key (one per job event and purpose): enqueueing twice is harmless.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Callable
+
+import sqlite_utils
+
+from data.jobs import utcnow
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    job_id: int | None
+    dedupe_key: str
+    method: str
+    payload: dict
+    attempts: int
+
+
+class Outbox:
+    def __init__(self, db: Callable[[], sqlite_utils.Database]) -> None:
+        self._db = db
+
+    def enqueue(self, *, job_id: int | None, dedupe_key: str, method: str, payload: dict) -> bool:
+        """Queue a message once per dedupe key; returns False when it was already queued."""
+        db = self._db()
+        with db.conn:
+            cur = db.conn.execute(
+                "INSERT OR IGNORE INTO outbox (job_id, dedupe_key, method, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+                [job_id, dedupe_key, method, json.dumps(payload, default=str), utcnow()],
+            )
+        return cur.rowcount == 1
+
+    def due(self, now: float, limit: int = 50) -> list[OutboxItem]:
+        rows = self._db().execute(
+            "SELECT id, job_id, dedupe_key, method, payload, attempts FROM outbox "
+            "WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?", [now, limit]
+        ).fetchall()
+        return [OutboxItem(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
+
+    def pending_count(self) -> int:
+        return self._db().execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
+
+    def earlier_pending(self, item: OutboxItem) -> bool:
+        """True when an older message of the same job still waits (messages of a job go out in order)."""
+        if item.job_id is None:
+            return False
+        return self._db().execute(
+            "SELECT 1 FROM outbox WHERE job_id = ? AND state = 'pending' AND id < ? LIMIT 1", [item.job_id, item.id]
+        ).fetchone() is not None
+
+    def newer_update_queued(self, item: OutboxItem) -> bool:
+        """True when a later chat.update of the same message is queued: this one can be skipped."""
+        return self._db().execute(
+            "SELECT 1 FROM outbox WHERE job_id = ? AND method = 'chat.update' AND state = 'pending' AND id > ? LIMIT 1",
+            [item.job_id, item.id],
+        ).fetchone() is not None
+
+    def mark(self, item_id: int, state: str, *, result_ts: str | None = None, error: str | None = None) -> None:
+        db = self._db()
+        with db.conn:
+            db.conn.execute("UPDATE outbox SET state = ?, result_ts = ?, last_error = ?, attempts = attempts + 1 "
+                            "WHERE id = ?", [state, result_ts, error, item_id])
+
+    def postpone(self, item_id: int, until: float, error: str) -> None:
+        db = self._db()
+        with db.conn:
+            db.conn.execute("UPDATE outbox SET next_attempt_at = ?, last_error = ?, attempts = attempts + 1 "
+                            "WHERE id = ?", [until, error, item_id])

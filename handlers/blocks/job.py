@@ -1,0 +1,161 @@
+"""Messages about a job: the approval request (the thread's parent), one reply per step, notices."""
+from __future__ import annotations
+
+from data.jobs import Event, Job
+from handlers.blocks.common import (button, confirm_dialog, context, esc, fields_section, fmt, kind_label, section)
+
+STATE_LABEL = {
+    "awaiting_approval": ":hourglass_flowing_sand: Awaiting approval",
+    "approved": ":white_check_mark: Approved — checking QuickBooks",
+    "applying_in_quickbooks": ":ledger: Recording in QuickBooks",
+    "applied_in_quickbooks": ":ledger: Recorded in QuickBooks",
+    "resyncing_invoice": ":arrows_counterclockwise: Resyncing the invoice in ConnectBooster",
+    "invoice_resynced": ":arrows_counterclockwise: Invoice resynced",
+    "syncing": ":repeat: ConnectBooster sync running",
+    "sync_finished": ":mag: Verifying in ConnectBooster",
+    "verified": ":white_check_mark: Done — applied and synced",
+    "needs_attention": ":warning: Needs attention",
+    "rejected": ":x: Rejected",
+    "cancelled": ":leftwards_arrow_with_hook: Withdrawn by the requester",
+    "expired": ":hourglass: Expired without a decision",
+    "stale": ":warning: Stopped — the figures changed",
+    "failed": ":x: Failed",
+}
+STAGE_NAME = {"autotask": "Autotask (PSA)", "connectwise": "ConnectWise (PSA)", "kaseya_bms": "Kaseya BMS (PSA)",
+              "quickbooks_online": "QuickBooks Online"}
+
+
+def _m(job: Job, amount) -> str:
+    return fmt(amount, job.currency)
+
+
+def summary(job: Job) -> str:
+    credit = f"{kind_label(job.credit_kind)} #{esc(job.credit_number)}"
+    if job.cb_credit_id:
+        credit += f" (ConnectBooster credit {job.cb_credit_id})"
+    if job.kind == "resync_only":
+        return (f"*Resync only* for {credit} of *{esc(job.client_name)}*: QuickBooks already shows it applied, so "
+                "nothing is written there; ConnectBooster gets a resync and a sync.")
+    return (f"<@{job.requester_id}> asks to apply *{_m(job, job.amount)}* of {credit} to invoice "
+            f"*{esc(job.invoice_number)}* for *{esc(job.client_name)}*.")
+
+
+def parent_message(job: Job) -> tuple[str, list[dict]]:
+    """The approval request; buttons only while it awaits a decision."""
+    after = (job.invoice_balance_before or 0) - job.amount
+    title = f"Credit application #{job.id}" if job.kind == "apply" else f"Resync #{job.id}"
+    blocks = [section(f"*{title}* · {STATE_LABEL.get(job.state, esc(job.state))}\n{summary(job)}")]
+    if job.kind == "apply":
+        pairs = [("Client", esc(job.client_name)),
+                 ("Credit", f"{kind_label(job.credit_kind)} #{esc(job.credit_number)}"
+                            + (f" · id {job.cb_credit_id}" if job.cb_credit_id else "")),
+                 ("Invoice", f"{esc(job.invoice_number)} · {_m(job, job.invoice_total)} total"),
+                 ("Amount", _m(job, job.amount)),
+                 ("Invoice balance", f"{_m(job, job.invoice_balance_before)} → {_m(job, after)}"),
+                 ("Requested by", f"<@{job.requester_id}>")]
+        if job.note:
+            pairs.append(("Note", esc(job.note, 500)))
+        blocks.append(fields_section(pairs))
+    if job.state == "awaiting_approval":
+        blocks.append(context(f"Expires {esc(job.expires_at)} · an approver other than the requester decides."))
+        blocks.append({"type": "actions", "block_id": f"decide:{job.id}", "elements": [
+            button("Approve", "approve", str(job.id), style="primary", confirm=confirm_dialog(
+                "Approve this application?",
+                f"Record {_m(job, job.amount)} of credit against invoice {esc(job.invoice_number)} for "
+                f"{esc(job.client_name)} in QuickBooks?", "Approve", style="primary")),
+            button("Reject", "reject", str(job.id), style="danger"),
+        ]})
+    else:
+        if job.state == "rejected":
+            line = f"Rejected by <@{job.approver_id}>"
+        elif job.approver_id:
+            line = f"Approved by <@{job.approver_id}>"
+        else:
+            line = STATE_LABEL.get(job.state, "")
+        blocks.append(context(" · ".join(x for x in [line, "Steps in the thread"] if x)))
+    text = (f"{title}: {esc(job.client_name)} {_m(job, job.amount)} to invoice {esc(job.invoice_number)} — "
+            f"{job.state.replace('_', ' ')}")
+    return text, blocks
+
+
+def _sync_progress(d: dict) -> str:
+    status, stage = d.get("status"), d.get("stage")
+    if status == "active":
+        return f":repeat: Sync {d.get('sync_id')}: active — {STAGE_NAME.get(stage, esc(stage or 'running'))}"
+    if status == "finished":
+        counts = d.get("counts") or {}
+        shown = ", ".join(f"{v} {k}" for k, v in counts.items() if v) or "no records"
+        return f":checkered_flag: Sync {d.get('sync_id')}: finished ({shown})"
+    if status == "failed":
+        return f":x: Sync {d.get('sync_id')}: failed — {esc(d.get('error') or 'no reason given')}"
+    return f":repeat: Sync {d.get('sync_id')}: {esc(status)}"
+
+
+def reply_for(job: Job, event: Event) -> tuple[str, list[dict]] | None:
+    """The thread reply for one event, or None when the event is not shown in the thread."""
+    d = event.details
+    kind = event.kind
+    if kind == "approved":
+        text = f":white_check_mark: Approved by <@{event.actor}>. Re-reading the figures in QuickBooks…"
+    elif kind == "rejected":
+        text = f":x: Rejected by <@{event.actor}>. Nothing was recorded."
+    elif kind == "cancelled":
+        text = f":leftwards_arrow_with_hook: Withdrawn by <@{event.actor}>. Nothing was recorded."
+    elif kind == "expired":
+        text = ":hourglass: This request expired without a decision; nothing was recorded."
+    elif kind == "stale":
+        problems = "; ".join(esc(p) for p in d.get("problems", []))
+        text = (f":warning: Stopped before writing anything: {problems}. Now the invoice balance is "
+                f"{_m(job, d.get('invoice_balance'))} and the credit has {_m(job, d.get('credit_remaining'))} left. "
+                "Start a new request with `/applycredit` if it still applies.")
+    elif kind == "applied_in_quickbooks":
+        text = (f":ledger: Recorded in QuickBooks: Payment *{esc(d.get('payment_id'))}* applies *{_m(job, job.amount)}* "
+                f"of {kind_label(job.credit_kind)} #{esc(job.credit_number)} to invoice *{esc(job.invoice_number)}*. "
+                f"Invoice balance {_m(job, d.get('balance_before'))} → {_m(job, d.get('balance_after'))} "
+                "(re-read from QuickBooks).")
+    elif kind == "invoice_resynced":
+        text = (f":arrows_counterclockwise: ConnectBooster invoice {esc(job.invoice_number)} resynced: "
+                f"*{_m(job, d.get('after'))} of {_m(job, d.get('total') or job.invoice_total)}*.")
+    elif kind == "resync_skipped":
+        text = f":arrows_counterclockwise: {esc(d.get('reason'))}."
+    elif kind == "sync_requested":
+        joined = " (joined the sync that was already running)" if d.get("attached") else ""
+        text = f":repeat: Sync {d.get('sync_id')} requested from {esc(d.get('sync_from'))}{joined}: {esc(d.get('status'))}."
+    elif kind == "sync_progress":
+        text = _sync_progress(d)
+    elif kind == "verified":
+        shown = _m(job, d.get("cb_balance")) if d.get("cb_balance") else "the same balance"
+        credit = f"credit {job.cb_credit_id}" if job.cb_credit_id else "the credit"
+        text = (f":white_check_mark: Verified: {credit} no longer shows in ConnectBooster and invoice "
+                f"{esc(job.invoice_number)} shows {shown} there, matching QuickBooks.")
+    elif kind == "needs_attention":
+        text = f":warning: {esc(d.get('message'))}"
+        blocks = [section(text)]
+        if d.get("retryable"):
+            label = "Sync again" if d.get("action") == "sync_again" else "Retry"
+            blocks.append({"type": "actions", "block_id": f"retry:{job.id}:{event.id}",
+                           "elements": [button(label, "job_retry", str(job.id), style="primary")]})
+        return text, blocks
+    elif kind == "retry":
+        text = f":leftwards_arrow_with_hook: <@{event.actor}> retried; resuming."
+    else:
+        return None
+    return text, [section(text)]
+
+
+def notice(job: Job, permalink: str | None) -> tuple[str, list[dict]]:
+    """The completion notice for NOTIFY_CHANNEL."""
+    link = f" · <{permalink}|View thread>" if permalink else ""
+    if job.kind == "resync_only":
+        text = (f":white_check_mark: ConnectBooster resynced for *{esc(job.client_name)}*: credit {job.cb_credit_id} "
+                f"is gone. Requested by <@{job.requester_id}>{link}")
+    else:
+        text = (f":white_check_mark: Credit applied for *{esc(job.client_name)}*: *{_m(job, job.amount)}* to invoice "
+                f"*{esc(job.invoice_number)}*, requested by <@{job.requester_id}>, approved by <@{job.approver_id}>{link}")
+    return text, [section(text)]
+
+
+def alert(job: Job, message: str, permalink: str | None) -> tuple[str, list[dict]]:
+    link = f" · <{permalink}|View thread>" if permalink else ""
+    text = f":rotating_light: Job #{job.id} for *{esc(job.client_name)}* needs attention: {esc(message)}{link}"
+    return text, [section(text)]

@@ -1,0 +1,73 @@
+"""/applycredit: acknowledge at once, open a loading modal, then look the client up."""
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+
+from handlers.blocks import picker as views
+from integrations.errors import IntegrationError
+from workflow.lookup import clean_query
+
+log = logging.getLogger(__name__)
+HELP_WORDS = {"", "help", "?", "-h", "--help"}
+
+
+def register(app: App, deps) -> None:
+    @app.command(deps.command)
+    def on_command(ack, command, client):
+        text = clean_query(command.get("text") or "")
+        if text.lower() in HELP_WORDS:
+            ack(response_type="ephemeral", text=views.help_text(deps.command))
+            return
+        ack()
+        opened = client.views_open(trigger_id=command["trigger_id"], view=views.loading_view(text))
+        view_id = opened["view"]["id"]
+        user, channel = command["user_id"], command["channel_id"]
+        draft = deps.store.save_draft(user_id=user, channel_id=channel, data={"query": text})
+        show_lookup(deps, client, view_id=view_id, draft=draft, query=text)
+
+
+def show_lookup(deps, client, *, view_id: str, draft: str, query: str) -> None:
+    """Search ConnectBooster's organizations and show the picker, a choice of clients, or 'no match'."""
+    try:
+        orgs = deps.service.find_clients(query)
+    except IntegrationError as e:
+        client.views_update(view_id=view_id, view=views.message_view(unavailable("ConnectBooster", e)))
+        return
+    if not orgs:
+        client.views_update(view_id=view_id, view=views.no_match_view(query))
+    elif len(orgs) > 1:
+        data = deps.store.load_draft(draft) or {}
+        deps.store.update_draft(draft, {**_draft_data(data), "org_ids": [o.id for o in orgs],
+                                        "orgs": {str(o.id): _org_json(o) for o in orgs[:100]}})
+        client.views_update(view_id=view_id, view=views.choose_client_view(query, orgs, draft))
+    else:
+        show_picker(deps, client, view_id=view_id, draft=draft, org=orgs[0])
+
+
+def show_picker(deps, client, *, view_id: str, draft: str, org) -> None:
+    try:
+        found = deps.service.load(org)
+    except IntegrationError as e:
+        client.views_update(view_id=view_id, view=views.message_view(unavailable(e.service or "an integration", e)))
+        return
+    except LookupError as e:
+        client.views_update(view_id=view_id, view=views.message_view(views.esc(str(e))))
+        return
+    data = deps.store.load_draft(draft) or {}
+    deps.store.update_draft(draft, {**_draft_data(data), "client": found.to_json()})
+    client.views_update(view_id=view_id, view=views.picker_view(found, draft))
+
+
+def unavailable(service: str, e: IntegrationError) -> str:
+    return (f":warning: I couldn't read from {views.esc(service)} just now ({views.esc(type(e).__name__)}"
+            f"{', code ' + views.esc(e.code) if e.code else ''}). Nothing was changed; try again in a minute.")
+
+
+def _draft_data(data: dict) -> dict:
+    return {k: v for k, v in data.items() if k not in ("user_id", "channel_id")}
+
+
+def _org_json(org) -> dict:
+    return {"id": org.id, "name": org.name, "qbo_customer_id": org.qbo_customer_id}

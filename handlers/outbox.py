@@ -1,0 +1,119 @@
+"""Delivers queued Slack messages in order per job, waiting out `ratelimited` and 5xx answers.
+
+Jobs never wait for Slack: they queue messages and move on; this thread catches up when Slack answers.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Callable
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from data.jobs import JobStore
+from data.outbox import Outbox, OutboxItem
+from handlers.blocks import job as job_blocks
+
+log = logging.getLogger(__name__)
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+class Deliverer:
+    def __init__(self, outbox: Outbox, store: JobStore, client: WebClient, *, clock: Callable[[], float] = time.time,
+                 idle_seconds: float = 1.0) -> None:
+        self.outbox = outbox
+        self.store = store
+        self.client = client
+        self.clock = clock
+        self.idle_seconds = idle_seconds
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="slack-outbox", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                sent = self.deliver_due()
+            except Exception:
+                log.exception("outbox pass failed")
+                sent = 0
+            if not sent:
+                self._wake.wait(self.idle_seconds)
+                self._wake.clear()
+
+    def deliver_due(self) -> int:
+        """One pass over the due messages; returns how many were settled."""
+        settled = 0
+        blocked: set[int] = set()
+        for item in self.outbox.due(self.clock()):
+            if item.job_id in blocked or self.outbox.earlier_pending(item):
+                blocked.add(item.job_id)
+                continue
+            if self._deliver(item):
+                settled += 1
+            elif item.job_id is not None:
+                blocked.add(item.job_id)
+        return settled
+
+    def _deliver(self, item: OutboxItem) -> bool:
+        payload = item.payload
+        args = dict(payload.get("args", {}))
+        job = self.store.get(item.job_id) if item.job_id is not None else None
+        if "update_of" in payload:
+            if self.outbox.newer_update_queued(item):
+                self.outbox.mark(item.id, "superseded")
+                return True
+            if job is None or not job.parent_ts:
+                self.outbox.mark(item.id, "failed", error="no parent message to update")
+                return True
+            args["ts"] = job.parent_ts
+        if "thread_of" in payload and job is not None and job.parent_ts:
+            args["thread_ts"] = job.parent_ts
+        if "notice_of" in payload and job is not None:
+            link = self._permalink(job)
+            builder = job_blocks.notice(job, link) if payload["notice"] == "verified" else \
+                job_blocks.alert(job, payload.get("message", ""), link)
+            args["text"], args["blocks"] = builder
+        try:
+            response = self.client.api_call(item.method, json=args)
+        except SlackApiError as e:
+            return self._failed(item, e.response.status_code, e.response.get("error"),
+                                e.response.headers.get("Retry-After") if e.response.headers else None)
+        except Exception as e:  # connection refused, timeout: Slack unreachable for now
+            return self._failed(item, 503, type(e).__name__, None)
+        ts = response.get("ts")
+        self.outbox.mark(item.id, "sent", result_ts=ts)
+        if "parent_of" in payload and ts:
+            self.store.set_parent(payload["parent_of"], ts)
+        return True
+
+    def _failed(self, item: OutboxItem, status: int, error: str | None, retry_after) -> bool:
+        if status in RETRY_STATUSES or error in ("ratelimited", "internal_error", "fatal_error", "service_unavailable"):
+            wait = float(retry_after) if retry_after else min(60.0, 0.5 * 2 ** min(item.attempts, 7))
+            log.info("slack %s: %s (HTTP %s); retrying in %.1fs", item.method, error, status, wait)
+            self.outbox.postpone(item.id, self.clock() + wait, error or str(status))
+            return False
+        log.error("slack %s refused message %s: %s", item.method, item.dedupe_key, error)
+        self.outbox.mark(item.id, "failed", error=error)
+        return True
+
+    def _permalink(self, job) -> str | None:
+        if not job.parent_ts:
+            return None
+        try:
+            return self.client.chat_getPermalink(channel=job.channel_id, message_ts=job.parent_ts).get("permalink")
+        except Exception:
+            return f"https://slack.com/archives/{job.channel_id}/p{job.parent_ts.replace('.', '')}"

@@ -1,0 +1,100 @@
+"""The modal's interactions: choosing a client, the invoice menu's options, Resync only, and Submit."""
+from __future__ import annotations
+
+import logging
+from types import SimpleNamespace
+
+from slack_bolt import App
+
+from data.jobs import Job
+from handlers.blocks import picker as views
+from handlers.commands import show_picker
+from integrations.errors import IntegrationError
+from workflow.lookup import ClientView
+from workflow.validation import Refusal
+
+log = logging.getLogger(__name__)
+
+
+def _own_draft(deps, draft_id: str, user: str) -> dict | None:
+    """The draft behind a modal, only for the user who opened it."""
+    draft = deps.store.load_draft(draft_id or "")
+    return draft if draft and draft["user_id"] == user else None
+
+
+def register(app: App, deps) -> None:
+    @app.action("choose_client")
+    def on_choose_client(ack, body, action, client):
+        ack()
+        view, user = body["view"], body["user"]["id"]
+        draft = _own_draft(deps, view.get("private_metadata"), user)
+        org = (draft or {}).get("orgs", {}).get(action["selected_option"]["value"])
+        if org is None:
+            client.views_update(view_id=view["id"], view=views.message_view("That choice is not valid any more; run "
+                                                                             f"`{deps.command}` again."))
+            return
+        client.views_update(view_id=view["id"], view=views.loading_view(org["name"]))
+        show_picker(deps, client, view_id=view["id"], draft=view["private_metadata"], org=SimpleNamespace(**org))
+
+    @app.options("invoice")
+    def on_invoice_options(ack, body, payload):
+        draft = _own_draft(deps, body.get("view", {}).get("private_metadata"), body["user"]["id"])
+        if not draft or "client" not in draft:
+            ack(options=[])
+            return
+        ack(options=views.invoice_options(ClientView.from_json(draft["client"]), payload.get("value", "")))
+
+    @app.action("resync_only")
+    def on_resync_only(ack, body, action, client):
+        ack()
+        view, user = body["view"], body["user"]["id"]
+        draft_id, _, credit = action.get("value", "").partition("|")
+        draft = _own_draft(deps, draft_id, user)
+        if not draft or draft_id != view.get("private_metadata") or "client" not in draft:
+            client.views_update(view_id=view["id"], view=views.message_view("This form is not valid any more; run "
+                                                                             f"`{deps.command}` again."))
+            return
+        try:
+            job = deps.service.request_resync_only(client=ClientView.from_json(draft["client"]), user_id=user,
+                                                   channel_id=draft["channel_id"], credit=credit)
+        except Refusal as r:
+            client.views_update(view_id=view["id"], view=views.message_view(views.esc(r.message)))
+            return
+        except IntegrationError as e:
+            client.views_update(view_id=view["id"], view=views.message_view(
+                f":warning: QuickBooks could not be read ({views.esc(type(e).__name__)}); nothing was started."))
+            return
+        client.views_update(view_id=view["id"], view=views.message_view(
+            f":arrows_counterclockwise: Resync #{job.id} started in <#{job.channel_id}>; its thread shows each step.",
+            title="Resync started"))
+
+    @app.view(views.CALLBACK_REQUEST)
+    def on_submit(ack, body, view):
+        user = body["user"]["id"]
+        draft = _own_draft(deps, view.get("private_metadata"), user)
+        if not draft or "client" not in draft:
+            ack(response_action="errors", errors={"credit": f"This form expired; run {deps.command} again."})
+            return
+        values = view["state"]["values"]
+        try:
+            job = deps.service.request(
+                client=ClientView.from_json(draft["client"]), user_id=user, channel_id=draft["channel_id"],
+                credit=_selected(values, "credit"), invoice=_selected(values, "invoice"),
+                amount=_text(values, "amount"), note=_text(values, "note"))
+        except Refusal as r:
+            ack(response_action="errors", errors={r.field: r.message[:150]})
+            return
+        ack(response_action="update", view=views.submitted_view(job.id, job.channel_id))
+        deps.service.runner.publish(job)
+
+
+def _selected(values: dict, block: str) -> str | None:
+    chosen = (values.get(block, {}).get(block) or {}).get("selected_option") or {}
+    return chosen.get("value")
+
+
+def _text(values: dict, block: str) -> str | None:
+    return (values.get(block, {}).get(block) or {}).get("value")
+
+
+__all__ = ["Job"]

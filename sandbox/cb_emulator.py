@@ -1,0 +1,269 @@
+"""A ConnectBooster emulator serving the project's REST contract (docs/connectbooster-api.md) over loopback.
+
+    qbo = QBOEmulator(seed_data=True)
+    cb = ConnectBoosterEmulator(qbo=qbo.ledger, timing=SyncTiming.fast(), clock=fake_clock)
+    base = cb.start(port=0)        # "http://127.0.0.1:PORT/api/v1"
+
+Its copies come from the QuickBooks emulator's ledger, read in-process, and change only through a resync or
+a sync (the lag the bot exists to close). State advances from the injected clock at the start of every
+request, so no background thread is needed. Per-request faults ("500", "503", "429", "slow") and
+behavioural faults ("fail_sync", "stuck_pending", "fail_resync") are armed through `cb.faults`.
+Test-only routes live under `/_emulator/` (also reachable under the base URL); they need no key.
+"""
+from __future__ import annotations
+
+import hmac
+import json
+import threading
+import time
+from datetime import date, timedelta
+from typing import Any, Callable
+
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from sandbox import cb_api, seed
+from sandbox.cb_api import ApiError
+from sandbox.cb_state import QBO, CBState, utc_date
+from sandbox.cb_sync import INTEGRATIONS, SyncEngine, SyncTiming
+from sandbox.faults import Fault, Faults
+
+PREFIX = "/api/v1"
+IDEMPOTENCY_TTL = 24 * 3600.0
+__all__ = ["ConnectBoosterEmulator", "SyncTiming", "CBFaults"]
+
+
+class CBFaults(Faults):
+    """`Faults` whose behavioural kinds wait for the next sync run or resync instead of the next request."""
+
+    SYNC_KINDS = ("fail_sync", "stuck_pending")
+    RESYNC_KINDS = ("fail_resync",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._sync, self._resync = Faults(), Faults()
+
+    def inject(self, kind: str, *, times: int | None = 1, match=None, seconds: float | None = None) -> None:
+        target = self._sync if kind in self.SYNC_KINDS else self._resync if kind in self.RESYNC_KINDS else None
+        (target or super()).inject(kind, times=times, match=match, seconds=seconds)
+
+    def take_behaviour(self, which: str, method: str, path: str) -> Fault | None:
+        """Consume the behavioural fault for a run ("sync") or a resync ("resync") starting at this path."""
+        return (self._sync if which == "sync" else self._resync).take(method, path)
+
+    def clear(self) -> None:
+        super().clear()
+        self._sync.clear()
+        self._resync.clear()
+
+    @property
+    def armed(self) -> list[dict]:
+        return super().armed + self._sync.armed + self._resync.armed
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:  # cb.requests is the access log
+        pass
+
+
+class ConnectBoosterEmulator:
+    """ConnectBooster's copies of one QuickBooks ledger, behind the contract's HTTP API."""
+
+    def __init__(self, *, qbo: Any, api_key: str = "sandbox-cb-key", timing: SyncTiming | None = None,
+                 clock: Callable[[], float] = time.time, seed_data: bool = True,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.api_key = api_key
+        self.clock = clock
+        self.sleep = sleep
+        self.faults = CBFaults()
+        self.requests: list[dict] = []
+        self.state = CBState(qbo, clock)
+        self.engine = SyncEngine(self.state, timing or SyncTiming())
+        self._lock = threading.RLock()
+        self._idempotency: dict[str, tuple[str, str, int, dict, float]] = {}
+        self._server = None
+        self._thread: threading.Thread | None = None
+        if seed_data:
+            self._seed(qbo)
+
+    # seeding ---------------------------------------------------------------------------------------------
+    def _seed(self, ledger: Any) -> None:
+        """First full sync from the ledger, the portal's pending payments, then QuickBooks moves on alone."""
+        t, now = self.engine.timing, self.clock()
+        took = t.to_active + t.psa_seconds + t.accounting_seconds
+        dates = [r.get("TxnDate") for e in ("Invoice", "CreditMemo", "Payment") for r in ledger.list(e)]
+        first = min((d for d in dates if d), default=(utc_date(now) - timedelta(days=1)).isoformat())
+        run = self.engine.start_run(QBO, "scheduled", date.fromisoformat(first), now - took)
+        details, counts = self.state.pull(None, now)
+        self.engine.record_finished_run(run, details, counts)
+        by_number = {i.number: i for i in self.state.invoices.values()}
+        for number, amount in seed.CB_PENDING_PAYMENTS:
+            if number in by_number:
+                self.state.add_pending_payment(by_number[number], amount, now)
+        ledger.apply_after_first_sync()
+
+    # lifecycle -------------------------------------------------------------------------------------------
+    def start(self, port: int = 0, host: str = "127.0.0.1") -> str:
+        """Serve on a daemon thread; returns the base URL including the version."""
+        server = make_server(host, port, self.wsgi, threaded=True, request_handler=_QuietHandler)
+        self._server = server
+        # a short poll keeps stop() fast (shutdown waits for the serve loop's next poll)
+        self._thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05),
+                                        name="cb-emulator", daemon=True)
+        self._thread.start()
+        return f"http://{host}:{self._server.port}{PREFIX}"
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    @property
+    def base_url(self) -> str | None:
+        return f"http://{self._server.host}:{self._server.port}{PREFIX}" if self._server else None
+
+    # in-process API for tests and the sandbox console ----------------------------------------------------
+    def advance(self) -> None:
+        with self._lock:
+            self.engine.advance(self.clock())
+
+    def snapshot(self) -> dict:
+        """Everything, contract-shaped, after playing due transitions."""
+        with self._lock:
+            self.engine.advance(self.clock())
+            st = self.state
+            return {
+                "organizations": [st.org_json(o) for o in sorted(st.orgs.values(), key=lambda o: o.id)],
+                "credits": [st.credit_json(c) for c in sorted(st.credits.values(), key=lambda c: c.id)],
+                "invoices": [st.invoice_json(i) for i in sorted(st.invoices.values(), key=lambda i: i.id)],
+                "syncs": [r.json() for r in sorted(self.engine.runs.values(), key=lambda r: r.id, reverse=True)],
+                "payments": [st.payment_json(p) for p in sorted(st.payments.values(), key=lambda p: p.id)],
+                "entity_resyncs": [r.json() for r in sorted(self.engine.resyncs.values(), key=lambda r: r.id)],
+            }
+
+    def start_scheduled_sync(self, integration_id: str = QBO) -> dict:
+        """Start a run with trigger "scheduled" (sync_from one day back); the running one if there is one."""
+        if integration_id not in INTEGRATIONS:
+            raise ApiError(404, f"integration {integration_id} not found", {"id": integration_id})
+        with self._lock:
+            self.engine.advance(self.clock())
+            running = self.engine.active_run(integration_id)
+            if running is not None:
+                return running.json()
+            since = self.state.today() - timedelta(days=1)
+            return self.begin_sync(integration_id, "scheduled", since, "POST", f"/integrations/{integration_id}/syncs")
+
+    def begin_sync(self, integration_id: str, trigger: str, sync_from: date, method: str, path: str) -> dict:
+        running = self.engine.active_run(integration_id)
+        if running is not None:
+            raise ApiError(409, f"a sync of {integration_id} is already {running.status}",
+                           {"existing_sync_id": running.id, "status": running.status})
+        fault = self.faults.take_behaviour("sync", method, path)
+        kind = fault.kind if fault else None
+        run = self.engine.start_run(integration_id, trigger, sync_from, self.clock(),
+                                    fail=kind == "fail_sync", stuck=kind == "stuck_pending")
+        return run.json()
+
+    @staticmethod
+    def relative(path: str) -> str:
+        return path[len(PREFIX):] if path.startswith(PREFIX) else path
+
+    # HTTP ------------------------------------------------------------------------------------------------
+    def wsgi(self, environ: dict, start_response: Callable) -> Any:
+        request = Request(environ)
+        rel = self.relative(request.path)
+        if rel.startswith("/_emulator/"):
+            return self._emulator_route(request, rel)(environ, start_response)
+        status, body, headers = self._serve(request, rel)
+        self.requests.append({"method": request.method, "path": rel, "query": request.args.to_dict(),
+                              "status": status})
+        return Response(json.dumps(body), status=status, headers=headers,
+                        content_type="application/json")(environ, start_response)
+
+    def _serve(self, request: Request, rel: str) -> tuple[int, dict, dict]:
+        if not request.path.startswith(PREFIX + "/"):
+            return 404, ApiError(404, "unknown path; the API lives under /api/v1").body(), {}
+        self.advance()
+        fault = self.faults.take(request.method, rel)
+        if fault is not None and fault.kind == "slow":
+            self.sleep(fault.seconds if fault.seconds is not None else 2.0)
+        elif fault is not None and fault.kind in ("500", "503", "429"):
+            return self._fault_answer(fault)
+        if not self._authorized(request):
+            return 401, ApiError(401, "missing or invalid API key").body(), {"WWW-Authenticate": "Bearer"}
+        key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
+        with self._lock:
+            self.engine.advance(self.clock())
+            if key:
+                replay = self._replay(key, request.method, rel)
+                if replay is not None:
+                    return replay
+            try:
+                endpoint, args = cb_api.ROUTES.bind("", path_info=rel).match(method=request.method)
+                status, body = endpoint(self, request, **args)
+            except (NotFound, MethodNotAllowed):
+                return 404, ApiError(404, f"no such resource: {request.method} {rel}").body(), {}
+            except ApiError as exc:
+                return exc.status, exc.body(), {}
+            if key and 200 <= status < 300:  # refusals and conflicts are not stored: a retry re-evaluates
+                self._idempotency[key] = (request.method, rel, status, body, self.clock())
+            return status, body, {}
+
+    def _fault_answer(self, fault: Fault) -> tuple[int, dict, dict]:
+        status = int(fault.kind)
+        if status == 429:
+            seconds = fault.seconds if fault.seconds is not None else 1
+            return 429, ApiError(429, "too many requests", {"retry_after": seconds}).body(), {
+                "Retry-After": f"{seconds:g}"}
+        message = "internal error" if status == 500 else "service unavailable, try again shortly"
+        return status, ApiError(status, message).body(), {}
+
+    def _authorized(self, request: Request) -> bool:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), self.api_key.encode())
+
+    def _replay(self, key: str, method: str, rel: str) -> tuple[int, dict, dict] | None:
+        now = self.clock()
+        for old in [k for k, v in self._idempotency.items() if now - v[4] > IDEMPOTENCY_TTL]:
+            del self._idempotency[old]
+        stored = self._idempotency.get(key)
+        if stored is None:
+            return None
+        if (stored[0], stored[1]) != (method, rel):
+            raise_body = ApiError(422, "this Idempotency-Key was used for a different request",
+                                  {"idempotency_key": key, "original_path": stored[1]}).body()
+            return 422, raise_body, {}
+        return stored[2], stored[3], {"Idempotent-Replayed": "true"}
+
+    def _emulator_route(self, request: Request, rel: str) -> Response:
+        """Test-only: snapshot, requests, faults, scheduled sync. Never called by the production client."""
+        def answer(status: int, body: Any) -> Response:
+            return Response(json.dumps(body), status=status, content_type="application/json")
+
+        route = (request.method, rel.rstrip("/"))
+        if route == ("GET", "/_emulator/snapshot"):
+            return answer(200, self.snapshot())
+        if route == ("GET", "/_emulator/requests"):
+            return answer(200, {"data": list(self.requests)})
+        if route == ("GET", "/_emulator/faults"):
+            return answer(200, {"data": self.faults.armed})
+        if route == ("DELETE", "/_emulator/faults"):
+            self.faults.clear()
+            return answer(200, {"data": []})
+        if route == ("POST", "/_emulator/faults"):
+            body = request.get_json(silent=True) or {}
+            if not isinstance(body, dict) or not body.get("kind"):
+                return answer(422, ApiError(422, "kind is required", {"field": "kind"}).body())
+            self.faults.inject(str(body["kind"]), times=body.get("times", 1), match=body.get("match"),
+                               seconds=body.get("seconds"))
+            return answer(201, {"data": self.faults.armed})
+        if route == ("POST", "/_emulator/scheduled-sync"):
+            body = request.get_json(silent=True) or {}
+            try:
+                return answer(202, self.start_scheduled_sync(body.get("integration_id", QBO)))
+            except ApiError as exc:
+                return answer(exc.status, exc.body())
+        return answer(404, ApiError(404, f"no such emulator route: {request.method} {rel}").body())

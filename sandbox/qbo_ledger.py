@@ -1,0 +1,313 @@
+"""The emulated company's books: customers, invoices, credit memos and payments, with QBO's derived balances.
+
+Invariants (spec §1.1, §1.4, §7), kept on every write under one lock:
+  Payment:   TotalAmt = Σ Invoice-line Amount − Σ CreditMemo-line Amount + UnappliedAmt, UnappliedAmt ≥ 0
+  Invoice:   Balance = TotalAmt − Σ live payment lines linking it (never below 0)
+  CreditMemo: RemainingCredit = Balance = TotalAmt − Σ live payment lines linking it (never below 0)
+  Customer:  Balance = Σ invoice Balance − Σ credit-memo RemainingCredit − Σ payment UnappliedAmt
+Every entity whose balance changes gets SyncToken + 1 and a new MetaData.LastUpdatedTime.
+"""
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from decimal import Decimal
+from typing import Callable
+
+from sandbox import seed
+from sandbox.qbo_payments import check_fields, merged
+from sandbox.qbo_query import ENTITIES, execute, parse
+from sandbox.qbo_seed import build
+from sandbox.qbo_wire import (USD, business, clone, company_day, day_epoch, invalid_ref, name_value, not_found,
+                              period_closed, required, stale, stamp)
+
+ZERO = Decimal("0")
+TARGETS = ("Invoice", "CreditMemo")
+
+
+def _entity(name: str) -> str:
+    for e in ENTITIES:
+        if e.lower() == name.lower():
+            return e
+    raise KeyError(f"unknown entity {name!r}; one of {ENTITIES}")
+
+
+class Ledger:
+    """Thread-safe accounting state; the HTTP layer and other sandbox tools share it."""
+
+    def __init__(self, *, clock: Callable[[], float], seed_data: bool = True) -> None:
+        self._lock = threading.RLock()
+        self._clock = clock
+        self._docs: dict[str, dict[str, dict]] = {e: {} for e in ENTITIES}
+        self._applied: dict[tuple[str, str], Decimal] = defaultdict(Decimal)  # (TxnType, Id) -> Σ lines
+        self._links: dict[str, dict[str, None]] = defaultdict(dict)  # invoice Id -> payment Ids (ordered)
+        self._voided: set[str] = set()
+        self._next_id = 1
+        self._closed_through: str | None = None
+        self._after_first_sync: list[dict] | None = None
+        self.version = 0
+        self.tombstones: list[dict] = []  # deleted payments, for CDC: {"Id", "deleted_at"}
+        if seed_data:
+            self._seed()
+
+    # ---- reads -------------------------------------------------------------------------------------
+    def list(self, entity: str) -> list[dict]:
+        """Every live record of an entity, API-shaped deep copies (money as Decimal)."""
+        e = _entity(entity)
+        with self._lock:
+            return [self._render(e, r) for r in self._docs[e].values()]
+
+    def get(self, entity: str, id: str) -> dict | None:
+        """One live record by Id, or None."""
+        e = _entity(entity)
+        with self._lock:
+            rec = self._docs[e].get(str(id))
+            return self._render(e, rec) if rec else None
+
+    def read(self, entity: str, id: str, *, wire: bool = True) -> dict:
+        """GET /{entity}/{id}: the record or 610."""
+        e = _entity(entity)
+        with self._lock:
+            rec = self._docs[e].get(str(id))
+            if rec is None:
+                raise not_found("Something you're trying to use has been made inactive. Check the fields "
+                                "with accounts, customers, items, vendors or employees.")
+            return self._render(e, rec, wire=wire)
+
+    def query(self, statement: str) -> dict:
+        """The `QueryResponse` object for a statement (raises QBOFault 4000/4001)."""
+        q = parse(statement)
+        with self._lock:
+            total, page = execute(q, list(self._docs[q.entity].values()))
+            if total is not None:
+                return {"totalCount": total}
+            if not page:
+                return {}  # no match: the entity key is absent, not []
+            return {q.entity: [self._render(q.entity, r, wire=True) for r in page],
+                    "startPosition": q.start, "maxResults": len(page)}
+
+    def _render(self, entity: str, rec: dict, *, wire: bool = False) -> dict:
+        out = clone(rec)
+        if entity == "Invoice":
+            out["LinkedTxn"] = [{"TxnId": p, "TxnType": "Payment"} for p in self._links.get(rec["Id"], ())]
+        if wire and entity == "Payment":  # undocumented LineEx on reads (§1.3): clients must strip it
+            for line in out["Line"]:
+                link = line["LinkedTxn"][0]
+                inv = self._docs["Invoice"].get(link["TxnId"]) if link["TxnType"] == "Invoice" else None
+                if inv:
+                    line["LineEx"] = {"any": [name_value("txnId", inv["Id"]),
+                                              name_value("txnOpenBalance", str(inv["Balance"])),
+                                              name_value("txnReferenceNumber", inv["DocNumber"])]}
+        return out
+
+    # ---- writes ------------------------------------------------------------------------------------
+    def create_payment(self, body: dict) -> dict:
+        """POST /payment without Id: validate, write, return the new Payment."""
+        return self.save_payment({k: v for k, v in body.items() if k not in ("Id", "SyncToken")})
+
+    def save_payment(self, body: dict, *, now: float | None = None, new_id: str | None = None,
+                     wire: bool = False) -> dict:
+        """POST /payment: create (no Id) or sparse/full update (Id + SyncToken); wire=True adds LineEx."""
+        check_fields(body)
+        with self._lock:
+            now = self._clock() if now is None else now
+            old = self._current(body) if body.get("Id") not in (None, "") else None
+            new = merged(old, body, company_day(now))
+            self._check_period(new["TxnDate"], old)
+            unapplied = self._validate(old, new)
+            pid = old["Id"] if old else (new_id or self._new_id())
+            rec = {"Id": pid, "SyncToken": str(int(old["SyncToken"]) + 1) if old else "0", "domain": "QBO",
+                   "sparse": False, "DepositToAccountRef": {"value": "4"}, "ProcessPayment": False,
+                   **new, "UnappliedAmt": unapplied, "CurrencyRef": dict(USD)}
+            rec["CustomerRef"] = self._customer_ref(rec["CustomerRef"]["value"])
+            rec["MetaData"] = {"CreateTime": old["MetaData"]["CreateTime"] if old else stamp(now),
+                               "LastUpdatedTime": stamp(now)}
+            self._commit(old, rec, now)
+            return self._render("Payment", rec, wire=wire)
+
+    def void_payment(self, body: dict, *, wire: bool = False) -> dict:
+        """POST /payment?operation=update&include=void: amounts zeroed, PrivateNote "Voided", links dropped."""
+        with self._lock:
+            old = self._current(body)
+            lines = [{"Amount": ZERO, "LinkedTxn": line["LinkedTxn"]} for line in old["Line"]]
+            self._voided.add(old["Id"])  # before the write, so the invoice links are not re-added
+            try:
+                return self.save_payment({"Id": old["Id"], "SyncToken": old["SyncToken"], "sparse": True,
+                                          "TotalAmt": ZERO, "Line": lines, "PrivateNote": "Voided"}, wire=wire)
+            except Exception:
+                self._voided.discard(old["Id"])
+                raise
+
+    def delete_payment(self, body: dict) -> dict:
+        """POST /payment?operation=delete with {Id, SyncToken}: balances restored."""
+        with self._lock:
+            old = self._current(body)
+            self._check_period(old["TxnDate"], old)
+            now = self._clock()
+            self._commit(old, None, now)
+            self.tombstones.append({"Id": old["Id"], "deleted_at": now})
+            return {"status": "Deleted", "domain": "QBO", "Id": old["Id"]}
+
+    def apply_after_first_sync(self) -> list[dict]:
+        """Write seed.AFTER_FIRST_SYNC through create_payment (once; later calls return the same payments)."""
+        with self._lock:
+            if self._after_first_sync is None:
+                self._after_first_sync = [self.create_payment({
+                    "CustomerRef": {"value": a["CustomerId"]}, "TotalAmt": 0, "TxnDate": a["TxnDate"],
+                    "PrivateNote": "Applied in QuickBooks after ConnectBooster's first sync",
+                    "Line": [{"Amount": a["Amount"], "LinkedTxn": [{"TxnId": a["InvoiceId"], "TxnType": "Invoice"}]},
+                             {"Amount": a["Amount"],
+                              "LinkedTxn": [{"TxnId": a["CreditMemoId"], "TxnType": "CreditMemo"}]}],
+                }) for a in seed.AFTER_FIRST_SYNC]
+            return clone(self._after_first_sync)
+
+    def close_books(self, through: str) -> None:
+        """Payment writes dated on or before `through` (YYYY-MM-DD) answer 6210 from now on."""
+        with self._lock:
+            self._closed_through = through
+
+    # ---- internals ---------------------------------------------------------------------------------
+    def _current(self, body: dict) -> dict:
+        pid = str(body.get("Id") or "")
+        if not pid:
+            raise required("Id")
+        old = self._docs["Payment"].get(pid)
+        if old is None:
+            raise not_found()
+        if body.get("SyncToken") in (None, ""):
+            raise required("SyncToken")
+        if str(body["SyncToken"]) != old["SyncToken"]:
+            raise stale("Payment")
+        return old
+
+    def _check_period(self, txn_date: str, old: dict | None) -> None:
+        closed = self._closed_through
+        if closed and (txn_date <= closed or (old is not None and old["TxnDate"] <= closed)):
+            raise period_closed(closed)
+
+    def _validate(self, old: dict | None, new: dict) -> Decimal:
+        """Referential and accounting checks; returns the new UnappliedAmt."""
+        cid = new["CustomerRef"]["value"]
+        if cid not in self._docs["Customer"]:
+            raise invalid_ref(f"Customer {cid} assigned to this transaction does not exist.")
+        cur = new.get("CurrencyRef")
+        if isinstance(cur, dict) and cur.get("value") not in (None, "USD"):
+            # Real message unknown; QBO refuses a currency other than the customer's.
+            raise business(f"The currency {cur.get('value')} does not match the customer's currency USD.")
+        wanted: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+        for line in new["Line"]:
+            if line["Amount"] < 0:
+                raise business("Line amounts must not be negative.")  # real message unknown
+            for link in line["LinkedTxn"]:
+                wanted[(link["TxnType"], link["TxnId"])] += line["Amount"]
+        own = _contrib(old)
+        net = ZERO
+        for (ttype, tid), amount in wanted.items():
+            doc = self._docs[ttype].get(tid) if ttype in TARGETS else None
+            if doc is None:
+                raise not_found(f"Something you're trying to use has been made inactive. Check the fields "
+                                f"with accounts, customers, items, vendors or employees. ({ttype} {tid})")
+            if doc["CustomerRef"]["value"] != cid:
+                # Real message unknown (spec §7: linked txns belong to the Payment's customer).
+                raise business(f"The {ttype} {tid} belongs to another customer.")
+            available = doc["TotalAmt"] - (self._applied[(ttype, tid)] - own.get((ttype, tid), ZERO))
+            if amount > available:
+                # Real message unknown: QBO may even accept over-application (UNVERIFIED, §4.2).
+                what = "balance" if ttype == "Invoice" else "remaining credit"
+                raise business(f"The amount applied to {ttype} {tid} ({amount}) exceeds its {what} "
+                               f"({available}).")
+            net += amount if ttype == "Invoice" else -amount
+        unapplied = new["TotalAmt"] - net
+        if unapplied < 0:
+            # Real message unknown; the identity TotalAmt = Σinv − Σcm + UnappliedAmt needs UnappliedAmt ≥ 0.
+            raise business(f"The payment amount {new['TotalAmt']} is less than the net amount applied ({net}).")
+        return unapplied
+
+    def _commit(self, old: dict | None, rec: dict | None, now: float) -> None:
+        """Swap a payment's contribution (old -> rec; rec None deletes) and bump what changed."""
+        before, after = _contrib(old), _contrib(rec)
+        for key in set(before) | set(after):
+            self._applied[key] += after.get(key, ZERO) - before.get(key, ZERO)
+        pid = (old or rec)["Id"]
+        customers = {d["CustomerRef"]["value"] for d in (old, rec) if d}
+        if rec is None:
+            del self._docs["Payment"][pid]
+            self._voided.discard(pid)
+        else:
+            self._docs["Payment"][pid] = rec
+        self._links_rebuild(old, rec)
+        for ttype, tid in set(before) | set(after):
+            doc = self._docs[ttype][tid]
+            balance = doc["TotalAmt"] - self._applied[(ttype, tid)]
+            if balance != doc["Balance"]:
+                doc["Balance"] = balance
+                if ttype == "CreditMemo":
+                    doc["RemainingCredit"] = balance
+                _bump(doc, now)
+        for cid in customers:
+            self._refresh_customer(cid, now)
+        self.version += 1
+
+    def _links_rebuild(self, *payments: dict | None) -> None:
+        for p in payments:
+            if not p:
+                continue
+            live = self._docs["Payment"].get(p["Id"])
+            for line in p["Line"]:
+                for link in line["LinkedTxn"]:
+                    if link["TxnType"] == "Invoice":
+                        self._links[link["TxnId"]].pop(p["Id"], None)
+            if live is not None and p["Id"] not in self._voided:
+                for line in live["Line"]:
+                    for link in line["LinkedTxn"]:
+                        if link["TxnType"] == "Invoice":
+                            self._links[link["TxnId"]][p["Id"]] = None
+
+    def _refresh_customer(self, cid: str, now: float, *, bump: bool = True) -> None:
+        cust = self._docs["Customer"][cid]
+        total = sum((d["Balance"] for d in self._docs["Invoice"].values() if d["CustomerRef"]["value"] == cid),
+                    ZERO)
+        total -= sum((d["RemainingCredit"] for d in self._docs["CreditMemo"].values()
+                      if d["CustomerRef"]["value"] == cid), ZERO)
+        total -= sum((d["UnappliedAmt"] for d in self._docs["Payment"].values()
+                      if d["CustomerRef"]["value"] == cid), ZERO)
+        if total != cust["Balance"]:
+            cust["Balance"] = cust["BalanceWithJobs"] = total
+            if bump:
+                _bump(cust, now)
+
+    def _customer_ref(self, cid: str) -> dict:
+        return {"value": cid, "name": self._docs["Customer"][cid]["DisplayName"]}
+
+    def _new_id(self) -> str:
+        pid = str(self._next_id)
+        self._next_id += 1
+        return pid
+
+    def _seed(self) -> None:
+        for entity, rec in build():
+            self._docs[entity][rec["Id"]] = rec
+        for cid in self._docs["Customer"]:
+            self._refresh_customer(cid, 0, bump=False)
+        self._next_id = max(int(i) for docs in self._docs.values() for i in docs) + 1
+        for pid, cid, txn_date, total, lines in seed.PAYMENTS:
+            self.save_payment({"CustomerRef": {"value": cid}, "TotalAmt": total, "TxnDate": txn_date,
+                               "Line": [{"Amount": amt, "LinkedTxn": [{"TxnId": inv, "TxnType": "Invoice"}]}
+                                        for inv, amt in lines]},
+                              now=day_epoch(txn_date, 10), new_id=pid)
+        self._next_id = max(self._next_id, *(int(p[0]) + 1 for p in seed.PAYMENTS))
+        self.version = 0
+
+
+def _contrib(payment: dict | None) -> dict[tuple[str, str], Decimal]:
+    out: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for line in (payment or {}).get("Line", ()):
+        for link in line["LinkedTxn"]:
+            if link["TxnType"] in TARGETS:
+                out[(link["TxnType"], link["TxnId"])] += line["Amount"]
+    return out
+
+
+def _bump(doc: dict, now: float) -> None:
+    doc["SyncToken"] = str(int(doc["SyncToken"]) + 1)
+    doc["MetaData"]["LastUpdatedTime"] = stamp(now)

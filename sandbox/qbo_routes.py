@@ -1,0 +1,189 @@
+"""HTTP handlers of the QBO emulator: OAuth endpoints and the accounting API (werkzeug Request in, Response out).
+
+The emulator (sandbox/qbo_emulator.py) wraps these with logging, faults, auth, throttling and requestid replay.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode
+
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from sandbox.qbo_oauth import TokenError
+from sandbox.qbo_query import to_datetime
+from sandbox.qbo_wire import QBOFault, dumps, loads, required, stamp, stamp_ms, unsupported
+
+if TYPE_CHECKING:
+    from sandbox.qbo_emulator import QBOEmulator
+
+ENTITY_PATHS = {"customer": "Customer", "invoice": "Invoice", "creditmemo": "CreditMemo", "payment": "Payment"}
+
+URLS = Map([
+    Rule("/.well-known/openid_configuration", endpoint="discovery", methods=["GET"]),
+    Rule("/connect/oauth2", endpoint="authorize", methods=["GET"]),
+    Rule("/oauth2/v1/tokens/bearer", endpoint="token", methods=["POST"]),
+    Rule("/v2/oauth2/tokens/revoke", endpoint="revoke", methods=["POST"]),
+    Rule("/op/v1/jwks", endpoint="jwks", methods=["GET"]),
+    Rule("/v1/openid_connect/userinfo", endpoint="userinfo", methods=["GET"]),
+    Rule("/v3/company/<realm>/query", endpoint="query", methods=["GET", "POST"]),
+    Rule("/v3/company/<realm>/payment", endpoint="payment", methods=["POST"]),
+    Rule("/v3/company/<realm>/cdc", endpoint="cdc", methods=["GET"]),
+    Rule("/v3/company/<realm>/<entity>/<id>", endpoint="read", methods=["GET"]),
+], strict_slashes=False)
+
+
+def new_tid() -> str:
+    """An intuit_tid-looking unique id."""
+    return f"1-{secrets.token_hex(4)}-{secrets.token_hex(12)}"
+
+
+def json_response(status: int, body: dict, headers: dict | None = None) -> Response:
+    resp = Response(dumps(body), status=status, content_type="application/json;charset=UTF-8")
+    resp.headers["intuit_tid"] = new_tid()
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+class Routes:
+    """Endpoint functions bound to one emulator."""
+
+    def __init__(self, emu: "QBOEmulator") -> None:
+        self.emu = emu
+
+    # ---- OAuth ---------------------------------------------------------------------------------------
+    def discovery(self, req: Request) -> Response:
+        base = self.emu.base_url
+        return json_response(200, {
+            "issuer": f"{base}/op/v1",
+            "authorization_endpoint": f"{base}/connect/oauth2",
+            "token_endpoint": f"{base}/oauth2/v1/tokens/bearer",
+            "userinfo_endpoint": f"{base}/v1/openid_connect/userinfo",
+            "revocation_endpoint": f"{base}/v2/oauth2/tokens/revoke",
+            "jwks_uri": f"{base}/op/v1/jwks",
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "scopes_supported": ["openid", "email", "profile", "address", "phone",
+                                 "com.intuit.quickbooks.accounting"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+            "claims_supported": ["aud", "exp", "iat", "iss", "realmid", "sub"],
+        })
+
+    def authorize(self, req: Request) -> Response:
+        """The consent screen, auto-consenting: 302 back with code, state and realmId."""
+        a = req.args
+        if a.get("client_id") != self.emu.oauth.client_id or not a.get("redirect_uri"):
+            return Response("invalid client_id or redirect_uri", status=400, content_type="text/plain")
+        if a.get("response_type") != "code":
+            return Response("unsupported response_type", status=400, content_type="text/plain")
+        code = self.emu.oauth.issue_code(a["redirect_uri"])
+        params = urlencode({"code": code, "state": a.get("state", ""), "realmId": self.emu.realm_id})
+        sep = "&" if "?" in a["redirect_uri"] else "?"
+        return Response(status=302, headers={"Location": f"{a['redirect_uri']}{sep}{params}"})
+
+    def token(self, req: Request) -> Response:
+        form = req.form.to_dict()
+        try:
+            self.emu.oauth.check_client(req.headers.get("Authorization"))
+            body, status = self.emu.oauth.token(form), 200
+        except TokenError as e:
+            body, status = e.body, e.status
+        self.emu.token_requests.append({"grant_type": form.get("grant_type"), "status": status})
+        return json_response(status, body, {"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+    def revoke(self, req: Request) -> Response:
+        try:
+            self.emu.oauth.check_client(req.headers.get("Authorization"))
+        except TokenError as e:
+            return json_response(e.status, e.body)
+        try:
+            token = json.loads(req.get_data() or b"{}").get("token")
+        except (ValueError, AttributeError):
+            token = None
+        if not token:
+            return json_response(400, {"error": "invalid_request"})
+        self.emu.oauth.revoke(token)
+        resp = Response(b"", status=200)
+        resp.headers["intuit_tid"] = new_tid()
+        return resp
+
+    def jwks(self, req: Request) -> Response:
+        return json_response(200, {"keys": []})
+
+    def userinfo(self, req: Request) -> Response:
+        realm, why = self.emu.oauth.check_bearer(req.headers.get("Authorization"))
+        if realm is None:
+            return json_response(401, {"error": "invalid_token", "error_description": why})
+        return json_response(200, {"sub": "sandbox-user", "email": "finance@example.com",
+                                   "emailVerified": True, "givenName": "Sandbox", "familyName": "User"})
+
+    # ---- accounting ----------------------------------------------------------------------------------
+    def read(self, req: Request, entity: str) -> tuple[int, dict]:
+        name = ENTITY_PATHS.get(entity.lower())
+        if name is None:
+            raise QBOFault("404", "Unsupported Operation",
+                           f"Operation GET /{entity} is not supported by the QBO emulator", status=404,
+                           type="SystemFault")
+        return 200, {name: self.emu.ledger.read(name, req.view_args["id"])}
+
+    def query(self, req: Request) -> tuple[int, dict]:
+        if req.method == "POST":  # python-quickbooks posts the statement as application/text
+            statement = req.get_data(as_text=True) or req.args.get("query", "")
+        else:
+            statement = req.args.get("query", "")
+        return 200, {"QueryResponse": self.emu.ledger.query(statement)}
+
+    def payment(self, req: Request) -> tuple[int, dict]:
+        try:
+            body = loads(req.get_data() or b"null")
+        except ValueError as e:
+            raise unsupported(f"Failed to parse JSON request body: {e}") from None
+        op = (req.args.get("operation") or "").lower()
+        ledger = self.emu.ledger
+        if op == "delete":
+            if not isinstance(body, dict):
+                raise unsupported("Payment: the request body must be a JSON object")
+            return 200, {"Payment": ledger.delete_payment(body)}
+        if op == "update" and req.args.get("include", "").lower() == "void":
+            if not isinstance(body, dict):
+                raise unsupported("Payment: the request body must be a JSON object")
+            return 200, {"Payment": ledger.void_payment(body, wire=True)}
+        if op not in ("", "create", "update"):
+            raise unsupported(f"operation={op} is not supported")
+        return 200, {"Payment": ledger.save_payment(body, wire=True)}
+
+
+    def cdc(self, req: Request) -> tuple[int, dict]:
+        """Change data capture (spec §6): entities changed after `changedSince`, deleted ones as stubs."""
+        names = [n.strip() for n in req.args.get("entities", "").split(",") if n.strip()]
+        since_text = req.args.get("changedSince", "")
+        if not names or not since_text:
+            raise required("entities" if not names else "changedSince")
+        try:
+            since = to_datetime(since_text)
+        except ValueError:
+            raise unsupported(f"changedSince: not a date-time: {since_text!r}") from None
+        ledger, out = self.emu.ledger, []
+        for name in names:
+            entity = next((e for e in ENTITY_PATHS.values() if e.lower() == name.lower()), None)
+            if entity is None:
+                raise unsupported(f"entities: {name} is not supported")
+            rows = [r for r in ledger.list(entity) if to_datetime(r["MetaData"]["LastUpdatedTime"]) > since]
+            if entity == "Payment":
+                rows += [{"Id": t["Id"], "status": "Deleted", "domain": "QBO",
+                          "MetaData": {"LastUpdatedTime": stamp(t["deleted_at"])}}
+                         for t in ledger.tombstones if to_datetime(stamp(t["deleted_at"])) > since]
+            rows = rows[:1000]  # QBO caps a CDC answer at 1,000 objects
+            out.append({entity: rows, "startPosition": 1, "maxResults": len(rows)} if rows else {})
+        return 200, {"CDCResponse": [{"QueryResponse": out}]}
+
+
+def finish(status: int, body: dict, now: float) -> Response:
+    """A service answer with its `time` field."""
+    body = dict(body)
+    body["time"] = stamp_ms(now)
+    return json_response(status, body)

@@ -1,0 +1,342 @@
+"""The fake Slack Web API, driven by the real slack_sdk clients (WebClient, WebhookClient)."""
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+import requests
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+
+from sandbox.fake_slack import FakeSlack, WaitTimeout
+
+CH = "C0FINANCE"
+
+
+def section(text: str, block_id: str | None = None) -> dict:
+    block = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def plain(text: str) -> dict:
+    return {"type": "plain_text", "text": text}
+
+
+def options(n: int) -> list[dict]:
+    return [{"text": plain(str(i)), "value": str(i)} for i in range(n)]
+
+
+def buttons(*action_ids: str) -> dict:
+    return {
+        "type": "actions",
+        "block_id": "decide",
+        "elements": [
+            {"type": "button", "action_id": a, "text": {"type": "plain_text", "text": a.title()}, "value": a}
+            for a in action_ids
+        ],
+    }
+
+
+def modal(title: str = "Apply credit", n_blocks: int = 1, **extra) -> dict:
+    return {"type": "modal", "title": {"type": "plain_text", "text": title},
+            "blocks": [section(f"line {i}") for i in range(n_blocks)], **extra}
+
+
+def refused(call) -> dict:
+    with pytest.raises(SlackApiError) as info:
+        call()
+    return info.value.response.data
+
+
+# ---- auth, unknown methods ------------------------------------------------------------------------
+
+
+def test_auth_test_and_refusals(slack: FakeSlack, client: WebClient):
+    auth = client.auth_test()
+    assert auth["user_id"] == "UBOT0001" and auth["team_id"] == "T0SANDBOX" and auth["bot_id"]
+    assert auth["url"].startswith("https://")
+    assert refused(lambda: WebClient(base_url=slack.api_url).chat_postMessage(channel=CH, text="x"))["error"] == "not_authed"
+    assert refused(lambda: WebClient(token="xoxp-user", base_url=slack.api_url).auth_test())["error"] == "invalid_auth"
+    assert refused(lambda: client.api_call("chat.frobnicate"))["error"] == "unknown_method"
+    assert [c["method"] for c in slack.calls][-1] == "chat.frobnicate" and slack.calls[-1]["ok"] is False
+
+
+# ---- messages ---------------------------------------------------------------------------------------
+
+
+def test_post_thread_reply_broadcast_and_records(slack: FakeSlack, client: WebClient):
+    blocks = [section("Request"), buttons("approve", "reject")]
+    parent = client.chat_postMessage(channel=CH, text="Request: apply $10.00", blocks=blocks)
+    assert parent["ok"] and parent["channel"] == CH
+    msg = parent["message"]
+    assert msg["ts"] == parent["ts"] and msg["user"] == "UBOT0001" and msg["bot_id"] and msg["type"] == "message"
+    assert msg["blocks"][1]["elements"][0]["action_id"] == "approve" and "thread_ts" not in msg
+
+    r1 = client.chat_postMessage(channel=CH, thread_ts=parent["ts"], text="pending")
+    r2 = client.chat_postMessage(channel=CH, thread_ts=parent["ts"], text="complete", reply_broadcast=True)
+    assert r1["message"]["thread_ts"] == parent["ts"] and r1["message"]["parent_user_id"] == "UBOT0001"
+    assert [m["text"] for m in slack.thread(CH, parent["ts"])] == ["pending", "complete"]
+
+    top = slack.messages(CH)
+    assert [m["text"] for m in top] == ["Request: apply $10.00", "complete"]  # the broadcast shows in channel
+    assert top[0]["reply_count"] == 2 and top[0]["latest_reply"] == r2["ts"] and top[0]["channel"] == CH
+    assert top[1]["subtype"] == "thread_broadcast"
+    # a reply to a reply lands in the parent's thread; an unknown thread_ts is refused
+    r3 = client.chat_postMessage(channel=CH, thread_ts=r1["ts"], text="nested")
+    assert r3["message"]["thread_ts"] == parent["ts"]
+    unknown_thread = refused(lambda: client.chat_postMessage(channel=CH, thread_ts="1.000001", text="x"))
+    assert unknown_thread["error"] == "invalid_thread_ts"
+    assert refused(lambda: client.api_call("chat.postMessage", json={"channel": CH}))["error"] == "no_text"
+    assert refused(lambda: client.chat_postMessage(channel="#nowhere", text="x"))["error"] == "channel_not_found"
+    assert client.chat_postMessage(channel="#finance", text="by name")["channel"] == CH
+
+
+def test_update_replaces_text_and_blocks(slack: FakeSlack, client: WebClient):
+    ts = client.chat_postMessage(channel=CH, text="pending", blocks=[section("pending"), buttons("approve")])["ts"]
+    resp = client.chat_update(channel=CH, ts=ts, text="approved", blocks=[section("approved by <@U0APPROVE>")])
+    assert resp["ok"] and resp["ts"] == ts and resp["text"] == "approved" and resp["channel"] == CH
+    current = slack.message(CH, ts)
+    assert current["text"] == "approved" and len(current["blocks"]) == 1  # the buttons are gone
+    client.chat_update(channel=CH, ts=ts, text="text only")  # blocks absent: kept, as Slack documents
+    assert slack.message(CH, ts)["blocks"][0]["text"]["text"] == "approved by <@U0APPROVE>"
+    client.chat_update(channel=CH, ts=ts, text="no blocks", blocks=[])
+    assert "blocks" not in slack.message(CH, ts)
+    assert refused(lambda: client.chat_update(channel=CH, ts="1.000001", text="x"))["error"] == "message_not_found"
+    human = slack.post_user_message(CH, "U0REQUEST", "hello")
+    assert refused(lambda: client.chat_update(channel=CH, ts=human["ts"], text="x"))["error"] == "cant_update_message"
+
+
+def test_ephemeral_and_permalink(slack: FakeSlack, client: WebClient):
+    eph = client.chat_postEphemeral(channel=CH, user="U0REQUEST", text="only you")
+    assert eph["ok"] and eph["message_ts"]
+    assert [e["text"] for e in slack.ephemerals("U0REQUEST")] == ["only you"]
+    assert slack.ephemerals("U0REQUEST", channel="C0OTHER") == [] and slack.ephemerals("U0APPROVE") == []
+    assert slack.messages(CH) == []  # ephemerals are not channel messages
+
+    ts = client.chat_postMessage(channel=CH, text="parent")["ts"]
+    reply = client.chat_postMessage(channel=CH, text="reply", thread_ts=ts)["ts"]
+    link = client.chat_getPermalink(channel=CH, message_ts=ts)["permalink"]
+    assert link == f"https://sandbox.slack.local/archives/{CH}/p{ts.replace('.', '')}"
+    rlink = client.chat_getPermalink(channel=CH, message_ts=reply)["permalink"]
+    assert rlink == f"https://sandbox.slack.local/archives/{CH}/p{reply.replace('.', '')}?thread_ts={ts}&cid={CH}"
+    assert refused(lambda: client.chat_getPermalink(channel=CH, message_ts="1.000001"))["error"] == "message_not_found"
+
+
+def test_ts_unique_and_increasing_within_one_second(slack: FakeSlack, client: WebClient, clock):
+    stamps = [client.chat_postMessage(channel=CH, text=str(i))["ts"] for i in range(30)]
+    assert len(set(stamps)) == 30 and stamps == sorted(stamps, key=float)
+    assert all(s.split(".")[0] == str(int(clock.now)) and len(s.split(".")[1]) == 6 for s in stamps)
+    clock.advance(-100)  # a clock going backwards never makes ts go backwards
+    later = client.chat_postMessage(channel=CH, text="later")["ts"]
+    assert float(later) > float(stamps[-1])
+
+
+def test_form_encoded_arguments(slack: FakeSlack, client: WebClient):
+    resp = client.api_call(
+        "chat.postMessage",
+        params={"channel": CH, "text": "form", "blocks": json.dumps([section("form")]), "reply_broadcast": "false"},
+    )
+    assert resp["ok"] and slack.message(CH, resp["ts"])["blocks"][0]["text"]["text"] == "form"
+    bad = refused(lambda: client.api_call("chat.postMessage", params={"channel": CH, "blocks": "[not json"}))
+    assert bad["error"] == "invalid_blocks_format"
+
+
+def test_users_info_and_conversations_open(slack: FakeSlack, client: WebClient):
+    user = client.users_info(user="U0APPROVE")["user"]
+    assert user["id"] == "U0APPROVE" and user["name"] == "approver" and user["real_name"] == "Avi Approver" and user["tz"]
+    assert refused(lambda: client.users_info(user="U0NOBODY"))["error"] == "user_not_found"
+    dm = client.conversations_open(users="U0APPROVE")["channel"]["id"]
+    assert dm.startswith("D")
+    client.chat_postMessage(channel=dm, text="please approve")
+    assert [m["text"] for m in slack.messages(dm)] == ["please approve"]
+
+
+# ---- Block Kit validation ---------------------------------------------------------------------------
+
+
+def test_invalid_blocks_refused(slack: FakeSlack, client: WebClient):
+    assert client.chat_postMessage(channel=CH, text="50", blocks=[section(str(i)) for i in range(50)])["ok"]
+    too_many = refused(lambda: client.chat_postMessage(channel=CH, text="51", blocks=[section(str(i)) for i in range(51)]))
+    assert too_many["error"] == "invalid_blocks"
+    assert "no more than 50 items allowed [json-pointer:/blocks]" in too_many["errors"]
+    assert too_many["response_metadata"]["messages"][0].startswith("[ERROR] ")
+
+    no_text = {"type": "actions", "elements": [{"type": "button", "action_id": "approve", "value": "1"}]}
+    err = refused(lambda: client.chat_postMessage(channel=CH, text="x", blocks=[no_text]))
+    assert err["error"] == "invalid_blocks" and err["errors"] == ["missing required field: text [json-pointer:/blocks/0]"]
+
+    assert client.chat_postMessage(channel=CH, text="x", blocks=[section("x" * 3000)])["ok"]
+    long = refused(lambda: client.chat_postMessage(channel=CH, text="x", blocks=[section("x" * 3001)]))
+    assert long["error"] == "invalid_blocks" and "3000" in long["errors"][0]
+
+    for bad in (
+        [{"type": "sparkle"}],
+        [section("")],
+        [section("a", "b1"), section("b", "b1")],
+        [{"type": "actions", "elements": [{"type": "button", "action_id": "a", "text": plain("A")}] * 2}],
+        [{"type": "actions", "elements": [{"type": "radio_buttons", "action_id": "r", "options": options(11)}]}],
+        [{"type": "actions", "elements": [{"type": "static_select", "action_id": "s", "placeholder": plain("p"),
+                                           "options": options(101)}]}],
+    ):
+        assert refused(lambda: client.chat_postMessage(channel=CH, text="x", blocks=bad))["error"] == "invalid_blocks", bad
+    # chat.update and chat.postEphemeral validate too; nothing invalid was stored
+    ts = client.chat_postMessage(channel=CH, text="ok")["ts"]
+    assert refused(lambda: client.chat_update(channel=CH, ts=ts, text="x", blocks=[no_text]))["error"] == "invalid_blocks"
+    eph = refused(lambda: client.chat_postEphemeral(channel=CH, user="U0REQUEST", text="x", blocks=[no_text]))
+    assert eph["error"] == "invalid_blocks"
+    assert slack.message(CH, ts)["text"] == "ok" and slack.ephemerals("U0REQUEST") == []
+
+
+def test_invalid_views_refused(slack: FakeSlack, client: WebClient):
+    def open_(view):
+        return refused(lambda: client.views_open(trigger_id=slack.issue_trigger_id("U0REQUEST"), view=view))
+
+    err = open_(modal(n_blocks=101))
+    assert err["error"] == "invalid_arguments"
+    assert "no more than 100 items allowed [json-pointer:/view/blocks]" in err["errors"]
+    assert open_(modal(title="x" * 25))["error"] == "invalid_arguments"
+    with_input = modal()
+    with_input["blocks"].append({"type": "input", "label": {"type": "plain_text", "text": "Amount"},
+                                 "element": {"type": "number_input", "is_decimal_allowed": True, "action_id": "amount"}})
+    assert "must define `submit`" in open_(with_input)["errors"][0]
+    with_input["submit"] = {"type": "plain_text", "text": "Apply"}
+    assert client.views_open(trigger_id=slack.issue_trigger_id("U0REQUEST"), view=with_input)["ok"]
+    assert client.views_open(trigger_id=slack.issue_trigger_id("U0REQUEST"), view=modal(n_blocks=100))["ok"]
+
+
+# ---- views and triggers -----------------------------------------------------------------------------
+
+
+def test_trigger_expires_after_3s_and_is_single_use(slack: FakeSlack, client: WebClient, clock):
+    fresh = slack.issue_trigger_id("U0REQUEST")
+    clock.advance(2.9)
+    view = client.views_open(trigger_id=fresh, view=modal("Loading…"))["view"]
+    assert view["id"].startswith("V") and view["hash"] and view["state"] == {"values": {}}
+    assert refused(lambda: client.views_open(trigger_id=fresh, view=modal()))["error"] == "exchanged_trigger_id"
+
+    old = slack.issue_trigger_id("U0REQUEST")
+    clock.advance(3.0)
+    assert refused(lambda: client.views_open(trigger_id=old, view=modal()))["error"] == "expired_trigger_id"
+    assert refused(lambda: client.views_open(trigger_id="123.456.abc", view=modal()))["error"] == "invalid_trigger_id"
+    assert [v["id"] for v in slack.views("U0REQUEST")["modals"]] == [view["id"]]
+
+
+def test_views_update_push_publish(slack: FakeSlack, client: WebClient):
+    opened = client.views_open(trigger_id=slack.issue_trigger_id("U0REQUEST"), view=modal("Loading…"))["view"]
+    updated = client.views_update(view_id=opened["id"], hash=opened["hash"], view=modal("Pick invoices", n_blocks=3))["view"]
+    assert updated["id"] == opened["id"] and updated["hash"] != opened["hash"] and len(updated["blocks"]) == 3
+    stale = refused(lambda: client.views_update(view_id=opened["id"], hash=opened["hash"], view=modal()))
+    assert stale["error"] == "hash_conflict"
+    assert refused(lambda: client.views_update(view_id="V0NOPE", view=modal()))["error"] == "not_found"
+    pushed = client.views_push(trigger_id=slack.issue_trigger_id("U0REQUEST"), view=modal("Confirm"))["view"]
+    assert pushed["root_view_id"] == opened["id"] and pushed["previous_view_id"] == opened["id"]
+    assert [v["title"]["text"] for v in slack.views("U0REQUEST")["modals"]] == ["Pick invoices", "Confirm"]
+
+    home = {"type": "home", "blocks": [section("Your open requests")]}
+    published = client.views_publish(user_id="U0REQUEST", view=home)["view"]
+    assert slack.views("U0REQUEST")["home"]["id"] == published["id"]
+    assert client.views_publish(user_id="U0REQUEST", view=home, hash=published["hash"])["view"]["id"] == published["id"]
+    assert slack.views("U0APPROVE") == {"modals": [], "home": None}
+
+
+# ---- faults -----------------------------------------------------------------------------------------
+
+
+def test_ratelimited_fault_is_a_429_with_retry_after(slack: FakeSlack, client: WebClient):
+    slack.faults.inject("ratelimited", method="chat.postMessage", times=1, retry_after=7)
+    err = refused(lambda: client.chat_postMessage(channel=CH, text="x"))
+    assert err == {"ok": False, "error": "ratelimited"}
+    with pytest.raises(SlackApiError) as info:
+        slack.faults.inject("ratelimited", method="chat.postMessage", retry_after=2)
+        client.chat_postMessage(channel=CH, text="x")
+    assert info.value.response.status_code == 429 and info.value.response.headers["Retry-After"] == "2"
+    client.auth_test()  # other methods are untouched
+    assert client.chat_postMessage(channel=CH, text="after")["ok"]  # the fault was used up
+    slack.faults.inject("500", method="chat.update")
+    with pytest.raises(SlackApiError) as info:
+        client.chat_update(channel=CH, ts="1.1", text="x")
+    assert info.value.response.status_code == 500
+    slack.faults.inject("channel_not_found", method="chat.postEphemeral")
+    assert refused(lambda: client.chat_postEphemeral(channel=CH, user="U0REQUEST", text="x"))["error"] == "channel_not_found"
+
+
+# ---- response_url -----------------------------------------------------------------------------------
+
+
+def test_response_url_ephemeral_replace_delete(slack: FakeSlack):
+    url = slack.issue_response_url(CH, "U0REQUEST")
+    hook = WebhookClient(url)
+    assert hook.send(text="Looking up invoices…").status_code == 200
+    [eph] = slack.ephemerals("U0REQUEST", CH)
+    assert eph["text"] == "Looking up invoices…" and eph["is_ephemeral"]
+    hook.send(text="3 open invoices", blocks=[section("3 open invoices")], replace_original=True)
+    [eph2] = slack.ephemerals("U0REQUEST", CH)
+    assert eph2["ts"] == eph["ts"] and eph2["text"] == "3 open invoices" and eph2["blocks"]
+    assert hook.send(text="bad", blocks=[{"type": "sparkle"}], replace_original=True).status_code == 400
+    hook.send(delete_original=True)
+    assert slack.ephemerals("U0REQUEST", CH) == []
+
+    # in_channel, threaded; replace_original on a registered channel message
+    ts = WebClient(token="xoxb-t", base_url=slack.api_url).chat_postMessage(channel=CH, text="parent")["ts"]
+    url2 = slack.issue_response_url(CH, "U0APPROVE", original_ts=ts)
+    hook2 = WebhookClient(url2)
+    hook2.send_dict({"text": "status", "response_type": "in_channel", "thread_ts": ts})
+    assert [m["text"] for m in slack.thread(CH, ts)] == ["status"]
+    hook2.send(text="parent, decided", replace_original=True)
+    assert slack.message(CH, ts)["text"] == "parent, decided"
+
+
+def test_response_url_five_uses_and_30_minutes(slack: FakeSlack, clock):
+    hook = WebhookClient(slack.issue_response_url(CH, "U0REQUEST"))
+    assert [hook.send(text=f"#{i}").status_code for i in range(5)] == [200] * 5
+    sixth = hook.send(text="#6")
+    assert sixth.status_code == 404 and json.loads(sixth.body)["error"] == "used_url"
+    assert len(slack.ephemerals("U0REQUEST")) == 5
+
+    late = WebhookClient(slack.issue_response_url(CH, "U0REQUEST"))
+    clock.advance(30 * 60 + 1)
+    assert late.send(text="too late").status_code == 404
+    assert WebhookClient(f"{slack.url}/response/nope").send(text="x").status_code == 404
+
+
+# ---- console routes, wait_for -----------------------------------------------------------------------
+
+
+def test_state_routes_and_wait_for(slack: FakeSlack, client: WebClient):
+    v0 = requests.get(f"{slack.url}/_fake/version", timeout=5).json()["version"]
+    threading.Timer(0.05, lambda: client.chat_postMessage(channel=CH, text="from a background thread")).start()
+    msgs = slack.wait_for(lambda s: s.messages(CH), timeout=5)
+    assert msgs[0]["text"] == "from a background thread"
+    assert slack.history_version > v0
+    polled = requests.get(f"{slack.url}/_fake/version", params={"since": 0, "timeout": 1}, timeout=5).json()
+    assert polled["version"] == slack.history_version
+    client.chat_postMessage(channel=CH, text="reply", thread_ts=msgs[0]["ts"])
+    client.chat_postEphemeral(channel=CH, user="U0REQUEST", text="psst")
+    state = requests.get(f"{slack.url}/_fake/state", params={"user": "U0REQUEST"}, timeout=5).json()
+    [finance] = [c for c in state["channels"] if c["id"] == CH]
+    assert finance["name"] == "finance" and finance["messages"][0]["replies"][0]["text"] == "reply"
+    assert [e["text"] for e in state["ephemerals"]] == ["psst"]
+    with pytest.raises(WaitTimeout):
+        slack.wait_for(lambda s: False, timeout=0.1)
+
+
+def test_view_submission_acks_and_dm_by_user_id(slack: FakeSlack, client: WebClient):
+    root = client.views_open(trigger_id=slack.issue_trigger_id("U0REQUEST"), view=modal("Root"))["view"]
+    slack.apply_view_response("U0REQUEST", root["id"], {"response_action": "push", "view": modal("Pushed")})
+    [_, pushed] = slack.views("U0REQUEST")["modals"]
+    slack.apply_view_response("U0REQUEST", pushed["id"], {"response_action": "update", "view": modal("Updated")})
+    assert [v["title"]["text"] for v in slack.views("U0REQUEST")["modals"]] == ["Root", "Updated"]
+    slack.apply_view_response("U0REQUEST", pushed["id"], {"response_action": "update", "view": modal(n_blocks=101)})
+    assert slack.calls[-1]["method"] == "view_submission.ack" and slack.calls[-1]["error"] == "invalid_arguments"
+    slack.apply_view_response("U0REQUEST", pushed["id"], None)  # an empty ack closes the top view only
+    assert [v["title"]["text"] for v in slack.views("U0REQUEST")["modals"]] == ["Root"]
+    slack.apply_view_response("U0REQUEST", root["id"], {"response_action": "clear"})
+    assert slack.views("U0REQUEST")["modals"] == []
+    assert refused(lambda: client.views_update(view_id=root["id"], view=modal()))["error"] == "not_found"
+
+    dm = client.chat_postMessage(channel="U0APPROVE", text="a DM")["channel"]
+    assert dm == "D0APPROVE" and [m["text"] for m in slack.messages(dm)] == ["a DM"]

@@ -1,0 +1,159 @@
+"""A whole running world for scenario tests: both emulators, the fake Slack, and the real bot over HTTP.
+
+Requests reach the bot exactly as Slack sends them (signed, form-encoded) through the SlackDriver.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from decimal import Decimal
+
+from bot import Bot, Overrides
+from config import Settings
+from integrations.http import RetryPolicy
+from sandbox.run import APPROVER, APPROVER_2, CHANNEL, NOTIFY, OUTSIDER, REQUESTER, Sandbox
+from sandbox.slack_driver import SlackDriver
+
+__all__ = ["World", "has_buttons", "REQUESTER", "APPROVER", "APPROVER_2", "OUTSIDER", "CHANNEL", "NOTIFY"]
+
+
+def fast_retry() -> RetryPolicy:
+    """Real retry logic with sleeps recorded instead of slept (tests assert on `waits`)."""
+    return RetryPolicy(attempts=3, sleep=lambda s: None, jitter=lambda a, b: b)
+
+
+class World:
+    def __init__(self, tmp_path, *, settings: dict | None = None, overrides: dict | None = None) -> None:
+        self.sandbox = Sandbox(fast=True)
+        self.qbo, self.cb, self.slack = self.sandbox.qbo, self.sandbox.cb, self.sandbox.slack
+        base = Settings(sandbox=True, database_path=str(tmp_path / "bot.db"), sync_poll_seconds=0.05,
+                        sync_timeout_seconds=20.0)
+        self.settings = replace(self.sandbox.settings(base), **(settings or {}))
+        self.qbo_retry, self.cb_retry = fast_retry(), fast_retry()
+        opts = {"qbo_retry": self.qbo_retry, "cb_retry": self.cb_retry, "outbox_idle_seconds": 0.05,
+                "http_timeout": 2.0, **(overrides or {})}
+        self.bot = self._start_bot(Overrides(**opts))
+
+    def _start_bot(self, overrides: Overrides) -> Bot:
+        bot = Bot(self.settings, overrides)
+        bot.start()
+        server = bot.serve_http(0, host="127.0.0.1")
+        self.driver = SlackDriver(bot_url=f"http://127.0.0.1:{server.effective_port}/slack/events",
+                                  signing_secret=self.settings.slack_signing_secret, slack=self.slack)
+        self.overrides = overrides
+        return bot
+
+    def restart(self) -> None:
+        """Stop the bot and start a new one on the same database (what a process restart does)."""
+        self.bot.stop()
+        self.bot = self._start_bot(self.overrides)
+
+    def close(self) -> None:
+        self.bot.stop()
+        self.sandbox.stop()
+
+    # -- the conversation ------------------------------------------------------------------------
+    def open_picker(self, text: str = "Atomar's Best Tackle", user: str = REQUESTER) -> dict:
+        """Run the command and wait until the modal shows something other than 'Looking up…'."""
+        resp = self.driver.command(user, CHANNEL, text)
+        assert resp.status == 200, resp.text
+        return self.slack.wait_for(lambda s: self._settled_view(user))
+
+    def _settled_view(self, user: str) -> dict | None:
+        modals = self.slack.views(user)["modals"]
+        if not modals:
+            return None
+        view = modals[-1]
+        text = str(view.get("blocks"))
+        return None if "Looking up" in text else view
+
+    def submit(self, view: dict, *, user: str = REQUESTER, credit: str | None = None, invoice: str | None = None,
+               amount: str | None = None, note: str | None = None):
+        """Submit the picker; `invoice` is an invoice number, `credit` a credit key; None keeps the defaults."""
+        values = {}
+        blocks = {b.get("block_id"): b for b in view["blocks"]}
+        if credit is not None:
+            values["credit"] = {"credit": {"type": "static_select", "selected_option": _option(blocks["credit"], credit)}}
+        if invoice is not None:
+            values["invoice"] = {"invoice": {"type": blocks["invoice"]["element"]["type"],
+                                             "selected_option": self._invoice_option(view, blocks["invoice"], invoice)}}
+        if amount is not None:
+            values["amount"] = {"amount": {"type": "plain_text_input", "value": amount}}
+        if note is not None:
+            values["note"] = {"note": {"type": "plain_text_input", "value": note}}
+        return self.driver.submit_view(user, view, values)
+
+    def _invoice_option(self, view: dict, block: dict, number: str) -> dict:
+        element = block["element"]
+        options = element.get("options")
+        if options is None:  # external select: ask the bot, as Slack does while the user types
+            options = self.driver.options(user=REQUESTER, action_id="invoice", block_id="invoice", value=number,
+                                          source=view).json()["options"]
+        return next(o for o in options if o["text"]["text"].startswith(f"{number} "))
+
+    def request(self, text: str = "Atomar's Best Tackle", **choices) -> int:
+        """Open the picker, submit, and return the new job id (waits for the approval message)."""
+        user = choices.pop("user", REQUESTER)
+        view = self.open_picker(text, user=user)
+        resp = self.submit(view, user=user, **choices)
+        assert resp.status == 200, resp.text
+        body = resp.json() or {}
+        assert body.get("response_action") == "update", body
+        job_id = int(str(body["view"]["blocks"]).split("Request #")[1].split(" ")[0])
+        self.parent(job_id)
+        return job_id
+
+    def job(self, job_id: int):
+        return self.bot.store.get(job_id)
+
+    def parent(self, job_id: int, timeout: float = 5) -> dict:
+        job = self.slack.wait_for(lambda s: (j := self.job(job_id)) is not None and j.parent_ts and j, timeout)
+        return self.slack.message(CHANNEL, job.parent_ts)
+
+    def click(self, job_id: int, action_id: str, user: str):
+        return self.driver.click(user, action_id, source=self.parent(job_id))
+
+    def approve(self, job_id: int, user: str = APPROVER):
+        return self.click(job_id, "approve", user)
+
+    def wait_state(self, job_id: int, *states: str, timeout: float = 10):
+        return self.slack.wait_for(lambda s: (j := self.job(job_id)).state in states and j, timeout)
+
+    def thread(self, job_id: int) -> list[str]:
+        job = self.job(job_id)
+        return [m.get("text", "") for m in self.slack.thread(CHANNEL, job.parent_ts)]
+
+    def wait_thread(self, job_id: int, fragment: str, timeout: float = 10) -> list[str]:
+        return self.slack.wait_for(lambda s: any(fragment in t for t in self.thread(job_id)) and self.thread(job_id),
+                                   timeout)
+
+    def ephemeral_texts(self, user: str) -> list[str]:
+        return [e.get("text", "") for e in self.slack.ephemerals(user)]
+
+    def payments_on(self, invoice_id: str) -> list[dict]:
+        """QuickBooks payments with a line linked to this invoice."""
+        return [p for p in self.qbo.ledger.list("Payment")
+                if any(l.get("TxnType") == "Invoice" and l.get("TxnId") == invoice_id
+                       for line in p.get("Line", []) for l in line.get("LinkedTxn", []))]
+
+    def invoice_balance(self, invoice_id: str) -> Decimal:
+        return Decimal(str(self.qbo.ledger.get("Invoice", invoice_id)["Balance"]))
+
+
+def has_buttons(message: dict) -> bool:
+    """True while the message still offers Approve/Reject."""
+    return any(b.get("type") == "actions" for b in message.get("blocks", []))
+
+
+def _option(block: dict, value: str) -> dict:
+    return next(o for o in block["element"]["options"] if o["value"] == value)
+
+
+def wait_until(predicate, timeout: float = 5.0, interval: float = 0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")

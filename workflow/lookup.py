@@ -1,0 +1,148 @@
+"""What the picker shows: a client's credits and open invoices, read from both systems in parallel.
+
+QuickBooks is the source of truth for amounts; ConnectBooster supplies its record ids, its (possibly
+stale) copies, and whether an invoice has a portal payment waiting to sync.
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from workflow.text import fold_apostrophes, same_name
+
+UNAPPLIED = "unapplied"                      # usable: QuickBooks still shows remaining credit
+APPLIED_WAITING_SYNC = "applied_waiting_sync"  # QuickBooks used it up; ConnectBooster has not synced
+NOT_IN_CONNECTBOOSTER = "not_in_connectbooster"  # new in QuickBooks since ConnectBooster's last sync
+MAX_SEARCH = 200
+
+
+@dataclass
+class CreditOption:
+    key: str                      # "credit_memo:150" — stable id used by the picker
+    kind: str                     # credit_memo | unapplied_payment
+    qbo_id: str
+    number: str
+    date: str
+    remaining: Decimal            # QuickBooks' remaining credit (0 when used up)
+    cb_id: int | None = None
+    cb_remaining: Decimal | None = None
+    currency: str = "USD"
+    diagnosis: str = UNAPPLIED
+
+
+@dataclass
+class InvoiceOption:
+    qbo_id: str
+    number: str
+    date: str
+    due_date: str | None
+    total: Decimal
+    balance: Decimal              # QuickBooks' balance
+    currency: str = "USD"
+    cb_id: int | None = None
+    cb_balance: Decimal | None = None
+    pending_payment: bool = False
+
+
+@dataclass
+class ClientView:
+    org_id: int | None
+    name: str
+    qbo_customer_id: str
+    credits: list[CreditOption] = field(default_factory=list)
+    invoices: list[InvoiceOption] = field(default_factory=list)
+
+    def credit(self, key: str) -> CreditOption | None:
+        return next((c for c in self.credits if c.key == key), None)
+
+    def invoice(self, qbo_id: str) -> InvoiceOption | None:
+        return next((i for i in self.invoices if i.qbo_id == qbo_id), None)
+
+    @property
+    def usable_credits(self) -> list[CreditOption]:
+        return [c for c in self.credits if c.diagnosis != APPLIED_WAITING_SYNC]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ClientView":
+        def money(d: dict, *names: str) -> dict:
+            return {k: (Decimal(v) if k in names and v is not None else v) for k, v in d.items()}
+
+        return cls(
+            org_id=data["org_id"], name=data["name"], qbo_customer_id=data["qbo_customer_id"],
+            credits=[CreditOption(**money(c, "remaining", "cb_remaining")) for c in data["credits"]],
+            invoices=[InvoiceOption(**money(i, "total", "balance", "cb_balance")) for i in data["invoices"]],
+        )
+
+
+def clean_query(text: str) -> str:
+    """The client name as typed, trimmed and bounded (QuickBooks names are at most 500 characters)."""
+    return " ".join(text.split())[:MAX_SEARCH]
+
+
+def search_clients(cb, text: str) -> list:
+    """ConnectBooster organizations matching the text (case-insensitive; straight or curly apostrophes)."""
+    query = clean_query(text)
+    variants = dict.fromkeys([query, fold_apostrophes(query), query.replace("'", "\u2019")])
+    found: dict[int, Any] = {}
+    for variant in variants:
+        for org in cb.search_organizations(text=variant):
+            found.setdefault(org.id, org)
+    orgs = list(found.values())
+    exact = [o for o in orgs if same_name(o.name, query)]
+    return exact if len(exact) == 1 else sorted(orgs, key=lambda o: o.name.casefold())
+
+
+def load_client(*, qbo, cb, org, pool: ThreadPoolExecutor) -> ClientView:
+    """Read credits and invoices from both systems at once and join them by QuickBooks id."""
+    if not org.qbo_customer_id:
+        raise LookupError(f"{org.name} is not linked to a QuickBooks customer in ConnectBooster.")
+    customer = org.qbo_customer_id
+    futures = {
+        "cb_credits": pool.submit(cb.list_credits, org_id=org.id, status="open"),
+        "cb_invoices": pool.submit(cb.list_invoices, org_id=org.id, status="open"),
+        "qbo_credits": pool.submit(qbo.list_credits, customer_id=customer),
+        "qbo_invoices": pool.submit(qbo.list_open_invoices, customer_id=customer),
+    }
+    got = {name: f.result() for name, f in futures.items()}
+    return join_client(org, customer, **got)
+
+
+def join_client(org, customer: str, *, cb_credits, cb_invoices, qbo_credits, qbo_invoices) -> ClientView:
+    """Pure join of the four reads (tested without any service)."""
+    kind_of = {"CreditMemo": "credit_memo", "Payment": "unapplied_payment"}
+    qbo_by_key = {f"{c.kind}:{c.id}": c for c in qbo_credits}
+    credits: list[CreditOption] = []
+    for c in cb_credits:
+        kind = kind_of.get(c.qbo_type or "", c.kind)
+        key = f"{kind}:{c.qbo_id}"
+        q = qbo_by_key.pop(key, None)
+        credits.append(CreditOption(
+            key=key, kind=kind, qbo_id=c.qbo_id or "", number=c.number, date=c.date,
+            remaining=q.remaining if q else Decimal("0.00"), cb_id=c.id, cb_remaining=c.remaining_amount,
+            currency=c.currency, diagnosis=UNAPPLIED if q else APPLIED_WAITING_SYNC,
+        ))
+    for key, q in qbo_by_key.items():
+        credits.append(CreditOption(
+            key=key, kind=q.kind, qbo_id=q.id, number=q.number, date=q.txn_date, remaining=q.remaining,
+            currency=q.currency, diagnosis=NOT_IN_CONNECTBOOSTER,
+        ))
+    cb_by_qbo = {i.qbo_id: i for i in cb_invoices if i.qbo_id}
+    invoices = []
+    for inv in qbo_invoices:
+        cbi = cb_by_qbo.get(inv.id)
+        invoices.append(InvoiceOption(
+            qbo_id=inv.id, number=inv.number, date=inv.txn_date, due_date=inv.due_date, total=inv.total,
+            balance=inv.balance, currency=inv.currency, cb_id=cbi.id if cbi else None,
+            cb_balance=cbi.balance if cbi else None, pending_payment=bool(cbi and cbi.pending_payment),
+        ))
+    return ClientView(org_id=org.id, name=org.name, qbo_customer_id=customer, credits=credits, invoices=invoices)
+
+
+def default_amount(credit: CreditOption, invoice: InvoiceOption) -> Decimal:
+    """What QuickBooks' Receive Payment would apply: the smaller of the credit and the invoice balance."""
+    return min(credit.remaining, invoice.balance)

@@ -1,0 +1,112 @@
+"""One ConnectBooster sync serves every job waiting for one, and one poller watches each sync.
+
+Polling is adaptive: quick at first (a run turns active after about a second), then every
+`poll_seconds`. A run not finished `timeout_seconds` after it was requested is reported as stuck.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import date, datetime, timezone
+from typing import Callable
+
+from integrations.errors import IntegrationError
+
+log = logging.getLogger(__name__)
+OPEN = ("pending", "active")
+INTEGRATION = "quickbooks_online"
+
+
+def _epoch(stamp: str | None) -> float | None:
+    if not stamp:
+        return None
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(timezone.utc).timestamp()
+
+
+class SyncCoordinator:
+    """Starts or joins the integration sync and watches it, calling back on every observed change."""
+
+    def __init__(
+        self,
+        cb,
+        *,
+        on_update: Callable[[object], None],
+        on_stuck: Callable[[object], None],
+        poll_seconds: float = 3.0,
+        timeout_seconds: float = 600.0,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.cb = cb
+        self.on_update = on_update
+        self.on_stuck = on_stuck
+        self.poll_seconds = poll_seconds
+        self.timeout_seconds = timeout_seconds
+        self.wall_clock = wall_clock
+        self.polls = 0  # every GET /syncs/{id}, for the request budget
+        self._lock = threading.Lock()
+        self._current = None
+        self._watchers: dict[int, threading.Thread] = {}
+        self._stop = threading.Event()
+
+    def join(self, *, sync_from: date, idempotency_key: str):
+        """The run this job should wait for: the open one we know of, or a new one (409 → the running one)."""
+        with self._lock:
+            current = self._current
+            if current is not None and current.status in OPEN and current.sync_from <= sync_from.isoformat():
+                return current
+            run = self.cb.start_sync(integration_id=INTEGRATION, sync_from=sync_from, idempotency_key=idempotency_key)
+            self._current = run
+        self.watch(run.id)
+        return run
+
+    def watch(self, sync_id: int) -> None:
+        """Ensure exactly one poller follows this run."""
+        with self._lock:
+            thread = self._watchers.get(sync_id)
+            if thread is not None and thread.is_alive():
+                return
+            thread = threading.Thread(target=self._poll, args=(sync_id,), name=f"sync-{sync_id}", daemon=True)
+            self._watchers[sync_id] = thread
+        thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _poll(self, sync_id: int) -> None:
+        interval = min(1.0, self.poll_seconds)
+        last = None
+        requested: float | None = None
+        last_run = None
+        while not self._stop.is_set():
+            try:
+                self.polls += 1
+                run = self.cb.get_sync(sync_id=sync_id)
+            except IntegrationError as e:  # keep watching through ConnectBooster hiccups; timeout still applies
+                log.warning("sync %s: poll failed (%s)", sync_id, e)
+                run = None
+            if run is not None:
+                with self._lock:
+                    if self._current is not None and self._current.id == run.id:
+                        self._current = run
+                snapshot = (run.status, tuple((s.integration_id, s.status) for s in run.stages))
+                if snapshot != last:
+                    last = snapshot
+                    self._safely(self.on_update, run)
+                if run.status not in OPEN:
+                    return
+                requested = _epoch(run.requested_at)
+            if requested is not None and self.wall_clock() - requested > self.timeout_seconds:
+                self._safely(self.on_stuck, run or last_run)
+                return
+            last_run = run or last_run
+            if self._stop.wait(interval):
+                return
+            interval = min(self.poll_seconds, interval * 1.5)
+
+    @staticmethod
+    def _safely(callback, run) -> None:
+        try:
+            callback(run)
+        except Exception:  # a callback bug must not kill the poller that other jobs rely on
+            log.exception("sync callback failed for run %s", getattr(run, "id", "?"))
