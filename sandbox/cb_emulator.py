@@ -7,7 +7,8 @@
 Its copies come from the QuickBooks emulator's ledger, read in-process, and change only through a resync or
 a sync (the lag the bot exists to close). State advances from the injected clock at the start of every
 request, so no background thread is needed. Per-request faults ("500", "503", "429", "slow") and
-behavioural faults ("fail_sync", "stuck_pending", "fail_resync") are armed through `cb.faults`.
+behavioural faults ("fail_sync", "stuck_pending", "skip_changes": the next run finishes without picking
+up any change, "fail_resync") are armed through `cb.faults`.
 Test-only routes live under `/_emulator/` (also reachable under the base URL); they need no key.
 """
 from __future__ import annotations
@@ -37,7 +38,7 @@ __all__ = ["ConnectBoosterEmulator", "SyncTiming", "CBFaults"]
 class CBFaults(Faults):
     """`Faults` whose behavioural kinds wait for the next sync run or resync instead of the next request."""
 
-    SYNC_KINDS = ("fail_sync", "stuck_pending")
+    SYNC_KINDS = ("fail_sync", "stuck_pending", "skip_changes")
     RESYNC_KINDS = ("fail_resync",)
 
     def __init__(self) -> None:
@@ -163,7 +164,8 @@ class ConnectBoosterEmulator:
         fault = self.faults.take_behaviour("sync", method, path)
         kind = fault.kind if fault else None
         run = self.engine.start_run(integration_id, trigger, sync_from, self.clock(),
-                                    fail=kind == "fail_sync", stuck=kind == "stuck_pending")
+                                    fail=kind == "fail_sync", stuck=kind == "stuck_pending",
+                                    skip=kind == "skip_changes")
         return run.json()
 
     @staticmethod

@@ -65,6 +65,7 @@ class Run:
     requested_at: float
     stages: list[Stage]
     fail: bool = False
+    skip: bool = False  # finishes without picking up any change (what makes a credit "still show")
     error: str | None = None
     counts: dict = field(default_factory=lambda: {"invoices": 0, "payments": 0, "credits": 0, "companies": 0})
     details: list[dict] = field(default_factory=list)
@@ -127,7 +128,7 @@ class SyncEngine:
                      if r.integration_id == integration_id and r.status in ("pending", "active")), None)
 
     def start_run(self, integration_id: str, trigger: str, sync_from: date, now: float, *,
-                  fail: bool = False, stuck: bool = False) -> Run:
+                  fail: bool = False, stuck: bool = False, skip: bool = False) -> Run:
         t = self.timing
         start = math.inf if stuck else now + t.to_active
         stages = []
@@ -136,7 +137,7 @@ class SyncEngine:
             start += t.psa_seconds
         seconds = t.accounting_seconds if integration_id == QBO else t.psa_seconds
         stages.append(Stage(integration_id, start, start + seconds))
-        run = Run(self._next_run, integration_id, trigger, sync_from, now, stages, fail=fail)
+        run = Run(self._next_run, integration_id, trigger, sync_from, now, stages, fail=fail, skip=skip)
         self.runs[run.id] = run
         self._next_run += 1
         return run
@@ -194,6 +195,9 @@ class SyncEngine:
             if run.fail:
                 stage.status, run.error = "failed", SYNC_FAILED_MESSAGE
                 return
+            if run.skip:
+                stage.status = "finished"
+                continue
             payments = self.state.push_payments(stage.end)
             details, counts = self.state.pull(run.sync_from, stage.end)
             run.details = payments + details

@@ -141,3 +141,37 @@ def test_slack_rate_limits_never_block_the_job(world):
     job_id, _ = approve_and_wait(world, "verified")
     thread = world.wait_thread(job_id, "Verified")
     assert len([t for t in thread if "Recorded in QuickBooks" in t]) == 1
+
+
+def test_credit_still_showing_after_the_sync_offers_sync_again(world):
+    world.cb.faults.inject("skip_changes")
+    job_id, job = approve_and_wait(world, "needs_attention")
+    assert "still shows credit 11261" in job.error
+    thread = world.wait_thread(job_id, "still shows credit 11261")
+    reply = world.slack.thread(job.channel_id, job.parent_ts)[-1]
+    assert "Sync again" in str(reply["blocks"])
+    retry(world, job_id)
+    world.wait_state(job_id, "verified", timeout=15)
+    assert len(world.payments_on("130")) == 1  # the sync was repeated, not the payment
+    assert thread
+
+
+def test_connectbooster_errors_on_starting_the_sync_are_retried_with_the_same_key(world):
+    world.cb.faults.inject("500", times=1, match=lambda m, p: m == "POST" and p.endswith("/syncs"))
+    job_id, _ = approve_and_wait(world, "verified")
+    posts = [r for r in world.cb.requests if r["method"] == "POST" and r["path"].endswith("/syncs")]
+    assert [r["status"] for r in posts] == [500, 202]
+
+
+def test_command_is_acknowledged_at_once_whatever_the_latency(world):
+    import time
+
+    world.cb.faults.inject("slow", seconds=1.5, times=None, match="/organizations")
+    started = time.monotonic()
+    resp = world.driver.command("U0REQUEST", "C0FINANCE", "Atomar's Best Tackle")
+    elapsed = time.monotonic() - started
+    assert resp.status == 200 and elapsed < 1.0, elapsed
+    loading = world.slack.wait_for(lambda s: s.views("U0REQUEST")["modals"], timeout=1.0)
+    assert "Looking up" in str(loading[-1]["blocks"])  # the modal opened while the lookup is still running
+    picker = world.slack.wait_for(lambda s: "11261" in str(s.views("U0REQUEST")["modals"]), timeout=15)
+    assert picker

@@ -1,0 +1,60 @@
+"""Settings.from_env: defaults, sandbox detection, one clear line per problem, never a secret."""
+import logging
+import os
+
+import pytest
+
+from config import ConfigError, Settings
+
+LIVE = {
+    "SLACK_BOT_TOKEN": "xoxb-1-secretbot", "SLACK_SIGNING_SECRET": "signsecret123",
+    "QBO_CLIENT_ID": "client", "QBO_CLIENT_SECRET": "qbosecret456",
+    "CONNECTBOOSTER_BASE_URL": "https://cb.example/api/v1", "CONNECTBOOSTER_API_KEY": "cbkey789",
+    "APPROVER_IDS": "U0APPROVE, U0APPROVE2", "NOTIFY_CHANNEL": "C0NOTIFY",
+}
+
+
+def test_nothing_configured_means_sandbox_with_defaults():
+    s = Settings.from_env({}, dotenv_path=None)
+    assert s.sandbox and s.port == 3000 and s.database_path == "data/applycredit.db"
+    assert s.sync_poll_seconds == 3.0 and s.sync_timeout_seconds == 600.0 and s.approval_ttl_hours == 24.0
+
+
+def test_live_settings_parse():
+    s = Settings.from_env(LIVE, dotenv_path=None)
+    assert not s.sandbox and s.approver_ids == ("U0APPROVE", "U0APPROVE2")
+    assert s.qbo_base_url == "https://sandbox-quickbooks.api.intuit.com" and not s.socket_mode
+    assert "secret" not in repr(s) and "cbkey" not in repr(s)
+
+
+def test_every_problem_is_listed_once_without_secrets():
+    env = {"SLACK_BOT_TOKEN": "xoxp-user-token-oops", "PORT": "eighty", "APPROVER_IDS": "bob",
+           "NOTIFY_CHANNEL": "#finance", "SYNC_TIMEOUT_SECONDS": "-5", "QBO_ENVIRONMENT": "staging",
+           "DIGEST_TIME": "25:00", "CONNECTBOOSTER_API_KEY": "cbkey789"}
+    with pytest.raises(ConfigError) as e:
+        Settings.from_env(env, dotenv_path=None)
+    text = str(e.value)
+    for fragment in ("SLACK_SIGNING_SECRET is missing", "QBO_CLIENT_ID is missing", "CONNECTBOOSTER_BASE_URL is missing",
+                     "SLACK_BOT_TOKEN must be a bot token", "PORT must be a whole number", "'bob' is not a Slack user id",
+                     "NOTIFY_CHANNEL must be a channel id", "SYNC_TIMEOUT_SECONDS must be above 0",
+                     "QBO_ENVIRONMENT must be", "DIGEST_TIME must be HH:MM"):
+        assert text.count(fragment) == 1, fragment
+    assert "xoxp-user-token-oops" not in text and "cbkey789" not in text
+
+
+def test_dotenv_is_read_and_the_environment_wins(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("PORT=4000\nSYNC_POLL_SECONDS=5\n")
+    os.chmod(env_file, 0o600)
+    s = Settings.from_env({"PORT": "5000"}, dotenv_path=str(env_file))
+    assert s.port == 5000 and s.sync_poll_seconds == 5.0
+
+
+def test_world_readable_dotenv_warns(tmp_path, caplog):
+    env_file = tmp_path / ".env"
+    env_file.write_text("SLACK_SIGNING_SECRET=topsecretvalue\n")
+    os.chmod(env_file, 0o644)
+    with caplog.at_level(logging.WARNING):
+        with pytest.raises(ConfigError):
+            Settings.from_env({}, dotenv_path=str(env_file))
+    assert "readable by other users" in caplog.text and "topsecretvalue" not in caplog.text
