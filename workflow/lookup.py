@@ -87,11 +87,14 @@ def clean_query(text: str) -> str:
 def search_clients(cb, text: str) -> list:
     """ConnectBooster organizations matching the text (case-insensitive; straight or curly apostrophes)."""
     query = clean_query(text)
-    variants = dict.fromkeys([query, fold_apostrophes(query), query.replace("'", "\u2019")])
     found: dict[int, Any] = {}
-    for variant in variants:
+    # One search usually suffices; the apostrophe variants are tried only when it finds nothing, because
+    # QuickBooks (and so ConnectBooster) may store ’ where the user typed ' or the other way round.
+    for variant in dict.fromkeys([query, fold_apostrophes(query), query.replace("'", "\u2019")]):
         for org in cb.search_organizations(text=variant):
             found.setdefault(org.id, org)
+        if found:
+            break
     orgs = list(found.values())
     exact = [o for o in orgs if same_name(o.name, query)]
     return exact if len(exact) == 1 else sorted(orgs, key=lambda o: o.name.casefold())

@@ -174,7 +174,7 @@ class JobRunner:
     def _step_applied_in_quickbooks(self, job: Job) -> None:
         """Find ConnectBooster's copy of the invoice and store the resync's idempotency key."""
         cb_invoice_id = job.cb_invoice_id
-        if cb_invoice_id is None:
+        if cb_invoice_id is None and job.invoice_number:
             matches = [i for i in self.cb.find_invoices_by_number(number=job.invoice_number)
                        if i.qbo_id == job.invoice_qbo_id]
             cb_invoice_id = matches[0].id if matches else None
@@ -208,19 +208,27 @@ class JobRunner:
 
     def _step_sync_finished(self, job: Job) -> None:
         """Verify: the credit gone from ConnectBooster and the invoice balance there matching QuickBooks."""
-        open_ids = {c.id for c in self.cb.list_credits(org_id=job.cb_org_id, status="open")} if job.cb_org_id else set()
-        qbo_invoice = self.qbo.get_invoice(invoice_id=job.invoice_qbo_id)
+        credit_gone = job.cb_credit_id is None or self._credit_gone(job.cb_credit_id)
         cb_balance = self.cb.get_invoice(invoice_id=job.cb_invoice_id).balance if job.cb_invoice_id else None
-        credit_gone = job.cb_credit_id is None or job.cb_credit_id not in open_ids
-        details = {"credit_gone": credit_gone, "qbo_balance": str(qbo_invoice.balance),
+        qbo_balance = job.invoice_balance_after
+        if cb_balance is not None and cb_balance != qbo_balance and job.invoice_qbo_id:
+            # Someone may have changed the invoice since our write: compare with QuickBooks as it is now.
+            qbo_balance = self.qbo.get_invoice(invoice_id=job.invoice_qbo_id).balance
+        details = {"credit_gone": credit_gone, "qbo_balance": str(qbo_balance),
                    "cb_balance": str(cb_balance) if cb_balance is not None else None, "sync_id": job.sync_id}
-        if credit_gone and (cb_balance is None or cb_balance == qbo_invoice.balance):
+        if credit_gone and (cb_balance is None or cb_balance == qbo_balance):
             self._move(job, "verified", details=details)
             return
         problem = (f"ConnectBooster still shows credit {job.cb_credit_id}" if not credit_gone else
-                   f"ConnectBooster shows invoice {job.invoice_number} at {cb_balance}, QuickBooks at {qbo_invoice.balance}")
+                   f"ConnectBooster shows invoice {job.invoice_number} at {cb_balance}, QuickBooks at {qbo_balance}")
         self._attention(job, problem + " after the sync. Run the sync again.", resume="invoice_resynced",
                         retryable=True, sync_key=None, extra=details, action="sync_again")
+
+    def _credit_gone(self, cb_credit_id: int) -> bool:
+        try:
+            return self.cb.get_credit(credit_id=cb_credit_id).status != "open"
+        except NotFoundError:
+            return True
 
     # -- sync callbacks (from the poller thread) ----------------------------------------------
     def on_sync_update(self, run) -> None:
