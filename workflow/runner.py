@@ -203,8 +203,10 @@ class JobRunner:
         moved = self._move(job, "syncing", event="sync_requested", sync_id=run.id, sync_from=run.sync_from,
                            details={"sync_id": run.id, "status": run.status, "attached": run.attached,
                                     "trigger": run.trigger, "sync_from": run.sync_from})
-        if moved is not None and run.status not in ("pending", "active"):
-            self.on_sync_update(run)
+        if moved is not None:
+            # The run may have ended between join() and this transition, after its poller's last look:
+            # watching again (a no-op while a poller is alive) guarantees this job sees the outcome.
+            self.sync.watch(run.id)
 
     def _step_sync_finished(self, job: Job) -> None:
         """Verify: the credit gone from ConnectBooster and the invoice balance there matching QuickBooks."""
