@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from slack_bolt import App
+from slack_sdk.errors import SlackApiError
 
 from handlers.blocks import picker as views
 from integrations.errors import IntegrationError
@@ -15,13 +16,19 @@ HELP_WORDS = {"", "help", "?", "-h", "--help"}
 
 def register(app: App, deps) -> None:
     @app.command(deps.command)
-    def on_command(ack, command, client):
+    def on_command(ack, command, client, respond):
         text = clean_query(command.get("text") or "")
         if text.lower() in HELP_WORDS:
             ack(response_type="ephemeral", text=views.help_text(deps.command))
             return
         ack()
-        opened = client.views_open(trigger_id=command["trigger_id"], view=views.loading_view(text))
+        try:
+            opened = client.views_open(trigger_id=command["trigger_id"], view=views.loading_view(text))
+        except SlackApiError as e:  # e.g. expired_trigger_id when Slack delivered the command late
+            log.warning("views.open failed: %s", e.response.get("error"))
+            respond(f"Slack didn't let me open the form ({e.response.get('error')}); please run "
+                    f"`{deps.command} {text}` again.")
+            return
         view_id = opened["view"]["id"]
         user, channel = command["user_id"], command["channel_id"]
         draft = deps.store.save_draft(user_id=user, channel_id=channel, data={"query": text})

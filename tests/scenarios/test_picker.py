@@ -147,3 +147,10 @@ def test_resync_only_for_a_credit_already_applied_in_quickbooks(world):
     assert reel_deal() == payments_before  # nothing written to QuickBooks
     assert "11267" not in str([c["id"] for c in world.cb.snapshot()["credits"] if c["status"] == "open"])
     assert world.wait_thread(job.id, "Verified")
+
+
+def test_expired_trigger_gets_a_clear_answer(world):
+    world.slack.faults.inject("expired_trigger_id", match="views.open")
+    world.driver.command(REQUESTER, CHANNEL, "Atomar's Best Tackle")
+    texts = world.slack.wait_for(lambda s: [e["text"] for e in s.ephemerals(REQUESTER) if "run" in e.get("text", "")])
+    assert "expired_trigger_id" in texts[-1] and "again" in texts[-1]
