@@ -25,15 +25,18 @@ from slack_sdk import WebClient
 from config import ConfigError, Settings
 from data.db import Connections
 from data.jobs import JobStore
+from data.once import Marks
 from data.outbox import Outbox
 from data.tokens import TokenStore
 from handlers import Deps, register
+from handlers.digest import DigestPoster
 from handlers.notifier import SlackNotifier
 from handlers.outbox import Deliverer
 from integrations.connectbooster import ConnectBoosterClient
 from integrations.http import RateLimiter, RetryPolicy
 from integrations.quickbooks import QuickBooksClient
 from integrations.quickbooks_auth import QuickBooksTokens, connect_quickbooks
+from workflow.digest import DigestScheduler
 from workflow.runner import JobRunner
 from workflow.service import CreditService
 
@@ -53,6 +56,7 @@ class Overrides:
     workers: int = 4
     outbox_idle_seconds: float = 1.0
     expiry_check_seconds: float = 30.0
+    digest_check_seconds: float = 30.0
     extra: dict = field(default_factory=dict)
 
 
@@ -61,6 +65,8 @@ class Bot:
 
     def __init__(self, settings: Settings, overrides: Overrides | None = None) -> None:
         o = overrides or Overrides()
+        if not settings.slack_signing_secret:  # Bolt would answer unsigned requests with a 500 instead of a 401
+            raise ConfigError(["SLACK_SIGNING_SECRET is missing: every request from Slack is verified with it"])
         self.settings = settings
         self.connections = Connections(settings.database_path)
         self.store = JobStore(self.connections.get)
@@ -83,11 +89,22 @@ class Bot:
                                 workers=o.workers, wall_clock=o.wall_clock)
         self.service = CreditService(store=self.store, runner=self.runner, qbo=self.qbo, cb=self.cb,
                                      approver_ids=settings.approver_ids,
-                                     approval_ttl=timedelta(hours=settings.approval_ttl_hours), now=o.now)
+                                     approval_ttl=timedelta(hours=settings.approval_ttl_hours),
+                                     undo_window=timedelta(hours=settings.undo_window_hours), now=o.now)
         self.app = App(client=self.slack, signing_secret=settings.slack_signing_secret or None,
                        token_verification_enabled=False,
                        listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="bolt"))
-        register(self.app, Deps(service=self.service, store=self.store))
+        self.marks = Marks(self.connections.get)
+        self.deps = Deps(service=self.service, store=self.store, marks=self.marks)
+        register(self.app, self.deps)
+        # The daily digest (DIGEST_TIME in TEAM_TIMEZONE; empty = off), queued through the outbox once per day.
+        clock = o.now or (lambda: datetime.now(timezone.utc))
+        self.digest = DigestScheduler(
+            at=settings.digest_time if settings.notify_channel else "", tz=settings.team_timezone,
+            posted=self.marks.digest_posted, now=clock, check_seconds=o.digest_check_seconds,
+            post=DigestPoster(cb=self.cb, store=self.store, outbox=self.outbox, marks=self.marks,
+                              pool=self.service.pool, channel=settings.notify_channel, tz=settings.team_timezone,
+                              now=clock, wake=self.deliverer.wake))
         self._expiry_seconds = o.expiry_check_seconds
         self._stop = threading.Event()
         self._servers: list = []
@@ -97,6 +114,8 @@ class Bot:
         self.deliverer.start()
         resumed = self.runner.resume_all()
         threading.Thread(target=self._expiry_loop, name="expiry", daemon=True).start()
+        if self.digest.at:
+            threading.Thread(target=self.digest.run, args=(self._stop,), name="digest", daemon=True).start()
         log.info("resumed %d unfinished job(s)", resumed)
         return resumed
 
@@ -141,6 +160,7 @@ class Bot:
         for server in self._servers:
             server.task_dispatcher.shutdown(timeout=1)
             server.close()
+        self.deps.background.shutdown(wait=False, cancel_futures=True)
         self.runner.stop()
         self.deliverer.stop()
 
@@ -169,11 +189,12 @@ def cmd_run(settings: Settings) -> int:
         handler.connect()
         print("applycredit is connected to Slack (Socket Mode). Ctrl-C to stop.")
     else:
-        server = bot.serve_http(settings.port, host="127.0.0.1" if sandbox else "0.0.0.0")
+        # In the sandbox the console takes CONSOLE_PORT and reaches the bot as Slack would, on a free port.
+        server = bot.serve_http(0 if sandbox else settings.port, host="127.0.0.1" if sandbox else "0.0.0.0")
         print(f"applycredit is listening on http://127.0.0.1:{server.effective_port}/slack/events "
               f"(health: /healthz). Ctrl-C to stop.")
         if sandbox:
-            sandbox.attach(bot, server.effective_port)
+            sandbox.attach(bot, server.effective_port, console_port=settings.console_port)
     try:
         if sandbox and sys.stdin.isatty():
             sandbox.repl()

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 
 import sqlite_utils
 
-TERMINAL = frozenset({"verified", "rejected", "expired", "failed", "stale", "cancelled", "undone"})
+TERMINAL = frozenset({"verified", "rejected", "expired", "failed", "stale", "cancelled", "undone", "skipped"})
 MONEY_FIELDS = ("amount", "invoice_total", "invoice_balance_before", "credit_remaining_before", "invoice_balance_after")
 
 
@@ -70,6 +70,8 @@ class Job:
     expires_at: str | None
     decided_at: str | None
     completed_at: str | None
+    batch_id: int | None = None       # set on the items of a sweep (migration 2)
+    batch_seq: int | None = None
 
     @property
     def terminal(self) -> bool:
@@ -199,6 +201,9 @@ class JobStore:
     def in_states(self, states: Iterable[str]) -> list[Job]:
         st = list(states)
         return self._jobs(f"SELECT * FROM jobs WHERE state IN ({', '.join('?' for _ in st)}) ORDER BY id", st)
+
+    def in_batch(self, batch_id: int) -> list[Job]:
+        return self._jobs("SELECT * FROM jobs WHERE batch_id = ? ORDER BY batch_seq, id", [batch_id])
 
     def all(self, limit: int = 1000) -> list[Job]:
         return self._jobs("SELECT * FROM jobs ORDER BY id DESC LIMIT ?", [limit])

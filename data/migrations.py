@@ -98,6 +98,53 @@ CREATE INDEX outbox_pending ON outbox(state, next_attempt_at);
 """
 
 
+M2_BATCHES = """
+CREATE TABLE batches (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,                 -- sweep
+    state TEXT NOT NULL,                -- awaiting_approval | running | syncing | finished | rejected | expired | cancelled
+    requester_id TEXT NOT NULL,
+    approver_id TEXT,
+    channel_id TEXT NOT NULL,
+    parent_ts TEXT,                     -- the approval message, updated in place with the progress
+    plan TEXT NOT NULL,                 -- JSON: the proposed items, in execution order
+    total TEXT NOT NULL,                -- Decimal as text
+    sync_key TEXT,                      -- stored before the one ConnectBooster sync is requested
+    sync_id INTEGER,
+    open_key TEXT,                      -- set while the batch is open: one open sweep at a time
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    expires_at TEXT,
+    decided_at TEXT,
+    completed_at TEXT
+);
+CREATE UNIQUE INDEX batches_one_open ON batches(open_key) WHERE open_key IS NOT NULL;
+ALTER TABLE jobs ADD COLUMN batch_id INTEGER REFERENCES batches(id);
+ALTER TABLE jobs ADD COLUMN batch_seq INTEGER;   -- the item's index in the batch plan
+CREATE INDEX jobs_batch ON jobs(batch_id);
+"""
+
+
+M3_INBOX_DIGEST = """
+CREATE TABLE seen_events (
+    event_id TEXT PRIMARY KEY,          -- Slack's event_id: a retried delivery is processed once
+    seen_at TEXT NOT NULL
+);
+CREATE TABLE digests (
+    day TEXT PRIMARY KEY,               -- the team's local date (YYYY-MM-DD): one digest per day
+    posted_at TEXT NOT NULL             -- UTC; the next digest counts completions since this
+);
+"""
+
+
+M4_OUTBOX_IN_FLIGHT = """
+ALTER TABLE outbox ADD COLUMN in_flight_at_crash INTEGER NOT NULL DEFAULT 0;  -- may show twice in Slack
+"""
+
+
 MIGRATIONS = [
     (1, "jobs, events, oauth tokens, drafts, outbox", M1_CORE),
+    (2, "sweep batches, jobs.batch_id", M2_BATCHES),
+    (3, "seen Slack events, posted digests", M3_INBOX_DIGEST),
+    (4, "outbox: messages in flight when the bot died", M4_OUTBOX_IN_FLIGHT),
 ]

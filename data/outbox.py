@@ -1,6 +1,9 @@
 """Slack messages waiting to be delivered, so that Slack being slow or down never blocks a job.
 
-Rows are keyed by a dedupe key (one per job event and purpose): enqueueing twice is harmless.
+Rows are keyed by a dedupe key (one per job event and purpose): enqueueing twice is harmless. A row is
+marked `sending` while its call is in flight; a row found `sending` at start-up was interrupted by a crash,
+and Slack may or may not have it. It is sent again (at least once beats lost: Slack's chat.postMessage has no
+idempotency key and reading threads back would need history scopes) and flagged `in_flight_at_crash`.
 """
 from __future__ import annotations
 
@@ -44,6 +47,23 @@ class Outbox:
         ).fetchall()
         return [OutboxItem(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
 
+    def start_sending(self, item_id: int) -> None:
+        db = self._db()
+        with db.conn:
+            db.conn.execute("UPDATE outbox SET state = 'sending' WHERE id = ? AND state = 'pending'", [item_id])
+
+    def recover_in_flight(self) -> int:
+        """At start-up: calls a crash interrupted go out again; returns how many."""
+        db = self._db()
+        with db.conn:
+            cur = db.conn.execute("UPDATE outbox SET state = 'pending', in_flight_at_crash = 1 WHERE state = 'sending'")
+        return cur.rowcount
+
+    def in_flight_at_crash(self, job_id: int) -> int:
+        """How many of a job's messages were being sent when the bot died (each may show twice in Slack)."""
+        return self._db().execute("SELECT count(*) FROM outbox WHERE job_id = ? AND in_flight_at_crash = 1",
+                                  [job_id]).fetchone()[0]
+
     def pending_count(self) -> int:
         return self._db().execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
 
@@ -52,7 +72,8 @@ class Outbox:
         if item.job_id is None:
             return False
         return self._db().execute(
-            "SELECT 1 FROM outbox WHERE job_id = ? AND state = 'pending' AND id < ? LIMIT 1", [item.job_id, item.id]
+            "SELECT 1 FROM outbox WHERE job_id = ? AND state IN ('pending', 'sending') AND id < ? LIMIT 1",
+            [item.job_id, item.id]
         ).fetchone() is not None
 
     def newer_update_queued(self, item: OutboxItem) -> bool:
@@ -71,5 +92,5 @@ class Outbox:
     def postpone(self, item_id: int, until: float, error: str) -> None:
         db = self._db()
         with db.conn:
-            db.conn.execute("UPDATE outbox SET next_attempt_at = ?, last_error = ?, attempts = attempts + 1 "
-                            "WHERE id = ?", [until, error, item_id])
+            db.conn.execute("UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ?, "
+                            "attempts = attempts + 1 WHERE id = ?", [until, error, item_id])

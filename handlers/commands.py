@@ -11,7 +11,8 @@ from integrations.errors import IntegrationError
 from workflow.lookup import clean_query
 
 log = logging.getLogger(__name__)
-HELP_WORDS = {"", "help", "?", "-h", "--help"}
+HELP_WORDS = {"help", "?", "-h", "--help"}
+INBOX_WORDS = {"", "inbox"}  # no client: the credit inbox
 
 
 def register(app: App, deps) -> None:
@@ -20,6 +21,18 @@ def register(app: App, deps) -> None:
         text = clean_query(command.get("text") or "")
         if text.lower() in HELP_WORDS:
             ack(response_type="ephemeral", text=views.help_text(deps.command))
+            return
+        if text.lower() == "sweep":  # the bulk sweep (handlers/sweep.py)
+            from handlers.sweep import start_sweep
+
+            start_sweep(deps, ack, client, command)
+            return
+        if text.lower() in INBOX_WORDS:
+            ack()
+            from handlers.inbox import open_inbox  # imported here: handlers.inbox imports this module
+
+            open_inbox(deps, client, respond, trigger_id=command["trigger_id"], user=command["user_id"],
+                       channel=command["channel_id"])
             return
         ack()
         try:
@@ -32,7 +45,7 @@ def register(app: App, deps) -> None:
         view_id = opened["view"]["id"]
         user, channel = command["user_id"], command["channel_id"]
         draft = deps.store.save_draft(user_id=user, channel_id=channel, data={"query": text})
-        show_lookup(deps, client, view_id=view_id, draft=draft, query=text)
+        deps.later(show_lookup, deps, client, view_id=view_id, draft=draft, query=text)  # keeps acks prompt
 
 
 def show_lookup(deps, client, *, view_id: str, draft: str, query: str) -> None:

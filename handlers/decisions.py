@@ -1,4 +1,4 @@
-"""Buttons on the approval message and in its thread: Approve, Reject, Retry / Sync again."""
+"""Buttons on the approval message and in its thread: Approve, Reject, Retry / Sync again, Undo."""
 from __future__ import annotations
 
 from slack_bolt import App
@@ -42,5 +42,17 @@ def register(app: App, deps) -> None:
             refuse(client, body, "That button is not valid; nothing was changed.")
             return
         outcome = deps.service.retry(job_id=job_id, user_id=body["user"]["id"])
+        if not outcome.ok:
+            refuse(client, body, outcome.message)
+
+    @app.action("job_undo")
+    def on_undo(ack, body, action, client):
+        ack()
+        job_id = _job_id(action)
+        if job_id is None:
+            refuse(client, body, "That button is not valid; nothing was changed.")
+            return
+        outcome = deps.service.undo(job_id=job_id, user_id=body["user"]["id"],
+                                    channel_id=body.get("container", {}).get("channel_id"))
         if not outcome.ok:
             refuse(client, body, outcome.message)

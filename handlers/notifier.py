@@ -5,9 +5,13 @@ key, so publishing the same history twice (after a restart) queues nothing new.
 """
 from __future__ import annotations
 
+import hashlib
+import json
+
 from data.jobs import Event, Job
 from data.outbox import Outbox
 from handlers.blocks import job as job_blocks
+from handlers.blocks import sweep as sweep_blocks
 
 PARENT_EVENTS = ("requested", "resync_only_requested")
 
@@ -37,10 +41,35 @@ class SlackNotifier:
                 self.outbox.enqueue(job_id=job.id, dedupe_key=f"event:{event.id}:notice", method="chat.postMessage",
                                     payload={"args": {"channel": self.notify_channel}, "notice_of": job.id,
                                              "notice": event.kind, "message": event.details.get("message", "")})
-        if events and events[-1].kind not in PARENT_EVENTS:
+        if events and events[-1].kind not in PARENT_EVENTS and job.kind != "undo":
+            # (An undo shares the original's message: only the original's own changes update it.)
             # The parent always shows the latest state; older queued updates are skipped by the deliverer.
             text, blocks = job_blocks.parent_message(job)
             self.outbox.enqueue(job_id=job.id, dedupe_key=f"job:{job.id}:parent:{events[-1].id}", method="chat.update",
                                 payload={"args": {"channel": job.channel_id, "text": text, "blocks": blocks},
                                          "update_of": job.id})
+        self.on_enqueue()
+
+    def publish_batch(self, batch, items: list[Job], reasons: dict[int, str]) -> None:
+        """The sweep's message updated in place; once finished, a summary in its thread and a notice.
+
+        Its messages use the outbox stream -batch.id (job ids are positive), so they go out in order.
+        """
+        if not batch.parent_ts:
+            return  # the approval message is posted by the command handler, which stores its ts
+        stream = -batch.id
+        text, blocks = sweep_blocks.batch_message(batch, items)
+        digest = hashlib.sha1(json.dumps(blocks, sort_keys=True).encode()).hexdigest()[:16]
+        self.outbox.enqueue(job_id=stream, dedupe_key=f"batch:{batch.id}:status:{digest}", method="chat.update",
+                            payload={"args": {"channel": batch.channel_id, "ts": batch.parent_ts, "text": text,
+                                              "blocks": blocks}})
+        if batch.state == "finished":
+            text, blocks = sweep_blocks.summary(batch, items, reasons)
+            self.outbox.enqueue(job_id=stream, dedupe_key=f"batch:{batch.id}:summary", method="chat.postMessage",
+                                payload={"args": {"channel": batch.channel_id, "thread_ts": batch.parent_ts,
+                                                  "text": text, "blocks": blocks}})
+            if self.notify_channel:
+                text, blocks = sweep_blocks.notice(batch, items)
+                self.outbox.enqueue(job_id=stream, dedupe_key=f"batch:{batch.id}:notice", method="chat.postMessage",
+                                    payload={"args": {"channel": self.notify_channel, "text": text, "blocks": blocks}})
         self.on_enqueue()

@@ -33,6 +33,9 @@ class Deliverer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        recovered = self.outbox.recover_in_flight()
+        if recovered:
+            log.warning("%d Slack message(s) were being sent when the bot stopped; sending them again", recovered)
         self._thread = threading.Thread(target=self._loop, name="slack-outbox", daemon=True)
         self._thread.start()
 
@@ -87,6 +90,7 @@ class Deliverer:
             builder = job_blocks.notice(job, link) if payload["notice"] == "verified" else \
                 job_blocks.alert(job, payload.get("message", ""), link)
             args["text"], args["blocks"] = builder
+        self.outbox.start_sending(item.id)
         try:
             response = self.client.api_call(item.method, json=args)
         except SlackApiError as e:

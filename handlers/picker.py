@@ -34,7 +34,8 @@ def register(app: App, deps) -> None:
                                                                              f"`{deps.command}` again."))
             return
         client.views_update(view_id=view["id"], view=views.loading_view(org["name"]))
-        show_picker(deps, client, view_id=view["id"], draft=view["private_metadata"], org=SimpleNamespace(**org))
+        deps.later(show_picker, deps, client, view_id=view["id"], draft=view["private_metadata"],
+                   org=SimpleNamespace(**org))
 
     @app.options("invoice")
     def on_invoice_options(ack, body, payload):
@@ -47,26 +48,7 @@ def register(app: App, deps) -> None:
     @app.action("resync_only")
     def on_resync_only(ack, body, action, client):
         ack()
-        view, user = body["view"], body["user"]["id"]
-        draft_id, _, credit = action.get("value", "").partition("|")
-        draft = _own_draft(deps, draft_id, user)
-        if not draft or draft_id != view.get("private_metadata") or "client" not in draft:
-            client.views_update(view_id=view["id"], view=views.message_view("This form is not valid any more; run "
-                                                                             f"`{deps.command}` again."))
-            return
-        try:
-            job = deps.service.request_resync_only(client=ClientView.from_json(draft["client"]), user_id=user,
-                                                   channel_id=draft["channel_id"], credit=credit)
-        except Refusal as r:
-            client.views_update(view_id=view["id"], view=views.message_view(views.esc(r.message)))
-            return
-        except IntegrationError as e:
-            client.views_update(view_id=view["id"], view=views.message_view(
-                f":warning: QuickBooks could not be read ({views.esc(type(e).__name__)}); nothing was started."))
-            return
-        client.views_update(view_id=view["id"], view=views.message_view(
-            f":arrows_counterclockwise: Resync #{job.id} started in <#{job.channel_id}>; its thread shows each step.",
-            title="Resync started"))
+        deps.later(start_resync_only, deps, body, action, client)  # it reads QuickBooks: off Bolt's threads
 
     @app.view(views.CALLBACK_REQUEST)
     def on_submit(ack, body, view):
@@ -86,6 +68,30 @@ def register(app: App, deps) -> None:
             return
         ack(response_action="update", view=views.submitted_view(job.id, job.channel_id))
         deps.service.runner.publish(job)
+
+
+def start_resync_only(deps, body: dict, action: dict, client) -> None:
+    """Start the resync-only job for the credit behind the button, and say so in the modal."""
+    view, user = body["view"], body["user"]["id"]
+    draft_id, _, credit = action.get("value", "").partition("|")
+    draft = _own_draft(deps, draft_id, user)
+    if not draft or draft_id != view.get("private_metadata") or "client" not in draft:
+        client.views_update(view_id=view["id"], view=views.message_view("This form is not valid any more; run "
+                                                                         f"`{deps.command}` again."))
+        return
+    try:
+        job = deps.service.request_resync_only(client=ClientView.from_json(draft["client"]), user_id=user,
+                                               channel_id=draft["channel_id"], credit=credit)
+    except Refusal as r:
+        client.views_update(view_id=view["id"], view=views.message_view(views.esc(r.message)))
+        return
+    except IntegrationError as e:
+        client.views_update(view_id=view["id"], view=views.message_view(
+            f":warning: QuickBooks could not be read ({views.esc(type(e).__name__)}); nothing was started."))
+        return
+    client.views_update(view_id=view["id"], view=views.message_view(
+        f":arrows_counterclockwise: Resync #{job.id} started in <#{job.channel_id}>; its thread shows each step.",
+        title="Resync started"))
 
 
 def _selected(values: dict, block: str) -> str | None:

@@ -8,9 +8,9 @@ import logging
 import random
 import threading
 import time
-from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
@@ -70,8 +70,11 @@ class RetryPolicy:
 class RateLimiter:
     """Sliding-window limiter: at most `per_second` calls in any 1 s and `per_minute` in any 60 s.
 
-    Defaults stay just under QuickBooks' documented 10/s and 500/min per company so that clock skew
-    between us and Intuit never turns into a 429.
+    Defaults stay just under QuickBooks' documented 10/s and 500/min per company. Intuit counts a request
+    when it *arrives*, which is some time after we let it go; `slot()` therefore counts a call as happening
+    at every moment from its start until its answer (in flight it is in every window; afterwards it is
+    dated at its end), so network or scheduling jitter cannot crowd more calls into Intuit's window than
+    ours (bench/throughput.py saw 429s from exactly that with `acquire()`'s start times).
     """
 
     def __init__(
@@ -86,25 +89,50 @@ class RateLimiter:
         self.per_minute = per_minute
         self.clock = clock
         self.sleep = sleep
-        self._recent: deque[float] = deque()
-        self._lock = threading.Lock()
+        self._calls: list[list[float]] = []  # [time]: inf while in flight, then its end
+        self._gate = threading.Lock()  # waiters queue here: first come, first served
+        self._data = threading.Lock()  # guards _calls; never held while sleeping, so slots can end
+
+    def _wait(self, now: float) -> float:
+        self._calls = [c for c in self._calls if now - c[0] < 60.0]
+        wait = 0.0
+        for limit, width in ((self.per_minute, 60.0), (self.per_second, 1.0)):
+            if not limit:
+                continue
+            inside = sorted(c[0] for c in self._calls if now - c[0] < width)
+            excess = len(inside) - limit + 1
+            if excess > 0:
+                ends = inside[excess - 1]
+                wait = max(wait, ends + width - now if ends != float("inf") else 0.005)  # in flight: recheck soon
+        return wait
+
+    def _take(self) -> list[float]:
+        with self._gate:
+            while True:
+                with self._data:
+                    now = self.clock()
+                    wait = self._wait(now)
+                    if wait <= 0:
+                        call = [float("inf")]
+                        self._calls.append(call)
+                        return call
+                self.sleep(wait)
 
     def acquire(self) -> None:
-        """Block until one more call fits in both windows, then count it."""
-        with self._lock:  # waiters queue on the lock: first come, first served
-            while True:
-                now = self.clock()
-                while self._recent and now - self._recent[0] >= 60.0:
-                    self._recent.popleft()
-                wait = 0.0
-                if len(self._recent) >= self.per_minute:
-                    wait = 60.0 - (now - self._recent[-self.per_minute])
-                if self.per_second and len(self._recent) >= self.per_second:
-                    wait = max(wait, 1.0 - (now - self._recent[-self.per_second]))
-                if wait <= 0:
-                    self._recent.append(now)
-                    return
-                self.sleep(wait)
+        """Block until one more call fits in both windows, then count it (dated now)."""
+        call = self._take()
+        with self._data:
+            call[0] = self.clock()
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Block until one more call fits, and count it from now until the block ends (the answer came)."""
+        call = self._take()
+        try:
+            yield
+        finally:
+            with self._data:
+                call[0] = self.clock()
 
 
 def describe(exc: IntegrationError) -> str:

@@ -6,7 +6,8 @@
 
 Its copies come from the QuickBooks emulator's ledger, read in-process, and change only through a resync or
 a sync (the lag the bot exists to close). State advances from the injected clock at the start of every
-request, so no background thread is needed. Per-request faults ("500", "503", "429", "slow") and
+request, so no background thread is needed. Per-request faults ("500", "503", "429", "slow",
+"slow_after_commit": handle, then sleep before answering) and
 behavioural faults ("fail_sync", "stuck_pending", "skip_changes": the next run finishes without picking
 up any change, "fail_resync") are armed through `cb.faults`.
 Test-only routes live under `/_emulator/` (also reachable under the base URL); they need no key.
@@ -193,6 +194,13 @@ class ConnectBoosterEmulator:
             self.sleep(fault.seconds if fault.seconds is not None else 2.0)
         elif fault is not None and fault.kind in ("500", "503", "429"):
             return self._fault_answer(fault)
+        elif fault is not None and fault.kind == "slow_after_commit":  # do it, then answer late (or never)
+            answer = self._serve_authorized(request, rel)
+            self.sleep(fault.seconds if fault.seconds is not None else 2.0)
+            return answer
+        return self._serve_authorized(request, rel)
+
+    def _serve_authorized(self, request: Request, rel: str) -> tuple[int, dict, dict]:
         if not self._authorized(request):
             return 401, ApiError(401, "missing or invalid API key").body(), {"WWW-Authenticate": "Bearer"}
         key = request.headers.get("Idempotency-Key") if request.method == "POST" else None

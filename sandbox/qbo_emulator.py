@@ -10,7 +10,8 @@ Behaviour follows ../shared/reference/quickbooks-api.md. Every request passes, i
 bearer check (401 gateway envelope), realm check (403), throttling (429), requestid replay, the handler.
 Fault kinds: "429", "500", "503", "401", "6000", "5010", "6210" (a 400 Fault with that code),
 "slow" (sleep `seconds`, then answer), "drop_after_commit"
-(answer fully, commit, then close the connection without a response).
+(answer fully, commit, then close the connection without a response), "slow_after_commit" (commit, then
+sleep `seconds` before answering: a client that gives up or dies in between never learns the outcome).
 """
 from __future__ import annotations
 
@@ -162,6 +163,8 @@ class QBOEmulator:
         entry = {"method": req.method, "path": req.path, "query": req.args.to_dict(),
                  "status": resp.status_code, "at": self.clock()}
         self.requests.append(entry)
+        if fault is not None and fault.kind == "slow_after_commit":
+            time.sleep(fault.seconds if fault.seconds is not None else 1.0)
         if fault is not None and fault.kind == "drop_after_commit":
             entry["dropped"] = True
             sock = environ.get("werkzeug.socket")
@@ -196,7 +199,7 @@ class QBOEmulator:
         if fault.kind == "slow":
             time.sleep(fault.seconds if fault.seconds is not None else 1.0)
             return None
-        if fault.kind == "drop_after_commit":
+        if fault.kind in ("drop_after_commit", "slow_after_commit"):
             return None
         if fault.kind == "429":
             return self._throttled(fault.seconds)

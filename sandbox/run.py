@@ -25,8 +25,11 @@ INFO_PATH = Path("data/sandbox.json")
 class Sandbox:
     """The three fakes, started together."""
 
-    def __init__(self, *, fast: bool = False) -> None:
+    def __init__(self, *, fast: bool = False, prepare=None) -> None:
+        """`prepare(ledger)` may add QuickBooks records before ConnectBooster's first sync copies them."""
         self.qbo = QBOEmulator(realm_id=seed.REALM_ID, client_id=QBO_CLIENT_ID, client_secret=QBO_CLIENT_SECRET)
+        if prepare is not None:
+            prepare(self.qbo.ledger)
         self.qbo.start(port=0)
         self.cb = ConnectBoosterEmulator(qbo=self.qbo.ledger, timing=SyncTiming.fast() if fast else SyncTiming())
         self.cb.start(port=0)
@@ -37,6 +40,7 @@ class Sandbox:
             self.slack.add_user(user, name)
         self.signing_secret = secrets.token_hex(16)
         self.bot_url = ""
+        self.console = None  # the browser console (sandbox/console), once attach() started it
 
     def settings(self, base) -> object:
         tokens = self.qbo.mint_tokens()
@@ -48,9 +52,14 @@ class Sandbox:
             connectbooster_api_key=self.cb.api_key, approver_ids=(APPROVER, APPROVER_2), notify_channel=NOTIFY,
         )
 
-    def attach(self, bot, port: int) -> None:
-        """Remember where the bot listens, write data/sandbox.json, and print how to drive it."""
+    def attach(self, bot, port: int, console_port: int | None = None) -> None:
+        """Remember where the bot listens, write data/sandbox.json, start the console on `console_port` (None: no
+        console), and print how to drive it."""
         self.bot_url = f"http://127.0.0.1:{port}/slack/events"
+        if console_port is not None:
+            from sandbox.console import start_console
+
+            self.console = start_console(self, console_port, sync_timeout=bot.settings.sync_timeout_seconds)
         INFO_PATH.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(INFO_PATH, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
@@ -70,6 +79,8 @@ class Sandbox:
             pass
 
     def stop(self) -> None:
+        if self.console is not None:
+            self.console.stop()
         for part in (self.slack, self.cb, self.qbo):
             part.stop()
 
@@ -80,7 +91,10 @@ def start_sandbox(base, *, fast: bool = False):
     db = Path("data/sandbox.db")
     for suffix in ("", "-wal", "-shm"):
         Path(str(db) + suffix).unlink(missing_ok=True)
-    return sandbox, replace(sandbox.settings(base), database_path=str(db))
+    # A stuck sync is reported after SYNC_TIMEOUT_SECONDS; 600 s is right for a real portal, but the sandbox's
+    # syncs take ~25 s, so unless the user chose a timeout the console's "stuck sync" shows up in 90 s.
+    timeout = base.sync_timeout_seconds if "SYNC_TIMEOUT_SECONDS" in os.environ else 90.0
+    return sandbox, replace(sandbox.settings(base), database_path=str(db), sync_timeout_seconds=timeout)
 
 
 def banner(sb: Sandbox) -> str:
@@ -90,11 +104,18 @@ applycredit sandbox — no credentials configured, so everything below is local 
   ConnectBooster emulator     {sb.cb.base_url}
   Slack Web API (fake)        {sb.slack.url}
   the bot                     {sb.bot_url}
-Seeded: Atomar's Best Tackle — ConnectBooster credit 11261 (credit memo #1039, $10.00),
+{console_line(sb)}Seeded: Atomar's Best Tackle — ConnectBooster credit 11261 (credit memo #1039, $10.00),
         invoice 10031 ($85.00, the oldest) and invoice 10040 ($120.00): the help article's example;
         Blue Heron Marine (unapplied payment), Coastal Bait Co (120 invoices), O’Malley’s Marina,
         <!channel> Holdings, Pier 9 Outfitters (pending portal payment), Reel Deal Charters (already
         applied in QuickBooks, waiting for a sync), Atomar's Bait Shop.
 Users: {REQUESTER} requests, {APPROVER} and {APPROVER_2} approve, {OUTSIDER} is anyone else; channel {CHANNEL}.
-Type `demo` below to run the help-article flow end to end, or `help` for the commands.
+{"Open the console in a browser, or t" if sb.console else "T"}ype `demo` below to run the help-article flow end to end, \
+or `help` for the commands.
 Ctrl-C stops everything."""
+
+
+def console_line(sb: Sandbox) -> str:
+    if sb.console is None:
+        return ""
+    return f"\n  >>> the console: open {sb.console.url} in a browser <<<\n"

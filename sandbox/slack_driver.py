@@ -425,3 +425,47 @@ class SlackDriver:
                 if kind == "message":
                     payload["message"] = self._clean(source)
         return self._post_payload(payload, timestamp=timestamp, signature=signature, headers=headers)
+
+    # ---- Events API (event_callback) ----------------------------------------------------------------------
+
+    def event(
+        self,
+        event: dict,
+        *,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        retry_reason: str = "http_timeout",
+        timestamp: float | None = None,
+        signature: str | None = None,
+        headers: dict | None = None,
+    ) -> DriverResponse:
+        """An Events API `event_callback` (JSON body, signed like everything else). Pass the same `event_id`
+        with `retry_num=1, 2, …` to replay Slack's retries (X-Slack-Retry-Num / X-Slack-Retry-Reason)."""
+        now = self.clock() if timestamp is None else timestamp
+        payload = {
+            "token": VERIFICATION_TOKEN,
+            "team_id": self.team_id,
+            "api_app_id": self.api_app_id,
+            "event": {"event_ts": f"{now:.6f}", **copy.deepcopy(event)},
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{int(now * 1000):X}{id(event) % 10000:04d}",
+            "event_time": int(now),
+            "authorizations": [{"enterprise_id": None, "team_id": self.team_id, "user_id": self.slack.bot_user_id,
+                                "is_bot": True, "is_enterprise_install": False}],
+            "is_ext_shared_channel": False,
+        }
+        body = json.dumps(payload)
+        h = {"Content-Type": "application/json", "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)"}
+        h.update(self.sign(body, int(now)))
+        if signature is not None:
+            h["X-Slack-Signature"] = signature
+        if retry_num is not None:
+            h.update({"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason})
+        h.update(headers or {})
+        resp = self.post_raw(body, h)
+        resp.payload = payload
+        return resp
+
+    def app_home_opened(self, user: str, **kw: Any) -> DriverResponse:
+        """The user opened the app's Home tab."""
+        return self.event({"type": "app_home_opened", "user": user, "channel": f"D{user[1:]}", "tab": "home"}, **kw)

@@ -6,7 +6,7 @@ stale) copies, and whether an invoice has a portal payment waiting to sync.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -65,7 +65,10 @@ class ClientView:
         return [c for c in self.credits if c.diagnosis != APPLIED_WAITING_SYNC]
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # The options are flat dataclasses: a shallow copy each is what asdict() returns, without its deep
+        # copies (13 ms of the picker's wait for a client with 500 invoices; bench/picker.py).
+        return {"org_id": self.org_id, "name": self.name, "qbo_customer_id": self.qbo_customer_id,
+                "credits": [dict(vars(c)) for c in self.credits], "invoices": [dict(vars(i)) for i in self.invoices]}
 
     @classmethod
     def from_json(cls, data: dict) -> "ClientView":
@@ -107,7 +110,9 @@ def load_client(*, qbo, cb, org, pool: ThreadPoolExecutor) -> ClientView:
     customer = org.qbo_customer_id
     futures = {
         "cb_credits": pool.submit(cb.list_credits, org_id=org.id, status="open"),
-        "cb_invoices": pool.submit(cb.list_invoices, org_id=org.id, status="open"),
+        # The organization's own count lets every page of a long invoice list be read at once.
+        "cb_invoices": pool.submit(cb.list_invoices, org_id=org.id, status="open",
+                                   expected=(getattr(org, "balance", None) or {}).get("open_invoice_count")),
         "qbo_credits": pool.submit(qbo.list_credits, customer_id=customer),
         "qbo_invoices": pool.submit(qbo.list_open_invoices, customer_id=customer),
     }

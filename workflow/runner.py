@@ -15,17 +15,19 @@ import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Callable
 
 from data.jobs import Job, JobStore
 from integrations.errors import (AuthError, ConflictError, IntegrationError, NotFoundError, RateLimitedError,
                                  TransientError, ValidationError)
+from workflow import sweep_items, undo
 from workflow.notifier import Notifier
 from workflow.sync import SyncCoordinator
 
 log = logging.getLogger(__name__)
 WORKING = ("approved", "applying_in_quickbooks", "applied_in_quickbooks", "resyncing_invoice",
-           "invoice_resynced", "sync_finished")
+           "invoice_resynced", "sync_finished", "undoing_in_quickbooks")
 
 
 def new_key(prefix: str, job: Job, attempt: int | None = None) -> str:
@@ -52,6 +54,7 @@ class JobRunner:
         self._again: set[int] = set()
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
+        self.batch_hook = None  # the sweep (workflow/sweep_run.py): told of its items' changes instead of the notifier
 
     # -- scheduling --------------------------------------------------------------------------
     def resume_all(self) -> int:
@@ -63,6 +66,8 @@ class JobRunner:
                 self.sync.watch(job.sync_id)
             elif job.state in WORKING:
                 self.submit(job.id)
+        if self.batch_hook is not None:
+            self.batch_hook.resume()
         return len(jobs)
 
     def submit(self, job_id: int) -> None:
@@ -87,7 +92,8 @@ class JobRunner:
                 job = self.store.get(job_id)
                 if job is None or job.state not in WORKING:
                     break
-                step = getattr(self, f"_step_{job.state}")
+                step = (undo.step_for(self, job) or sweep_items.step_for(self, job)
+                        or getattr(self, f"_step_{job.state}"))
                 try:
                     step(job)
                 except IntegrationError as e:
@@ -109,7 +115,9 @@ class JobRunner:
                 self.submit(job_id)
 
     def publish(self, job: Job | None) -> None:
-        if job is not None:
+        if job is not None and job.batch_id and self.batch_hook is not None:
+            self.batch_hook.item_changed(job)  # sweep items have no thread: the sweep's message shows them
+        elif job is not None:
             self.notifier.publish(job, self.store.events(job.id))
 
     def _move(self, job: Job, to_state: str, **kwargs) -> Job | None:
@@ -211,7 +219,9 @@ class JobRunner:
     def _step_sync_finished(self, job: Job) -> None:
         """Verify: the credit gone from ConnectBooster and the invoice balance there matching QuickBooks."""
         credit_gone = job.cb_credit_id is None or self._credit_gone(job.cb_credit_id)
-        cb_balance = self.cb.get_invoice(invoice_id=job.cb_invoice_id).balance if job.cb_invoice_id else None
+        cb_balance = self._resynced_balance(job) if job.invoice_balance_after is not None else None
+        if cb_balance is None and job.cb_invoice_id:  # no resync answer to rely on: read ConnectBooster's copy
+            cb_balance = self.cb.get_invoice(invoice_id=job.cb_invoice_id).balance
         qbo_balance = job.invoice_balance_after
         if cb_balance is not None and cb_balance != qbo_balance and job.invoice_qbo_id:
             # Someone may have changed the invoice since our write: compare with QuickBooks as it is now.
@@ -226,6 +236,12 @@ class JobRunner:
         self._attention(job, problem + " after the sync. Run the sync again.", resume="invoice_resynced",
                         retryable=True, sync_key=None, extra=details, action="sync_again")
 
+    def _resynced_balance(self, job: Job) -> Decimal | None:
+        """The balance ConnectBooster read from QuickBooks in this job's resync (a sync does not change it again),
+        which spares a request per job; None when there was no resync."""
+        resynced = [e for e in self.store.events(job.id) if e.kind == "invoice_resynced" and e.details.get("after")]
+        return Decimal(resynced[-1].details["after"]) if resynced else None
+
     def _credit_gone(self, cb_credit_id: int) -> bool:
         try:
             return self.cb.get_credit(credit_id=cb_credit_id).status != "open"
@@ -239,7 +255,8 @@ class JobRunner:
                 continue
             stage = next((s.integration_id for s in run.stages if s.status == "active"), None)
             progress = {"sync_id": run.id, "status": run.status, "stage": stage}
-            seen = [e.details for e in self.store.events(job.id) if e.kind == "sync_progress"]
+            # The sync_requested reply already said "pending": a first poll that sees the same is not news.
+            seen = [e.details for e in self.store.events(job.id) if e.kind in ("sync_progress", "sync_requested")]
             if not seen or {k: seen[-1].get(k) for k in progress} != progress:
                 self.store.record(job.id, actor="bot", kind="sync_progress",
                                   details={**progress, "counts": run.counts, "error": run.error})
@@ -262,7 +279,7 @@ class JobRunner:
     # -- trouble -----------------------------------------------------------------------------
     def _trouble(self, job: Job, e: IntegrationError) -> None:
         """Map an integration error to a needs-attention state that says what happened and what is safe."""
-        qbo_step = job.state in ("approved", "applying_in_quickbooks")
+        qbo_step = job.state in ("approved", "applying_in_quickbooks", "undoing_in_quickbooks")
         service = "QuickBooks" if qbo_step else "ConnectBooster"
         if job.state == "applying_in_quickbooks" and isinstance(e, (TransientError, RateLimitedError)):
             # Outcome unknown: keep the requestid, so Retry replays instead of writing a second payment.
@@ -292,6 +309,11 @@ class JobRunner:
         if error is not None:
             details.update(error=type(error).__name__, code=error.code, status=error.status,
                            intuit_tid=error.intuit_tid)
+        if job.batch_id and resume == "approved":
+            # A sweep item that wrote nothing fails for good (releasing its credit); re-running the sweep retries it.
+            self.publish(self.store.transition(job.id, from_states=[job.state], to_state="failed", event="failed",
+                                               details=details, error=message, **values))
+            return
         moved = self.store.transition(job.id, from_states=[job.state], to_state="needs_attention",
                                       event="needs_attention", details=details, error=message,
                                       retryable=int(retryable), resume_state=resume, **values)

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+from data.batches import BatchStore
 from data.jobs import CreditBusy, Job, JobStore, credit_key
 from workflow.lookup import APPLIED_WAITING_SYNC, ClientView, load_client, search_clients
 from workflow.money import fmt
 from workflow.runner import JobRunner
+from workflow.sweep_run import SweepService
 from workflow.validation import Refusal, validate
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,7 @@ def _iso(dt: datetime) -> str:
 class CreditService:
     def __init__(self, *, store: JobStore, runner: JobRunner, qbo, cb, approver_ids: tuple[str, ...],
                  approval_ttl: timedelta = timedelta(hours=24), now: Callable[[], datetime] | None = None,
-                 read_pool: ThreadPoolExecutor | None = None) -> None:
+                 read_pool: ThreadPoolExecutor | None = None, undo_window: timedelta = timedelta(hours=72)) -> None:
         self.store = store
         self.runner = runner
         self.qbo = qbo
@@ -46,6 +48,10 @@ class CreditService:
         self.ttl = approval_ttl
         self.now = now or (lambda: datetime.now(timezone.utc))
         self.pool = read_pool or ThreadPoolExecutor(max_workers=8, thread_name_prefix="read")
+        self.undo_window = undo_window
+        # Same database as the jobs (the store's connection factory): batches and their items commit side by side.
+        self.sweeps = SweepService(store=store, batches=BatchStore(store._db, store.now), runner=runner, qbo=qbo,
+                                   cb=cb, pool=self.pool, approvers=self.approvers, ttl=approval_ttl, now=self.now)
 
     # -- looking up ---------------------------------------------------------------------------
     def find_clients(self, text: str) -> list:
@@ -196,7 +202,39 @@ class CreditService:
         """Expire every request whose approval window has passed; returns how many."""
         now = _iso(self.now())
         due = [j for j in self.store.in_states(["awaiting_approval"]) if j.expires_at and j.expires_at <= now]
-        return sum(1 for j in due if self.expire(j))
+        return sum(1 for j in due if self.expire(j)) + self.sweeps.expire_due()
+
+    def undo(self, *, job_id: int, user_id: str, channel_id: str) -> Outcome:
+        """Reverse a verified application (approvers, within the undo window); exactly one undo per job."""
+        job = self.store.get(job_id)
+        if job is None or job.channel_id != channel_id or job.kind != "apply" or not job.parent_ts:
+            return Outcome(False, "That Undo button is not valid; nothing was changed.")
+        if user_id not in self.approvers:
+            self.store.record(job.id, actor=user_id, kind="refused_undo", details={"reason": "not an approver"})
+            return Outcome(False, "Only approvers can undo a credit application; nothing was changed.", job)
+        if job.state != "verified":
+            return Outcome(False, f"Application #{job.id} is {job.state.replace('_', ' ')}; only a completed "
+                                  "application can be undone. Nothing was changed.", job)
+        if job.completed_at and job.completed_at < _iso(self.now() - self.undo_window):
+            return Outcome(False, f"Application #{job.id} completed more than {self.undo_window.total_seconds() / 3600:g} "
+                                  "hours ago, past the undo window; reverse it in QuickBooks. Nothing was changed.", job)
+        try:
+            undo = self.store.create(
+                actor=user_id, kind="undo", state="approved", event="undo_requested", undo_of=job.id,
+                requester_id=user_id, approver_id=user_id, channel_id=job.channel_id, parent_ts=job.parent_ts,
+                client_name=job.client_name, qbo_customer_id=job.qbo_customer_id, cb_org_id=job.cb_org_id,
+                credit_kind=job.credit_kind, qbo_credit_id=job.qbo_credit_id, cb_credit_id=job.cb_credit_id,
+                credit_number=job.credit_number, invoice_qbo_id=job.invoice_qbo_id, invoice_number=job.invoice_number,
+                cb_invoice_id=job.cb_invoice_id, amount=job.amount, currency=job.currency,
+                invoice_total=job.invoice_total, invoice_balance_before=job.invoice_balance_after,
+                qbo_payment_id=job.qbo_payment_id, decided_at=_iso(self.now()), details={"undo_of": job.id},
+            )
+        except CreditBusy as busy:
+            what = "An undo" if busy.job.undo_of == job.id else "Another request"
+            return Outcome(False, f"{what} (#{busy.job.id}) is already open on this credit; nothing was changed.", job)
+        self.runner.publish(undo)
+        self.runner.submit(undo.id)
+        return Outcome(True, job=undo)
 
     def describe_amounts(self, job: Job) -> str:
         after = (job.invoice_balance_before or 0) - job.amount

@@ -76,6 +76,9 @@ class SyncCoordinator:
     def _poll(self, sync_id: int) -> None:
         interval = min(1.0, self.poll_seconds)
         last = None
+        # The deadline counts from when this poller started, not from the run's request: after a restart or a
+        # "Sync again" that rejoins an old run, the run gets a fresh chance instead of being stuck at once.
+        started = self.wall_clock()
         requested: float | None = None
         last_run = None
         while not self._stop.is_set():
@@ -95,8 +98,11 @@ class SyncCoordinator:
                     self._safely(self.on_update, run)
                 if run.status not in OPEN:
                     return
-                requested = _epoch(run.requested_at)
+                requested = max(_epoch(run.requested_at) or started, started)
             if requested is not None and self.wall_clock() - requested > self.timeout_seconds:
+                with self._lock:  # forget it: the next join asks ConnectBooster again (409 → this run, or a new one)
+                    if self._current is not None and self._current.id == sync_id:
+                        self._current = None
                 self._safely(self.on_stuck, run or last_run)
                 return
             last_run = run or last_run

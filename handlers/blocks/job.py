@@ -20,6 +20,10 @@ STATE_LABEL = {
     "expired": ":hourglass: Expired without a decision",
     "stale": ":warning: Stopped — the figures changed",
     "failed": ":x: Failed",
+    "undone": ":leftwards_arrow_with_hook: Undone — the application was reversed",
+    "undoing_in_quickbooks": ":leftwards_arrow_with_hook: Reversing in QuickBooks",
+    "awaiting_batch_sync": ":ledger: Recorded; waiting for the sweep's sync",
+    "skipped": ":heavy_minus_sign: Skipped",
 }
 STAGE_NAME = {"autotask": "Autotask (PSA)", "connectwise": "ConnectWise (PSA)", "kaseya_bms": "Kaseya BMS (PSA)",
               "quickbooks_online": "QuickBooks Online"}
@@ -78,13 +82,20 @@ def parent_message(job: Job) -> tuple[str, list[dict]]:
     return text, blocks
 
 
+def _count(n: int, plural: str) -> str:
+    """'1 invoice', '3 invoices', '1 company'."""
+    if n != 1:
+        return f"{n} {plural}"
+    return f"1 {plural[:-3] + 'y' if plural.endswith('ies') else plural[:-1] if plural.endswith('s') else plural}"
+
+
 def _sync_progress(d: dict) -> str:
     status, stage = d.get("status"), d.get("stage")
     if status == "active":
         return f":repeat: Sync {d.get('sync_id')}: active — {STAGE_NAME.get(stage, esc(stage or 'running'))}"
     if status == "finished":
         counts = d.get("counts") or {}
-        shown = ", ".join(f"{v} {k}" for k, v in counts.items() if v) or "no records"
+        shown = ", ".join(_count(v, k) for k, v in counts.items() if v) or "no records"
         return f":checkered_flag: Sync {d.get('sync_id')}: finished ({shown})"
     if status == "failed":
         return f":x: Sync {d.get('sync_id')}: failed — {esc(d.get('error') or 'no reason given')}"
@@ -123,11 +134,19 @@ def reply_for(job: Job, event: Event) -> tuple[str, list[dict]] | None:
         text = f":repeat: Sync {d.get('sync_id')} requested from {esc(d.get('sync_from'))}{joined}: {esc(d.get('status'))}."
     elif kind == "sync_progress":
         text = _sync_progress(d)
+    elif kind in UNDO_EVENTS or (kind == "verified" and job.kind == "undo"):
+        return _undo_reply(job, event)
     elif kind == "verified":
         shown = _m(job, d.get("cb_balance")) if d.get("cb_balance") else "the same balance"
         credit = f"credit {job.cb_credit_id}" if job.cb_credit_id else "the credit"
         text = (f":white_check_mark: Verified: {credit} no longer shows in ConnectBooster and invoice "
                 f"{esc(job.invoice_number)} shows {shown} there, matching QuickBooks.")
+        if job.kind == "apply":  # approvers may reverse it (the click checks who, and the undo window)
+            return text, [section(text), {"type": "actions", "block_id": f"undo:{job.id}", "elements": [
+                button("Undo", "job_undo", str(job.id), confirm=confirm_dialog(
+                    "Undo this application?", f"Reverse {_m(job, job.amount)} of credit on invoice "
+                    f"{esc(job.invoice_number)} in QuickBooks, then resync ConnectBooster?", "Undo",
+                    style="danger"))]}]
     elif kind == "needs_attention":
         text = f":warning: {esc(d.get('message'))}"
         blocks = [section(text)]
@@ -143,9 +162,44 @@ def reply_for(job: Job, event: Event) -> tuple[str, list[dict]] | None:
     return text, [section(text)]
 
 
+UNDO_EVENTS = ("undo_requested", "undo_refused", "undone_in_quickbooks", "undone")
+
+
+def _undo_reply(job: Job, event: Event) -> tuple[str, list[dict]] | None:
+    """Thread replies of an undo job (posted in the original application's thread)."""
+    d, kind = event.details, event.kind
+    credit = f"{kind_label(job.credit_kind)} #{esc(job.credit_number)}"
+    if kind == "undo_requested":
+        text = (f":leftwards_arrow_with_hook: <@{event.actor}> is undoing application #{job.undo_of} "
+                f"(undo #{job.id}). Re-reading QuickBooks first…")
+    elif kind == "undo_refused":
+        problems = "; ".join(esc(p) for p in d.get("problems", []))
+        text = (f":no_entry: Undo refused, nothing was changed in QuickBooks: {problems}. Reverse it in QuickBooks "
+                "by hand if it is still wanted.")
+    elif kind == "undone_in_quickbooks":
+        how = (f"Payment *{esc(d.get('payment_id'))}* deleted" if d.get("how") == "deleted" else
+               f"Payment *{esc(d.get('payment_id'))}*'s line for invoice {esc(job.invoice_number)} removed (its other "
+               f"lines and the cash receipt kept; {_m(job, job.amount)} unapplied again)")
+        text = (f":ledger: Undone in QuickBooks: {how}. Invoice {esc(job.invoice_number)} balance "
+                f"{_m(job, d.get('balance_before'))} → {_m(job, d.get('balance_after'))} (re-read from QuickBooks).")
+    elif kind == "verified":
+        shown = _m(job, d.get("cb_balance")) if d.get("cb_balance") else "its balance"
+        where = f"credit {job.cb_credit_id}" if job.cb_credit_id else credit
+        text = (f":white_check_mark: Undo verified: {where} shows again in ConnectBooster ({_m(job, d.get('credit_remaining'))} "
+                f"open) and invoice {esc(job.invoice_number)} shows {shown} there, matching QuickBooks.")
+    else:
+        return None
+    return text, [section(text)]
+
+
 def notice(job: Job, permalink: str | None) -> tuple[str, list[dict]]:
     """The completion notice for NOTIFY_CHANNEL."""
     link = f" · <{permalink}|View thread>" if permalink else ""
+    if job.kind == "undo":
+        text = (f":leftwards_arrow_with_hook: Credit application #{job.undo_of} for *{esc(job.client_name)}* undone: "
+                f"*{_m(job, job.amount)}* back on {kind_label(job.credit_kind)} #{esc(job.credit_number)}, invoice "
+                f"*{esc(job.invoice_number)}* open again, by <@{job.approver_id}>{link}")
+        return text, [section(text)]
     if job.kind == "resync_only":
         text = (f":white_check_mark: ConnectBooster resynced for *{esc(job.client_name)}*: credit {job.cb_credit_id} "
                 f"is gone. Requested by <@{job.requester_id}>{link}")

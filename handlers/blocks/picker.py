@@ -129,6 +129,11 @@ def help_text(command: str = "/applycredit") -> str:
             "approved I record the application in QuickBooks, resync the invoice in ConnectBooster, run the sync and "
             "report each step in the request's thread.\n"
             f"Examples: `{command} Atomar's Best Tackle`, `{command} atomar` (part of the name works).\n"
+            f"`{command}` alone or `{command} inbox` lists every client with open credits, why each is still "
+            "showing, and a button to apply or resync it.\n"
+            f"`{command} sweep` proposes applying every unapplied credit the way QuickBooks' Receive Payment would "
+            "(oldest invoices first) and asks one approval for the whole plan.\n"
+            "A finished application has an *Undo* button for approvers, for a limited time.\n"
             f"`{command} help` shows this message.")
 
 

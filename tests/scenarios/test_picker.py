@@ -14,10 +14,14 @@ def input_block(view, block_id):
     return next(b for b in view["blocks"] if b.get("block_id") == block_id)
 
 
-def test_help_and_empty_command_show_usage(world):
-    for text in ("help", ""):
-        resp = world.driver.command(REQUESTER, CHANNEL, text)
-        assert resp.status == 200 and "/applycredit <client>" in resp.json()["text"]
+def test_help_shows_usage_and_empty_command_opens_the_inbox(world):
+    resp = world.driver.command(REQUESTER, CHANNEL, "help")
+    assert resp.status == 200 and "/applycredit <client>" in resp.json()["text"]
+    assert "`/applycredit inbox`" in resp.json()["text"]
+    resp = world.driver.command(REQUESTER, CHANNEL, "")
+    assert resp.status == 200 and not resp.text.strip()  # no usage text: the inbox modal opens instead
+    inbox = world.slack.wait_for(lambda s: "clients with open credits" in str(s.views(REQUESTER)["modals"]))
+    assert inbox
 
 
 def test_oldest_invoice_is_preselected_with_the_default_amount(world):

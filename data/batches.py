@@ -1,0 +1,114 @@
+"""Batches (a sweep: many credit applications approved at once) and their guarded state changes.
+
+Like jobs, every state change is a guarded UPDATE: exactly one caller wins. `open_key` is set while a batch
+is open, and a unique index on it keeps one open sweep at a time.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any, Callable, Iterable
+
+import sqlite_utils
+
+from data.jobs import utcnow
+
+BATCH_TERMINAL = frozenset({"finished", "rejected", "expired", "cancelled"})
+SWEEP_KEY = "sweep"
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A row of the batches table; `plan` decoded from JSON, `total` as Decimal."""
+
+    id: int
+    kind: str
+    state: str
+    requester_id: str
+    approver_id: str | None
+    channel_id: str
+    parent_ts: str | None
+    plan: list[dict]
+    total: Decimal
+    sync_key: str | None
+    sync_id: int | None
+    open_key: str | None
+    created_at: str
+    updated_at: str
+    expires_at: str | None
+    decided_at: str | None
+    completed_at: str | None
+
+    @classmethod
+    def from_row(cls, row: dict) -> "Batch":
+        values = {f.name: row.get(f.name) for f in fields(cls)}
+        values["plan"] = json.loads(values["plan"] or "[]")
+        values["total"] = Decimal(values["total"] or "0")
+        return cls(**values)
+
+
+class BatchBusy(Exception):
+    """Another sweep is still open."""
+
+    def __init__(self, batch: Batch) -> None:
+        super().__init__(f"sweep {batch.id} is open")
+        self.batch = batch
+
+
+class BatchStore:
+    def __init__(self, db: Callable[[], sqlite_utils.Database], now: Callable[[], str] = utcnow) -> None:
+        self._db = db
+        self.now = now
+
+    def create(self, *, kind: str, requester_id: str, channel_id: str, plan: list[dict], total: Decimal,
+               expires_at: str | None) -> Batch:
+        db = self._db()
+        now = self.now()
+        row = {"kind": kind, "state": "awaiting_approval", "requester_id": requester_id, "channel_id": channel_id,
+               "plan": json.dumps(plan, default=str), "total": str(total), "open_key": SWEEP_KEY,
+               "created_at": now, "updated_at": now, "expires_at": expires_at}
+        try:
+            with db.conn:
+                cur = db.conn.execute(f"INSERT INTO batches ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+                                      list(row.values()))
+        except sqlite3.IntegrityError:
+            busy = self._batches("SELECT * FROM batches WHERE open_key = ?", [SWEEP_KEY])
+            if not busy:
+                raise
+            raise BatchBusy(busy[0]) from None
+        return self.get(cur.lastrowid)
+
+    def get(self, batch_id: int) -> Batch | None:
+        found = self._batches("SELECT * FROM batches WHERE id = ?", [batch_id])
+        return found[0] if found else None
+
+    def transition(self, batch_id: int, *, from_states: Iterable[str], to_state: str, **values: Any) -> Batch | None:
+        """Move from one of `from_states` to `to_state`; None when another caller won."""
+        updates = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in values.items()}
+        updates.update(state=to_state, updated_at=self.now())
+        if to_state in BATCH_TERMINAL:
+            updates["open_key"] = None
+            updates.setdefault("completed_at", updates["updated_at"])
+        states = list(from_states)
+        db = self._db()
+        with db.conn:
+            cur = db.conn.execute(
+                f"UPDATE batches SET {', '.join(f'{k} = ?' for k in updates)} WHERE id = ? "
+                f"AND state IN ({', '.join('?' for _ in states)})", [*updates.values(), batch_id, *states])
+        return self.get(batch_id) if cur.rowcount == 1 else None
+
+    def set_parent(self, batch_id: int, ts: str) -> None:
+        db = self._db()
+        with db.conn:
+            db.conn.execute("UPDATE batches SET parent_ts = ? WHERE id = ? AND parent_ts IS NULL", [ts, batch_id])
+
+    def in_states(self, states: Iterable[str]) -> list[Batch]:
+        st = list(states)
+        return self._batches(f"SELECT * FROM batches WHERE state IN ({', '.join('?' for _ in st)}) ORDER BY id", st)
+
+    def _batches(self, sql: str, args: list) -> list[Batch]:
+        cur = self._db().execute(sql, args)
+        names = [d[0] for d in cur.description]
+        return [Batch.from_row(dict(zip(names, row))) for row in cur.fetchall()]

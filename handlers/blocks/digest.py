@@ -1,0 +1,106 @@
+"""The daily digest message: a pure function of the gathered data and the clock."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from handlers.blocks.common import context, esc, fmt, header, kind_label, section
+from workflow.digest import DigestData, parse_time
+
+LISTED = 10
+
+
+def age(then: datetime | None, now: datetime) -> str:
+    """'just now', '25 min', '2 h 5 min', '3 days'."""
+    if then is None:
+        return "an unknown time"
+    minutes = max(0, int((now - then).total_seconds() // 60))
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        h, m = divmod(minutes, 60)
+        return f"{h} h {m} min" if m else f"{h} h"
+    return f"{minutes // (24 * 60)} days"
+
+
+def _money_totals(data: DigestData) -> str:
+    return " + ".join(fmt(v, cur) for cur, v in sorted(data.totals.items())) or "$0.00"
+
+
+def _credits_line(data: DigestData, now: datetime) -> str:
+    n = len(data.credits)
+    if not n:
+        line = "*Open credits:* none in ConnectBooster."
+    else:
+        o = data.oldest
+        days = (now.date() - datetime.fromisoformat(o.date).date()).days if o else 0
+        line = (f"*Open credits:* {n} · {_money_totals(data)} · oldest: credit {o.cb_id} ({kind_label(o.kind)} "
+                f"#{esc(o.number, 40)}, {fmt(o.remaining, o.currency)}) of *{esc(o.client, 200)}*, dated {esc(o.date)} "
+                f"({days} day{'s' if days != 1 else ''} old)")
+    if data.unreadable:
+        line += f"\n:warning: Couldn't read: {esc(', '.join(data.unreadable[:10]), 500)}."
+    return line
+
+
+def _attention_line(data: DigestData) -> str:
+    if not data.attention:
+        return "*Needs attention:* nothing."
+    rows = [f"• #{j.id} *{esc(j.client_name, 200)}* — {esc(j.error or 'see its thread', 200)}"
+            for j in data.attention[:LISTED]]
+    more = f"\n…and {len(data.attention) - LISTED} more." if len(data.attention) > LISTED else ""
+    return f"*Needs attention:* {len(data.attention)} job{'s' if len(data.attention) != 1 else ''}\n" + \
+        "\n".join(rows) + more
+
+
+def _sync_line(data: DigestData, now: datetime) -> str:
+    run = data.last_sync
+    if run is None:
+        return "*Last ConnectBooster sync:* none recorded."
+    when = parse_time(run.finished_at or run.started_at or run.requested_at)
+    status = {"finished": "finished", "failed": "failed", "active": "running", "pending": "waiting to start"}.get(
+        run.status, esc(run.status))
+    error = f": {esc(run.error, 300)}" if run.error else ""
+    icon = ":x:" if run.status == "failed" else ":repeat:"
+    return f"*Last ConnectBooster sync:* {icon} #{run.id} ({esc(run.trigger)}) {status} {age(when, now)} ago{error}"
+
+
+def _completed_line(data: DigestData, tz: ZoneInfo) -> str:
+    since = data.since.astimezone(tz).strftime("%a %-d %b %H:%M")
+    applied = [j for j in data.completed if j.kind == "apply"]
+    resynced = [j for j in data.completed if j.kind != "apply"]
+    if not data.completed:
+        return f"*Done since {since}:* nothing."
+    totals: dict[str, object] = {}
+    for j in applied:
+        totals[j.currency] = totals.get(j.currency, 0) + j.amount
+    money = " + ".join(fmt(v, c) for c, v in sorted(totals.items()))
+    head = f"*Done since {since}:* {len(applied)} application{'s' if len(applied) != 1 else ''}"
+    head += f" ({money})" if applied else ""
+    head += f", {len(resynced)} resync{'s' if len(resynced) != 1 else ''} only" if resynced else ""
+    rows = []
+    for j in data.completed[:LISTED]:
+        what = (f"{fmt(j.amount, j.currency)} to invoice {esc(j.invoice_number, 40)}" if j.kind == "apply"
+                else f"resync of credit {j.cb_credit_id}")
+        rows.append(f"• #{j.id} *{esc(j.client_name, 200)}* — {what}")
+    more = f"\n…and {len(data.completed) - LISTED} more." if len(data.completed) > LISTED else ""
+    return head + "\n" + "\n".join(rows) + more
+
+
+def digest_message(data: DigestData, now: datetime, tz: str = "UTC") -> tuple[str, list[dict]]:
+    """(fallback text, blocks) for NOTIFY_CHANNEL."""
+    zone = ZoneInfo(tz or "UTC")
+    local = now.astimezone(zone)
+    blocks = [header(f"Credit digest — {local.strftime('%a %-d %b %Y')}"),
+              section(_credits_line(data, local)),
+              section(_attention_line(data)),
+              section(_sync_line(data, now)),
+              section(_completed_line(data, zone)),
+              context(f"`/applycredit inbox` lists every open credit and why it is still showing · "
+                      f"{local.strftime('%H:%M')} {esc(tz or 'UTC')}")]
+    sync = data.last_sync
+    text = (f"Credit digest: {len(data.credits)} open credit{'s' if len(data.credits) != 1 else ''} "
+            f"({_money_totals(data)}), {len(data.attention)} job{'s' if len(data.attention) != 1 else ''} needing "
+            f"attention, last sync {sync.status if sync else 'unknown'}, {len(data.completed)} done since the last digest.")
+    return text, blocks

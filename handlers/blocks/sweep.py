@@ -1,0 +1,121 @@
+"""Messages about a sweep: the plan awaiting approval (later its progress, updated in place), the summary.
+
+Slack allows 50 blocks per message and 3,000 characters per text: clients beyond what fits are counted in
+a last line, and a client's lines beyond 2,800 characters are summarised as "…and N more".
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from data.batches import Batch
+from data.jobs import Job
+from handlers.blocks.common import button, confirm_dialog, context, esc, fmt, kind_label, section
+
+MAX_CLIENT_SECTIONS = 44  # + title, progress, "more clients", actions (+ spare) stay under Slack's 50 blocks
+TEXT_BUDGET = 2800
+MAX_RETRY_BUTTONS = 5
+STATE = {
+    "awaiting_approval": ":hourglass_flowing_sand: Awaiting approval",
+    "running": ":ledger: Recording in QuickBooks",
+    "syncing": ":repeat: ConnectBooster sync and checks",
+    "finished": ":checkered_flag: Finished",
+    "rejected": ":x: Rejected",
+    "cancelled": ":leftwards_arrow_with_hook: Withdrawn by the requester",
+    "expired": ":hourglass: Expired without a decision",
+}
+FAILED = ("failed", "stale", "skipped", "needs_attention")
+MARK = {"verified": ":white_check_mark:", "failed": ":x:", "stale": ":x:", "skipped": ":heavy_minus_sign:",
+        "needs_attention": ":warning:", "awaiting_batch_sync": ":ledger:", "syncing": ":repeat:",
+        "sync_finished": ":mag:"}
+
+
+def _money(amount, currency: str = "USD") -> str:
+    return fmt(Decimal(str(amount)), currency)
+
+
+def counts(batch: Batch, items: list[Job]) -> dict:
+    """done / total, amount applied in QuickBooks, verified, failures."""
+    applied = [j for j in items if j.qbo_payment_id]
+    return {"total": len(batch.plan), "done": sum(1 for j in items if j.state == "verified" or j.state in FAILED),
+            "verified": sum(1 for j in items if j.state == "verified"),
+            "failed": sum(1 for j in items if j.state in FAILED),
+            "applied": sum((j.amount for j in applied), Decimal("0"))}
+
+
+def _client_sections(batch: Batch, by_seq: dict[int, Job]) -> list[dict]:
+    clients: dict[str, list[dict]] = {}
+    for item in batch.plan:
+        clients.setdefault(item["qbo_customer_id"], []).append(item)
+    sections = []
+    for plan in list(clients.values())[:MAX_CLIENT_SECTIONS]:
+        total = sum((Decimal(i["amount"]) for i in plan), Decimal("0"))
+        head = f"*{esc(plan[0]['client'])}* · {len(plan)} invoice{'s' if len(plan) != 1 else ''} · {_money(total)}"
+        lines, used = [], len(head)
+        for n, item in enumerate(plan):
+            job = by_seq.get(item["seq"])
+            mark = MARK.get(job.state, ":hourglass_flowing_sand:") if job else ":white_small_square:"
+            after = Decimal(item["invoice_balance_before"]) - Decimal(item["amount"])
+            line = (f"{mark} {kind_label(item['credit_kind'])} #{esc(item['credit_number'])} → invoice "
+                    f"{esc(item['invoice_number'])}: *{_money(item['amount'], item['currency'])}* "
+                    f"({_money(item['invoice_balance_before'], item['currency'])} → {_money(after, item['currency'])})")
+            if used + len(line) > TEXT_BUDGET:
+                lines.append(f"…and {len(plan) - n} more")
+                break
+            lines.append(line)
+            used += len(line) + 1
+        sections.append(section("\n".join([head, *lines])))
+    if len(clients) > MAX_CLIENT_SECTIONS:
+        sections.append(context(f"…and {len(clients) - MAX_CLIENT_SECTIONS} more clients (all in the totals)."))
+    return sections
+
+
+def batch_message(batch: Batch, items: list[Job]) -> tuple[str, list[dict]]:
+    """The approval request, then the progress of the sweep, in one message."""
+    clients = len({i["qbo_customer_id"] for i in batch.plan})
+    c = counts(batch, items)
+    title = (f"*Sweep #{batch.id}* · {STATE.get(batch.state, esc(batch.state))}\n<@{batch.requester_id}> proposes "
+             f"*{c['total']}* applications for *{clients}* client{'s' if clients != 1 else ''}, "
+             f"*{_money(batch.total)}* in all: each unapplied credit to the oldest open invoices, as QuickBooks' "
+             "Receive Payment would.")
+    blocks = [section(title)]
+    if batch.state in ("running", "syncing", "finished"):
+        blocks.append(context(f"Done {c['done']}/{c['total']} · {_money(c['applied'])} applied in QuickBooks · "
+                              f"{c['verified']} verified · {c['failed']} failed · approved by <@{batch.approver_id}>"))
+    blocks += _client_sections(batch, {j.batch_seq: j for j in items})
+    if batch.state == "awaiting_approval":
+        blocks.append(context(f"Expires {esc(batch.expires_at)} · an approver other than the requester decides."))
+        blocks.append({"type": "actions", "block_id": f"sweep:{batch.id}", "elements": [
+            button("Approve sweep", "sweep_approve", str(batch.id), style="primary", confirm=confirm_dialog(
+                "Approve this sweep?", f"Record {c['total']} applications ({_money(batch.total)}) in QuickBooks?",
+                "Approve", style="primary")),
+            button("Reject", "sweep_reject", str(batch.id), style="danger")]})
+    retry = [j for j in items if j.state == "needs_attention" and j.retryable][:MAX_RETRY_BUTTONS]
+    if retry and batch.state == "finished":
+        blocks.append({"type": "actions", "block_id": f"sweep-retry:{batch.id}",
+                       "elements": [button(f"Retry #{j.id}", "job_retry", str(j.id)) for j in retry]})
+    text = f"Sweep #{batch.id}: {c['total']} applications, {_money(batch.total)} — {batch.state.replace('_', ' ')}"
+    return text, blocks
+
+
+def summary(batch: Batch, items: list[Job], reasons: dict[int, str]) -> tuple[str, list[dict]]:
+    """The final reply in the sweep's thread: what was applied and every failure with its reason."""
+    c = counts(batch, items)
+    text = (f":broom: Sweep #{batch.id} finished: {c['verified']} of {c['total']} applications verified, "
+            f"{_money(c['applied'])} applied in QuickBooks, {c['failed']} failed.")
+    failures = [j for j in items if j.state in FAILED]
+    lines = [f"• {esc(j.client_name)}, invoice {esc(j.invoice_number)} ({_money(j.amount, j.currency)}): "
+             f"{esc(reasons.get(j.id) or j.state.replace('_', ' '), 300)}" for j in failures]
+    blocks = [section(text)]
+    if lines:
+        shown = "\n".join(lines)
+        blocks.append(section("*Not applied or not verified:*\n" + shown))
+        blocks.append(context("Run `/applycredit sweep` again to pick these up: credits already used are never "
+                              "planned twice."))
+    return text, blocks
+
+
+def notice(batch: Batch, items: list[Job]) -> tuple[str, list[dict]]:
+    c = counts(batch, items)
+    text = (f":broom: Sweep #{batch.id} finished: {c['verified']}/{c['total']} applications verified, "
+            f"{_money(c['applied'])} applied, {c['failed']} failed. Approved by <@{batch.approver_id}>.")
+    return text, [section(text)]

@@ -1,0 +1,124 @@
+"""The credit inbox's interactions: open it, page it, and start the right flow from a row."""
+from __future__ import annotations
+
+import logging
+import re
+from types import SimpleNamespace
+
+from slack_bolt import App
+from slack_sdk.errors import SlackApiError
+
+from handlers.blocks import inbox as views
+from handlers.blocks import picker as picker_views
+from handlers.commands import show_picker, unavailable
+from integrations.errors import IntegrationError
+from workflow.inbox import Inbox, build_inbox
+from workflow.validation import Refusal
+
+log = logging.getLogger(__name__)
+
+
+def open_inbox(deps, client, respond, *, trigger_id: str, user: str, channel: str) -> None:
+    """Open the loading modal at once (the trigger expires in 3 s), then read and show the inbox."""
+    try:
+        opened = client.views_open(trigger_id=trigger_id, view=views.loading_view())
+    except SlackApiError as e:  # e.g. expired_trigger_id when Slack delivered the command late
+        log.warning("views.open failed: %s", e.response.get("error"))
+        respond(f"Slack didn't let me open the inbox ({e.response.get('error')}); please run `{deps.command}` again.")
+        return
+    draft = deps.store.save_draft(user_id=user, channel_id=channel, data={"inbox": None})
+    deps.later(show_inbox, deps, client, view_id=opened["view"]["id"], draft=draft)  # keeps acks prompt
+
+
+def show_inbox(deps, client, *, view_id: str, draft: str) -> None:
+    service = deps.service
+    try:
+        inbox = build_inbox(qbo=service.qbo, cb=service.cb, pool=service.pool, now=service.now())
+    except IntegrationError as e:
+        client.views_update(view_id=view_id, view=views.message_view(unavailable("ConnectBooster", e)))
+        return
+    deps.store.update_draft(draft, {"inbox": inbox.to_json(), "page": 0, "started": {}})
+    client.views_update(view_id=view_id, view=views.inbox_view(inbox, 0, draft))
+
+
+def _own(deps, draft_id: str, user: str) -> dict | None:
+    """The inbox snapshot behind a button, only for the user who opened it."""
+    draft = deps.store.load_draft(draft_id or "")
+    return draft if draft and draft["user_id"] == user and draft.get("inbox") else None
+
+
+def _expired(deps, client, view_id: str) -> None:
+    client.views_update(view_id=view_id, view=views.message_view(
+        f"This inbox is not valid any more; run `{deps.command}` again."))
+
+
+def register(app: App, deps) -> None:
+    @app.action(re.compile(r"^inbox_page_(prev|next)$"))
+    def on_page(ack, body, action, client):
+        ack()
+        draft_id, _, page = action.get("value", "").partition("|")
+        draft = _own(deps, draft_id, body["user"]["id"])
+        if draft is None:
+            return _expired(deps, client, body["view"]["id"])
+        page_no = int(page) if page.isdigit() else 0
+        deps.store.update_draft(draft_id, {**_data(draft), "page": page_no})
+        client.views_update(view_id=body["view"]["id"], view=views.inbox_view(
+            Inbox.from_json(draft["inbox"]), page_no, draft_id, started=draft.get("started")))
+
+    @app.action("inbox_apply")
+    def on_apply(ack, body, action, client):
+        ack()
+        user = body["user"]["id"]
+        draft_id, _, org_id = action.get("value", "").partition("|")
+        draft = _own(deps, draft_id, user)
+        row = Inbox.from_json(draft["inbox"]).client(int(org_id)) if draft and org_id.isdigit() else None
+        if row is None:
+            return _expired(deps, client, body["view"]["id"])
+        loading = picker_views.loading_view(row.name)
+        # From the inbox modal the picker goes on top (Back returns to the inbox); from anywhere else it opens.
+        if body.get("view", {}).get("type") == "modal":
+            opened = client.views_push(trigger_id=body["trigger_id"], view=loading)
+        else:
+            opened = client.views_open(trigger_id=body["trigger_id"], view=loading)
+        picker_draft = deps.store.save_draft(user_id=user, channel_id=draft["channel_id"],
+                                             data={"query": row.name, "from_inbox": draft_id})
+        org = SimpleNamespace(id=row.org_id, name=row.name, qbo_customer_id=row.qbo_customer_id)
+        deps.later(show_picker, deps, client, view_id=opened["view"]["id"], draft=picker_draft, org=org)
+
+    @app.action("inbox_resync")
+    def on_resync(ack, body, action, client):
+        ack()
+        deps.later(start_resync, deps, body, action, client)
+
+
+def start_resync(deps, body: dict, action: dict, client) -> None:
+    """Re-read the client, start the resync-only job, and show the outcome in the inbox."""
+    user, view_id = body["user"]["id"], body["view"]["id"]
+    draft_id, org_id, key = (action.get("value", "").split("|", 2) + ["", ""])[:3]
+    draft = _own(deps, draft_id, user)
+    inbox = Inbox.from_json(draft["inbox"]) if draft else None
+    row = inbox.client(int(org_id)) if inbox and org_id.isdigit() else None
+    if row is None:
+        return _expired(deps, client, view_id)
+    started = dict(draft.get("started") or {})
+    org = SimpleNamespace(id=row.org_id, name=row.name, qbo_customer_id=row.qbo_customer_id)
+    try:  # re-read now: the service checks the credit is still used up in QuickBooks
+        job = deps.service.request_resync_only(client=deps.service.load(org), user_id=user,
+                                               channel_id=draft["channel_id"], credit=key)
+    except Refusal as r:
+        notice = f":no_entry: {views.esc(r.message)}"
+    except IntegrationError as e:
+        notice = unavailable(e.service or "an integration", e)
+    except LookupError as e:
+        notice = f":warning: {views.esc(str(e))}"
+    else:
+        started[key] = job.id
+        notice = (f":arrows_counterclockwise: Resync #{job.id} for *{views.esc(row.name, 200)}* started in "
+                  f"<#{job.channel_id}>; its thread shows each step.")
+    deps.store.update_draft(draft_id, {**_data(draft), "started": started})
+    client.views_update(view_id=view_id, view=views.inbox_view(inbox, int(draft.get("page") or 0), draft_id,
+                                                                started=started, notice=notice))
+
+
+def _data(draft: dict) -> dict:
+    return {k: v for k, v in draft.items() if k not in ("user_id", "channel_id")}

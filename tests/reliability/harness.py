@@ -1,0 +1,212 @@
+"""Shared helpers for the reliability suite: a real bot subprocess, worlds with extra clients, figures.
+
+The subprocess helpers (free_port, bot_env, start_bot, store_state) are also used by tests/scenarios/test_crash.py.
+"""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import requests
+
+from bot import Overrides
+from config import Settings
+from data.db import Connections
+from data.jobs import JobStore
+from sandbox import seed
+from sandbox.run import APPROVER, APPROVER_2, CHANNEL, NOTIFY, QBO_CLIENT_ID, QBO_CLIENT_SECRET, REQUESTER, Sandbox
+from sandbox.slack_driver import SlackDriver
+from tests.scenarios.world import World, fast_retry, wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+STEP_REPLIES = ("Approved by", "Recorded in QuickBooks", "resynced:", "requested from", "Verified:")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bot_env(sb: Sandbox, db: Path, port: int, **extra: str) -> dict:
+    """The environment of a real `bot.py run` against the sandbox's fakes."""
+    env = {
+        "PATH": os.environ.get("PATH", ""), "SLACK_BOT_TOKEN": "xoxb-sandbox", "SLACK_SIGNING_SECRET": sb.signing_secret,
+        "SLACK_API_URL": sb.slack_api, "PORT": str(port), "QBO_CLIENT_ID": QBO_CLIENT_ID,
+        "QBO_CLIENT_SECRET": QBO_CLIENT_SECRET, "QBO_ENVIRONMENT": sb.qbo.discovery_url, "QBO_REALM_ID": seed.REALM_ID,
+        "QBO_REFRESH_TOKEN": sb.qbo.mint_tokens()["refresh_token"], "QBO_API_BASE_URL": sb.qbo.base_url,
+        "CONNECTBOOSTER_BASE_URL": sb.cb.base_url, "CONNECTBOOSTER_API_KEY": sb.cb.api_key,
+        "APPROVER_IDS": f"{APPROVER},{APPROVER_2}", "NOTIFY_CHANNEL": NOTIFY, "DATABASE_PATH": str(db),
+        "SYNC_POLL_SECONDS": "0.05", "LOG_LEVEL": "WARNING",
+    }
+    env.update(extra)
+    return env
+
+
+def store_state(db: Path, job_id: int = 1) -> str | None:
+    job = JobStore(Connections(str(db)).get).get(job_id) if db.exists() else None
+    return job.state if job else None
+
+
+def start_bot(env: dict, cwd: Path, log: Path | None = None) -> subprocess.Popen:
+    """`bot.py run` as a child process; returns once /healthz answers. Output goes to `log` (appended) if given."""
+    out = open(log, "ab") if log else None
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bot.py"), "run"], env=env, cwd=cwd,
+                            stdin=subprocess.DEVNULL, stdout=out or subprocess.DEVNULL,
+                            stderr=out or subprocess.PIPE)
+    url = f"http://127.0.0.1:{env['PORT']}/healthz"
+
+    def healthy():
+        if proc.poll() is not None:
+            raise AssertionError(log.read_text() if log else proc.stderr.read().decode())
+        try:
+            return requests.get(url, timeout=0.5).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    wait_until(healthy, timeout=20)
+    return proc
+
+
+def kill(proc: subprocess.Popen) -> None:
+    """SIGKILL: no handler, no flush, no clean shutdown."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+
+
+class ProcessBot:
+    """A sandbox plus a real bot process on one database, killable and restartable."""
+
+    def __init__(self, tmp_path: Path, *, prepare=None, **env: str) -> None:
+        self.sb = Sandbox(fast=True, prepare=prepare)
+        self.qbo, self.cb, self.slack = self.sb.qbo, self.sb.cb, self.sb.slack
+        self.tmp, self.db, self.log = tmp_path, tmp_path / "bot.db", tmp_path / "bot.log"
+        self.env = bot_env(self.sb, self.db, free_port(), **env)
+        self.driver = SlackDriver(bot_url=f"http://127.0.0.1:{self.env['PORT']}/slack/events",
+                                  signing_secret=self.sb.signing_secret, slack=self.slack)
+        self.proc = start_bot(self.env, tmp_path, self.log)
+        self.store = JobStore(Connections(str(self.db)).get)
+        self.kills = 0
+
+    def kill(self) -> None:
+        kill(self.proc)
+        self.kills += 1
+
+    def restart(self) -> None:
+        kill(self.proc)
+        self.proc = start_bot(self.env, self.tmp, self.log)
+
+    def close(self) -> None:
+        kill(self.proc)
+        self.sb.stop()
+
+    def request(self, text: str = "Atomar's Best Tackle", invoice: str = "10040", amount: str = "10") -> dict:
+        """Open the picker, submit, wait for the approval message; returns it."""
+        before = len(self.slack.messages(CHANNEL))
+        self.driver.command(REQUESTER, CHANNEL, text)
+        view = self.slack.wait_for(lambda s: (v := s.views(REQUESTER)["modals"]) and "Looking up" not in str(v[-1])
+                                   and v[-1], timeout=10)
+        block = next(b for b in view["blocks"] if b.get("block_id") == "invoice")
+        option = next(o for o in block["element"]["options"] if o["text"]["text"].startswith(f"{invoice} "))
+        self.driver.submit_view(REQUESTER, view, {
+            "invoice": {"invoice": {"type": "static_select", "selected_option": option}},
+            "amount": {"amount": {"type": "plain_text_input", "value": amount}}})
+        return self.slack.wait_for(lambda s: len(s.messages(CHANNEL)) > before and s.messages(CHANNEL)[-1], 10)
+
+    def state(self, job_id: int = 1) -> str | None:
+        job = self.store.get(job_id)
+        return job.state if job else None
+
+
+def bot_payments(ledger) -> list[dict]:
+    """Payments the bot wrote (its note names the job)."""
+    return [p for p in ledger.list("Payment") if "applycredit job" in (p.get("PrivateNote") or "")]
+
+
+def payments_per_job(ledger) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for p in bot_payments(ledger):
+        job = int(re.search(r"applycredit job (\d+)", p["PrivateNote"]).group(1))
+        counts[job] = counts.get(job, 0) + 1
+    return counts
+
+
+def step_counts(texts: list[str]) -> dict[str, int]:
+    """How many thread replies carry each step's words (each step must appear exactly once)."""
+    return {step: sum(1 for t in texts if step in t) for step in STEP_REPLIES}
+
+
+def assert_clean_thread(texts: list[str], in_flight_at_crash: int = 0) -> None:
+    """Every step once; no reply text repeated (a duplicated progress line is a duplicated step).
+
+    The one exception is a reply that was in flight when the process was killed (the outbox flags it):
+    Slack may have taken it before the bot could note it, and it is sent again rather than risk losing it.
+    """
+    counts = step_counts(texts)
+    assert all(n >= 1 for n in counts.values()), (counts, texts)
+    repeats = sum(n - 1 for n in counts.values()) + (len(texts) - len(set(texts)))
+    assert repeats <= 2 * in_flight_at_crash, (counts, in_flight_at_crash, texts)
+
+
+class ReliabilityWorld(World):
+    """World with optional extra QuickBooks clients and fast timings (see tests/scenarios/world.py)."""
+
+    def __init__(self, tmp_path, *, prepare=None, settings: dict | None = None, overrides: dict | None = None,
+                 timing=None) -> None:
+        self.sandbox = Sandbox(fast=True, prepare=prepare)
+        if timing is not None:
+            self.sandbox.cb.engine.timing = timing
+        self.qbo, self.cb, self.slack = self.sandbox.qbo, self.sandbox.cb, self.sandbox.slack
+        base = Settings(sandbox=True, database_path=str(tmp_path / "bot.db"), sync_poll_seconds=0.05,
+                        sync_timeout_seconds=20.0)
+        self.settings = replace(self.sandbox.settings(base), **(settings or {}))
+        self.qbo_retry, self.cb_retry = fast_retry(), fast_retry()
+        opts = {"qbo_retry": self.qbo_retry, "cb_retry": self.cb_retry, "outbox_idle_seconds": 0.05,
+                "http_timeout": 2.0, **(overrides or {})}
+        self.bot = self._start_bot(Overrides(**opts))
+
+
+def wait_all(predicate, timeout: float = 20.0, interval: float = 0.05):
+    """wait_until with a longer default, for load tests."""
+    return wait_until(predicate, timeout=timeout, interval=interval)
+
+
+
+
+def retry_until(world, job_id: int, *, user: str = APPROVER, attempts: int = 6, timeout: float = 15) -> int:
+    """Click the thread's Retry / Sync again until the job is verified; returns how many clicks it took."""
+    clicks = 0
+    while True:
+        job = world.wait_state(job_id, "verified", "needs_attention", timeout=timeout)
+        if job.state == "verified":
+            return clicks
+        assert clicks < attempts, f"still {job.state} after {clicks} retries: {job.error}"
+        reply = world.slack.wait_for(lambda s: [m for m in s.thread(job.channel_id, job.parent_ts)
+                                                if "job_retry" in str(m.get("blocks"))], timeout=10)[-1]
+        retries = sum(1 for e in world.bot.store.events(job_id) if e.kind == "retry")
+        world.driver.click(user, "job_retry", source=reply)
+        clicks += 1
+        world.slack.wait_for(lambda s: sum(1 for e in world.bot.store.events(job_id) if e.kind == "retry") > retries,
+                             timeout=10)
+
+
+def ledger_figures(world, jobs: list[int]) -> dict:
+    """payments / duplicates / lost for a set of jobs (lost: not verified)."""
+    per_job = payments_per_job(world.qbo.ledger)
+    return {"jobs": len(jobs), "payments": sum(per_job.values()),
+            "duplicates": sum(n - 1 for n in per_job.values()),
+            "lost": sum(1 for j in jobs if world.job(j).state != "verified")}
+
+
+def new_request(world, text: str = "Atomar's Best Tackle", user: str = REQUESTER, **choices) -> int:
+    """world.request after closing the user's open modals (else the last request's view is taken for the new one)."""
+    for view in world.slack.views(user)["modals"]:
+        world.slack.close_view(user, view["id"])
+    return world.request(text, user=user, **choices)

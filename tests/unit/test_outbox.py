@@ -1,0 +1,55 @@
+"""The Slack outbox: in order per job, never blocking, and a message in flight at a crash sent again."""
+import time
+
+from slack_sdk import WebClient
+
+from data.db import Connections
+from data.jobs import JobStore
+from data.outbox import Outbox
+from handlers.outbox import Deliverer
+from sandbox.fake_slack import FakeSlack
+
+
+def test_a_message_in_flight_at_a_crash_goes_out_again_and_is_flagged(tmp_path):
+    slack = FakeSlack()
+    client = WebClient(token="xoxb-test", base_url=slack.start())
+    try:
+        connections = Connections(str(tmp_path / "a.db"))
+        outbox, store = Outbox(connections.get), JobStore(connections.get)
+        outbox.enqueue(job_id=None, dedupe_key="k1", method="chat.postMessage",
+                       payload={"args": {"channel": "C0FINANCE", "text": "step one"}})
+        item = outbox.due(time.time())[0]
+        outbox.start_sending(item.id)  # ... and the process dies here
+        assert outbox.due(time.time()) == []
+        deliverer = Deliverer(outbox, store, client, idle_seconds=0.05)
+        deliverer.start()  # the restarted bot
+        try:
+            slack.wait_for(lambda s: [m for m in s.messages("C0FINANCE") if m["text"] == "step one"])
+            assert outbox.pending_count() == 0
+            flagged = connections.get().execute("SELECT in_flight_at_crash FROM outbox").fetchone()[0]
+            assert flagged == 1
+        finally:
+            deliverer.stop()
+    finally:
+        slack.stop()
+
+
+def test_messages_wait_out_a_rate_limit_in_order(tmp_path):
+    slack = FakeSlack()
+    client = WebClient(token="xoxb-test", base_url=slack.start())
+    try:
+        connections = Connections(str(tmp_path / "a.db"))
+        outbox, store = Outbox(connections.get), JobStore(connections.get)
+        slack.faults.inject("ratelimited", "chat.postMessage", times=2, retry_after=0.2)
+        for n in range(3):
+            outbox.enqueue(job_id=7, dedupe_key=f"k{n}", method="chat.postMessage",
+                           payload={"args": {"channel": "C0FINANCE", "text": f"step {n}"}})
+        deliverer = Deliverer(outbox, store, client, idle_seconds=0.05)
+        deliverer.start()
+        try:
+            got = slack.wait_for(lambda s: len(s.messages("C0FINANCE")) == 3 and s.messages("C0FINANCE"), timeout=10)
+            assert [m["text"] for m in got] == ["step 0", "step 1", "step 2"]
+        finally:
+            deliverer.stop()
+    finally:
+        slack.stop()

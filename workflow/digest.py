@@ -1,0 +1,137 @@
+"""The daily digest: what it reports (gathered from ConnectBooster and the jobs table) and when it is due.
+
+Gathering reads; building the message is a pure function elsewhere (handlers/blocks/digest.py) over
+`DigestData` and a clock. The scheduler posts once per local day: the `digests` table remembers the day.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from data.jobs import Job, JobStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OpenCredit:
+    client: str
+    cb_id: int
+    kind: str
+    number: str
+    date: str
+    remaining: Decimal
+    currency: str
+
+
+@dataclass
+class DigestData:
+    credits: list[OpenCredit]
+    attention: list[Job]
+    last_sync: object | None          # integrations.connectbooster_models.SyncRun
+    completed: list[Job]              # verified since `since`
+    since: datetime
+    unreadable: list[str] = field(default_factory=list)  # clients whose credits could not be read
+
+    @property
+    def totals(self) -> dict[str, Decimal]:
+        out: dict[str, Decimal] = {}
+        for c in self.credits:
+            out[c.currency] = out.get(c.currency, Decimal("0")) + c.remaining
+        return out
+
+    @property
+    def oldest(self) -> OpenCredit | None:
+        return min(self.credits, key=lambda c: (c.date, c.cb_id), default=None)
+
+
+def iso(dt: datetime) -> str:
+    """The jobs table's timestamp format (UTC, milliseconds, Z): comparable as text."""
+    return dt.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def gather(*, cb, store: JobStore, pool: ThreadPoolExecutor, since: datetime) -> DigestData:
+    """Open ConnectBooster credits (every organization, read in parallel), the last sync, and the jobs."""
+    history = pool.submit(cb.sync_history, page_size=1)
+    orgs = cb.search_organizations(text="")
+    reads = [(o, pool.submit(cb.list_credits, org_id=o.id, status="open")) for o in orgs]
+    credits: list[OpenCredit] = []
+    unreadable: list[str] = []
+    for org, future in reads:
+        try:
+            credits += [OpenCredit(org.name, c.id, c.kind, c.number, c.date, c.remaining_amount, c.currency)
+                        for c in future.result()]
+        except Exception:  # one unreadable organization is named in the digest, not fatal
+            unreadable.append(org.name)
+    try:
+        runs = history.result()
+    except Exception:
+        log.warning("digest: sync history unavailable")
+        runs = []
+    after = iso(since)
+    completed = [j for j in store.in_states(["verified"]) if (j.completed_at or "") > after]
+    completed.sort(key=lambda j: j.completed_at or "")
+    return DigestData(credits=credits, attention=store.in_states(["needs_attention"]),
+                      last_sync=runs[0] if runs else None, completed=completed, since=since,
+                      unreadable=unreadable)
+
+
+class DigestScheduler:
+    """Posts the digest once per local day at `at` (HH:MM) in `tz`; `post(day)` does the work."""
+
+    def __init__(self, *, at: str, tz: str, posted: Callable[[str], bool], post: Callable[[str], None],
+                 now: Callable[[], datetime] | None = None, check_seconds: float = 30.0) -> None:
+        self.at = at
+        self.tz = ZoneInfo(tz or "UTC")
+        self.posted = posted
+        self.post = post
+        self.now = now or (lambda: datetime.now(timezone.utc))
+        self.check_seconds = check_seconds
+
+    def due_day(self) -> str | None:
+        """The local date whose digest is due now, or None (before `at`, or already posted today)."""
+        if not self.at:
+            return None
+        local = self.now().astimezone(self.tz)
+        day = local.date().isoformat()
+        # After a restart later the same day the digest still goes out (late), but only once.
+        if local.strftime("%H:%M") < self.at or self.posted(day):
+            return None
+        return day
+
+    def tick(self) -> bool:
+        day = self.due_day()
+        if day is None:
+            return False
+        self.post(day)
+        return True
+
+    def run(self, stop: threading.Event) -> None:
+        """The scheduler thread: check, then sleep; a failed digest is retried at the next check."""
+        while not stop.is_set():
+            try:
+                self.tick()
+            except Exception:
+                log.exception("digest failed; retrying at the next check")
+            stop.wait(self.check_seconds)
+
+
+def default_since(last_posted: str | None, now: datetime) -> datetime:
+    """Completions are counted since the previous digest; the first one looks back one day."""
+    return parse_time(last_posted) or now - timedelta(days=1)

@@ -1,0 +1,59 @@
+"""Runner steps specific to a sweep's items (jobs with a batch_id).
+
+An item runs the usual QuickBooks steps (re-read, requestid, write, re-read), then parks in
+`awaiting_batch_sync` instead of resyncing its invoice: the sweep requests ONE ConnectBooster sync once every
+item has left its QuickBooks step, and moves the parked items to `syncing` together. Parking also releases the
+item's hold on its credit (open_credit_key), so the next item of the same credit can be created.
+"""
+from __future__ import annotations
+
+from functools import partial
+from typing import Callable
+
+from data.jobs import Job
+from integrations.errors import NotFoundError
+
+PARKED = "awaiting_batch_sync"
+
+
+def step_for(runner, job: Job) -> Callable[[Job], None] | None:
+    if not job.batch_id or job.kind != "apply":
+        return None
+    step = {"applied_in_quickbooks": park, "sync_finished": verify}.get(job.state)
+    return partial(step, runner) if step else None
+
+
+def park(runner, job: Job) -> None:
+    """Wait for the sweep's one sync; a Retry after the sweep finished syncs on its own (no resync: the sync brings it)."""
+    hook = runner.batch_hook
+    if hook is not None and hook.accepts_parked(job):
+        runner._move(job, PARKED, event="waiting_for_sweep_sync", open_credit_key=None)
+    else:
+        runner._move(job, "invoice_resynced", event="resync_skipped",
+                     details={"reason": "sweep item: the ConnectBooster sync brings the invoice"})
+
+
+def verify(runner, job: Job) -> None:
+    """ConnectBooster shows the credit's remaining amount and the invoice balance QuickBooks has now."""
+    remaining = runner.qbo.get_credit(kind=job.credit_kind, credit_id=job.qbo_credit_id).remaining
+    credit_ok = True
+    if job.cb_credit_id:
+        try:
+            cb_credit = runner.cb.get_credit(credit_id=job.cb_credit_id)
+            credit_ok = (cb_credit.status != "open") if remaining == 0 else \
+                (cb_credit.status == "open" and cb_credit.remaining_amount == remaining)
+        except NotFoundError:
+            credit_ok = remaining == 0
+    cb_balance = runner.cb.get_invoice(invoice_id=job.cb_invoice_id).balance if job.cb_invoice_id else None
+    qbo_balance = job.invoice_balance_after
+    if cb_balance is not None and cb_balance != qbo_balance:
+        qbo_balance = runner.qbo.get_invoice(invoice_id=job.invoice_qbo_id).balance  # a later item may have changed it
+    details = {"credit_ok": credit_ok, "credit_remaining": str(remaining), "qbo_balance": str(qbo_balance),
+               "cb_balance": str(cb_balance) if cb_balance is not None else None, "sync_id": job.sync_id}
+    if credit_ok and (cb_balance is None or cb_balance == qbo_balance):
+        runner._move(job, "verified", details=details)
+        return
+    problem = (f"ConnectBooster does not show credit {job.cb_credit_id} with {remaining} left" if not credit_ok else
+               f"ConnectBooster shows invoice {job.invoice_number} at {cb_balance}, QuickBooks at {qbo_balance}")
+    runner._attention(job, problem + " after the sync. Run the sync again.", resume="invoice_resynced",
+                      retryable=True, sync_key=None, extra=details, action="sync_again")

@@ -1,0 +1,122 @@
+"""Undo of a verified credit application: the runner steps of a job of kind "undo".
+
+    approved ─check→ undoing_in_quickbooks ─reverse→ applied_in_quickbooks → (resync, sync: the usual steps)
+        └─QuickBooks changed since→ stale (event undo_refused; nothing written)      → sync_finished ─verify→ verified
+
+A credit memo's application is reversed by deleting its $0 Payment; an unapplied payment's by removing only
+the invoice line we added (a sparse update keeping every other line; the cash receipt is never deleted).
+The undo job shares the original job's thread (same parent_ts); the original becomes "undone" at the end.
+"""
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+from functools import partial
+from typing import Callable
+
+from data.jobs import Job
+from integrations.errors import NotFoundError
+from integrations.quickbooks_models import linked_ids, money
+
+UNDO_STATES = ("approved", "undoing_in_quickbooks", "sync_finished")
+
+
+def step_for(runner, job: Job) -> Callable[[Job], None] | None:
+    """The undo-specific step for this job's state, or None (the runner's own step applies)."""
+    if job.kind != "undo":
+        return None
+    step = {"approved": check, "undoing_in_quickbooks": reverse, "sync_finished": verify}.get(job.state)
+    return partial(step, runner) if step else None
+
+
+def _problems(runner, job: Job, original: Job | None) -> list[str]:
+    """What changed in QuickBooks since our application (empty: safe to reverse)."""
+    if original is None or original.state != "verified":
+        return [f"application #{job.undo_of} is {original.state.replace('_', ' ') if original else 'unknown'} now"]
+    problems = []
+    invoice = runner.qbo.get_invoice(invoice_id=job.invoice_qbo_id)
+    if invoice.balance != original.invoice_balance_after:
+        problems.append(f"invoice {job.invoice_number} balance is now {invoice.balance}, not the "
+                        f"{original.invoice_balance_after} our application left (it was paid or changed since)")
+    try:
+        payment = runner.qbo.get_payment(payment_id=job.qbo_payment_id)
+    except NotFoundError:
+        return problems + [f"Payment {job.qbo_payment_id} is no longer in QuickBooks"]
+    lines = payment.get("Line") or []
+    on_invoice = sum((money(l.get("Amount")) for l in lines if job.invoice_qbo_id in linked_ids(l, "Invoice")),
+                     Decimal("0"))
+    if on_invoice != job.amount:
+        problems.append(f"Payment {job.qbo_payment_id} now applies {on_invoice} to invoice {job.invoice_number}, "
+                        f"not the {job.amount} we recorded")
+    if job.credit_kind == "credit_memo":
+        memo = sum((money(l.get("Amount")) for l in lines if job.qbo_credit_id in linked_ids(l, "CreditMemo")),
+                   Decimal("0"))
+        if memo != job.amount or len(lines) != 2:
+            problems.append(f"Payment {job.qbo_payment_id} was changed since (it no longer only links credit memo "
+                            f"#{job.credit_number} and invoice {job.invoice_number})")
+    return problems
+
+
+def check(runner, job: Job) -> None:
+    """Re-read QuickBooks; refuse with the reasons when anything changed, else store the requestid."""
+    original = runner.store.get(job.undo_of) if job.undo_of else None
+    problems = _problems(runner, job, original)
+    if problems:
+        runner._move(job, "stale", event="undo_refused", details={"problems": problems})
+        return
+    attempt = job.attempt + 1
+    runner._move(job, "undoing_in_quickbooks", event="undo_write_started", attempt=attempt,
+                 qbo_request_id=f"un-{job.id}-{attempt}-{secrets.token_hex(6)}", details={"attempt": attempt})
+
+
+def reverse(runner, job: Job) -> None:
+    """The one ledger write, under the stored requestid; both calls are no-ops when already done."""
+    if job.credit_kind == "credit_memo":
+        runner.qbo.delete_payment(payment_id=job.qbo_payment_id, request_id=job.qbo_request_id)
+        how = "deleted"
+    else:
+        runner.qbo.remove_invoice_line(payment_id=job.qbo_credit_id, invoice_id=job.invoice_qbo_id,
+                                       request_id=job.qbo_request_id)
+        how = "line_removed"
+    invoice = runner.qbo.get_invoice(invoice_id=job.invoice_qbo_id)
+    expected = (job.invoice_balance_before or Decimal("0")) + job.amount
+    details = {"payment_id": job.qbo_payment_id, "how": how, "balance_before": str(job.invoice_balance_before),
+               "balance_after": str(invoice.balance), "request_id": job.qbo_request_id}
+    if invoice.balance != expected:
+        runner._attention(job, f"QuickBooks accepted the undo, but invoice {job.invoice_number} shows {invoice.balance} "
+                               f"instead of {expected}. Check the invoice in QuickBooks before anything else.",
+                          resume="applied_in_quickbooks", retryable=False, invoice_balance_after=invoice.balance,
+                          extra=details)
+        return
+    runner._move(job, "applied_in_quickbooks", event="undone_in_quickbooks", invoice_balance_after=invoice.balance,
+                 applied_at=runner.store.now(), details=details)
+
+
+def verify(runner, job: Job) -> None:
+    """The credit open again in ConnectBooster with QuickBooks' remaining amount, and the invoice balances matching."""
+    remaining = runner.qbo.get_credit(kind=job.credit_kind, credit_id=job.qbo_credit_id).remaining
+    cb_credit = None
+    if job.cb_credit_id:
+        try:
+            cb_credit = runner.cb.get_credit(credit_id=job.cb_credit_id)
+        except NotFoundError:
+            cb_credit = None
+    credit_ok = job.cb_credit_id is None or (cb_credit is not None and cb_credit.status == "open"
+                                             and cb_credit.remaining_amount == remaining)
+    cb_balance = runner.cb.get_invoice(invoice_id=job.cb_invoice_id).balance if job.cb_invoice_id else None
+    qbo_balance = job.invoice_balance_after
+    if cb_balance is not None and cb_balance != qbo_balance:
+        qbo_balance = runner.qbo.get_invoice(invoice_id=job.invoice_qbo_id).balance
+    details = {"credit_open": credit_ok, "credit_remaining": str(remaining), "qbo_balance": str(qbo_balance),
+               "cb_balance": str(cb_balance) if cb_balance is not None else None, "sync_id": job.sync_id}
+    if credit_ok and (cb_balance is None or cb_balance == qbo_balance):
+        # The original first: after a crash between the two, the undo job is verified again and finishes.
+        original = runner.store.transition(job.undo_of, from_states=["verified"], to_state="undone",
+                                           event="undone", details={"undo_job": job.id})
+        runner.publish(original)
+        runner._move(job, "verified", details=details)
+        return
+    problem = (f"ConnectBooster does not show credit {job.cb_credit_id} open with {remaining}" if not credit_ok else
+               f"ConnectBooster shows invoice {job.invoice_number} at {cb_balance}, QuickBooks at {qbo_balance}")
+    runner._attention(job, problem + " after the sync. Run the sync again.", resume="invoice_resynced",
+                      retryable=True, sync_key=None, extra=details, action="sync_again")
