@@ -22,10 +22,10 @@ from datetime import date, timedelta
 from typing import Any, Callable
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from sandbox import cb_api, seed
+from sandbox.serving import LoopbackServer
 from sandbox.cb_api import ApiError
 from sandbox.cb_state import QBO, CBState, utc_date
 from sandbox.cb_sync import INTEGRATIONS, SyncEngine, SyncTiming
@@ -64,11 +64,6 @@ class CBFaults(Faults):
         return super().armed + self._sync.armed + self._resync.armed
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:  # cb.requests is the access log
-        pass
-
-
 class ConnectBoosterEmulator:
     """ConnectBooster's copies of one QuickBooks ledger, behind the contract's HTTP API."""
 
@@ -84,8 +79,7 @@ class ConnectBoosterEmulator:
         self.engine = SyncEngine(self.state, timing or SyncTiming())
         self._lock = threading.RLock()
         self._idempotency: dict[str, tuple[str, str, int, dict, float]] = {}
-        self._server = None
-        self._thread: threading.Thread | None = None
+        self._server = LoopbackServer(self.wsgi, name="cb-emulator")
         if seed_data:
             self._seed(qbo)
 
@@ -108,23 +102,15 @@ class ConnectBoosterEmulator:
     # lifecycle -------------------------------------------------------------------------------------------
     def start(self, port: int = 0, host: str = "127.0.0.1") -> str:
         """Serve on a daemon thread; returns the base URL including the version."""
-        server = make_server(host, port, self.wsgi, threaded=True, request_handler=_QuietHandler)
-        self._server = server
-        # a short poll keeps stop() fast (shutdown waits for the serve loop's next poll)
-        self._thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05),
-                                        name="cb-emulator", daemon=True)
-        self._thread.start()
-        return f"http://{host}:{self._server.port}{PREFIX}"
+        self._server.start(port, host)
+        return self.base_url
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        self._server.stop()
 
     @property
     def base_url(self) -> str | None:
-        return f"http://{self._server.host}:{self._server.port}{PREFIX}" if self._server else None
+        return f"{self._server.origin}{PREFIX}" if self._server.running else None
 
     # in-process API for tests and the sandbox console ----------------------------------------------------
     def advance(self) -> None:

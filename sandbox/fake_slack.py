@@ -33,49 +33,10 @@ import warnings
 from typing import Any, Callable
 from urllib.parse import parse_qs
 
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-try:  # the shared injector (sandbox/faults.py), if present
-    from sandbox.faults import Faults as _BaseFaults
-except ImportError:  # pragma: no cover - a minimal stand-in with the same interface
-    from dataclasses import dataclass
-
-    @dataclass(frozen=True)
-    class _Fault:
-        kind: str
-        seconds: float | None = None
-
-    class _BaseFaults:  # type: ignore[no-redef]
-        def __init__(self) -> None:
-            self._lock = threading.Lock()
-            self._armed: list[list] = []  # [fault, remaining, match]
-
-        def inject(self, kind, *, times=1, match=None, seconds=None) -> None:
-            with self._lock:
-                self._armed.append([_Fault(kind, seconds), times, match])
-
-        def take(self, method: str, path: str):
-            with self._lock:
-                for armed in self._armed:
-                    fault, remaining, match = armed
-                    hit = match is None or (match(method, path) if callable(match) else match in path)
-                    if hit:
-                        if remaining is not None:
-                            armed[1] -= 1
-                            if armed[1] == 0:
-                                self._armed.remove(armed)
-                        return fault
-            return None
-
-        def clear(self) -> None:
-            with self._lock:
-                self._armed.clear()
-
-        @property
-        def armed(self) -> list[dict]:
-            with self._lock:
-                return [{"kind": f.kind, "seconds": f.seconds, "remaining": r, "match": repr(m)} for f, r, m in self._armed]
+from sandbox.faults import Faults as _BaseFaults
+from sandbox.serving import LoopbackServer
 
 
 log = logging.getLogger(__name__)
@@ -88,11 +49,6 @@ MAX_VIEW_BLOCKS = 100
 MAX_TEXT = 40_000  # chat.postMessage `text`: msg_too_long beyond
 MAX_VIEW_STACK = 3
 PERMALINK_HOST = "https://sandbox.slack.local"
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:  # one line per call drowns test output
-        pass
 
 
 class WaitTimeout(AssertionError):
@@ -379,8 +335,7 @@ class FakeSlack:
         self.faults = SlackFaults()
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
-        self._server = None
-        self._thread: threading.Thread | None = None
+        self._server = LoopbackServer(self._wsgi, name="fake-slack")
         self.url: str | None = None
         self._reset_state()
 
@@ -388,24 +343,13 @@ class FakeSlack:
 
     def start(self, port: int = 0, host: str = "127.0.0.1") -> str:
         """Serve on host:port (0: a free port) in a daemon thread; return the Web API base URL (…/api/)."""
-        if self._server is not None:
-            return self.api_url
-        self._server = make_server(host, port, self._wsgi, threaded=True, request_handler=_QuietHandler)
-        self.url = f"http://{host}:{self._server.server_port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-slack", daemon=True
-        )
-        self._thread.start()
+        if not self._server.running:
+            self._server.start(port, host)
+            self.url = self._server.origin
         return self.api_url
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._server.stop()
 
     def __enter__(self) -> "FakeSlack":
         self.start()

@@ -22,7 +22,6 @@ from collections import deque
 from typing import Callable
 
 from werkzeug.exceptions import HTTPException
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from sandbox import seed
@@ -31,15 +30,9 @@ from sandbox.qbo_ledger import Ledger
 from sandbox.qbo_oauth import OAuthServer
 from sandbox.qbo_routes import URLS, Routes, finish, json_response, new_tid
 from sandbox.qbo_wire import QBOFault, gateway_body
+from sandbox.serving import LoopbackServer
 
 QBO_VERSION = "1.0.0-emulator"  # real responses carry a build number here (spec §4.5); never parse it
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """No per-request log lines (benchmarks serve thousands)."""
-
-    def log_request(self, *args, **kwargs) -> None:  # noqa: D102
-        pass
 
 
 class _Throttle:
@@ -98,31 +91,21 @@ class QBOEmulator:
         self._replay: dict[tuple[str, str], tuple[int, bytes]] = {}
         self._replay_lock = threading.RLock()
         self._routes = Routes(self)
-        self._server = None
-        self._thread: threading.Thread | None = None
+        self._server = LoopbackServer(self.wsgi, name="qbo-emulator")
 
     # ---- lifecycle -----------------------------------------------------------------------------------
     def start(self, port: int = 0) -> str:
         """Serve on 127.0.0.1:port (0: any free port) in a daemon thread; returns the base URL."""
-        self._server = make_server("127.0.0.1", port, self.wsgi, threaded=True, request_handler=_QuietHandler)
-        self.base_url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"qbo-emulator-{self._server.server_port}", daemon=True)
-        self._thread.start()
+        self._server.start(port)
+        self.base_url = self._server.origin
         return self.base_url
 
     def stop(self) -> None:
         """Stop serving (idempotent)."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._server.stop()
 
     def __enter__(self) -> "QBOEmulator":
-        if self._server is None:
+        if not self._server.running:
             self.start()
         return self
 

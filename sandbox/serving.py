@@ -31,8 +31,9 @@ class LoopbackServer:
     def origin(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self, port: int = 0) -> int:
+    def start(self, port: int = 0, host: str | None = None) -> int:
         if self._server is None:
+            self.host = host or self.host
             self._server = make_server(self.host, port, self.app, threaded=True, request_handler=_QuietHandler)
             self.port = self._server.server_port
             # A short poll keeps stop() fast: shutdown() waits for the serve loop's next look.

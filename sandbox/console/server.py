@@ -12,9 +12,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from sandbox.serving import LoopbackServer
 from sandbox.console.books import DEFAULT_CLIENT, books, books_html
 from sandbox.console.page import modal_html, names, timeline
 
@@ -54,11 +54,6 @@ class ConsoleError(Exception):
     """A request the console refuses; shown to the user as is."""
 
 
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:  # long polls would flood the terminal
-        pass
-
-
 class Console:
     """The console over a running Sandbox; every API verb is a plain method too (tests call them directly)."""
 
@@ -68,7 +63,7 @@ class Console:
         self.channel, self.notify, self.users = channel, notify, users
         self.faults = fault_catalogue(sync_timeout)
         self.armed: list[str] = []  # what was armed, newest last (shown under the buttons)
-        self._server = None
+        self._server = LoopbackServer(self.wsgi, name="console")
         self.url = ""
         self.slack.add_channel(channel, "finance")
         self.slack.add_channel(notify, "applycredit-notices")
@@ -76,17 +71,12 @@ class Console:
     # ---- lifecycle ------------------------------------------------------------------------------------------
 
     def start(self, port: int = 0, host: str = "127.0.0.1") -> str:
-        self._server = make_server(host, port, self.wsgi, threaded=True, request_handler=_Quiet)
-        self.url = f"http://{host}:{self._server.server_port}/"
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="console",
-                         daemon=True).start()
+        self._server.start(port, host)
+        self.url = self._server.origin + "/"
         return self.url
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        self._server.stop()
 
     # ---- state -------------------------------------------------------------------------------------------
 

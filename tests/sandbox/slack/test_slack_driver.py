@@ -11,9 +11,9 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
-from werkzeug.serving import make_server
 
-from sandbox.fake_slack import FakeSlack, _QuietHandler
+from sandbox.fake_slack import FakeSlack
+from sandbox.serving import LoopbackServer
 from sandbox.slack_driver import SlackDriver
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -116,14 +116,11 @@ class Bot:
                 ack()
 
         self.app = app
-        self.server = make_server("127.0.0.1", 0, SlackRequestHandler(app), threaded=True, request_handler=_QuietHandler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/slack/events"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
+        self.server = LoopbackServer(SlackRequestHandler(app), name="minimal-bolt")
+        self.url = f"http://127.0.0.1:{self.server.start()}/slack/events"
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()
 
     def kinds(self) -> list[str]:
         return [k for k, _ in self.seen]
