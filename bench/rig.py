@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import os
 import platform
-import secrets
 import statistics
 import tempfile
 import time
@@ -20,11 +19,8 @@ from typing import Callable
 
 from bot import Bot, Overrides
 from config import Settings
-from sandbox import seed
-from sandbox.cb_emulator import ConnectBoosterEmulator, SyncTiming
-from sandbox.fake_slack import FakeSlack
-from sandbox.qbo_emulator import QBOEmulator
-from sandbox.run import APPROVER, APPROVER_2, CHANNEL, OUTSIDER, QBO_CLIENT_ID, QBO_CLIENT_SECRET, REQUESTER, Sandbox
+from sandbox.cb_emulator import SyncTiming
+from sandbox.run import APPROVER, CHANNEL, REQUESTER, Sandbox
 from sandbox.slack_driver import SlackDriver
 
 __all__ = ["Rig", "CHANNEL", "REQUESTER", "APPROVER", "pct", "machine", "tmpdir"]
@@ -34,22 +30,8 @@ class Rig(Sandbox):
     """Sandbox whose ledger can be extended (`build(ledger)`) before ConnectBooster copies it."""
 
     def __init__(self, *, timing: SyncTiming | None = None, limits: tuple[int, int] | None = None,
-                 build: Callable[[object], None] | None = None) -> None:  # noqa: super() would start the fakes
-        self.qbo = QBOEmulator(realm_id=seed.REALM_ID, client_id=QBO_CLIENT_ID, client_secret=QBO_CLIENT_SECRET,
-                               limits=limits)
-        if build is not None:
-            build(self.qbo.ledger)
-        self.qbo.start(port=0)
-        self.cb = ConnectBoosterEmulator(qbo=self.qbo.ledger, timing=timing or SyncTiming.fast())
-        self.cb.start(port=0)
-        self.slack = FakeSlack()
-        self.slack_api = self.slack.start(port=0)
-        for user, name in ((REQUESTER, "riley.requester"), (APPROVER, "avery.approver"),
-                           (APPROVER_2, "alex.approver"), (OUTSIDER, "sam.someone")):
-            self.slack.add_user(user, name)
-        self.signing_secret = secrets.token_hex(16)
-        self.bot_url = ""
-        self.console = None
+                 build: Callable[[object], None] | None = None) -> None:
+        super().__init__(prepare=build, timing=timing or SyncTiming.fast(), limits=limits)
         self.bot: Bot | None = None
         self.driver: SlackDriver | None = None
 

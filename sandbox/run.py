@@ -25,13 +25,17 @@ INFO_PATH = Path("data/sandbox.json")
 class Sandbox:
     """The three fakes, started together."""
 
-    def __init__(self, *, fast: bool = False, prepare=None) -> None:
-        """`prepare(ledger)` may add QuickBooks records before ConnectBooster's first sync copies them."""
-        self.qbo = QBOEmulator(realm_id=seed.REALM_ID, client_id=QBO_CLIENT_ID, client_secret=QBO_CLIENT_SECRET)
+    def __init__(self, *, fast: bool = False, prepare=None, timing: SyncTiming | None = None,
+                 limits: tuple[int, int] | None = None) -> None:
+        """`prepare(ledger)` may add QuickBooks records before ConnectBooster's first sync copies them; `timing`
+        overrides the sync timing, `limits` makes the QuickBooks emulator enforce (per second, per minute)."""
+        self.qbo = QBOEmulator(realm_id=seed.REALM_ID, client_id=QBO_CLIENT_ID, client_secret=QBO_CLIENT_SECRET,
+                               limits=limits)
         if prepare is not None:
             prepare(self.qbo.ledger)
         self.qbo.start(port=0)
-        self.cb = ConnectBoosterEmulator(qbo=self.qbo.ledger, timing=SyncTiming.fast() if fast else SyncTiming())
+        timing = timing or (SyncTiming.fast() if fast else SyncTiming())
+        self.cb = ConnectBoosterEmulator(qbo=self.qbo.ledger, timing=timing)
         self.cb.start(port=0)
         self.slack = FakeSlack()
         self.slack_api = self.slack.start(port=0)

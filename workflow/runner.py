@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Callable
 
 from data.jobs import Job, JobStore
-from integrations.errors import (AuthError, ConflictError, IntegrationError, NotFoundError, RateLimitedError,
+from integrations.errors import (AuthError, IntegrationError, NotFoundError, RateLimitedError,
                                  TransientError, ValidationError)
 from workflow import sweep_items, undo
 from workflow.notifier import Notifier

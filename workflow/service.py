@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from data.batches import BatchStore
-from data.jobs import CreditBusy, Job, JobStore, credit_key
+from data.jobs import CreditBusy, Job, JobStore
 from workflow.lookup import APPLIED_WAITING_SYNC, ClientView, load_client, search_clients
 from workflow.money import fmt
 from workflow.runner import JobRunner
