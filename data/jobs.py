@@ -198,6 +198,12 @@ class JobStore:
         marks = ", ".join("?" for _ in TERMINAL)
         return self._jobs(f"SELECT * FROM jobs WHERE state NOT IN ({marks}) ORDER BY id", list(TERMINAL))
 
+    def finished_since(self, since: str) -> list[Job]:
+        """Jobs that reached a final state at or after `since` (ISO UTC)."""
+        marks = ", ".join("?" for _ in TERMINAL)
+        return self._jobs(f"SELECT * FROM jobs WHERE state IN ({marks}) AND completed_at >= ? ORDER BY id",
+                          [*TERMINAL, since])
+
     def in_states(self, states: Iterable[str]) -> list[Job]:
         st = list(states)
         return self._jobs(f"SELECT * FROM jobs WHERE state IN ({', '.join('?' for _ in st)}) ORDER BY id", st)

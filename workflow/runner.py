@@ -59,6 +59,11 @@ class JobRunner:
     # -- scheduling --------------------------------------------------------------------------
     def resume_all(self) -> int:
         """On start-up: re-publish every unfinished job's history, then continue it."""
+        # A crash between a job's last transition and its publish() would lose the final reply and the notice:
+        # re-publish what finished lately too (publishing is idempotent per event).
+        since = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat(timespec="milliseconds")
+        for job in self.store.finished_since(since.replace("+00:00", "Z")):
+            self.publish(job)
         jobs = self.store.unfinished()
         for job in jobs:
             self.publish(job)

@@ -53,3 +53,27 @@ def test_messages_wait_out_a_rate_limit_in_order(tmp_path):
             deliverer.stop()
     finally:
         slack.stop()
+
+
+def test_a_crash_between_the_last_transition_and_its_publish_loses_no_reply(tmp_path):
+    """The job reached `verified` but the process died before queueing the reply: a restart queues it."""
+    from decimal import Decimal
+
+    from handlers.notifier import SlackNotifier
+    from workflow.runner import JobRunner
+
+    connections = Connections(str(tmp_path / "a.db"))
+    outbox, store = Outbox(connections.get), JobStore(connections.get)
+    job = store.create(actor="U1", kind="apply", state="sync_finished", requester_id="U1", channel_id="C1",
+                       client_name="A", qbo_customer_id="58", credit_kind="credit_memo", qbo_credit_id="150",
+                       invoice_qbo_id="130", invoice_number="10040", amount=Decimal("10.00"), currency="USD")
+    store.transition(job.id, from_states=["sync_finished"], to_state="verified", details={"credit_gone": True})
+    assert outbox.pending_count() == 0  # ... and the process died here
+    runner = JobRunner(store=store, qbo=None, cb=None, notifier=SlackNotifier(outbox, notify_channel="C0NOTIFY"))
+    try:
+        runner.resume_all()
+    finally:
+        runner.stop()
+    keys = [r[0] for r in connections.get().execute("SELECT dedupe_key FROM outbox").fetchall()]
+    verified = [e.id for e in store.events(job.id) if e.kind == "verified"][0]
+    assert f"event:{verified}:reply" in keys and f"event:{verified}:notice" in keys
