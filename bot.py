@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -197,6 +198,8 @@ def cmd_run(settings: Settings) -> int:
             sandbox.attach(bot, server.effective_port, console_port=settings.console_port)
     try:
         if sandbox and sys.stdin.isatty():
+            if "LOG_LEVEL" not in os.environ:  # the prompt's own output says what happens; keep logs to problems
+                logging.getLogger().setLevel(logging.WARNING)
             sandbox.repl()
         else:
             while not done.wait(0.5):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -114,9 +115,17 @@ applycredit sandbox — no credentials configured, so everything below is local 
         <!channel> Holdings, Pier 9 Outfitters (pending portal payment), Reel Deal Charters (already
         applied in QuickBooks, waiting for a sync), Atomar's Bait Shop.
 Users: {REQUESTER} requests, {APPROVER} and {APPROVER_2} approve, {OUTSIDER} is anyone else; channel {CHANNEL}.
-{"Open the console in a browser, or t" if sb.console else "T"}ype `demo` below to run the help-article flow end to end, \
-or `help` for the commands.
+{how_to_drive(sb)}
 Ctrl-C stops everything."""
+
+
+def how_to_drive(sb: Sandbox) -> str:
+    """The console if it runs; the terminal prompt only when there is a terminal to type in."""
+    console = "Open the console in a browser" if sb.console else ""
+    if not sys.stdin.isatty():
+        return (console + ".") if console else "Start it from a terminal to get the `demo` prompt."
+    prompt = "type `demo` below to run the help-article flow end to end, or `help` for the commands."
+    return f"{console}, or {prompt}" if console else prompt[0].upper() + prompt[1:]
 
 
 def console_line(sb: Sandbox) -> str:

@@ -15,6 +15,7 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 from data.jobs import Job, JobStore
+from integrations.errors import IntegrationError
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +78,11 @@ def gather(*, cb, store: JobStore, pool: ThreadPoolExecutor, since: datetime) ->
         try:
             credits += [OpenCredit(org.name, c.id, c.kind, c.number, c.date, c.remaining_amount, c.currency)
                         for c in future.result()]
-        except Exception:  # one unreadable organization is named in the digest, not fatal
+        except IntegrationError:  # one unreadable organization is named in the digest, not fatal
             unreadable.append(org.name)
     try:
         runs = history.result()
-    except Exception:
+    except IntegrationError:
         log.warning("digest: sync history unavailable")
         runs = []
     after = iso(since)

@@ -106,7 +106,7 @@ def build_inbox(*, qbo, cb, pool: ThreadPoolExecutor, now: datetime | None = Non
     for org in orgs:
         try:
             cb_credits = credit_reads[org.id].result()
-        except Exception as e:  # one organization failing must not hide the others
+        except IntegrationError as e:  # one organization failing must not hide the others
             clients.append(InboxClient(org.id, org.name, org.qbo_customer_id, error=_failure(e)))
             continue
         if not cb_credits:
@@ -122,7 +122,7 @@ def build_inbox(*, qbo, cb, pool: ThreadPoolExecutor, now: datetime | None = Non
     for org, cb_credits, reads in pending:
         try:
             got = {name: f.result() for name, f in reads.items()}
-        except Exception as e:
+        except IntegrationError as e:
             clients.append(InboxClient(org.id, org.name, org.qbo_customer_id, error=_failure(e)))
             continue
         view = join_client(org, org.qbo_customer_id, cb_credits=cb_credits, **got)
