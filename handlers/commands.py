@@ -7,7 +7,7 @@ from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
 from handlers.blocks import picker as views
-from integrations.errors import IntegrationError
+from integrations.errors import AuthError, IntegrationError
 from workflow.lookup import clean_query
 
 log = logging.getLogger(__name__)
@@ -81,8 +81,14 @@ def show_picker(deps, client, *, view_id: str, draft: str, org) -> None:
 
 
 def unavailable(service: str, e: IntegrationError) -> str:
-    return (f":warning: I couldn't read from {views.esc(service)} just now ({views.esc(type(e).__name__)}"
-            f"{', code ' + views.esc(e.code) if e.code else ''}). Nothing was changed; try again in a minute.")
+    """What to tell the user when a read failed: waiting helps unless the credentials were refused."""
+    service = {"quickbooks": "QuickBooks", "connectbooster": "ConnectBooster"}.get(service, service)
+    what = f"({views.esc(type(e).__name__)}{', code ' + views.esc(e.code) if e.code else ''})"
+    if isinstance(e, AuthError):
+        fix = ("QuickBooks needs to be connected again: an admin runs `python bot.py connect-quickbooks`"
+               if e.service == "quickbooks" else "its credentials (CONNECTBOOSTER_API_KEY) need checking by an admin")
+        return f":warning: {views.esc(service)} refused the bot's credentials {what}. Nothing was changed; {fix}."
+    return f":warning: I couldn't read from {views.esc(service)} just now {what}. Nothing was changed; try again in a minute."
 
 
 def _draft_data(data: dict) -> dict:

@@ -128,6 +128,13 @@ class OAuthServer:
             if grant is not None:
                 grant.revoked = True
 
+    def revoke_all(self) -> None:
+        """What disconnecting the app in QuickBooks does: every token stops working at once."""
+        with self._lock:
+            for grant in self._grants:
+                grant.revoked = True
+        self.expire_access_tokens()
+
     # ---- bearer check ------------------------------------------------------------------------------
     def expire_access_tokens(self) -> None:
         """Every access token issued so far answers 401 from now on."""

@@ -175,3 +175,20 @@ def test_command_is_acknowledged_at_once_whatever_the_latency(world):
     assert "Looking up" in str(loading[-1]["blocks"])  # the modal opened while the lookup is still running
     picker = world.slack.wait_for(lambda s: "11261" in str(s.views("U0REQUEST")["modals"]), timeout=15)
     assert picker
+
+
+def test_disconnected_quickbooks_says_how_to_reconnect_and_writes_nothing(world):
+    job_id = world.request(invoice="10040", amount="10")
+    world.qbo.oauth.revoke_all()  # someone disconnected the app in QuickBooks before the approval
+    world.approve(job_id, APPROVER)
+    job = world.wait_state(job_id, "needs_attention")
+    assert "invalid_grant" in job.error and "python bot.py connect-quickbooks" in job.error
+    assert world.wait_thread(job_id, "connect-quickbooks")
+    assert world.payments_on("130") == []
+
+
+def test_picker_says_to_reconnect_when_quickbooks_refuses_the_credentials(world):
+    world.qbo.oauth.revoke_all()
+    view = world.open_picker("Atomar's Best Tackle")
+    text = str(view["blocks"])
+    assert "connect-quickbooks" in text and "Nothing was changed" in text
