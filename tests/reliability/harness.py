@@ -10,19 +10,16 @@ import signal
 import socket
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import requests
 
-from bot import Overrides
-from config import Settings
 from data.db import Connections
 from data.jobs import JobStore
 from sandbox import seed
 from sandbox.run import APPROVER, APPROVER_2, CHANNEL, NOTIFY, QBO_CLIENT_ID, QBO_CLIENT_SECRET, REQUESTER, Sandbox
 from sandbox.slack_driver import SlackDriver
-from tests.scenarios.world import World, fast_retry, wait_until
+from tests.scenarios.world import World, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 STEP_REPLIES = ("Approved by", "Recorded in QuickBooks", "resynced:", "requested from", "Verified:")
@@ -155,22 +152,8 @@ def assert_clean_thread(texts: list[str], in_flight_at_crash: int = 0) -> None:
     assert repeats <= 2 * in_flight_at_crash, (counts, in_flight_at_crash, texts)
 
 
-class ReliabilityWorld(World):
-    """World with optional extra QuickBooks clients and fast timings (see tests/scenarios/world.py)."""
-
-    def __init__(self, tmp_path, *, prepare=None, settings: dict | None = None, overrides: dict | None = None,
-                 timing=None) -> None:
-        self.sandbox = Sandbox(fast=True, prepare=prepare)
-        if timing is not None:
-            self.sandbox.cb.engine.timing = timing
-        self.qbo, self.cb, self.slack = self.sandbox.qbo, self.sandbox.cb, self.sandbox.slack
-        base = Settings(sandbox=True, database_path=str(tmp_path / "bot.db"), sync_poll_seconds=0.05,
-                        sync_timeout_seconds=20.0)
-        self.settings = replace(self.sandbox.settings(base), **(settings or {}))
-        self.qbo_retry, self.cb_retry = fast_retry(), fast_retry()
-        opts = {"qbo_retry": self.qbo_retry, "cb_retry": self.cb_retry, "outbox_idle_seconds": 0.05,
-                "http_timeout": 2.0, **(overrides or {})}
-        self.bot = self._start_bot(Overrides(**opts))
+# The scenario World already takes extra clients (`prepare`) and a sync `timing`.
+ReliabilityWorld = World
 
 
 def wait_all(predicate, timeout: float = 20.0, interval: float = 0.05):

@@ -23,8 +23,10 @@ def fast_retry() -> RetryPolicy:
 
 
 class World:
-    def __init__(self, tmp_path, *, settings: dict | None = None, overrides: dict | None = None) -> None:
-        self.sandbox = Sandbox(fast=True)
+    def __init__(self, tmp_path, *, settings: dict | None = None, overrides: dict | None = None, prepare=None,
+                 timing=None) -> None:
+        """`prepare(ledger)` adds QuickBooks records before ConnectBooster's first sync; `timing` its sync timing."""
+        self.sandbox = Sandbox(fast=True, prepare=prepare, timing=timing)
         self.qbo, self.cb, self.slack = self.sandbox.qbo, self.sandbox.cb, self.sandbox.slack
         base = Settings(sandbox=True, database_path=str(tmp_path / "bot.db"), sync_poll_seconds=0.05,
                         sync_timeout_seconds=20.0)
