@@ -227,17 +227,27 @@ class JobRunner:
         cb_balance = self._resynced_balance(job) if job.invoice_balance_after is not None else None
         if cb_balance is None and job.cb_invoice_id:  # no resync answer to rely on: read ConnectBooster's copy
             cb_balance = self.cb.get_invoice(invoice_id=job.cb_invoice_id).balance
+        self.conclude_verification(job, cb_balance=cb_balance, credit_ok=credit_gone,
+                                   credit_problem=f"ConnectBooster still shows credit {job.cb_credit_id}",
+                                   details={"credit_gone": credit_gone})
+
+    def conclude_verification(self, job: Job, *, cb_balance: Decimal | None, credit_ok: bool, credit_problem: str,
+                              details: dict, before_verified: Callable[[], None] | None = None) -> None:
+        """The end every verification shares (apply, sweep item, undo): compare ConnectBooster's invoice balance
+        with QuickBooks', then verified, or needs attention with Sync again."""
         qbo_balance = job.invoice_balance_after
         if cb_balance is not None and cb_balance != qbo_balance and job.invoice_qbo_id:
-            # Someone may have changed the invoice since our write: compare with QuickBooks as it is now.
+            # Someone (or a later sweep item) may have changed the invoice since our write: compare with now.
             qbo_balance = self.qbo.get_invoice(invoice_id=job.invoice_qbo_id).balance
-        details = {"credit_gone": credit_gone, "qbo_balance": str(qbo_balance),
-                   "cb_balance": str(cb_balance) if cb_balance is not None else None, "sync_id": job.sync_id}
-        if credit_gone and (cb_balance is None or cb_balance == qbo_balance):
+        details = {**details, "qbo_balance": str(qbo_balance), "sync_id": job.sync_id,
+                   "cb_balance": str(cb_balance) if cb_balance is not None else None}
+        if credit_ok and (cb_balance is None or cb_balance == qbo_balance):
+            if before_verified is not None:
+                before_verified()
             self._move(job, "verified", details=details)
             return
-        problem = (f"ConnectBooster still shows credit {job.cb_credit_id}" if not credit_gone else
-                   f"ConnectBooster shows invoice {job.invoice_number} at {cb_balance}, QuickBooks at {qbo_balance}")
+        problem = credit_problem if not credit_ok else \
+            f"ConnectBooster shows invoice {job.invoice_number} at {cb_balance}, QuickBooks at {qbo_balance}"
         self._attention(job, problem + " after the sync. Run the sync again.", resume="invoice_resynced",
                         retryable=True, sync_key=None, extra=details, action="sync_again")
 

@@ -45,15 +45,7 @@ def verify(runner, job: Job) -> None:
         except NotFoundError:
             credit_ok = remaining == 0
     cb_balance = runner.cb.get_invoice(invoice_id=job.cb_invoice_id).balance if job.cb_invoice_id else None
-    qbo_balance = job.invoice_balance_after
-    if cb_balance is not None and cb_balance != qbo_balance:
-        qbo_balance = runner.qbo.get_invoice(invoice_id=job.invoice_qbo_id).balance  # a later item may have changed it
-    details = {"credit_ok": credit_ok, "credit_remaining": str(remaining), "qbo_balance": str(qbo_balance),
-               "cb_balance": str(cb_balance) if cb_balance is not None else None, "sync_id": job.sync_id}
-    if credit_ok and (cb_balance is None or cb_balance == qbo_balance):
-        runner._move(job, "verified", details=details)
-        return
-    problem = (f"ConnectBooster does not show credit {job.cb_credit_id} with {remaining} left" if not credit_ok else
-               f"ConnectBooster shows invoice {job.invoice_number} at {cb_balance}, QuickBooks at {qbo_balance}")
-    runner._attention(job, problem + " after the sync. Run the sync again.", resume="invoice_resynced",
-                      retryable=True, sync_key=None, extra=details, action="sync_again")
+    runner.conclude_verification(
+        job, cb_balance=cb_balance, credit_ok=credit_ok,
+        credit_problem=f"ConnectBooster does not show credit {job.cb_credit_id} with {remaining} left",
+        details={"credit_ok": credit_ok, "credit_remaining": str(remaining)})

@@ -104,19 +104,13 @@ def verify(runner, job: Job) -> None:
     credit_ok = job.cb_credit_id is None or (cb_credit is not None and cb_credit.status == "open"
                                              and cb_credit.remaining_amount == remaining)
     cb_balance = runner.cb.get_invoice(invoice_id=job.cb_invoice_id).balance if job.cb_invoice_id else None
-    qbo_balance = job.invoice_balance_after
-    if cb_balance is not None and cb_balance != qbo_balance:
-        qbo_balance = runner.qbo.get_invoice(invoice_id=job.invoice_qbo_id).balance
-    details = {"credit_open": credit_ok, "credit_remaining": str(remaining), "qbo_balance": str(qbo_balance),
-               "cb_balance": str(cb_balance) if cb_balance is not None else None, "sync_id": job.sync_id}
-    if credit_ok and (cb_balance is None or cb_balance == qbo_balance):
+
+    def mark_original_undone() -> None:
         # The original first: after a crash between the two, the undo job is verified again and finishes.
-        original = runner.store.transition(job.undo_of, from_states=["verified"], to_state="undone",
-                                           event="undone", details={"undo_job": job.id})
-        runner.publish(original)
-        runner._move(job, "verified", details=details)
-        return
-    problem = (f"ConnectBooster does not show credit {job.cb_credit_id} open with {remaining}" if not credit_ok else
-               f"ConnectBooster shows invoice {job.invoice_number} at {cb_balance}, QuickBooks at {qbo_balance}")
-    runner._attention(job, problem + " after the sync. Run the sync again.", resume="invoice_resynced",
-                      retryable=True, sync_key=None, extra=details, action="sync_again")
+        runner.publish(runner.store.transition(job.undo_of, from_states=["verified"], to_state="undone",
+                                               event="undone", details={"undo_job": job.id}))
+
+    runner.conclude_verification(
+        job, cb_balance=cb_balance, credit_ok=credit_ok,
+        credit_problem=f"ConnectBooster does not show credit {job.cb_credit_id} open with {remaining}",
+        details={"credit_open": credit_ok, "credit_remaining": str(remaining)}, before_verified=mark_original_undone)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.harness import ProcessBot, ReliabilityWorld
+from tests.reliability.harness import ProcessBot
 
 _ROWS: list[dict] = []
 _PATH: list[Path] = []
@@ -32,27 +32,6 @@ class Figures:
 @pytest.fixture
 def figures(request) -> Figures:
     return Figures(request.node.nodeid.split("::", 1)[-1])
-
-
-@pytest.fixture
-def rworld(tmp_path):
-    w = ReliabilityWorld(tmp_path)
-    yield w
-    w.close()
-
-
-@pytest.fixture
-def make_rworld(tmp_path):
-    made = []
-
-    def make(**kwargs):
-        w = ReliabilityWorld(tmp_path / f"w{len(made)}", **kwargs)
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        w.close()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from data.jobs import JobStore
 from sandbox import seed
 from sandbox.run import APPROVER, APPROVER_2, CHANNEL, NOTIFY, QBO_CLIENT_ID, QBO_CLIENT_SECRET, REQUESTER, Sandbox
 from sandbox.slack_driver import SlackDriver
-from tests.scenarios.world import World, wait_until
+from tests.scenarios.world import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 STEP_REPLIES = ("Approved by", "Recorded in QuickBooks", "resynced:", "requested from", "Verified:")
@@ -150,10 +150,6 @@ def assert_clean_thread(texts: list[str], in_flight_at_crash: int = 0) -> None:
     assert all(n >= 1 for n in counts.values()), (counts, texts)
     repeats = sum(n - 1 for n in counts.values()) + (len(texts) - len(set(texts)))
     assert repeats <= 2 * in_flight_at_crash, (counts, in_flight_at_crash, texts)
-
-
-# The scenario World already takes extra clients (`prepare`) and a sync `timing`.
-ReliabilityWorld = World
 
 
 def wait_all(predicate, timeout: float = 20.0, interval: float = 0.05):

@@ -1,8 +1,6 @@
 """ConnectBooster and Slack misbehaving: 5xx, timeouts, failed / stuck / already-running syncs, rate limits."""
 from __future__ import annotations
 
-import pytest
-
 from sandbox.cb_sync import SyncTiming
 from tests.reliability.harness import assert_clean_thread, ledger_figures, retry_until
 from tests.scenarios.world import APPROVER, NOTIFY
@@ -28,33 +26,33 @@ def done(world, figures, group, injected, times, job_id) -> int:
     return clicks
 
 
-def test_5xx_storm_on_every_connectbooster_call(rworld, figures):
-    arm = lambda: [rworld.cb.faults.inject(k, times=3, match=lambda m, p: not p.startswith("/_"))  # noqa: E731
+def test_5xx_storm_on_every_connectbooster_call(world, figures):
+    arm = lambda: [world.cb.faults.inject(k, times=3, match=lambda m, p: not p.startswith("/_"))  # noqa: E731
                    for k in ("500", "503")]
-    done(rworld, figures, "ConnectBooster faults", "500 ×3 then 503 ×3 on every call", 6, start(rworld, arm))
-    assert len(bot_resyncs(rworld)) == 1
+    done(world, figures, "ConnectBooster faults", "500 ×3 then 503 ×3 on every call", 6, start(world, arm))
+    assert len(bot_resyncs(world)) == 1
 
 
-def test_resync_and_polls_answered_past_the_client_timeout(rworld, figures):
+def test_resync_and_polls_answered_past_the_client_timeout(world, figures):
     def arm():
-        rworld.cb.faults.inject("slow", times=2, seconds=2.3, match=lambda m, p: m == "POST" and "/resync" in p)
-        rworld.cb.faults.inject("slow", times=2, seconds=2.3, match=lambda m, p: m == "GET" and p.startswith("/syncs/"))
+        world.cb.faults.inject("slow", times=2, seconds=2.3, match=lambda m, p: m == "POST" and "/resync" in p)
+        world.cb.faults.inject("slow", times=2, seconds=2.3, match=lambda m, p: m == "GET" and p.startswith("/syncs/"))
 
-    done(rworld, figures, "ConnectBooster faults", "resync POST and sync polls 2.3 s late (timeout 2 s)", 4,
-         start(rworld, arm))
-    assert len(bot_resyncs(rworld)) == 1  # the repeated POST carried the same Idempotency-Key
+    done(world, figures, "ConnectBooster faults", "resync POST and sync polls 2.3 s late (timeout 2 s)", 4,
+         start(world, arm))
+    assert len(bot_resyncs(world)) == 1  # the repeated POST carried the same Idempotency-Key
 
 
-def test_sync_fails_twice_then_sync_again_finishes(rworld, figures):
-    arm = lambda: rworld.cb.faults.inject("fail_sync", times=2)  # noqa: E731
-    clicks = done(rworld, figures, "ConnectBooster faults", "integration sync failed, twice", 2, start(rworld, arm))
+def test_sync_fails_twice_then_sync_again_finishes(world, figures):
+    arm = lambda: world.cb.faults.inject("fail_sync", times=2)  # noqa: E731
+    clicks = done(world, figures, "ConnectBooster faults", "integration sync failed, twice", 2, start(world, arm))
     assert clicks == 2
-    alerts = [m for m in rworld.slack.messages(NOTIFY) if "needs attention" in m.get("text", "")]
+    alerts = [m for m in world.slack.messages(NOTIFY) if "needs attention" in m.get("text", "")]
     assert len(alerts) == 2
 
 
-def test_sync_stuck_in_pending_alerts(make_rworld, figures):
-    world = make_rworld(settings={"sync_timeout_seconds": 1.0})
+def test_sync_stuck_in_pending_alerts(make_world, figures):
+    world = make_world(settings={"sync_timeout_seconds": 1.0})
     job_id = start(world, lambda: world.cb.faults.inject("stuck_pending"))
     job = world.wait_state(job_id, "needs_attention", timeout=10)
     assert "longer than" in job.error
@@ -65,8 +63,8 @@ def test_sync_stuck_in_pending_alerts(make_rworld, figures):
     assert len(alert) == 1 and figs["payments"] == 1
 
 
-def test_sync_again_after_a_stuck_sync_recovers(make_rworld):
-    world = make_rworld(settings={"sync_timeout_seconds": 1.0})
+def test_sync_again_after_a_stuck_sync_recovers(make_world):
+    world = make_world(settings={"sync_timeout_seconds": 1.0})
     job_id = start(world, lambda: world.cb.faults.inject("stuck_pending"))
     world.wait_state(job_id, "needs_attention", timeout=10)
     now = world.cb.clock()
@@ -77,8 +75,8 @@ def test_sync_again_after_a_stuck_sync_recovers(make_rworld):
     assert retry_until(world, job_id, attempts=1) == 1  # one Sync again is enough
 
 
-def test_scheduled_sync_running_409_then_it_fails(make_rworld, figures):
-    world = make_rworld(timing=SyncTiming(to_active=0.3, psa_seconds=0.6, accounting_seconds=0.6, resync_seconds=0.05))
+def test_scheduled_sync_running_409_then_it_fails(make_world, figures):
+    world = make_world(timing=SyncTiming(to_active=0.3, psa_seconds=0.6, accounting_seconds=0.6, resync_seconds=0.05))
     job_id = world.request(invoice="10040", amount="10")
     world.cb.faults.inject("fail_sync")  # the scheduled run picks it up
     world.cb.start_scheduled_sync()
@@ -91,22 +89,22 @@ def test_scheduled_sync_running_409_then_it_fails(make_rworld, figures):
     assert statuses[0] == 409 and statuses.count(202) == 1
 
 
-def test_slack_down_never_blocks_the_job_and_every_reply_arrives_once(rworld, figures):
-    job_id = rworld.request(invoice="10040", amount="10")
-    rworld.slack.faults.inject("ratelimited", "chat.postMessage", times=None, retry_after=1)
-    rworld.slack.faults.inject("500", "chat.update", times=None)
-    rworld.approve(job_id, APPROVER)
-    rworld.wait_state(job_id, "verified", timeout=15)  # the whole job ran while Slack refused everything
-    assert rworld.thread(job_id) == []
-    refused = len(rworld.slack.calls_to("chat.postMessage")) + len(rworld.slack.calls_to("chat.update"))
-    rworld.slack.faults.clear()
-    texts = rworld.slack.wait_for(lambda s: (t := rworld.thread(job_id)) and any("Verified:" in x for x in t) and t,
+def test_slack_down_never_blocks_the_job_and_every_reply_arrives_once(world, figures):
+    job_id = world.request(invoice="10040", amount="10")
+    world.slack.faults.inject("ratelimited", "chat.postMessage", times=None, retry_after=1)
+    world.slack.faults.inject("500", "chat.update", times=None)
+    world.approve(job_id, APPROVER)
+    world.wait_state(job_id, "verified", timeout=15)  # the whole job ran while Slack refused everything
+    assert world.thread(job_id) == []
+    refused = len(world.slack.calls_to("chat.postMessage")) + len(world.slack.calls_to("chat.update"))
+    world.slack.faults.clear()
+    texts = world.slack.wait_for(lambda s: (t := world.thread(job_id)) and any("Verified:" in x for x in t) and t,
                                   timeout=20)
     assert_clean_thread(texts)
     # chat.update catches up too (after its own back-off): the parent loses its Approve button
-    rworld.slack.wait_for(lambda s: "'approve'" not in str(rworld.parent(job_id).get("blocks")), timeout=20)
-    notices = rworld.slack.wait_for(lambda s: s.messages(NOTIFY), timeout=10)
-    figs = ledger_figures(rworld, [job_id])
+    world.slack.wait_for(lambda s: "'approve'" not in str(world.parent(job_id).get("blocks")), timeout=20)
+    notices = world.slack.wait_for(lambda s: s.messages(NOTIFY), timeout=10)
+    figs = ledger_figures(world, [job_id])
     figures.record("Slack faults", "ratelimited (Retry-After 1) on every reply, 500 on every chat.update",
                    times=refused, outcome=f"{len(texts)} replies, each once, after Slack recovered", **figs)
     assert len(notices) == 1 and figs["payments"] == 1

@@ -10,8 +10,8 @@ import json
 import pytest
 
 from sandbox.extra_clients import add_clients
-from tests.reliability.harness import ReliabilityWorld, bot_payments, new_request
-from tests.scenarios.world import REQUESTER
+from tests.reliability.harness import bot_payments, new_request
+from tests.scenarios.world import REQUESTER, World
 
 INJECTION = "x' OR DisplayName LIKE '%"
 LONG = "Longname " + "L" * 480 + " Co"
@@ -52,7 +52,7 @@ AMOUNTS = [("-1", "must be positive"), ("0", "more than $0.00"), ("0.001", "at m
 
 @pytest.fixture(scope="module")
 def hw(tmp_path_factory):
-    w = ReliabilityWorld(tmp_path_factory.mktemp("hostile"), prepare=add_clients(HOSTILE_CLIENTS))
+    w = World(tmp_path_factory.mktemp("hostile"), prepare=add_clients(HOSTILE_CLIENTS))
     yield w
     w.close()
 

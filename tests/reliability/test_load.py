@@ -28,17 +28,17 @@ def at_once(calls) -> list:
     return results
 
 
-def test_fifty_concurrent_approve_clicks(rworld, figures):
-    job_id = new_request(rworld, invoice="10040", amount="10")
-    parent = rworld.parent(job_id)
+def test_fifty_concurrent_approve_clicks(world, figures):
+    job_id = new_request(world, invoice="10040", amount="10")
+    parent = world.parent(job_id)
     users = [APPROVER, APPROVER_2] * 25
-    responses = at_once([lambda u=u: rworld.driver.click(u, "approve", source=parent) for u in users])
+    responses = at_once([lambda u=u: world.driver.click(u, "approve", source=parent) for u in users])
     assert all(r.status == 200 for r in responses)
-    rworld.wait_state(job_id, "verified", timeout=20)
-    refusals = rworld.slack.wait_for(lambda s: (n := len(s.ephemerals(APPROVER)) + len(s.ephemerals(APPROVER_2)))
+    world.wait_state(job_id, "verified", timeout=20)
+    refusals = world.slack.wait_for(lambda s: (n := len(s.ephemerals(APPROVER)) + len(s.ephemerals(APPROVER_2)))
                                      >= 49 and n, timeout=10)
-    texts = rworld.wait_thread(job_id, "Verified:")
-    figs = ledger_figures(rworld, [job_id])
+    texts = world.wait_thread(job_id, "Verified:")
+    figs = ledger_figures(world, [job_id])
     figures.record("Load", "50 concurrent Approve clicks on one request", times=50,
                    outcome=f"1 approval, {refusals} refusals", **figs)
     assert refusals == 49
@@ -46,8 +46,8 @@ def test_fifty_concurrent_approve_clicks(rworld, figures):
     assert sum("Approved by" in t for t in texts) == 1
 
 
-def test_twenty_clients_approved_at_once_share_syncs_and_one_token_refresh(make_rworld, figures):
-    world = make_rworld(prepare=add_clients(NAMES), overrides={"workers": 4},
+def test_twenty_clients_approved_at_once_share_syncs_and_one_token_refresh(make_world, figures):
+    world = make_world(prepare=add_clients(NAMES), overrides={"workers": 4},
                         timing=SyncTiming(to_active=0.2, psa_seconds=0.8, accounting_seconds=0.8, resync_seconds=0.05))
     jobs = [new_request(world, name, invoice=client_ids(n)["invoice_number"], amount="10")
             for n, name in enumerate(NAMES)]
@@ -71,19 +71,19 @@ def test_twenty_clients_approved_at_once_share_syncs_and_one_token_refresh(make_
     assert max(sum(1 for j in jobs if world.job(j).sync_id == s) for s in sync_ids) >= 3
 
 
-def test_two_people_request_the_same_credit_at_once(rworld, figures):
+def test_two_people_request_the_same_credit_at_once(world, figures):
     views = {}
     for user in (REQUESTER, OUTSIDER):
-        views[user] = rworld.open_picker("Atomar's Best Tackle", user=user)
-    answers = at_once([lambda u=u: rworld.submit(views[u], user=u, invoice="10040", amount="10").json()
+        views[user] = world.open_picker("Atomar's Best Tackle", user=user)
+    answers = at_once([lambda u=u: world.submit(views[u], user=u, invoice="10040", amount="10").json()
                        for u in (REQUESTER, OUTSIDER)])
     kinds = sorted(a["response_action"] for a in answers)
     refusal = next(a for a in answers if a["response_action"] == "errors")["errors"]["credit"]
     assert kinds == ["errors", "update"] and "can't be spent twice" in refusal
-    job = rworld.bot.store.all()[0]
-    rworld.approve(job.id, APPROVER)
-    rworld.wait_state(job.id, "verified", timeout=15)
-    figs = ledger_figures(rworld, [job.id])
+    job = world.bot.store.all()[0]
+    world.approve(job.id, APPROVER)
+    world.wait_state(job.id, "verified", timeout=15)
+    figs = ledger_figures(world, [job.id])
     figures.record("Load", "two requests for the same credit, submitted at the same instant", times=2,
                    outcome="1 request, 1 refusal", **figs)
-    assert figs == {"jobs": 1, "payments": 1, "duplicates": 0, "lost": 0} and len(rworld.bot.store.all()) == 1
+    assert figs == {"jobs": 1, "payments": 1, "duplicates": 0, "lost": 0} and len(world.bot.store.all()) == 1

@@ -10,7 +10,8 @@ import pytest
 
 from config import ConfigError, Settings
 from sandbox.run import APPROVER, REQUESTER
-from tests.reliability.harness import ROOT, ReliabilityWorld, bot_payments, new_request, wait_all
+from tests.reliability.harness import ROOT, bot_payments, new_request, wait_all
+from tests.scenarios.world import World
 
 
 def test_signature_verification_cannot_be_switched_off(tmp_path, figures):
@@ -25,7 +26,7 @@ def test_signature_verification_cannot_be_switched_off(tmp_path, figures):
             Settings.from_env({**env, knob: "false"}, dotenv_path=None)
     # Even a Bot handed an empty secret directly must not accept a request it cannot verify.
     try:
-        world = ReliabilityWorld(tmp_path, settings={"slack_signing_secret": ""})
+        world = World(tmp_path, settings={"slack_signing_secret": ""})
     except Exception as e:  # refusing to start is also a safe answer
         outcome = f"refused to start: {type(e).__name__}"
     else:
@@ -91,14 +92,14 @@ def test_database_is_private_and_an_exposed_env_file_warns(process_bot, tmp_path
                    duplicates=0, lost=0, outcome=f"db {sorted({oct(m) for m in modes.values()})}; warning on 0644 only")
 
 
-def test_only_approvers_decide_and_nobody_approves_their_own(rworld, figures):
-    mine = new_request(rworld, "O\u2019Malley\u2019s Marina", user=APPROVER, invoice="10061", amount="15")
-    theirs = new_request(rworld, invoice="10040", amount="10")
+def test_only_approvers_decide_and_nobody_approves_their_own(world, figures):
+    mine = new_request(world, "O\u2019Malley\u2019s Marina", user=APPROVER, invoice="10061", amount="15")
+    theirs = new_request(world, invoice="10040", amount="10")
     for job_id, user in ((mine, APPROVER), (theirs, REQUESTER), (theirs, "U0OUTSIDE")):
-        rworld.click(job_id, "approve", user)
-    rworld.slack.wait_for(lambda s: len(s.ephemerals(APPROVER)) + len(s.ephemerals(REQUESTER))
+        world.click(job_id, "approve", user)
+    world.slack.wait_for(lambda s: len(s.ephemerals(APPROVER)) + len(s.ephemerals(REQUESTER))
                           + len(s.ephemerals("U0OUTSIDE")) >= 3, timeout=5)
-    assert {rworld.job(mine).state, rworld.job(theirs).state} == {"awaiting_approval"}
-    assert bot_payments(rworld.qbo.ledger) == []
+    assert {world.job(mine).state, world.job(theirs).state} == {"awaiting_approval"}
+    assert bot_payments(world.qbo.ledger) == []
     figures.record("Security", "approve by own requester (an approver), by requester, by outsider", times=3, jobs=0,
                    payments=0, duplicates=0, lost=0, outcome="3 refusals, nothing written")

@@ -91,13 +91,13 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", list(CASES), ids=[f"tamper{i:02d}" for i in range(len(CASES))])
-def test_tampered_or_replayed_clicks(rworld, figures, case):
+def test_tampered_or_replayed_clicks(world, figures, case):
     action, expected = CASES[case]
-    job_id = new_request(rworld, invoice="10040", amount="10")
-    refusal = action(rworld, job_id)
+    job_id = new_request(world, invoice="10040", amount="10")
+    refusal = action(world, job_id)
     assert expected in refusal, refusal
-    per_invoice = bot_payments(rworld.qbo.ledger)
-    decided = rworld.job(job_id).state == "verified"
+    per_invoice = bot_payments(world.qbo.ledger)
+    decided = world.job(job_id).state == "verified"
     assert len(per_invoice) == (1 if decided else 0)  # only a real approval ever wrote, and only once
     figures.record("hostile: tampered clicks", case, times=1, jobs=int(decided), payments=len(per_invoice),
                    duplicates=max(0, len(per_invoice) - 1), lost=0, outcome=refusal[:60])
@@ -127,25 +127,25 @@ def forged_submissions(world):
     ]
 
 
-def test_tampered_view_submissions(rworld, figures):
-    for name, user, view, values, field, fragment in forged_submissions(rworld):
-        resp = rworld.driver.submit_view(user, view, {"amount": {"amount": {"type": "plain_text_input", "value": "5"}},
+def test_tampered_view_submissions(world, figures):
+    for name, user, view, values, field, fragment in forged_submissions(world):
+        resp = world.driver.submit_view(user, view, {"amount": {"amount": {"type": "plain_text_input", "value": "5"}},
                                                       **values}, apply=False)
         body = resp.json()
         assert body["response_action"] == "errors" and fragment in body["errors"][field], (name, body)
         figures.record("hostile: tampered submissions", name, times=1, jobs=0, payments=0, duplicates=0, lost=0,
                        outcome=body["errors"][field][:60])
-    assert rworld.bot.store.all() == [] and bot_payments(rworld.qbo.ledger) == []
+    assert world.bot.store.all() == [] and bot_payments(world.qbo.ledger) == []
 
 
-def test_choosing_a_client_that_was_not_offered(rworld, figures):
-    rworld.driver.command(REQUESTER, CHANNEL, "Atomar")
-    view = rworld.slack.wait_for(lambda s: (m := s.views(REQUESTER)["modals"]) and "choose_client" in str(m[-1])
+def test_choosing_a_client_that_was_not_offered(world, figures):
+    world.driver.command(REQUESTER, CHANNEL, "Atomar")
+    view = world.slack.wait_for(lambda s: (m := s.views(REQUESTER)["modals"]) and "choose_client" in str(m[-1])
                                  and m[-1], timeout=10)
-    rworld.driver.click(REQUESTER, "choose_client", source=view, selected_option={
+    world.driver.click(REQUESTER, "choose_client", source=view, selected_option={
         "text": {"type": "plain_text", "text": "x"}, "value": "505"})
-    shown = rworld.slack.wait_for(lambda s: "not valid any more" in str(s.view(view["id"])), timeout=5)
-    assert shown and rworld.bot.store.all() == []
+    shown = world.slack.wait_for(lambda s: "not valid any more" in str(s.view(view["id"])), timeout=5)
+    assert shown and world.bot.store.all() == []
     figures.record("hostile: tampered submissions", "choose_client with an organization not offered", times=1,
                    jobs=0, payments=0, duplicates=0, lost=0, outcome="That choice is not valid any more")
 
@@ -177,10 +177,10 @@ def signature_cases(secret: str):
     }
 
 
-def test_forged_requests_are_refused(rworld, figures):
-    for name, (body, headers) in signature_cases(rworld.settings.slack_signing_secret).items():
-        resp = rworld.driver.post_raw(body, headers)
+def test_forged_requests_are_refused(world, figures):
+    for name, (body, headers) in signature_cases(world.settings.slack_signing_secret).items():
+        resp = world.driver.post_raw(body, headers)
         assert resp.status == 401, (name, resp.status)
         figures.record("hostile: forged requests", name, times=1, jobs=0, payments=0, duplicates=0, lost=0,
                        outcome=f"HTTP {resp.status}")
-    assert rworld.slack.views(REQUESTER)["modals"] == [] and rworld.slack.calls_to("views.open") == []
+    assert world.slack.views(REQUESTER)["modals"] == [] and world.slack.calls_to("views.open") == []

@@ -1,3 +1,4 @@
+"""Fixtures shared by the scenario and reliability suites: a running world (emulators, fake Slack, the bot)."""
 import pytest
 
 from tests.scenarios.world import World
@@ -16,7 +17,7 @@ def make_world(tmp_path):
     made = []
 
     def make(**kwargs):
-        w = World(tmp_path, **kwargs)
+        w = World(tmp_path / f"w{len(made)}", **kwargs)
         made.append(w)
         return w
 
