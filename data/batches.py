@@ -13,9 +13,10 @@ from typing import Any, Callable, Iterable
 
 import sqlite_utils
 
+from data.states import BATCH_TERMINAL, BatchState
+
 from data.jobs import utcnow
 
-BATCH_TERMINAL = frozenset({"finished", "rejected", "expired", "cancelled"})
 SWEEP_KEY = "sweep"
 
 
@@ -25,7 +26,7 @@ class Batch:
 
     id: int
     kind: str
-    state: str
+    state: BatchState
     requester_id: str
     approver_id: str | None
     channel_id: str
@@ -46,6 +47,7 @@ class Batch:
         values = {f.name: row.get(f.name) for f in fields(cls)}
         values["plan"] = json.loads(values["plan"] or "[]")
         values["total"] = Decimal(values["total"] or "0")
+        values["state"] = BatchState(values["state"])
         return cls(**values)
 
 
@@ -63,10 +65,11 @@ class BatchStore:
         self.now = now
 
     def create(self, *, kind: str, requester_id: str, channel_id: str, plan: list[dict], total: Decimal,
-               expires_at: str | None) -> Batch:
+               expires_at: str | None, state: BatchState = BatchState.AWAITING_APPROVAL) -> Batch:
+        """Open a batch (one open at a time: BatchBusy names the open one)."""
         db = self._db()
         now = self.now()
-        row = {"kind": kind, "state": "awaiting_approval", "requester_id": requester_id, "channel_id": channel_id,
+        row = {"kind": kind, "state": state, "requester_id": requester_id, "channel_id": channel_id,
                "plan": json.dumps(plan, default=str), "total": str(total), "open_key": SWEEP_KEY,
                "created_at": now, "updated_at": now, "expires_at": expires_at}
         try:
@@ -86,7 +89,8 @@ class BatchStore:
 
     def transition(self, batch_id: int, *, from_states: Iterable[str], to_state: str, **values: Any) -> Batch | None:
         """Move from one of `from_states` to `to_state`; None when another caller won."""
-        updates = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in values.items()}
+        updates = {k: (str(v) if isinstance(v, Decimal) else json.dumps(v, default=str) if k == "plan" else v)
+                   for k, v in values.items()}
         updates.update(state=to_state, updated_at=self.now())
         if to_state in BATCH_TERMINAL:
             updates["open_key"] = None

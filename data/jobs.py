@@ -15,7 +15,8 @@ from typing import Any, Callable, Iterable
 
 import sqlite_utils
 
-TERMINAL = frozenset({"verified", "rejected", "expired", "failed", "stale", "cancelled", "undone", "skipped"})
+from data.states import TERMINAL, JobKind, JobState
+
 MONEY_FIELDS = ("amount", "invoice_total", "invoice_balance_before", "credit_remaining_before", "invoice_balance_after")
 
 
@@ -28,8 +29,8 @@ class Job:
     """A row of the jobs table; money fields as Decimal."""
 
     id: int
-    kind: str
-    state: str
+    kind: JobKind
+    state: JobState
     requester_id: str
     approver_id: str | None
     channel_id: str
@@ -83,6 +84,7 @@ class Job:
         for name in MONEY_FIELDS:
             if values[name] is not None:
                 values[name] = Decimal(values[name])
+        values["kind"], values["state"] = JobKind(values["kind"]), JobState(values["state"])
         return cls(**values)
 
 

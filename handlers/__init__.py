@@ -1,4 +1,8 @@
-"""The Slack edge: thin Bolt listeners grouped by surface; each module has register(app, deps)."""
+"""The Slack edge: thin Bolt listeners grouped by surface, as module-level functions.
+
+`register(app, deps)` puts `deps` into every request's context (one middleware) and registers each module's
+listeners; a listener gets them back with `deps_of(context)`, so it can be imported and tested on its own.
+"""
 from __future__ import annotations
 
 import logging
@@ -6,7 +10,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 
 from data.jobs import JobStore
 from workflow.service import CreditService
@@ -20,8 +24,8 @@ class Deps:
     store: JobStore
     command: str = "/applycredit"
     marks: Any = None  # data.once.Marks: Slack events already handled (App Home)
-    # Slow work after ack() (lookups) runs here, not on Bolt's listener executor: Bolt runs every listener,
-    # ack included, on that executor, so lookups waiting on QuickBooks would queue the next commands' acks.
+    # Slow work after ack() (lookups, planning) runs here, not on Bolt's listener executor: Bolt runs every
+    # listener, ack included, on that executor, so reads waiting on QuickBooks would queue the next acks.
     background: Executor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=8,
                                                                             thread_name_prefix="lookup"))
 
@@ -36,16 +40,46 @@ class Deps:
         self.background.submit(run)
 
 
+def deps_of(context: BoltContext) -> Deps:
+    """The bot's dependencies, put into every request's context by register()."""
+    return context["deps"]
+
+
+@dataclass(frozen=True)
+class Click:
+    """A button press, parsed once: who, where (channel, message, thread) and the id the button carries."""
+
+    user: str
+    channel: str | None
+    message_ts: str | None
+    thread_ts: str | None
+    target: int | None   # the job or sweep id in the button's value; None when the value is not an id
+
+    @classmethod
+    def of(cls, body: dict, action: dict) -> "Click":
+        container = body.get("container") or {}
+        message = body.get("message") or {}
+        value = str(action.get("value") or "")
+        return cls(user=body["user"]["id"], channel=container.get("channel_id") or (body.get("channel") or {}).get("id"),
+                   message_ts=container.get("message_ts"), thread_ts=container.get("thread_ts") or message.get("thread_ts"),
+                   target=int(value) if value.isdigit() and len(value) < 12 else None)
+
+    def refuse(self, client, text: str) -> None:
+        """Tell only the clicker, where the click was (in the thread when the button sits in one)."""
+        args = {"thread_ts": self.thread_ts} if self.thread_ts else {}
+        client.chat_postEphemeral(channel=self.channel, user=self.user, text=text, **args)
+
+
 def register(app: App, deps: Deps) -> None:
-    from handlers import commands, decisions, home, inbox, picker
+    from handlers import commands, decisions, home, inbox, picker, sweep
 
-    commands.register(app, deps)
-    picker.register(app, deps)
-    decisions.register(app, deps)
-    from handlers import sweep
+    @app.middleware
+    def give_deps(context: BoltContext, next) -> None:  # noqa: A002 (Bolt's name for the chain)
+        context["deps"] = deps
+        next()
 
-    sweep.register(app, deps)
-    inbox.register(app, deps)
+    for module in (commands, picker, decisions, sweep, inbox):
+        module.register(app, deps)
     if deps.marks is not None:
         home.register(app, deps)
 

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import logging
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from handlers import deps_of
 from handlers.blocks import picker as views
 from integrations.errors import AuthError, IntegrationError
 from workflow.lookup import clean_query
@@ -15,37 +17,41 @@ HELP_WORDS = {"help", "?", "-h", "--help"}
 INBOX_WORDS = {"", "inbox"}  # no client: the credit inbox
 
 
-def register(app: App, deps) -> None:
-    @app.command(deps.command)
-    def on_command(ack, command, client, respond):
-        text = clean_query(command.get("text") or "")
-        if text.lower() in HELP_WORDS:
-            ack(response_type="ephemeral", text=views.help_text(deps.command))
-            return
-        if text.lower() == "sweep":  # the bulk sweep (handlers/sweep.py)
-            from handlers.sweep import start_sweep
+def on_command(ack, command: dict, client: WebClient, respond, context: BoltContext) -> None:
+    """/applycredit [help | sweep | inbox | <client>]."""
+    deps = deps_of(context)
+    text = clean_query(command.get("text") or "")
+    if text.lower() in HELP_WORDS:
+        ack(response_type="ephemeral", text=views.help_text(deps.command))
+        return
+    if text.lower() == "sweep":  # the bulk sweep (handlers/sweep.py)
+        from handlers.sweep import start_sweep
 
-            start_sweep(deps, ack, client, command)
-            return
-        if text.lower() in INBOX_WORDS:
-            ack()
-            from handlers.inbox import open_inbox  # imported here: handlers.inbox imports this module
-
-            open_inbox(deps, client, respond, trigger_id=command["trigger_id"], user=command["user_id"],
-                       channel=command["channel_id"])
-            return
+        start_sweep(deps, ack, client, command)
+        return
+    if text.lower() in INBOX_WORDS:
         ack()
-        try:
-            opened = client.views_open(trigger_id=command["trigger_id"], view=views.loading_view(text))
-        except SlackApiError as e:  # e.g. expired_trigger_id when Slack delivered the command late
-            log.warning("views.open failed: %s", e.response.get("error"))
-            respond(f"Slack didn't let me open the form ({e.response.get('error')}); please run "
-                    f"`{deps.command} {text}` again.")
-            return
-        view_id = opened["view"]["id"]
-        user, channel = command["user_id"], command["channel_id"]
-        draft = deps.store.save_draft(user_id=user, channel_id=channel, data={"query": text})
-        deps.later(show_lookup, deps, client, view_id=view_id, draft=draft, query=text)  # keeps acks prompt
+        from handlers.inbox import open_inbox  # imported here: handlers.inbox imports this module
+
+        open_inbox(deps, client, respond, trigger_id=command["trigger_id"], user=command["user_id"],
+                   channel=command["channel_id"])
+        return
+    ack()
+    try:
+        opened = client.views_open(trigger_id=command["trigger_id"], view=views.loading_view(text))
+    except SlackApiError as e:  # e.g. expired_trigger_id when Slack delivered the command late
+        log.warning("views.open failed: %s", e.response.get("error"))
+        respond(f"Slack didn't let me open the form ({e.response.get('error')}); please run "
+                f"`{deps.command} {text}` again.")
+        return
+    view_id = opened["view"]["id"]
+    user, channel = command["user_id"], command["channel_id"]
+    draft = deps.store.save_draft(user_id=user, channel_id=channel, data={"query": text})
+    deps.later(show_lookup, deps, client, view_id=view_id, draft=draft, query=text)  # keeps acks prompt
+
+
+def register(app: App, deps) -> None:
+    app.command(deps.command)(on_command)
 
 
 def show_lookup(deps, client, *, view_id: str, draft: str, query: str) -> None:

@@ -1,48 +1,60 @@
-"""app_home_opened → views.publish of that user's App Home. Slack retries events: each event_id runs once."""
+"""app_home_opened → views.publish of that user's App Home. Slack retries events: each event_id runs once.
+
+Approvers see the team's work (waiting for them, needing attention, recent completions); everyone else sees
+only their own requests.
+"""
 from __future__ import annotations
 
 import logging
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
 
 from data.jobs import JobStore
-from data.once import Marks
+from data.states import JobState
+from handlers import deps_of
 from handlers.blocks.home import HomeData, home_view
 
 log = logging.getLogger(__name__)
 RECENT = 200  # jobs scanned for "my requests" (newest first)
+_workspace: dict[str, str] = {}
 
 
 def gather_home(store: JobStore, user: str, approvers: frozenset[str]) -> HomeData:
     recent = store.all(limit=RECENT)
-    waiting = [j for j in store.in_states(["awaiting_approval"]) if j.requester_id != user]
-    verified = sorted(store.in_states(["verified"]), key=lambda j: j.completed_at or "", reverse=True)
-    return HomeData(user=user, approver=user in approvers, waiting=waiting if user in approvers else [],
-                    mine=[j for j in recent if j.requester_id == user],
-                    attention=store.in_states(["needs_attention"]), recent=verified[:5])
+    approver = user in approvers
+    attention = store.in_states([JobState.NEEDS_ATTENTION])
+    verified = sorted(store.in_states([JobState.VERIFIED]), key=lambda j: j.completed_at or "", reverse=True)
+    if not approver:  # other people's work is for approvers only
+        attention = [j for j in attention if j.requester_id == user]
+        verified = [j for j in verified if j.requester_id == user]
+    waiting = [j for j in store.in_states([JobState.AWAITING_APPROVAL]) if j.requester_id != user] if approver else []
+    return HomeData(user=user, approver=approver, waiting=waiting, mine=[j for j in recent if j.requester_id == user],
+                    attention=attention, recent=verified[:5])
+
+
+def base_url(client: WebClient) -> str:
+    """The workspace URL for permalinks, asked once (auth.test needs no scope)."""
+    if "url" not in _workspace:
+        try:
+            _workspace["url"] = client.auth_test().get("url") or "https://slack.com/"
+        except Exception:
+            return "https://slack.com/"
+    return _workspace["url"]
+
+
+def on_home_opened(event: dict, body: dict, client: WebClient, context: BoltContext) -> None:
+    deps = deps_of(context)
+    if event.get("tab", "home") != "home":
+        return
+    # Checked before any work: a retried delivery (x-slack-retry-num) of the same event_id is dropped.
+    if not deps.marks.first_time(body.get("event_id")):
+        log.info("app_home_opened %s already handled (Slack retry)", body.get("event_id"))
+        return
+    user = event["user"]
+    data = gather_home(deps.store, user, deps.service.approvers)
+    client.views_publish(user_id=user, view=home_view(data, base_url(client)))
 
 
 def register(app: App, deps) -> None:
-    marks: Marks = deps.marks
-    workspace: dict[str, str] = {}
-
-    def base_url(client) -> str:
-        """The workspace URL for permalinks, asked once (auth.test needs no scope)."""
-        if "url" not in workspace:
-            try:
-                workspace["url"] = client.auth_test().get("url") or "https://slack.com/"
-            except Exception:
-                return "https://slack.com/"
-        return workspace["url"]
-
-    @app.event("app_home_opened")
-    def on_home_opened(event, body, client):
-        if event.get("tab", "home") != "home":
-            return
-        # Checked before any work: a retried delivery (x-slack-retry-num) of the same event_id is dropped.
-        if not marks.first_time(body.get("event_id")):
-            log.info("app_home_opened %s already handled (Slack retry)", body.get("event_id"))
-            return
-        user = event["user"]
-        data = gather_home(deps.store, user, deps.service.approvers)
-        client.views_publish(user_id=user, view=home_view(data, base_url(client)))
+    app.event("app_home_opened")(on_home_opened)

@@ -5,9 +5,11 @@ import logging
 import re
 from types import SimpleNamespace
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from handlers import deps_of
 from handlers.blocks import inbox as views
 from handlers.blocks import picker as picker_views
 from handlers.commands import show_picker, unavailable
@@ -52,43 +54,50 @@ def _expired(deps, client, view_id: str) -> None:
         f"This inbox is not valid any more; run `{deps.command}` again."))
 
 
+def on_page(ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    deps = deps_of(context)
+    draft_id, _, page = action.get("value", "").partition("|")
+    draft = _own(deps, draft_id, body["user"]["id"])
+    if draft is None:
+        return _expired(deps, client, body["view"]["id"])
+    page_no = int(page) if page.isdigit() else 0
+    deps.store.update_draft(draft_id, {**_data(draft), "page": page_no})
+    client.views_update(view_id=body["view"]["id"], view=views.inbox_view(
+        Inbox.from_json(draft["inbox"]), page_no, draft_id, started=draft.get("started")))
+
+
+def on_apply(ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    deps = deps_of(context)
+    user = body["user"]["id"]
+    draft_id, _, org_id = action.get("value", "").partition("|")
+    draft = _own(deps, draft_id, user)
+    row = Inbox.from_json(draft["inbox"]).client(int(org_id)) if draft and org_id.isdigit() else None
+    if row is None:
+        return _expired(deps, client, body["view"]["id"])
+    loading = picker_views.loading_view(row.name)
+    # From the inbox modal the picker goes on top (Back returns to the inbox); from anywhere else it opens.
+    if body.get("view", {}).get("type") == "modal":
+        opened = client.views_push(trigger_id=body["trigger_id"], view=loading)
+    else:
+        opened = client.views_open(trigger_id=body["trigger_id"], view=loading)
+    picker_draft = deps.store.save_draft(user_id=user, channel_id=draft["channel_id"],
+                                         data={"query": row.name, "from_inbox": draft_id})
+    org = SimpleNamespace(id=row.org_id, name=row.name, qbo_customer_id=row.qbo_customer_id)
+    deps.later(show_picker, deps, client, view_id=opened["view"]["id"], draft=picker_draft, org=org)
+
+
+def on_resync(ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    deps = deps_of(context)
+    deps.later(start_resync, deps, body, action, client)
+
+
 def register(app: App, deps) -> None:
-    @app.action(re.compile(r"^inbox_page_(prev|next)$"))
-    def on_page(ack, body, action, client):
-        ack()
-        draft_id, _, page = action.get("value", "").partition("|")
-        draft = _own(deps, draft_id, body["user"]["id"])
-        if draft is None:
-            return _expired(deps, client, body["view"]["id"])
-        page_no = int(page) if page.isdigit() else 0
-        deps.store.update_draft(draft_id, {**_data(draft), "page": page_no})
-        client.views_update(view_id=body["view"]["id"], view=views.inbox_view(
-            Inbox.from_json(draft["inbox"]), page_no, draft_id, started=draft.get("started")))
-
-    @app.action("inbox_apply")
-    def on_apply(ack, body, action, client):
-        ack()
-        user = body["user"]["id"]
-        draft_id, _, org_id = action.get("value", "").partition("|")
-        draft = _own(deps, draft_id, user)
-        row = Inbox.from_json(draft["inbox"]).client(int(org_id)) if draft and org_id.isdigit() else None
-        if row is None:
-            return _expired(deps, client, body["view"]["id"])
-        loading = picker_views.loading_view(row.name)
-        # From the inbox modal the picker goes on top (Back returns to the inbox); from anywhere else it opens.
-        if body.get("view", {}).get("type") == "modal":
-            opened = client.views_push(trigger_id=body["trigger_id"], view=loading)
-        else:
-            opened = client.views_open(trigger_id=body["trigger_id"], view=loading)
-        picker_draft = deps.store.save_draft(user_id=user, channel_id=draft["channel_id"],
-                                             data={"query": row.name, "from_inbox": draft_id})
-        org = SimpleNamespace(id=row.org_id, name=row.name, qbo_customer_id=row.qbo_customer_id)
-        deps.later(show_picker, deps, client, view_id=opened["view"]["id"], draft=picker_draft, org=org)
-
-    @app.action("inbox_resync")
-    def on_resync(ack, body, action, client):
-        ack()
-        deps.later(start_resync, deps, body, action, client)
+    app.action(re.compile(r"^inbox_page_(prev|next)$"))(on_page)
+    app.action("inbox_apply")(on_apply)
+    app.action("inbox_resync")(on_resync)
 
 
 def start_resync(deps, body: dict, action: dict, client) -> None:

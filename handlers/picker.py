@@ -4,9 +4,10 @@ from __future__ import annotations
 import logging
 from types import SimpleNamespace
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
 
-from data.jobs import Job
+from handlers import deps_of
 from handlers.blocks import picker as views
 from handlers.commands import show_picker
 from integrations.errors import IntegrationError
@@ -22,52 +23,60 @@ def _own_draft(deps, draft_id: str, user: str) -> dict | None:
     return draft if draft and draft["user_id"] == user else None
 
 
+def on_choose_client(ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    deps = deps_of(context)
+    view, user = body["view"], body["user"]["id"]
+    draft = _own_draft(deps, view.get("private_metadata"), user)
+    org = (draft or {}).get("orgs", {}).get(action["selected_option"]["value"])
+    if org is None:
+        client.views_update(view_id=view["id"], view=views.message_view("That choice is not valid any more; run "
+                                                                         f"`{deps.command}` again."))
+        return
+    client.views_update(view_id=view["id"], view=views.loading_view(org["name"]))
+    deps.later(show_picker, deps, client, view_id=view["id"], draft=view["private_metadata"],
+               org=SimpleNamespace(**org))
+
+
+def on_invoice_options(ack, body: dict, payload: dict, context: BoltContext) -> None:
+    draft = _own_draft(deps_of(context), body.get("view", {}).get("private_metadata"), body["user"]["id"])
+    if not draft or "client" not in draft:
+        ack(options=[])
+        return
+    ack(options=views.invoice_options(ClientView.from_json(draft["client"]), payload.get("value", "")))
+
+
+def on_resync_only(ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    deps = deps_of(context)
+    deps.later(start_resync_only, deps, body, action, client)  # it reads QuickBooks: off Bolt's threads
+
+
+def on_submit(ack, body: dict, view: dict, context: BoltContext) -> None:
+    deps = deps_of(context)
+    user = body["user"]["id"]
+    draft = _own_draft(deps, view.get("private_metadata"), user)
+    if not draft or "client" not in draft:
+        ack(response_action="errors", errors={"credit": f"This form expired; run {deps.command} again."})
+        return
+    values = view["state"]["values"]
+    try:
+        job = deps.service.request(
+            client=ClientView.from_json(draft["client"]), user_id=user, channel_id=draft["channel_id"],
+            credit=_selected(values, "credit"), invoice=_selected(values, "invoice"),
+            amount=_text(values, "amount"), note=_text(values, "note"))
+    except Refusal as r:
+        ack(response_action="errors", errors={r.field: r.message[:150]})
+        return
+    ack(response_action="update", view=views.submitted_view(job.id, job.channel_id))
+    deps.service.runner.publish(job)
+
+
 def register(app: App, deps) -> None:
-    @app.action("choose_client")
-    def on_choose_client(ack, body, action, client):
-        ack()
-        view, user = body["view"], body["user"]["id"]
-        draft = _own_draft(deps, view.get("private_metadata"), user)
-        org = (draft or {}).get("orgs", {}).get(action["selected_option"]["value"])
-        if org is None:
-            client.views_update(view_id=view["id"], view=views.message_view("That choice is not valid any more; run "
-                                                                             f"`{deps.command}` again."))
-            return
-        client.views_update(view_id=view["id"], view=views.loading_view(org["name"]))
-        deps.later(show_picker, deps, client, view_id=view["id"], draft=view["private_metadata"],
-                   org=SimpleNamespace(**org))
-
-    @app.options("invoice")
-    def on_invoice_options(ack, body, payload):
-        draft = _own_draft(deps, body.get("view", {}).get("private_metadata"), body["user"]["id"])
-        if not draft or "client" not in draft:
-            ack(options=[])
-            return
-        ack(options=views.invoice_options(ClientView.from_json(draft["client"]), payload.get("value", "")))
-
-    @app.action("resync_only")
-    def on_resync_only(ack, body, action, client):
-        ack()
-        deps.later(start_resync_only, deps, body, action, client)  # it reads QuickBooks: off Bolt's threads
-
-    @app.view(views.CALLBACK_REQUEST)
-    def on_submit(ack, body, view):
-        user = body["user"]["id"]
-        draft = _own_draft(deps, view.get("private_metadata"), user)
-        if not draft or "client" not in draft:
-            ack(response_action="errors", errors={"credit": f"This form expired; run {deps.command} again."})
-            return
-        values = view["state"]["values"]
-        try:
-            job = deps.service.request(
-                client=ClientView.from_json(draft["client"]), user_id=user, channel_id=draft["channel_id"],
-                credit=_selected(values, "credit"), invoice=_selected(values, "invoice"),
-                amount=_text(values, "amount"), note=_text(values, "note"))
-        except Refusal as r:
-            ack(response_action="errors", errors={r.field: r.message[:150]})
-            return
-        ack(response_action="update", view=views.submitted_view(job.id, job.channel_id))
-        deps.service.runner.publish(job)
+    app.action("choose_client")(on_choose_client)
+    app.options("invoice")(on_invoice_options)
+    app.action("resync_only")(on_resync_only)
+    app.view(views.CALLBACK_REQUEST)(on_submit)
 
 
 def start_resync_only(deps, body: dict, action: dict, client) -> None:
@@ -102,5 +111,3 @@ def _selected(values: dict, block: str) -> str | None:
 def _text(values: dict, block: str) -> str | None:
     return (values.get(block, {}).get(block) or {}).get("value")
 
-
-__all__ = ["Job"]

@@ -1,32 +1,46 @@
-"""/applycredit sweep: plan, post one approval message, and the sweep's Approve / Reject buttons."""
+"""/applycredit sweep: claim the one-sweep slot at once, plan in the background, post the plan for approval."""
 from __future__ import annotations
 
 import logging
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from data.states import BatchState
+from handlers import Click, deps_of
 from handlers.blocks import sweep as sweep_blocks
 from handlers.blocks.common import esc
 from integrations.errors import IntegrationError
-from workflow.sweep_run import SweepRefused
+from workflow.policy import Refused
 
 log = logging.getLogger(__name__)
 
 
-def start_sweep(deps, ack, client, command: dict) -> None:
-    """Acknowledge at once, read both systems, then post the plan in the channel for approval."""
+def start_sweep(deps, ack, client: WebClient, command: dict) -> None:
+    """Claim the slot (a database row, no reads) and answer at once; the plan is read off Slack's threads."""
     user, channel = command["user_id"], command["channel_id"]
+    try:
+        batch = deps.service.sweeps.claim(user_id=user, channel_id=channel)
+    except Refused as refused:
+        ack(response_type="ephemeral", text=refused.message)  # our own words: ids and states only
+        return
     ack(response_type="ephemeral", text=":broom: Planning the sweep: reading every client with an unapplied credit…")
+    deps.later(plan_and_post, deps, client, batch=batch)
+
+
+def plan_and_post(deps, client: WebClient, *, batch) -> None:
+    """Read both systems, then post the plan in the channel for approval (background pool)."""
     sweeps = deps.service.sweeps
+    user, channel = batch.requester_id, batch.channel_id
 
     def tell(text: str) -> None:
         client.chat_postEphemeral(channel=channel, user=user, text=text)
 
     try:
-        batch, plan = sweeps.propose(user_id=user, channel_id=channel)
-    except SweepRefused as e:
-        tell(esc(str(e)))
+        batch, plan = sweeps.plan(batch)
+    except Refused as refused:
+        tell(esc(refused.message))
         return
     except IntegrationError as e:
         tell(f":warning: I couldn't read from {esc(e.service or 'an integration')} just now "
@@ -36,7 +50,7 @@ def start_sweep(deps, ack, client, command: dict) -> None:
     try:
         posted = client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False)
     except SlackApiError as e:
-        sweeps.batches.transition(batch.id, from_states=["awaiting_approval"], to_state="cancelled")
+        sweeps.batches.transition(batch.id, from_states=[BatchState.AWAITING_APPROVAL], to_state=BatchState.CANCELLED)
         tell(f"Slack refused the sweep's message ({esc(e.response.get('error'))}); nothing was changed.")
         return
     sweeps.batches.set_parent(batch.id, posted["ts"])
@@ -46,27 +60,27 @@ def start_sweep(deps, ack, client, command: dict) -> None:
                                 text=f":warning: Not in this sweep (could not be read):\n{lines}")
 
 
-def _batch_id(action: dict) -> int | None:
-    value = action.get("value", "")
-    return int(value) if value.isdigit() and len(value) < 12 else None
+def on_sweep_approve(ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    _decide("approve", Click.of(body, action), client, context)
+
+
+def on_sweep_reject(ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    _decide("reject", Click.of(body, action), client, context)
+
+
+def _decide(name: str, click: Click, client: WebClient, context: BoltContext) -> None:
+    if click.target is None:
+        click.refuse(client, "That button is not valid; nothing was changed.")
+        return
+    decision = getattr(deps_of(context).service.sweeps, name)
+    try:
+        decision(batch_id=click.target, user_id=click.user, channel_id=click.channel, message_ts=click.message_ts)
+    except Refused as refused:
+        click.refuse(client, refused.message)
 
 
 def register(app: App, deps) -> None:
-    def decide(name: str, ack, body, action, client) -> None:
-        ack()
-        container = body.get("container", {})
-        batch_id = _batch_id(action)
-        decision = getattr(deps.service.sweeps, name)
-        refusal = ("That button is not valid; nothing was changed." if batch_id is None else
-                   decision(batch_id=batch_id, user_id=body["user"]["id"], channel_id=container.get("channel_id"),
-                            message_ts=container.get("message_ts")))
-        if refusal:
-            client.chat_postEphemeral(channel=container.get("channel_id"), user=body["user"]["id"], text=refusal)
-
-    @app.action("sweep_approve")
-    def on_approve(ack, body, action, client):
-        decide("approve", ack, body, action, client)
-
-    @app.action("sweep_reject")
-    def on_reject(ack, body, action, client):
-        decide("reject", ack, body, action, client)
+    app.action("sweep_approve")(on_sweep_approve)
+    app.action("sweep_reject")(on_sweep_reject)

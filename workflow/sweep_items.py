@@ -7,32 +7,24 @@ item's hold on its credit (open_credit_key), so the next item of the same credit
 """
 from __future__ import annotations
 
-from functools import partial
-from typing import Callable
-
 from data.jobs import Job
+from data.states import JobState
 from integrations.errors import NotFoundError
-
-PARKED = "awaiting_batch_sync"
-
-
-def step_for(runner, job: Job) -> Callable[[Job], None] | None:
-    if not job.batch_id or job.kind != "apply":
-        return None
-    step = {"applied_in_quickbooks": park, "sync_finished": verify}.get(job.state)
-    return partial(step, runner) if step else None
+from workflow.machine import Flavor, step
 
 
+@step(JobState.APPLIED, Flavor.SWEEP_ITEM)
 def park(runner, job: Job) -> None:
     """Wait for the sweep's one sync; a Retry after the sweep finished syncs on its own (no resync: the sync brings it)."""
     hook = runner.batch_hook
     if hook is not None and hook.accepts_parked(job):
-        runner._move(job, PARKED, event="waiting_for_sweep_sync", open_credit_key=None)
+        runner.move(job, JobState.AWAITING_BATCH_SYNC, event="waiting_for_sweep_sync", open_credit_key=None)
     else:
-        runner._move(job, "invoice_resynced", event="resync_skipped",
+        runner.move(job, JobState.RESYNCED, event="resync_skipped",
                      details={"reason": "sweep item: the ConnectBooster sync brings the invoice"})
 
 
+@step(JobState.SYNC_FINISHED, Flavor.SWEEP_ITEM)
 def verify(runner, job: Job) -> None:
     """ConnectBooster shows the credit's remaining amount and the invoice balance QuickBooks has now."""
     remaining = runner.qbo.get_credit(kind=job.credit_kind, credit_id=job.qbo_credit_id).remaining

@@ -11,28 +11,18 @@ from __future__ import annotations
 
 import secrets
 from decimal import Decimal
-from functools import partial
-from typing import Callable
 
 from data.jobs import Job
+from data.states import JobState
 from integrations.errors import NotFoundError
 from integrations.quickbooks_models import linked_ids, money
-
-UNDO_STATES = ("approved", "undoing_in_quickbooks", "sync_finished")
-
-
-def step_for(runner, job: Job) -> Callable[[Job], None] | None:
-    """The undo-specific step for this job's state, or None (the runner's own step applies)."""
-    if job.kind != "undo":
-        return None
-    step = {"approved": check, "undoing_in_quickbooks": reverse, "sync_finished": verify}.get(job.state)
-    return partial(step, runner) if step else None
+from workflow.machine import Flavor, step
 
 
 def _problems(runner, job: Job, original: Job | None) -> list[str]:
     """What changed in QuickBooks since our application (empty: safe to reverse)."""
-    if original is None or original.state != "verified":
-        return [f"application #{job.undo_of} is {original.state.replace('_', ' ') if original else 'unknown'} now"]
+    if original is None or original.state != JobState.VERIFIED:
+        return [f"application #{job.undo_of} is {JobState(original.state).label if original else 'unknown'} now"]
     problems = []
     invoice = runner.qbo.get_invoice(invoice_id=job.invoice_qbo_id)
     if invoice.balance != original.invoice_balance_after:
@@ -57,18 +47,20 @@ def _problems(runner, job: Job, original: Job | None) -> list[str]:
     return problems
 
 
+@step(JobState.APPROVED, Flavor.UNDO)
 def check(runner, job: Job) -> None:
     """Re-read QuickBooks; refuse with the reasons when anything changed, else store the requestid."""
     original = runner.store.get(job.undo_of) if job.undo_of else None
     problems = _problems(runner, job, original)
     if problems:
-        runner._move(job, "stale", event="undo_refused", details={"problems": problems})
+        runner.move(job, JobState.STALE, event="undo_refused", details={"problems": problems})
         return
     attempt = job.attempt + 1
-    runner._move(job, "undoing_in_quickbooks", event="undo_write_started", attempt=attempt,
+    runner.move(job, JobState.UNDOING, event="undo_write_started", attempt=attempt,
                  qbo_request_id=f"un-{job.id}-{attempt}-{secrets.token_hex(6)}", details={"attempt": attempt})
 
 
+@step(JobState.UNDOING, Flavor.UNDO)
 def reverse(runner, job: Job) -> None:
     """The one ledger write, under the stored requestid; both calls are no-ops when already done."""
     if job.credit_kind == "credit_memo":
@@ -83,15 +75,16 @@ def reverse(runner, job: Job) -> None:
     details = {"payment_id": job.qbo_payment_id, "how": how, "balance_before": str(job.invoice_balance_before),
                "balance_after": str(invoice.balance), "request_id": job.qbo_request_id}
     if invoice.balance != expected:
-        runner._attention(job, f"QuickBooks accepted the undo, but invoice {job.invoice_number} shows {invoice.balance} "
+        runner.attention(job, f"QuickBooks accepted the undo, but invoice {job.invoice_number} shows {invoice.balance} "
                                f"instead of {expected}. Check the invoice in QuickBooks before anything else.",
-                          resume="applied_in_quickbooks", retryable=False, invoice_balance_after=invoice.balance,
+                          resume=JobState.APPLIED, retryable=False, invoice_balance_after=invoice.balance,
                           extra=details)
         return
-    runner._move(job, "applied_in_quickbooks", event="undone_in_quickbooks", invoice_balance_after=invoice.balance,
+    runner.move(job, JobState.APPLIED, event="undone_in_quickbooks", invoice_balance_after=invoice.balance,
                  applied_at=runner.store.now(), details=details)
 
 
+@step(JobState.SYNC_FINISHED, Flavor.UNDO)
 def verify(runner, job: Job) -> None:
     """The credit open again in ConnectBooster with QuickBooks' remaining amount, and the invoice balances matching."""
     remaining = runner.qbo.get_credit(kind=job.credit_kind, credit_id=job.qbo_credit_id).remaining
@@ -107,7 +100,7 @@ def verify(runner, job: Job) -> None:
 
     def mark_original_undone() -> None:
         # The original first: after a crash between the two, the undo job is verified again and finishes.
-        runner.publish(runner.store.transition(job.undo_of, from_states=["verified"], to_state="undone",
+        runner.publish(runner.store.transition(job.undo_of, from_states=[JobState.VERIFIED], to_state=JobState.UNDONE,
                                                event="undone", details={"undo_job": job.id}))
 
     runner.conclude_verification(

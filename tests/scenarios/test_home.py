@@ -54,13 +54,19 @@ def test_home_for_an_approver_and_for_the_requester(world):
         sorted([f"*#{waiting}*", f"*#{own}*"])
 
 
-def test_needs_attention_is_listed(world):
+def test_needs_attention_is_listed_for_approvers_and_the_requester_only(world):
     world.qbo.ledger.close_books(through="2099-12-31")
     job_id = world.request(invoice="10040", amount="10")
     world.approve(job_id, APPROVER)
     world.wait_state(job_id, "needs_attention", timeout=15)
-    rows = listed(open_home(world, OUTSIDER), "Needs attention")
-    assert len(rows) == 1 and rows[0].startswith(f"*#{job_id}* · *Atomar's Best Tackle*") and "accounting period is closed" in rows[0]
+    for user in (APPROVER_2, REQUESTER):
+        rows = listed(open_home(world, user), "Needs attention")
+        assert len(rows) == 1 and rows[0].startswith(f"*#{job_id}* · *Atomar's Best Tackle*")
+        assert "accounting period is closed" in rows[0]
+    # Someone else's trouble is not shown to a user who is neither an approver nor its requester.
+    outsider = sections(open_home(world, OUTSIDER))
+    assert not any(f"*#{job_id}*" in t for t in outsider)
+    assert not any("Atomar" in t for t in outsider)
 
 
 def test_a_retried_event_is_processed_once(world):

@@ -20,7 +20,8 @@ BALANCES_AFTER = {"120": "75.00", "140": "35.00", "1001": "0.00", "1002": "0.00"
                   "1005": "50.00", "160": "60.00", "170": "30.00", "181": "15.00", "130": "120.00"}
 
 
-def propose(world, user=REQUESTER) -> dict:
+def propose(world, user=APPROVER_2) -> dict:
+    """(Proposing a sweep is for approvers; another approver approves it.)"""
     """Run `/applycredit sweep` and return the approval message."""
     assert world.driver.command(user, CHANNEL, "sweep").status == 200
     message = world.slack.wait_for(lambda s: [m for m in s.messages(CHANNEL) if m.get("text", "").startswith("Sweep #")],
@@ -103,10 +104,10 @@ def test_rerun_after_a_sweep_has_nothing_left_and_single_requests_see_used_credi
     message = propose(world)
     world.driver.click(APPROVER, "sweep_approve", source=message)
     wait_finished(world)
-    world.driver.command(REQUESTER, CHANNEL, "sweep")
-    refusal = world.slack.wait_for(lambda s: [t for t in world.ephemeral_texts(REQUESTER) if "Nothing to sweep" in t],
+    world.driver.command(APPROVER_2, CHANNEL, "sweep")
+    refusal = world.slack.wait_for(lambda s: [t for t in world.ephemeral_texts(APPROVER_2) if "Nothing to sweep" in t],
                                    timeout=20)
-    assert refusal and batch(world, 2) is None
+    assert refusal and batch(world, 2).state == "cancelled" and world.bot.store.in_batch(2) == []  # slot released
     assert len(world.payments_on("1004")) == 1
 
 
@@ -131,8 +132,9 @@ def test_a_failure_on_one_client_does_not_stop_the_others(make_world):
     assert "6 of 9 applications verified, $150.00 applied in QuickBooks, 3 failed" in summary[0]["text"]
     assert "refused the payment as invalid" in str(summary[0]["blocks"])
     # The credit left over is still usable: a re-run plans the rest (from fresh reads) and nothing twice.
-    world.driver.command(REQUESTER, CHANNEL, "sweep")
-    world.slack.wait_for(lambda s: batch(world, 2) is not None, timeout=20)
+    world.driver.command(APPROVER_2, CHANNEL, "sweep")
+    world.slack.wait_for(lambda s: batch(world, 2) is not None and batch(world, 2).state == "awaiting_approval",
+                         timeout=20)
     assert {(i["invoice_number"], i["amount"]) for i in batch(world, 2).plan} == {
         ("20002", "50.00"), ("20003", "50.00"), ("20004", "25.00")}
 
@@ -158,11 +160,14 @@ def test_single_request_is_refused_while_a_sweep_item_holds_the_credit(world):
 
 
 def test_requester_cannot_approve_own_sweep_reject_and_one_open_sweep_at_a_time(world):
+    resp = world.driver.command(REQUESTER, CHANNEL, "sweep")  # proposing is for approvers: refused in the ack
+    assert "Only approvers can propose a sweep" in resp.json()["text"]
+    assert world.bot.service.sweeps.batches.in_states(["planning", "awaiting_approval"]) == []
     message = propose(world, user=APPROVER)
     world.driver.click(APPROVER, "sweep_approve", source=message)
     assert world.slack.wait_for(lambda s: any("colleague has to approve" in t for t in world.ephemeral_texts(APPROVER)))
-    world.driver.command(REQUESTER, CHANNEL, "sweep")
-    assert world.slack.wait_for(lambda s: [t for t in world.ephemeral_texts(REQUESTER) if "one sweep at a time" in t],
+    world.driver.command(APPROVER_2, CHANNEL, "sweep")
+    assert world.slack.wait_for(lambda s: [t for t in world.ephemeral_texts(APPROVER_2) if "one sweep at a time" in t],
                                 timeout=20)
     assert batch(world).state == "awaiting_approval"
     world.driver.click(APPROVER_2, "sweep_reject", source=message)
@@ -195,7 +200,7 @@ def test_sweep_killed_mid_write_resumes_and_a_rerun_applies_nothing_twice(tmp_pa
         # Every write commits, then its answer is held back 5 s: the kill lands between the commit and the answer.
         sb.qbo.faults.inject("slow_after_commit", seconds=5, times=None,
                              match=lambda m, p: m == "POST" and p.endswith("/payment"))
-        driver.command(REQUESTER, CHANNEL, "sweep")
+        driver.command(APPROVER_2, CHANNEL, "sweep")
         message = sb.slack.wait_for(lambda s: [m for m in s.messages(CHANNEL) if m.get("text", "").startswith("Sweep #")],
                                     timeout=20)[-1]
         driver.click(APPROVER, "sweep_approve", source=message)
@@ -221,10 +226,10 @@ def test_sweep_killed_mid_write_resumes_and_a_rerun_applies_nothing_twice(tmp_pa
         for invoice_id, balance in BALANCES_AFTER.items():
             assert Decimal(str(sb.qbo.ledger.get("Invoice", invoice_id)["Balance"])) == Decimal(balance), invoice_id
         # Re-running the sweep finds nothing left: the credits are used in QuickBooks.
-        driver.command(REQUESTER, CHANNEL, "sweep")
-        assert sb.slack.wait_for(lambda s: [e for e in s.ephemerals(REQUESTER) if "Nothing to sweep" in e["text"]],
+        driver.command(APPROVER_2, CHANNEL, "sweep")
+        assert sb.slack.wait_for(lambda s: [e for e in s.ephemerals(APPROVER_2) if "Nothing to sweep" in e["text"]],
                                  timeout=20)
-        assert len(ours()) == 9 and batches.get(2) is None
+        assert len(ours()) == 9 and batches.get(2).state == "cancelled"
         summary = sb.slack.wait_for(lambda s: [m for m in s.thread(CHANNEL, message["ts"]) if "finished" in m["text"]],
                                     timeout=10)
         assert "9 of 9 applications verified, $275.00 applied" in summary[0]["text"]

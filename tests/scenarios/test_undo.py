@@ -97,7 +97,7 @@ def test_undo_by_a_non_approver_or_after_the_window_is_refused(world):
     button = undo_button(world, job_id)
     world.driver.click(REQUESTER, "job_undo", source=button)
     assert world.slack.wait_for(lambda s: any("Only approvers can undo" in t for t in world.ephemeral_texts(REQUESTER)))
-    world.bot.service.undo_window = timedelta(0)
+    world.bot.service.policy.undo_window = timedelta(0)
     world.driver.click(APPROVER, "job_undo", source=button)
     assert world.slack.wait_for(lambda s: any("past the undo window" in t for t in world.ephemeral_texts(APPROVER)))
     assert undo_jobs(world, job_id) == [] and len(world.payments_on("130")) == 1

@@ -1,0 +1,82 @@
+"""The states a job or a sweep (batch) can be in, as stored in the database.
+
+The transitions between them and the step that runs in each working state are in `workflow/machine.py`
+(its docstring draws the diagram). Values are the strings stored in the `state` columns: a StrEnum member
+compares equal to its string, so rows read back as plain text still match.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class JobKind(StrEnum):
+    """What a job does."""
+
+    APPLY = "apply"                   # a credit applied to an invoice (single request or a sweep's item)
+    RESYNC_ONLY = "resync_only"       # already applied in QuickBooks: only resync, sync, verify
+    UNDO = "undo"                     # reverse a verified application
+
+
+class JobState(StrEnum):
+    """Where a job is; see workflow/machine.py for who moves it where."""
+
+    AWAITING_APPROVAL = "awaiting_approval"
+    APPROVED = "approved"
+    APPLYING = "applying_in_quickbooks"
+    APPLIED = "applied_in_quickbooks"
+    UNDOING = "undoing_in_quickbooks"
+    RESYNCING = "resyncing_invoice"
+    RESYNCED = "invoice_resynced"
+    AWAITING_BATCH_SYNC = "awaiting_batch_sync"
+    SYNCING = "syncing"
+    SYNC_FINISHED = "sync_finished"
+    NEEDS_ATTENTION = "needs_attention"
+    # final
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    STALE = "stale"
+    FAILED = "failed"
+    UNDONE = "undone"
+    SKIPPED = "skipped"
+
+    @property
+    def label(self) -> str:
+        """The state as people read it ("needs attention")."""
+        return self.value.replace("_", " ")
+
+
+TERMINAL = frozenset({JobState.VERIFIED, JobState.REJECTED, JobState.CANCELLED, JobState.EXPIRED, JobState.STALE,
+                      JobState.FAILED, JobState.UNDONE, JobState.SKIPPED})
+# States the runner advances by itself (each has a step in workflow/machine.py).
+WORKING = frozenset({JobState.APPROVED, JobState.APPLYING, JobState.APPLIED, JobState.UNDOING, JobState.RESYNCING,
+                     JobState.RESYNCED, JobState.SYNC_FINISHED})
+# A sweep item still in its QuickBooks steps (the next item of the same client waits for it).
+IN_QUICKBOOKS = frozenset({JobState.APPROVED, JobState.APPLYING, JobState.APPLIED})
+# A sweep item that will not move again by itself.
+SETTLED = TERMINAL | {JobState.NEEDS_ATTENTION}
+# Past the QuickBooks write: what a sweep counts as done in QuickBooks.
+PAST_QUICKBOOKS = frozenset({JobState.AWAITING_BATCH_SYNC, JobState.SYNCING, JobState.SYNC_FINISHED,
+                             JobState.VERIFIED, JobState.RESYNCED, JobState.RESYNCING})
+
+
+class BatchState(StrEnum):
+    """Where a sweep is."""
+
+    PLANNING = "planning"             # the one-sweep slot is claimed; reading both systems in the background
+    AWAITING_APPROVAL = "awaiting_approval"
+    RUNNING = "running"
+    SYNCING = "syncing"
+    FINISHED = "finished"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+BATCH_TERMINAL = frozenset({BatchState.FINISHED, BatchState.REJECTED, BatchState.EXPIRED, BatchState.CANCELLED})
+BATCH_OPEN = frozenset({BatchState.PLANNING, BatchState.AWAITING_APPROVAL, BatchState.RUNNING, BatchState.SYNCING})

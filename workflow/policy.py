@@ -1,0 +1,157 @@
+"""The one decision policy: may this person do this to this job (or sweep) now?
+
+Every click that changes something asks `Policy.check`; nothing else in the bot spells out who may decide.
+The rules, in one table (docs/security.md explains why):
+
+| action        | who                                                     | when                                     |
+|---------------|---------------------------------------------------------|------------------------------------------|
+| approve       | an approver, not the requester                          | awaiting approval, not expired           |
+| reject        | an approver, not the requester; the requester withdraws | awaiting approval, not expired           |
+| retry         | an approver, not the requester (it re-runs a write)     | needs attention and retryable            |
+| sync again    | an approver or the requester (writes nothing)           | needs attention past the QuickBooks write|
+| undo          | an approver other than the original requester           | verified, within the undo window         |
+| propose sweep | an approver                                             | always                                   |
+| sweep approve | an approver, not the proposer                           | awaiting approval, not expired           |
+| sweep reject  | as approve; the proposer withdraws                      | awaiting approval, not expired           |
+
+A button is also checked against the stored row (never against what the button claims): it must sit on that
+job's own message in that channel. A refusal is a `Refused` whose message is shown only to the clicker.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from enum import StrEnum
+from typing import Callable
+
+from data.batches import Batch
+from data.jobs import Job
+from data.states import BatchState, JobKind, JobState
+
+
+# Resume states that (re)run a QuickBooks write: a Retry there is a change to the books.
+WRITES = frozenset({JobState.APPROVED, JobState.APPLYING, JobState.UNDOING})
+
+
+class Action(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    RETRY = "retry"
+    SYNC_AGAIN = "sync_again"
+    UNDO = "undo"
+    PROPOSE_SWEEP = "propose_sweep"
+    SWEEP_APPROVE = "sweep_approve"
+    SWEEP_REJECT = "sweep_reject"
+
+
+class Refused(Exception):
+    """A click that is not allowed; `message` is shown to the clicker only, and nothing changed."""
+
+    def __init__(self, message: str, *, expired: bool = False, record: bool = True) -> None:
+        super().__init__(message)
+        self.message = message
+        self.expired = expired    # the request's window has passed: the caller expires it
+        self.record = record      # worth an audit event (a wrong-message click is, a stale one too)
+
+
+@dataclass(frozen=True)
+class Permit:
+    """An allowed decision; `withdraw` when the requester takes their own request back."""
+
+    withdraw: bool = False
+
+
+def iso(dt: datetime) -> str:
+    """A UTC timestamp as stored in the database."""
+    return dt.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+NOTHING = "nothing was changed"
+
+
+class Policy:
+    def __init__(self, *, approvers: frozenset[str], undo_window: timedelta,
+                 now: Callable[[], datetime] | None = None) -> None:
+        self.approvers = frozenset(approvers)
+        self.undo_window = undo_window
+        self.now = now or (lambda: datetime.now(timezone.utc))
+
+    def check(self, action: Action, user: str, subject: Job | Batch | None, *, channel: str | None = None,
+              message_ts: str | None = None) -> Permit:
+        """Permit, or raise Refused with the message for the clicker."""
+        if action is Action.PROPOSE_SWEEP:
+            if user not in self.approvers:
+                raise Refused("Only approvers can propose a sweep (it plans many applications at once); "
+                              f"ask a finance approver. {NOTHING.capitalize()}.")
+            return Permit()
+        if subject is None:
+            raise Refused(f"This button does not belong to a request I know; {NOTHING}.", record=False)
+        if isinstance(subject, Batch):
+            return self._decision(action, user, subject, channel, message_ts, what=f"Sweep #{subject.id}",
+                                  noun="sweep", waiting=BatchState.AWAITING_APPROVAL)
+        if action in (Action.APPROVE, Action.REJECT):
+            return self._decision(action, user, subject, channel, message_ts, what=f"Request #{subject.id}",
+                                  noun="application", waiting=JobState.AWAITING_APPROVAL)
+        if channel is not None and subject.channel_id != channel:
+            raise Refused(f"That button is not valid; {NOTHING}.")
+        if action is Action.RETRY and subject.resume_state not in WRITES:
+            action = Action.SYNC_AGAIN  # resuming past the QuickBooks write changes nothing in the books
+        if action is Action.RETRY:
+            return self._retry(user, subject)
+        if action is Action.SYNC_AGAIN:
+            if user not in self.approvers and user != subject.requester_id:
+                raise Refused(f"Only approvers or the requester can run the sync again; {NOTHING}.")
+            self._needs_attention(subject)
+            return Permit()
+        if action is Action.UNDO:
+            return self._undo(user, subject)
+        raise Refused(f"That button is not valid; {NOTHING}.", record=False)
+
+    # -- the rules ------------------------------------------------------------------------------
+    def _decision(self, action: Action, user: str, subject: Job | Batch, channel, message_ts, *, what: str,
+                  noun: str, waiting: str) -> Permit:
+        if subject.channel_id != channel or subject.parent_ts != message_ts:
+            raise Refused(f"This button does not belong to that request; {NOTHING}.")
+        own = user == subject.requester_id
+        withdraw = own and action in (Action.REJECT, Action.SWEEP_REJECT)
+        if not withdraw:
+            if user not in self.approvers:
+                raise Refused(f"Only approvers can decide this (ask a finance approver); {NOTHING}.")
+            if own:
+                raise Refused(f"You requested this {noun}, so a colleague has to approve it; {NOTHING}.")
+        if subject.state != waiting:
+            who = f" by <@{subject.approver_id}>" if subject.approver_id else ""
+            raise Refused(f"{what} was already decided ({subject.state.label}{who}); {NOTHING}.")
+        if subject.expires_at and subject.expires_at <= iso(self.now()):
+            raise Refused(f"{what} expired; ask for a new one.", expired=True)
+        return Permit(withdraw=withdraw)
+
+    def _needs_attention(self, job: Job) -> None:
+        if job.state != JobState.NEEDS_ATTENTION or not job.retryable or not job.resume_state:
+            raise Refused(f"Job #{job.id} is {job.state.label}; there is nothing to retry.", record=False)
+
+    def _retry(self, user: str, job: Job) -> Permit:
+        if user not in self.approvers:
+            raise Refused("Only approvers can retry: Retry carries out an approved change to the books again. "
+                          f"Ask a finance approver; {NOTHING}.")
+        if user == job.requester_id:
+            raise Refused(f"You requested this application, so a colleague has to retry it; {NOTHING}.")
+        self._needs_attention(job)
+        return Permit()
+
+    def _undo(self, user: str, job: Job) -> Permit:
+        if job.kind != JobKind.APPLY or not job.parent_ts:
+            raise Refused(f"That Undo button is not valid; {NOTHING}.", record=False)
+        if user not in self.approvers:
+            raise Refused(f"Only approvers can undo a credit application; {NOTHING}.")
+        if user == job.requester_id:
+            raise Refused("You requested this application, so a colleague (an approver) has to undo it: every "
+                          f"change to the books takes two people. {NOTHING.capitalize()}.")
+        if job.state != JobState.VERIFIED:
+            raise Refused(f"Application #{job.id} is {job.state.label}; only a completed application can be "
+                          f"undone. {NOTHING.capitalize()}.", record=False)
+        if job.completed_at and job.completed_at < iso(self.now() - self.undo_window):
+            hours = self.undo_window.total_seconds() / 3600
+            raise Refused(f"Application #{job.id} completed more than {hours:g} hours ago, past the undo window; "
+                          f"reverse it in QuickBooks. {NOTHING.capitalize()}.", record=False)
+        return Permit()

@@ -1,0 +1,140 @@
+"""The steps of a plain credit application (and, where they share them, of resync-only, undo and sweep items).
+
+Each step is idempotent: the QuickBooks `requestid` and the ConnectBooster `Idempotency-Key` are stored on
+the job before the call, so a step repeated after a crash replays or reconciles instead of writing twice.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from data.jobs import Job
+from data.states import JobState
+from integrations.errors import NotFoundError
+from workflow.machine import step
+
+
+@step(JobState.APPROVED)
+def check(runner, job: Job) -> None:
+    """Re-read both documents; refuse if anything changed since the request, else store a requestid."""
+    invoice = runner.qbo.get_invoice(invoice_id=job.invoice_qbo_id)
+    credit = runner.qbo.get_credit(kind=job.credit_kind, credit_id=job.qbo_credit_id)
+    problems = []
+    if invoice.balance != job.invoice_balance_before:
+        problems.append(f"invoice {job.invoice_number} balance is now {invoice.balance} "
+                        f"(was {job.invoice_balance_before})")
+    if credit.remaining != job.credit_remaining_before:
+        problems.append(f"credit remaining is now {credit.remaining} (was {job.credit_remaining_before})")
+    if invoice.customer_id != job.qbo_customer_id or credit.customer_id != job.qbo_customer_id:
+        problems.append("the invoice and the credit no longer belong to the same customer")
+    if invoice.currency != credit.currency:
+        problems.append(f"currencies differ ({invoice.currency} / {credit.currency})")
+    if job.amount > min(invoice.balance, credit.remaining):
+        problems.append(f"{job.amount} is more than what is open now")
+    if job.cb_invoice_id and runner.cb.pending_payments(invoice_id=job.cb_invoice_id):
+        problems.append(f"invoice {job.invoice_number} now has a ConnectBooster payment waiting to sync")
+    if problems:
+        runner.move(job, JobState.STALE, details={"problems": problems, "invoice_balance": str(invoice.balance),
+                                                  "credit_remaining": str(credit.remaining)})
+        return
+    attempt = job.attempt + 1
+    runner.move(job, JobState.APPLYING, event="quickbooks_write_started", attempt=attempt,
+                qbo_request_id=runner.new_key("ac", job, attempt), details={"attempt": attempt})
+
+
+@step(JobState.APPLYING)
+def write(runner, job: Job) -> None:
+    """The one ledger write, under the stored requestid (a repeat replays, never duplicates)."""
+    note = (f"applycredit job {job.id}: {job.credit_kind.replace('_', ' ')} {job.credit_number} "
+            f"to invoice {job.invoice_number}")
+    if job.credit_kind == "credit_memo":
+        result = runner.qbo.apply_credit_memo(customer_id=job.qbo_customer_id, invoice_id=job.invoice_qbo_id,
+                                              credit_memo_id=job.qbo_credit_id, amount=job.amount,
+                                              request_id=job.qbo_request_id, txn_date=runner.today().isoformat(),
+                                              note=note)
+    else:
+        result = runner.qbo.apply_unapplied_payment(payment_id=job.qbo_credit_id, invoice_id=job.invoice_qbo_id,
+                                                    amount=job.amount, request_id=job.qbo_request_id, note=note)
+    invoice = runner.qbo.get_invoice(invoice_id=job.invoice_qbo_id)
+    details = {"payment_id": result.payment_id, "intuit_tid": result.intuit_tid,
+               "request_id": job.qbo_request_id, "balance_before": str(job.invoice_balance_before),
+               "balance_after": str(invoice.balance)}
+    expected = job.invoice_balance_before - job.amount
+    if invoice.balance != expected:
+        runner.attention(job, f"QuickBooks accepted Payment {result.payment_id}, but invoice {job.invoice_number} "
+                              f"shows {invoice.balance} instead of {expected}. Check the invoice in QuickBooks "
+                              "(a closed period can make QuickBooks ignore a change) before anything else.",
+                         resume=JobState.APPLIED, retryable=False, qbo_payment_id=result.payment_id,
+                         invoice_balance_after=invoice.balance, extra=details)
+        return
+    runner.move(job, JobState.APPLIED, qbo_payment_id=result.payment_id, invoice_balance_after=invoice.balance,
+                applied_at=runner.store.now(), details=details)
+
+
+@step(JobState.APPLIED)
+def find_copy(runner, job: Job) -> None:
+    """Find ConnectBooster's copy of the invoice and store the resync's idempotency key."""
+    cb_invoice_id = job.cb_invoice_id
+    if cb_invoice_id is None and job.invoice_number:
+        matches = [i for i in runner.cb.find_invoices_by_number(number=job.invoice_number)
+                   if i.qbo_id == job.invoice_qbo_id]
+        cb_invoice_id = matches[0].id if matches else None
+    if cb_invoice_id is None:
+        runner.move(job, JobState.RESYNCED, event="resync_skipped",
+                    details={"reason": "ConnectBooster has no copy of this invoice yet; the sync will bring it"})
+        return
+    runner.move(job, JobState.RESYNCING, event="resync_started", cb_invoice_id=cb_invoice_id,
+                cb_resync_key=job.cb_resync_key or runner.new_key("rs", job))
+
+
+@step(JobState.RESYNCING)
+def resync(runner, job: Job) -> None:
+    result = runner.cb.resync_invoice_and_wait(invoice_id=job.cb_invoice_id, idempotency_key=job.cb_resync_key)
+    answer = result.result or {}
+    runner.move(job, JobState.RESYNCED, cb_resync_id=result.id,
+                details={"resync_id": result.id, "before": (answer.get("before") or {}).get("balance"),
+                         "after": (answer.get("after") or {}).get("balance"),
+                         "total": str(job.invoice_total) if job.invoice_total is not None else None})
+
+
+@step(JobState.RESYNCED)
+def start_sync(runner, job: Job) -> None:
+    """Join the running sync or start one whose sync-from date covers today's change."""
+    key = job.sync_key or runner.new_key("sync", job)
+    if not job.sync_key:
+        job = runner.store.update(job.id, expect_state=job.state, event="sync_key_stored", sync_key=key) or job
+    sync_from = runner.today() - timedelta(days=1)
+    run = runner.sync.join(sync_from=sync_from, idempotency_key=key)
+    moved = runner.move(job, JobState.SYNCING, event="sync_requested", sync_id=run.id, sync_from=run.sync_from,
+                        details={"sync_id": run.id, "status": run.status, "attached": run.attached,
+                                 "trigger": run.trigger, "sync_from": run.sync_from})
+    if moved is not None:
+        # The run may have ended between join() and this transition, after its poller's last look:
+        # watching again (a no-op while a poller is alive) guarantees this job sees the outcome.
+        runner.sync.watch(run.id)
+
+
+@step(JobState.SYNC_FINISHED)
+def verify(runner, job: Job) -> None:
+    """Verify: the credit gone from ConnectBooster and the invoice balance there matching QuickBooks."""
+    credit_gone = job.cb_credit_id is None or _credit_gone(runner, job.cb_credit_id)
+    cb_balance = _resynced_balance(runner, job) if job.invoice_balance_after is not None else None
+    if cb_balance is None and job.cb_invoice_id:  # no resync answer to rely on: read ConnectBooster's copy
+        cb_balance = runner.cb.get_invoice(invoice_id=job.cb_invoice_id).balance
+    runner.conclude_verification(job, cb_balance=cb_balance, credit_ok=credit_gone,
+                                 credit_problem=f"ConnectBooster still shows credit {job.cb_credit_id}",
+                                 details={"credit_gone": credit_gone})
+
+
+def _resynced_balance(runner, job: Job) -> Decimal | None:
+    """The balance ConnectBooster read from QuickBooks in this job's resync (a sync does not change it again),
+    which spares a request per job; None when there was no resync."""
+    resynced = [e for e in runner.store.events(job.id) if e.kind == JobState.RESYNCED and e.details.get("after")]
+    return Decimal(resynced[-1].details["after"]) if resynced else None
+
+
+def _credit_gone(runner, cb_credit_id: int) -> bool:
+    try:
+        return runner.cb.get_credit(credit_id=cb_credit_id).status != "open"
+    except NotFoundError:
+        return True
