@@ -4,8 +4,9 @@
 - the AuthClient is built on first use (its constructor downloads the discovery document), as a
   `TimeoutAuthClient`: every call to Intuit has a connect and a read timeout;
 - refreshes are serialized by a lock that is only ever held across bounded calls; a thread waits for it
-  at most `lock_wait` seconds, and threads that queued behind a refresh that failed share that failure
-  instead of repeating its wait one after another;
+  at most `lock_wait` seconds; threads that queued behind a refresh that got no answer, and callers in the
+  `failure_cooldown` seconds after it, share that failure at once instead of repeating its wait one after
+  another (QuickBooksClient retries around `access_token()`: without this its retries would multiply it);
 - before refreshing the row is re-read, because the database row (not this object) is the truth: another
   thread or process may have refreshed already;
 - a refresh that got no answer is retried: if it never reached Intuit the old refresh token still works,
@@ -65,8 +66,8 @@ class TokenProvider(Protocol):
 
 
 def default_refresh_retry() -> RetryPolicy:
-    """Three attempts, short capped backoff: the lock is held meanwhile, so keep the whole refresh short."""
-    return RetryPolicy(attempts=3, base_seconds=0.5, cap_seconds=2.0)
+    """Two attempts, short capped backoff: the lock is held meanwhile, so keep the whole refresh short."""
+    return RetryPolicy(attempts=2, base_seconds=0.5, cap_seconds=2.0)
 
 
 class QuickBooksTokens:
@@ -87,12 +88,14 @@ class QuickBooksTokens:
         timeout: Timeout = DEFAULT_AUTH_TIMEOUT,
         retry: RetryPolicy | None = None,
         lock_wait: float | None = None,
+        failure_cooldown: float = 15.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         """`auth_client_factory(client_id=, client_secret=, redirect_uri=, environment=)` defaults to a
         TimeoutAuthClient with `timeout` (seconds, or (connect, read)); `retry` retries a refresh that got no
         answer or a 5xx; `lock_wait` bounds how long a thread waits for another's refresh (default: the
-        longest a refresh can take with these timeouts and retries)."""
+        longest a refresh can take with these timeouts and retries); for `failure_cooldown` seconds after a
+        refresh that failed transiently, callers get that failure at once (`monotonic` is its clock)."""
         self._client_id = client_id
         self._client_secret = client_secret
         self._redirect_uri = redirect_uri
@@ -106,6 +109,7 @@ class QuickBooksTokens:
         self._factory = auth_client_factory or timeout_client_factory(timeout)
         self._retry = retry or default_refresh_retry()
         self.lock_wait = lock_wait if lock_wait is not None else self.refresh_bound()
+        self.failure_cooldown = failure_cooldown
         self._auth_client: Any = None
         self._lock = threading.Lock()
         self._cached: tuple[str, float] | None = None  # (access token, expires at)
@@ -168,8 +172,9 @@ class QuickBooksTokens:
     def _refresh(self, asked: float, *, rejected: str | None) -> str:
         """Refresh with retries; called with the lock held."""
         failure = self._failure
-        if failure is not None and failure[0] >= asked:
-            # The refresh we queued behind failed while we waited: repeating its wait would only stack delays.
+        if failure is not None and (failure[0] >= asked or self._monotonic() - failure[0] < self.failure_cooldown):
+            # A refresh just got no answer (perhaps while we queued behind it): repeating its wait now would
+            # only stack delays; the error says to try again shortly.
             raise TransientError(failure[1].message, service=SERVICE, status=failure[1].status,
                                  code=failure[1].code, intuit_tid=failure[1].intuit_tid)
         try:
