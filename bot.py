@@ -34,6 +34,7 @@ from handlers.digest import DigestPoster
 from handlers.notifier import SlackNotifier
 from handlers.outbox import Deliverer
 from integrations.connectbooster import ConnectBoosterClient
+from integrations.errors import IntegrationError
 from integrations.http import RateLimiter, RetryPolicy
 from integrations.quickbooks import QuickBooksClient
 from integrations.quickbooks_auth import QuickBooksTokens, connect_quickbooks
@@ -226,7 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("run", help="run the bot (the sandbox when no credentials are configured)")
     history = sub.add_parser("history", help="print the audit trail")
     history.add_argument("--job", type=int, help="only this job")
-    sub.add_parser("connect-quickbooks", help="connect a QuickBooks company through the browser")
+    connect = sub.add_parser("connect-quickbooks", help="connect a QuickBooks company through the browser")
+    connect.add_argument("--paste", action="store_true", default=None,
+                         help="paste the redirected URL instead of listening on QBO_REDIRECT_URI "
+                              "(automatic for an https redirect URI that is not localhost)")
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -238,7 +242,11 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_history(settings, args.job)
     if args.command == "connect-quickbooks":
         tokens = TokenStore(Connections(settings.database_path))
-        connect_quickbooks(settings, tokens)
+        try:
+            connect_quickbooks(settings, tokens, paste=args.paste)
+        except IntegrationError as e:  # a clear one-line reason (timeout, state, access_denied), not a traceback
+            print(e, file=sys.stderr)
+            return 1
         return 0
     return cmd_run(settings)
 

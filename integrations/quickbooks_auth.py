@@ -1,38 +1,60 @@
-"""QuickBooks OAuth 2.0: access tokens for the client, and the one-time `connect-quickbooks` flow.
+"""QuickBooks OAuth 2.0: access tokens for the client (the connect flow lives in quickbooks_connect).
 
 `QuickBooksTokens` hands out access tokens and refreshes them through intuit-oauth's `AuthClient`:
-- the AuthClient is built on first use (its constructor downloads the discovery document);
-- refreshes are serialized by a lock, and before refreshing the row is re-read, because the database
-  row (not this object) is the truth: another thread or process may have refreshed already;
+- the AuthClient is built on first use (its constructor downloads the discovery document), as a
+  `TimeoutAuthClient`: every call to Intuit has a connect and a read timeout;
+- refreshes are serialized by a lock that is only ever held across bounded calls; a thread waits for it
+  at most `lock_wait` seconds; threads that queued behind a refresh that got no answer, and callers in the
+  `failure_cooldown` seconds after it, share that failure at once instead of repeating its wait one after
+  another (QuickBooksClient retries around `access_token()`: without this its retries would multiply it);
+- before refreshing the row is re-read, because the database row (not this object) is the truth: another
+  thread or process may have refreshed already;
+- a refresh that got no answer is retried: if it never reached Intuit the old refresh token still works,
+  and if it did (Intuit rotated it) the invalid_grant branch picks up a newer stored row when there is one;
 - Intuit rotates the refresh token on every refresh: the new pair is stored in one transaction before
   the new access token leaves this module.
 Token values are never logged and never put into an error message.
 """
 from __future__ import annotations
 
-import json
 import logging
-import secrets
 import threading
 import time
-import webbrowser
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any, Callable, Protocol
-from urllib.parse import parse_qs, urlsplit
+from collections.abc import Callable
+from typing import Any, Protocol
 
-import requests
-from intuitlib.client import AuthClient
-from intuitlib.enums import Scopes
-from intuitlib.exceptions import AuthClientError
-
-from data.tokens import TokenRecord, TokenStore
+from data.tokens import TokenStore
 from integrations.errors import AuthError, TransientError
+from integrations.http import RetryPolicy
+from integrations.quickbooks_authclient import (
+    AUTH_FAILURES,
+    DEFAULT_AUTH_TIMEOUT,
+    RECONNECT_HINT,
+    SERVICE,
+    Timeout,
+    TimeoutAuthClient,
+    auth_error,
+    build_client,
+    timeout_client_factory,
+    timeout_total,
+)
+from integrations.quickbooks_connect import connect_quickbooks
+
+__all__ = [
+    "DEFAULT_AUTH_TIMEOUT",
+    "RECONNECT_HINT",
+    "REFRESH_MARGIN_SECONDS",
+    "SERVICE",
+    "QuickBooksTokens",
+    "TimeoutAuthClient",
+    "TokenProvider",
+    "connect_quickbooks",
+]
 
 log = logging.getLogger(__name__)
 
-SERVICE = "quickbooks"
 REFRESH_MARGIN_SECONDS = 60.0  # refresh when the access token has less than this left
-RECONNECT_HINT = "run `python bot.py connect-quickbooks` to connect QuickBooks again"
+_auth_error = auth_error  # the old private name, kept for anything that still imports it
 
 
 class TokenProvider(Protocol):
@@ -43,27 +65,9 @@ class TokenProvider(Protocol):
     def refreshed_after(self, rejected: str) -> str: ...
 
 
-def _auth_error(exc: Exception, action: str) -> AuthError | TransientError:
-    """Map an intuit-oauth failure to our errors; the token endpoint's body never holds a token on failure."""
-    if not isinstance(exc, AuthClientError):
-        return TransientError(f"QuickBooks {action} failed: {type(exc).__name__}", service=SERVICE)
-    tid, status = exc.intuit_tid, exc.status_code
-    try:
-        error = str(json.loads(exc.content or b"{}").get("error", ""))
-    except (ValueError, AttributeError):
-        error = ""
-    if status >= 500 or status == 429:
-        return TransientError(f"QuickBooks {action} failed", service=SERVICE, status=status, intuit_tid=tid)
-    if error == "invalid_grant":
-        return AuthError(
-            f"QuickBooks refused the stored refresh token (invalid_grant): {RECONNECT_HINT}",
-            service=SERVICE, status=status, code=error, intuit_tid=tid,
-        )
-    return AuthError(
-        f"QuickBooks {action} was refused ({error or 'HTTP ' + str(status)}): check QBO_CLIENT_ID and "
-        f"QBO_CLIENT_SECRET, then {RECONNECT_HINT}",
-        service=SERVICE, status=status, code=error or None, intuit_tid=tid,
-    )
+def default_refresh_retry() -> RetryPolicy:
+    """Two attempts, short capped backoff: the lock is held meanwhile, so keep the whole refresh short."""
+    return RetryPolicy(attempts=2, base_seconds=0.5, cap_seconds=2.0)
 
 
 class QuickBooksTokens:
@@ -81,8 +85,17 @@ class QuickBooksTokens:
         initial_refresh_token: str = "",
         clock: Callable[[], float] = time.time,
         auth_client_factory: Callable[..., Any] | None = None,
+        timeout: Timeout = DEFAULT_AUTH_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        lock_wait: float | None = None,
+        failure_cooldown: float = 15.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`auth_client_factory(client_id=, client_secret=, redirect_uri=, environment=)` defaults to AuthClient."""
+        """`auth_client_factory(client_id=, client_secret=, redirect_uri=, environment=)` defaults to a
+        TimeoutAuthClient with `timeout` (seconds, or (connect, read)); `retry` retries a refresh that got no
+        answer or a 5xx; `lock_wait` bounds how long a thread waits for another's refresh (default: the
+        longest a refresh can take with these timeouts and retries); for `failure_cooldown` seconds after a
+        refresh that failed transiently, callers get that failure at once (`monotonic` is its clock)."""
         self._client_id = client_id
         self._client_secret = client_secret
         self._redirect_uri = redirect_uri
@@ -91,37 +104,55 @@ class QuickBooksTokens:
         self._store = store
         self._initial_refresh_token = initial_refresh_token
         self._clock = clock
-        self._factory = auth_client_factory or AuthClient
+        self._monotonic = monotonic
+        self._timeout = timeout
+        self._factory = auth_client_factory or timeout_client_factory(timeout)
+        self._retry = retry or default_refresh_retry()
+        self.lock_wait = lock_wait if lock_wait is not None else self.refresh_bound()
+        self.failure_cooldown = failure_cooldown
         self._auth_client: Any = None
         self._lock = threading.Lock()
         self._cached: tuple[str, float] | None = None  # (access token, expires at)
+        self._failure: tuple[float, TransientError] | None = None  # (monotonic end, error) of the last failed refresh
 
     def __repr__(self) -> str:
         return f"QuickBooksTokens(realm_id={self.realm_id!r}, environment={self._environment!r})"
+
+    def refresh_bound(self) -> float:
+        """The longest one refresh can hold the lock: every attempt's discovery and token calls time out."""
+        attempts = max(1, self._retry.attempts)
+        return attempts * 2 * timeout_total(self._timeout) + (attempts - 1) * self._retry.cap_seconds
 
     def access_token(self) -> str:
         """A token valid for at least another minute, refreshing (once, for all threads) when needed."""
         cached = self._cached
         if cached and self._usable(cached[0], cached[1]):
             return cached[0]
-        with self._lock:
+        asked = self._monotonic()
+        self._acquire()
+        try:
             record = self._store.load(self.realm_id)
             if record and self._usable(record.access_token, record.access_expires_at):
                 return self._remember(record.access_token, record.access_expires_at)
-            return self._refresh(record)
+            return self._refresh(asked, rejected=None)
+        finally:
+            self._lock.release()
 
     def refreshed_after(self, rejected: str) -> str:
         """After a 401 with `rejected`: a newer stored token if someone already refreshed, else refresh now."""
-        with self._lock:
-            record = self._store.load(self.realm_id)
-            if (
-                record
-                and record.access_token
-                and record.access_token != rejected
-                and self._usable(record.access_token, record.access_expires_at)
-            ):
-                return self._remember(record.access_token, record.access_expires_at)
-            return self._refresh(record)
+        asked = self._monotonic()
+        self._acquire()
+        try:
+            return self._refresh(asked, rejected=rejected)
+        finally:
+            self._lock.release()
+
+    def _acquire(self) -> None:
+        """Take the refresh lock, waiting at most `lock_wait` seconds (the holder only makes bounded calls)."""
+        if not self._lock.acquire(timeout=self.lock_wait):
+            raise TransientError(f"QuickBooks' access token is being refreshed by another request that has not "
+                                 f"finished within {self.lock_wait:g} s; try again in a minute",
+                                 service=SERVICE, code="refresh_busy")
 
     def _usable(self, token: str | None, expires_at: float | None) -> bool:
         return bool(token) and expires_at is not None and expires_at - self._clock() > REFRESH_MARGIN_SECONDS
@@ -131,21 +162,38 @@ class QuickBooksTokens:
         return token
 
     def _client(self) -> Any:
-        """Build the AuthClient on first use: its constructor fetches the discovery document."""
+        """Build the AuthClient on first use: its constructor fetches the discovery document (bounded)."""
         if self._auth_client is None:
-            try:
-                self._auth_client = self._factory(
-                    client_id=self._client_id, client_secret=self._client_secret,
-                    redirect_uri=self._redirect_uri, environment=self._environment,
-                )
-            except (AuthClientError, requests.RequestException, ValueError) as exc:
-                raise TransientError(
-                    f"could not load QuickBooks' OAuth discovery document ({type(exc).__name__})", service=SERVICE
-                ) from None
+            self._auth_client = build_client(self._factory, client_id=self._client_id,
+                                             client_secret=self._client_secret, redirect_uri=self._redirect_uri,
+                                             environment=self._environment)
         return self._auth_client
 
-    def _refresh(self, record: TokenRecord | None) -> str:
-        """Refresh with the newest refresh token; called with the lock held."""
+    def _refresh(self, asked: float, *, rejected: str | None) -> str:
+        """Refresh with retries; called with the lock held."""
+        failure = self._failure
+        if failure is not None and (failure[0] >= asked or self._monotonic() - failure[0] < self.failure_cooldown):
+            # A refresh just got no answer (perhaps while we queued behind it): repeating its wait now would
+            # only stack delays; the error says to try again shortly.
+            raise TransientError(failure[1].message, service=SERVICE, status=failure[1].status,
+                                 code=failure[1].code, intuit_tid=failure[1].intuit_tid)
+        try:
+            token = self._retry.call(lambda: self._refresh_once(rejected), idempotent=True)
+        except TransientError as exc:
+            error = TransientError(f"{exc.message} (gave up after {self._retry.attempts} attempts)",
+                                   service=SERVICE, status=exc.status, code=exc.code, intuit_tid=exc.intuit_tid)
+            self._failure = (self._monotonic(), error)
+            log.warning("QuickBooks token refresh failed for realm %s: %s", self.realm_id, error)
+            raise error from None
+        self._failure = None
+        return token
+
+    def _refresh_once(self, rejected: str | None) -> str:
+        """One attempt with the newest stored refresh token (another process may have refreshed meanwhile)."""
+        record = self._store.load(self.realm_id)
+        if (record and record.access_token and record.access_token != rejected
+                and self._usable(record.access_token, record.access_expires_at)):
+            return self._remember(record.access_token, record.access_expires_at)
         refresh_token = record.refresh_token if record else self._initial_refresh_token
         if not refresh_token:
             raise AuthError(f"QuickBooks is not connected for company {self.realm_id}: {RECONNECT_HINT}",
@@ -153,20 +201,22 @@ class QuickBooksTokens:
         client = self._client()
         try:
             client.refresh(refresh_token=refresh_token)
-        except (AuthClientError, requests.RequestException) as exc:
-            error = _auth_error(exc, "token refresh")
-            log.warning("QuickBooks token refresh failed for realm %s: %s", self.realm_id, error)
+        except AUTH_FAILURES as exc:
+            error = auth_error(exc, "token refresh")
+            log.warning("QuickBooks token refresh attempt failed for realm %s: %s", self.realm_id, error)
             newer = self._store.load(self.realm_id)
             if error.code == "invalid_grant" and newer and newer.refresh_token != refresh_token:
                 # Another process rotated the token between our read and our refresh: use its result.
-                if self._usable(newer.access_token, newer.access_expires_at):
-                    return self._remember(newer.access_token, newer.access_expires_at)
-                return self._refresh(newer)
+                return self._refresh_once(rejected)
             raise error from None
+        return self._store_refreshed(client, refresh_token)
+
+    def _store_refreshed(self, client: Any, old_refresh: str) -> str:
+        """Persist the rotated pair in one transaction, then hand out the new access token."""
         now = self._clock()
         access = client.access_token
         expires_at = now + float(client.expires_in or 3600)
-        new_refresh = client.refresh_token or refresh_token  # keep the old one if none came back
+        new_refresh = client.refresh_token or old_refresh  # keep the old one if none came back
         refresh_expires = client.x_refresh_token_expires_in
         try:
             self._store.save(
@@ -182,126 +232,5 @@ class QuickBooksTokens:
                       "fails from now on, %s", self.realm_id, RECONNECT_HINT)
             raise
         log.info("QuickBooks tokens refreshed for realm %s (refresh token rotated: %s)",
-                 self.realm_id, new_refresh != refresh_token)
+                 self.realm_id, new_refresh != old_refresh)
         return self._remember(access, expires_at)
-
-
-class _RedirectHandler(BaseHTTPRequestHandler):
-    """Answers the browser's redirect once; anything on another path gets a 404."""
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        server: _RedirectServer = self.server  # type: ignore[assignment]
-        url = urlsplit(self.path)
-        if url.path != server.expected_path:
-            self._answer(404, "Not found.")
-            return
-        params = {k: v[0] for k, v in parse_qs(url.query).items()}
-        server.result = params
-        done = server.on_redirect(params)
-        self._answer(200 if done[0] else 400, done[1])
-
-    def _answer(self, status: int, text: str) -> None:
-        body = text.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:  # the query string holds the auth code
-        return
-
-
-class _RedirectServer(HTTPServer):
-    expected_path = "/"
-    result: dict | None = None
-    on_redirect: Callable[[dict], tuple[bool, str]]
-
-
-def connect_quickbooks(
-    settings: Any,
-    store: TokenStore,
-    *,
-    open_browser: bool = False,
-    out: Callable[[str], None] = print,
-    timeout: float = 600.0,
-    clock: Callable[[], float] = time.time,
-    auth_client_factory: Callable[..., Any] | None = None,
-) -> str:
-    """Authorization-code flow: print the consent URL, take one redirect, store the tokens; returns the realm."""
-    redirect = urlsplit(settings.qbo_redirect_uri)
-    try:
-        client = (auth_client_factory or AuthClient)(
-            client_id=settings.qbo_client_id, client_secret=settings.qbo_client_secret,
-            redirect_uri=settings.qbo_redirect_uri, environment=settings.qbo_environment,
-        )
-    except (AuthClientError, requests.RequestException, ValueError) as exc:
-        raise TransientError(f"could not load QuickBooks' OAuth discovery document for QBO_ENVIRONMENT "
-                             f"{settings.qbo_environment!r} ({type(exc).__name__})", service=SERVICE) from None
-    state = secrets.token_urlsafe(24)
-    outcome: dict[str, Any] = {}
-
-    def on_redirect(params: dict) -> tuple[bool, str]:
-        if not secrets.compare_digest(params.get("state", ""), state):
-            outcome["error"] = AuthError("the redirect's state did not match: start connect-quickbooks again",
-                                         service=SERVICE)
-            return False, "State mismatch: nothing was connected. Run connect-quickbooks again."
-        if "error" in params or not params.get("code") or not params.get("realmId", "").isdigit():
-            reason = params.get("error", "no code or realmId")
-            outcome["error"] = AuthError(f"QuickBooks did not authorize the app ({reason})", service=SERVICE)
-            return False, "QuickBooks did not authorize the app; nothing was connected."
-        try:
-            _exchange(client, store, params["code"], params["realmId"], clock)
-        except Exception as exc:  # handed to the main thread, which raises it
-            outcome["error"] = exc
-            return False, "The authorization code could not be exchanged; see the terminal."
-        outcome["realm_id"] = params["realmId"]
-        return True, f"QuickBooks company {params['realmId']} is connected. You can close this window."
-
-    address = (redirect.hostname or "localhost", redirect.port or 80)
-    try:
-        server = _RedirectServer(address, _RedirectHandler)
-    except OSError as exc:
-        raise RuntimeError(f"cannot listen on {address[0]}:{address[1]} for QBO_REDIRECT_URI ({exc.strerror}): "
-                           "free the port or change QBO_REDIRECT_URI (and the app's redirect URI at Intuit)") from None
-    server.expected_path = redirect.path or "/"
-    server.on_redirect = on_redirect
-    server.timeout = 1.0
-    try:
-        url = client.get_authorization_url([Scopes.ACCOUNTING], state_token=state)
-        out(f"Open this URL to connect QuickBooks, then approve access:\n{url}")
-        if open_browser:
-            webbrowser.open(url)
-        deadline = time.monotonic() + timeout
-        while server.result is None:
-            if time.monotonic() > deadline:
-                raise AuthError("timed out waiting for QuickBooks' redirect: run connect-quickbooks again",
-                                service=SERVICE)
-            server.handle_request()
-    finally:
-        server.server_close()
-    if "error" in outcome:
-        raise outcome["error"]
-    realm_id = outcome["realm_id"]
-    out(f"Connected QuickBooks company (realm) {realm_id}; tokens are stored in the database.")
-    configured = getattr(settings, "qbo_realm_id", "")
-    if configured and configured != realm_id:
-        out(f"Note: QBO_REALM_ID is {configured}, not {realm_id}: set QBO_REALM_ID={realm_id} to use this company.")
-    return realm_id
-
-
-def _exchange(client: Any, store: TokenStore, code: str, realm_id: str, clock: Callable[[], float]) -> None:
-    """Trade the authorization code for tokens and store them in one transaction."""
-    try:
-        client.get_bearer_token(code, realm_id=realm_id)
-    except (AuthClientError, requests.RequestException) as exc:
-        raise _auth_error(exc, "authorization-code exchange") from None
-    now = clock()
-    refresh_expires = client.x_refresh_token_expires_in
-    store.save(
-        realm_id,
-        access_token=client.access_token,
-        access_expires_at=now + float(client.expires_in or 3600),
-        refresh_token=client.refresh_token,
-        refresh_expires_at=now + float(refresh_expires) if refresh_expires else None,
-    )

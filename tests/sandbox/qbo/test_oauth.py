@@ -1,6 +1,9 @@
-"""OAuth 2.0 against the emulator: discovery through intuit-oauth, codes, rotation, client auth, bearer checks."""
+"""OAuth 2.0 against the emulator: discovery through intuit-oauth, codes, rotation, client auth, bearer checks,
+and the hang fault (token endpoint / discovery document never answering)."""
 from __future__ import annotations
 
+import threading
+import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -10,6 +13,8 @@ from intuitlib.enums import Scopes
 from intuitlib.exceptions import AuthClientError
 
 from sandbox import seed
+from sandbox.qbo_emulator import QBOEmulator
+from sandbox.serving import LoopbackServer
 from tests.sandbox.qbo.conftest import CLIENT_ID, CLIENT_SECRET, QBO
 
 REDIRECT = "http://127.0.0.1:9/callback"
@@ -131,3 +136,102 @@ def test_expire_access_tokens_and_wrong_realm(emu):
     _assert_gateway_401(qbo.get("Invoice", "130"))
     assert QBO(emu, emu.mint_tokens()["access_token"]).get("Invoice", "130").status_code == 200
     assert all(k in emu.requests[0] for k in ("method", "path", "query", "status", "at"))
+
+
+# ---- hang fault: the token endpoint / discovery document accept the connection and never answer ----------
+
+def _post_refresh(base_url: str, rt: str, timeout) -> requests.Response:
+    return requests.post(f"{base_url}/oauth2/v1/tokens/bearer", auth=(CLIENT_ID, CLIENT_SECRET), timeout=timeout,
+                         data={"grant_type": "refresh_token", "refresh_token": rt},
+                         headers={"Accept": "application/json"})
+
+
+def test_token_hang_never_answers_and_a_dropped_request_rotates_nothing(emu, qbo):
+    rt = emu.mint_tokens()["refresh_token"]
+    emu.oauth.hang("token")
+    started = time.monotonic()
+    with pytest.raises(requests.ReadTimeout):
+        _post_refresh(emu.base_url, rt, timeout=(2, 0.3))
+    assert time.monotonic() - started < 2
+    assert emu.oauth.hangs.wait_parked("token") and emu.oauth.hangs.parked["token"] == 1
+    # Only the token endpoint hangs: the discovery document and the API still answer.
+    assert requests.get(emu.discovery_url, timeout=2).status_code == 200
+    assert qbo.get("Invoice", "130").status_code == 200
+    emu.oauth.release()
+    wait_for(lambda: emu.oauth.hangs.parked["token"] == 0)
+    assert emu.token_requests == []  # the dropped request never reached the token service
+    again = _post_refresh(emu.base_url, rt, timeout=5)  # so the same refresh token still works
+    assert again.status_code == 200 and again.json()["refresh_token"] != rt
+
+
+def test_token_hang_released_with_an_answer_rotates_behind_the_clients_back(emu):
+    rt = emu.mint_tokens()["refresh_token"]
+    emu.oauth.hang("token")
+    with pytest.raises(requests.ReadTimeout):
+        _post_refresh(emu.base_url, rt, timeout=(2, 0.3))
+    emu.oauth.release(answer=True)  # Intuit did process it; the client had given up
+    wait_for(lambda: emu.token_requests == [{"grant_type": "refresh_token", "status": 200}])
+    late = _post_refresh(emu.base_url, rt, timeout=5)
+    assert late.status_code == 400 and late.json()["error"] == "invalid_grant"
+
+
+def test_discovery_hang_through_the_gate_stalls_unmodified_intuit_oauth(emu):
+    gated = LoopbackServer(emu.oauth.gate(emu.wsgi), name="qbo-gated")
+    gated.start()
+    discovery = f"{gated.origin}/.well-known/openid_configuration"
+    try:
+        emu.oauth.hang("discovery")
+        with pytest.raises(requests.ReadTimeout):
+            requests.get(discovery, timeout=(2, 0.3))
+        # The token endpoint behind the same gate still answers.
+        rt = emu.mint_tokens()["refresh_token"]
+        assert _post_refresh(gated.origin, rt, timeout=5).status_code == 200
+        # intuit-oauth's own constructor has no timeout: it is still waiting after a while.
+        built: list = []
+        thread = threading.Thread(target=lambda: built.append(
+            AuthClient(CLIENT_ID, CLIENT_SECRET, REDIRECT, environment=discovery)), daemon=True)
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive() and built == []
+        emu.oauth.release("discovery", answer=True)
+        thread.join(5)
+        assert built and built[0].token_endpoint == f"{emu.base_url}/oauth2/v1/tokens/bearer"
+        assert requests.get(discovery, timeout=2).status_code == 200  # released: answered normally again
+    finally:
+        emu.oauth.release()
+        gated.stop()
+
+
+def test_stop_is_not_blocked_by_a_parked_request(clock):
+    emulator = QBOEmulator(realm_id=seed.REALM_ID, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, clock=clock)
+    emulator.start(port=0)
+    rt = emulator.mint_tokens()["refresh_token"]
+    emulator.oauth.hang("token")
+    failures: list = []
+
+    def client() -> None:
+        try:
+            _post_refresh(emulator.base_url, rt, timeout=(2, 3))
+        except requests.RequestException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=client, daemon=True)
+    thread.start()
+    try:
+        assert emulator.oauth.hangs.wait_parked("token")
+        started = time.monotonic()
+        emulator.stop()
+        assert time.monotonic() - started < 2
+    finally:
+        emulator.oauth.release()
+        thread.join(5)
+    assert failures and not thread.is_alive()  # released after the stop: dropped, no answer
+    with pytest.raises(ValueError):
+        emulator.oauth.hang("userinfo")
+
+
+def wait_for(predicate, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
