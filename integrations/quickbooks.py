@@ -65,7 +65,7 @@ class QuickBooksClient(QuickBooksReads):
             invoice_line(invoice_id, amount),
             {"Amount": amount, "LinkedTxn": [{"TxnId": credit_memo_id, "TxnType": "CreditMemo"}]},
         ]
-        marker = note if find_marker(note) else None
+        marker = _job_marker(note)
         if marker is None:
             result = self._post_payment(body, request_id)
         else:
@@ -89,7 +89,7 @@ class QuickBooksClient(QuickBooksReads):
         in `note`, a payment that already carries it and the line is returned as is (no second line).
         """
         check_amount(amount)
-        marker = note if find_marker(note) else None
+        marker = _job_marker(note)
 
         def build(payment: dict) -> dict | None:
             if marker and is_payment_application(to_payment(payment), invoice_id=invoice_id, amount=amount,
@@ -240,6 +240,12 @@ class QuickBooksClient(QuickBooksReads):
         payload = self._call("POST", "payment", params=params, body=body, request_id=request_id,
                              idempotent=idempotent)
         return self._result(payload.get("Payment") or {})
+
+
+def _job_marker(note: str) -> str | None:
+    """The job-level marker of a note (any attempt of the job: a Retry has a new requestid), or None."""
+    found = find_marker(note)
+    return write_marker(found.job_id) if found else None
 
 
 def _rate(payment: dict) -> Decimal | None:
