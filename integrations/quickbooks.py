@@ -11,24 +11,61 @@ company, the customer's CurrencyRef plus the linked credit's ExchangeRate when i
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
-from integrations.errors import ConflictError, NotFoundError, TransientError, ValidationError
+from integrations.errors import (
+    ConflictError,
+    NotFoundError,
+    TransientError,
+    ValidationError,
+)
 from integrations.quickbooks_auth import TokenProvider
 from integrations.quickbooks_models import (
-    CREDIT_MEMO, UNAPPLIED_PAYMENT, Credit, Customer, Invoice, PaymentResult, check_amount, check_request_id,
-    clean_line, invoice_line, linked_ids, money, ref, second_request_id,
+    CREDIT_MEMO,
+    UNAPPLIED_PAYMENT,
+    Credit,
+    Customer,
+    Invoice,
+    PaymentResult,
+    check_amount,
+    check_request_id,
+    clean_line,
+    invoice_line,
+    linked_ids,
+    money,
+    ref,
+    second_request_id,
 )
 from integrations.quickbooks_payments import (
-    LinkedTxn, Payment, PaymentLine, find_marker, is_payment_application, to_payment, write_marker,
+    LinkedTxn,
+    Payment,
+    PaymentLine,
+    find_marker,
+    is_payment_application,
+    to_payment,
+    write_marker,
 )
 from integrations.quickbooks_reads import QuickBooksReads
 from integrations.quickbooks_transport import CompanyPreferences
 
-__all__ = ["QuickBooksClient", "Customer", "Invoice", "Credit", "PaymentResult", "TokenProvider", "Payment",
-           "PaymentLine", "LinkedTxn", "CompanyPreferences", "write_marker", "find_marker", "CREDIT_MEMO",
-           "UNAPPLIED_PAYMENT"]
+__all__ = [
+    "CREDIT_MEMO",
+    "UNAPPLIED_PAYMENT",
+    "CompanyPreferences",
+    "Credit",
+    "Customer",
+    "Invoice",
+    "LinkedTxn",
+    "Payment",
+    "PaymentLine",
+    "PaymentResult",
+    "QuickBooksClient",
+    "TokenProvider",
+    "find_marker",
+    "write_marker",
+]
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +91,7 @@ class QuickBooksClient(QuickBooksReads):
         if not txn_date:
             log.warning("QuickBooks: applying credit memo %s without txn_date: Intuit will date it by its own "
                         "server clock (requestid=%s)", credit_memo_id, request_id)
-        body: dict[str, Any] = {"CustomerRef": {"value": customer_id}, "TotalAmt": Decimal("0")}
+        body: dict[str, Any] = {"CustomerRef": {"value": customer_id}, "TotalAmt": Decimal(0)}
         if txn_date:
             body["TxnDate"] = txn_date
         if note:

@@ -51,7 +51,7 @@ class Payment:
 
     def applied_to(self, txn_type: str, txn_id: str) -> Decimal:
         """Σ Amount of the lines linking that transaction."""
-        return sum((line.amount for line in self.lines if txn_id in line.links(txn_type)), Decimal("0"))
+        return sum((line.amount for line in self.lines if txn_id in line.links(txn_type)), Decimal(0))
 
     def invoice_ids(self) -> list[str]:
         """Invoices this payment pays, in line order, without repeats."""
@@ -63,7 +63,7 @@ class Marker:
     job_id: str
     request_id: str | None = None
 
-    def matches(self, other: "Marker") -> bool:
+    def matches(self, other: Marker) -> bool:
         """Same job, and the same requestid when this marker names one."""
         return self.job_id == other.job_id and (self.request_id is None or self.request_id == other.request_id)
 

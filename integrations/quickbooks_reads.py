@@ -9,10 +9,26 @@ import logging
 from decimal import Decimal
 
 from integrations.quickbooks_models import (
-    CREDIT_MEMO, UNAPPLIED_PAYMENT, Credit, Customer, Invoice, PaymentResult, apostrophe_variants,
-    credit_from_memo, credit_from_payment, natural_key, quote, to_customer, to_invoice,
+    CREDIT_MEMO,
+    UNAPPLIED_PAYMENT,
+    Credit,
+    Customer,
+    Invoice,
+    PaymentResult,
+    apostrophe_variants,
+    credit_from_memo,
+    credit_from_payment,
+    natural_key,
+    quote,
+    to_customer,
+    to_invoice,
 )
-from integrations.quickbooks_payments import Payment, is_credit_memo_application, is_payment_application, to_payment
+from integrations.quickbooks_payments import (
+    Payment,
+    is_credit_memo_application,
+    is_payment_application,
+    to_payment,
+)
 from integrations.quickbooks_transport import QuickBooksTransport
 
 log = logging.getLogger("integrations.quickbooks")

@@ -35,7 +35,7 @@ def too_large(count: int) -> QBOFault:
                     f"Batch size {count} exceeds the maximum of {MAX_ITEMS} items per batch request.")
 
 
-def run_batch(ledger: "Ledger", data: bytes) -> dict:
+def run_batch(ledger: Ledger, data: bytes) -> dict:
     """Every item's answer, in request order."""
     try:
         body = loads(data or b"null")
@@ -49,7 +49,7 @@ def run_batch(ledger: "Ledger", data: bytes) -> dict:
     return {"BatchItemResponse": [_item(ledger, item) for item in items]}
 
 
-def _item(ledger: "Ledger", item: Any) -> dict:
+def _item(ledger: Ledger, item: Any) -> dict:
     bid = str(item.get("bId", "")) if isinstance(item, dict) else ""
     try:
         if not bid:
@@ -60,7 +60,7 @@ def _item(ledger: "Ledger", item: Any) -> dict:
         return {"bId": bid, "Fault": {"type": f.type, "Error": [err]}}
 
 
-def _run(ledger: "Ledger", item: dict) -> dict:
+def _run(ledger: Ledger, item: dict) -> dict:
     if "Query" in item:
         return {"QueryResponse": ledger.query(str(item["Query"]))}
     operation = str(item.get("operation", "")).lower()

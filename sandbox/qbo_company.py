@@ -94,7 +94,7 @@ class Company:
 
 def _rate(value: Any) -> Decimal:
     if value is None:
-        return Decimal("1")
+        return Decimal(1)
     try:
         rate = Decimal(str(value))
     except ArithmeticError:

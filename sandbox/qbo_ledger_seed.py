@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 class LedgerSeeding:
     """Seed data and the scripted 'applied in QuickBooks after the first sync' payments."""
 
-    def apply_after_first_sync(self: "Ledger") -> list[dict]:
+    def apply_after_first_sync(self: Ledger) -> list[dict]:
         """Write seed.AFTER_FIRST_SYNC through create_payment (once; later calls return the same payments)."""
         with self._lock:
             if self._after_first_sync is None:
@@ -32,7 +32,7 @@ class LedgerSeeding:
                 }) for a in seed.AFTER_FIRST_SYNC]
             return clone(self._after_first_sync)
 
-    def _seed(self: "Ledger") -> None:
+    def _seed(self: Ledger) -> None:
         for entity, rec in build():
             self._docs[entity][rec["Id"]] = rec
         for cid in self._docs["Customer"]:
@@ -46,7 +46,7 @@ class LedgerSeeding:
         self._next_id = max(self._next_id, *(int(p[0]) + 1 for p in seed.PAYMENTS))
         self.version = 0
 
-    def enable_multicurrency(self: "Ledger", *, seed_cad: bool = True) -> None:
+    def enable_multicurrency(self: Ledger, *, seed_cad: bool = True) -> None:
         """Multicurrency on (home USD; it can never be turned off again, 6.1), plus the CAD records."""
         with self._lock:
             self.company.multicurrency = True

@@ -75,9 +75,9 @@ def test_without_the_currency_fix_the_emulator_refuses(cad_client, cad_emu, kind
     with pytest.raises(ValidationError) as caught:
         if kind == CREDIT_MEMO:
             cad_client.apply_credit_memo(customer_id="66", invoice_id="210", credit_memo_id="157",
-                                         amount=Decimal("5"), request_id=str(uuid.uuid4()), txn_date="2026-10-31")
+                                         amount=Decimal(5), request_id=str(uuid.uuid4()), txn_date="2026-10-31")
         else:
-            cad_client.apply_unapplied_payment(payment_id="173", invoice_id="210", amount=Decimal("5"),
+            cad_client.apply_unapplied_payment(payment_id="173", invoice_id="210", amount=Decimal(5),
                                                request_id=str(uuid.uuid4()))
     assert caught.value.code == "6000"
     assert cad_emu.ledger.get("Invoice", "210")["Balance"] == Decimal("100.00")
@@ -95,17 +95,17 @@ def test_usd_customer_in_a_multicurrency_company_sends_home_currency_without_rat
 
 def test_txn_date_is_sent_and_a_missing_one_is_warned(client, emu, caplog):
     emu.today = lambda: "2026-11-01"  # Intuit's server clock, already tomorrow
-    ok = client.apply_credit_memo(customer_id="58", invoice_id="130", credit_memo_id="150", amount=Decimal("4"),
+    ok = client.apply_credit_memo(customer_id="58", invoice_id="130", credit_memo_id="150", amount=Decimal(4),
                                   request_id=str(uuid.uuid4()), txn_date="2026-10-31")
     assert emu.ledger.get("Payment", ok.payment_id)["TxnDate"] == "2026-10-31" and emu.missing_txn_date == []
     with caplog.at_level(logging.WARNING, logger="integrations.quickbooks"):
         late = client.apply_credit_memo(customer_id="58", invoice_id="130", credit_memo_id="150",
-                                        amount=Decimal("4"), request_id=str(uuid.uuid4()))
+                                        amount=Decimal(4), request_id=str(uuid.uuid4()))
     assert "without txn_date" in caplog.text and emu.missing_txn_date == [late.payment_id]
 
 
 def test_sparse_update_keeps_the_payments_own_date(client, emu):
-    client.apply_unapplied_payment(payment_id="171", invoice_id="140", amount=Decimal("5"),
+    client.apply_unapplied_payment(payment_id="171", invoice_id="140", amount=Decimal(5),
                                    request_id=str(uuid.uuid4()), txn_date="2026-10-31")
     assert emu.ledger.get("Payment", "171")["TxnDate"] == "2026-08-20"
 

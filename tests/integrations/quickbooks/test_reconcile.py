@@ -107,20 +107,20 @@ def test_retry_of_the_job_after_a_kill_finds_the_first_attempt(client, emu, sess
 
 def test_find_payment_application_needs_the_marker_and_the_line(client, emu):
     rid = str(uuid.uuid4())
-    assert client.find_payment_application(payment_id="171", invoice_id="140", amount=Decimal("5"),
+    assert client.find_payment_application(payment_id="171", invoice_id="140", amount=Decimal(5),
                                            marker=write_marker(20)) is None
     client.apply_unapplied_payment(payment_id="171", invoice_id="140", amount=Decimal("5.00"), request_id=rid,
                                    note=write_marker(20, rid))
-    assert client.find_payment_application(payment_id="171", invoice_id="140", amount=Decimal("5"),
+    assert client.find_payment_application(payment_id="171", invoice_id="140", amount=Decimal(5),
                                            marker=write_marker(20)) is not None
-    assert client.find_payment_application(payment_id="171", invoice_id="140", amount=Decimal("5"),
+    assert client.find_payment_application(payment_id="171", invoice_id="140", amount=Decimal(5),
                                            marker=write_marker(21)) is None
 
 
 def test_a_refusal_that_is_not_our_write_still_raises(client, emu):
     rid = str(uuid.uuid4())
     with pytest.raises(ValidationError):
-        client.apply_credit_memo(customer_id="58", invoice_id="130", credit_memo_id="150", amount=Decimal("50"),
+        client.apply_credit_memo(customer_id="58", invoice_id="130", credit_memo_id="150", amount=Decimal(50),
                                  request_id=rid, txn_date="2026-10-02", note=write_marker(30, rid))
 
 

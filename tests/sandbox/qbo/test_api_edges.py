@@ -1,7 +1,6 @@
 """/batch, unsupported paths and a token for another realm (real-world.md 6.4, 6.5; issue 11 item 7)."""
 from __future__ import annotations
 
-
 import pytest
 
 from sandbox import seed

@@ -50,7 +50,7 @@ def test_company_info_read_and_other_id(emu, qbo):
 
 
 def test_multicurrency_company_preferences_and_cad_records(cad):
-    emu, qbo = cad
+    _emu, qbo = cad
     prefs = qbo.query("SELECT * FROM Preferences").json()["QueryResponse"]["Preferences"][0]
     assert prefs["CurrencyPrefs"] == {"MultiCurrencyEnabled": True, "HomeCurrency": {"value": "USD"}}
     assert qbo.entity("Customer", "66")["CurrencyRef"]["value"] == "CAD"
@@ -72,7 +72,7 @@ def test_multicurrency_payment_without_currency_ref_is_refused(cad):
 
 
 def test_multicurrency_payment_in_another_currency_is_refused(cad):
-    emu, qbo = cad
+    _emu, qbo = cad
     r = qbo.payment(cad_cm_body(CurrencyRef={"value": "USD"}))
     assert r.status_code == 400 and fault(r)["code"] == "6000" and "CAD" in fault(r)["Detail"]
 
@@ -90,7 +90,7 @@ def test_multicurrency_payment_with_currency_ref_records_rate_or_one(cad):
 
 
 def test_multicurrency_sparse_update_needs_currency_ref(cad):
-    emu, qbo = cad
+    _emu, qbo = cad
     p = qbo.entity("Payment", "173")
     body = {"Id": "173", "SyncToken": p["SyncToken"], "sparse": True, "CustomerRef": {"value": "66"},
             "TotalAmt": 30, "Line": [{"Amount": 30, "LinkedTxn": [{"TxnId": "210", "TxnType": "Invoice"}]}]}
