@@ -1,173 +1,137 @@
 """QuickBooks Online Accounting API client: customers, open invoices, credits, and applying credits.
 
-Plain `requests` over an injected Session. Every call sends `minorversion=75` and passes the client-side
-RateLimiter; every write sends the caller's `requestid`, so QuickBooks replays the first answer instead of
-writing twice, which makes writes as safe to retry as reads. Errors are the typed hierarchy in
-`integrations.errors`, each with the fault code, HTTP status and Intuit's `intuit_tid`.
+Plain `requests` over an injected Session (transport in quickbooks_transport.py, reads in quickbooks_reads.py).
+Every write sends the caller's `requestid`, so QuickBooks replays the first answer instead of writing twice
+when it honours it. Intuit documents no replay window, so a write that carries a marker in its note
+(`note=write_marker(job_id, request_id)`) is never repeated blindly: when its outcome is unknown (no answer,
+5xx) or a repeat is refused (6000, e.g. a spent credit memo), the client looks for its own write first and
+returns it if it landed. Payments always carry TxnDate (the caller's company date) and, in a multicurrency
+company, the customer's CurrencyRef plus the linked credit's ExchangeRate when it is not the home currency.
 """
 from __future__ import annotations
 
 import logging
-import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable
-from urllib.parse import quote as quote_path
+from typing import Any
 
-import requests
-
-from integrations.errors import ConflictError, IntegrationError, NotFoundError, TransientError
-from integrations.http import RateLimiter, RetryPolicy, describe
+from integrations.errors import (
+    ConflictError,
+    NotFoundError,
+    TransientError,
+    ValidationError,
+)
 from integrations.quickbooks_auth import TokenProvider
 from integrations.quickbooks_models import (
-    CREDIT_MEMO, UNAPPLIED_PAYMENT, Credit, Customer, Invoice, PaymentResult, apostrophe_variants, check_amount,
-    check_request_id, clean_line, credit_from_memo, credit_from_payment, dumps, error_from_response, invoice_line,
-    linked_ids, money, natural_key, quote, ref, second_request_id, to_customer, to_invoice,
+    CREDIT_MEMO,
+    UNAPPLIED_PAYMENT,
+    Credit,
+    Customer,
+    Invoice,
+    PaymentResult,
+    check_amount,
+    check_request_id,
+    clean_line,
+    invoice_line,
+    linked_ids,
+    money,
+    ref,
+    second_request_id,
 )
+from integrations.quickbooks_payments import (
+    LinkedTxn,
+    Payment,
+    PaymentLine,
+    find_marker,
+    is_payment_application,
+    to_payment,
+    write_marker,
+)
+from integrations.quickbooks_reads import QuickBooksReads
+from integrations.quickbooks_transport import CompanyPreferences
 
-__all__ = ["QuickBooksClient", "Customer", "Invoice", "Credit", "PaymentResult", "TokenProvider"]
+__all__ = [
+    "CREDIT_MEMO",
+    "UNAPPLIED_PAYMENT",
+    "CompanyPreferences",
+    "Credit",
+    "Customer",
+    "Invoice",
+    "LinkedTxn",
+    "Payment",
+    "PaymentLine",
+    "PaymentResult",
+    "QuickBooksClient",
+    "TokenProvider",
+    "find_marker",
+    "write_marker",
+]
 
 log = logging.getLogger(__name__)
 
-SERVICE = "quickbooks"
-MINOR_VERSION = "75"
-MAX_PAGE = 1000
-_NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
-                   requests.exceptions.ContentDecodingError)
 
-
-class QuickBooksClient:
+class QuickBooksClient(QuickBooksReads):
     """One company's (realm's) Accounting API."""
-
-    def __init__(
-        self,
-        *,
-        session: requests.Session,
-        base_url: str,
-        realm_id: str,
-        tokens: TokenProvider,
-        retry: RetryPolicy | None = None,
-        limiter: RateLimiter | None = None,
-        timeout: float = 30.0,
-        page_size: int = MAX_PAGE,
-        home_currency: str = "USD",
-    ) -> None:
-        if not 1 <= page_size <= MAX_PAGE:
-            raise ValueError(f"page_size must be 1..{MAX_PAGE}")
-        self.realm_id = realm_id
-        self._session = session
-        self._base = f"{base_url.rstrip('/')}/v3/company/{quote_path(realm_id, safe='')}"
-        self._tokens = tokens
-        self._retry = retry or RetryPolicy()
-        self._limiter = limiter or RateLimiter()
-        self._timeout = timeout
-        self._page_size = page_size
-        self._currency = home_currency  # records without CurrencyRef (multicurrency off) are in it
-        self._local = threading.local()
-        self._reads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="qbo-read")  # see list_credits
-
-    @property
-    def last_intuit_tid(self) -> str | None:
-        """The `intuit_tid` of this thread's last response."""
-        return getattr(self._local, "intuit_tid", None)
-
-    # ---- reads -------------------------------------------------------------------------------------
-
-    def find_customers(self, *, name: str, exact: bool = False) -> list[Customer]:
-        """Customers by DisplayName: exact match, or a partial match trying straight and curly apostrophes."""
-        name = name.strip()
-        if not name:
-            return []
-        found: dict[str, Customer] = {}
-        for variant in [name] if exact else apostrophe_variants(name):
-            where = f"DisplayName = {quote(variant)}" if exact else f"DisplayName LIKE {quote('%' + variant + '%')}"
-            for row in self._query_all("Customer", where):
-                found.setdefault(str(row["Id"]), to_customer(row, self._currency))
-        return sorted(found.values(), key=lambda c: (c.display_name.casefold(), natural_key(c.id)))
-
-    def get_customer(self, *, customer_id: str) -> Customer:
-        return to_customer(self._get("customer", customer_id)["Customer"], self._currency)
-
-    def list_open_invoices(self, *, customer_id: str) -> list[Invoice]:
-        """Invoices with a balance, oldest first (TxnDate, then DocNumber), every page."""
-        rows = self._query_all("Invoice", f"CustomerRef = {quote(customer_id)} AND Balance > '0'", "TxnDate")
-        invoices = [to_invoice(r, self._currency) for r in rows]
-        invoices = [i for i in invoices if i.balance > 0]
-        return sorted(invoices, key=lambda i: (i.txn_date, natural_key(i.number), natural_key(i.id)))
-
-    def list_credits(self, *, customer_id: str) -> list[Credit]:
-        """Credit memos with credit left and payments with an unapplied amount, oldest first."""
-        # UnappliedAmt is not queryable: fetch the customer's payments and keep the unapplied ones here.
-        # Both queries at once: one round trip instead of two before the picker can show (bench/picker.py).
-        payments_f = self._reads.submit(self.payments_for_customer, customer_id=customer_id)
-        memos = self._query_all("CreditMemo", f"CustomerRef = {quote(customer_id)} AND Balance > '0'")
-        payments = payments_f.result()
-        credits = [credit_from_memo(m, self._currency) for m in memos]
-        credits += [credit_from_payment(p, self._currency) for p in payments]
-        credits = [c for c in credits if c.remaining > 0]
-        return sorted(credits, key=lambda c: (c.txn_date, c.kind, natural_key(c.id)))
-
-    def payments_for_customer(self, *, customer_id: str) -> list[dict]:
-        """Every Payment of a customer, parsed (Decimal money); e.g. to find which one used a credit memo."""
-        return self._query_all("Payment", f"CustomerRef = {quote(customer_id)}")
-
-    def get_invoice(self, *, invoice_id: str) -> Invoice:
-        return to_invoice(self._get("invoice", invoice_id)["Invoice"], self._currency)
-
-    def find_invoice_by_number(self, *, number: str) -> Invoice | None:
-        """The invoice with this DocNumber ("#10040" is a DocNumber; writes need its Id)."""
-        number = number.strip().lstrip("#")
-        rows = self._query_all("Invoice", f"DocNumber = {quote(number)}")
-        invoices = sorted((to_invoice(r, self._currency) for r in rows), key=lambda i: (i.txn_date, natural_key(i.id)))
-        if len(invoices) > 1:  # QuickBooks allows duplicate DocNumbers when the preference is off
-            log.warning("QuickBooks has %d invoices numbered %s; using the oldest (Id %s)",
-                        len(invoices), number, invoices[0].id)
-        return invoices[0] if invoices else None
-
-    def get_credit(self, *, kind: str, credit_id: str) -> Credit:
-        """Re-read a credit memo or a payment by Id."""
-        if kind == CREDIT_MEMO:
-            return credit_from_memo(self._get("creditmemo", credit_id)["CreditMemo"], self._currency)
-        if kind == UNAPPLIED_PAYMENT:
-            return credit_from_payment(self.get_payment(payment_id=credit_id), self._currency)
-        raise ValueError(f"unknown credit kind {kind!r}")
-
-    def get_payment(self, *, payment_id: str) -> dict:
-        return self._get("payment", payment_id)["Payment"]
 
     # ---- writes ------------------------------------------------------------------------------------
 
     def apply_credit_memo(
         self, *, customer_id: str, invoice_id: str, credit_memo_id: str, amount: Decimal, request_id: str,
-        txn_date: str | None = None, note: str = "",
+        txn_date: str | None = None, note: str = "", currency: str | None = None,
+        exchange_rate: Decimal | None = None,
     ) -> PaymentResult:
-        """A $0 Payment with an Invoice line and a CreditMemo line of the same amount."""
+        """A $0 Payment with an Invoice line and a CreditMemo line of the same amount.
+
+        txn_date: the team's date (YYYY-MM-DD); always send it (an omitted one is dated by Intuit's server
+        clock). currency/exchange_rate: the credit memo's, when the caller has just read it; otherwise, in
+        a multicurrency company, the credit memo is read here. A marker in `note` makes an unknown outcome
+        reconciled (find_credit_memo_application) instead of written again.
+        """
         check_amount(amount)
-        body: dict[str, Any] = {"CustomerRef": {"value": customer_id}, "TotalAmt": Decimal("0")}
+        if not txn_date:
+            log.warning("QuickBooks: applying credit memo %s without txn_date: Intuit will date it by its own "
+                        "server clock (requestid=%s)", credit_memo_id, request_id)
+        body: dict[str, Any] = {"CustomerRef": {"value": customer_id}, "TotalAmt": Decimal(0)}
         if txn_date:
             body["TxnDate"] = txn_date
         if note:
             body["PrivateNote"] = note[:4000]
+        body.update(self._currency_fields(currency, exchange_rate, lambda: self.get_credit(
+            kind=CREDIT_MEMO, credit_id=credit_memo_id)))
         body["Line"] = [
             invoice_line(invoice_id, amount),
             {"Amount": amount, "LinkedTxn": [{"TxnId": credit_memo_id, "TxnType": "CreditMemo"}]},
         ]
-        result = self._post_payment(body, request_id)
+        marker = _job_marker(note)
+        if marker is None:
+            result = self._post_payment(body, request_id)
+        else:
+            result = self._write_reconciled(
+                lambda: self._post_payment(body, request_id, idempotent=False),
+                lambda: self.find_credit_memo_application(customer_id=customer_id, credit_memo_id=credit_memo_id,
+                                                          invoice_id=invoice_id, amount=amount, marker=marker))
         log.info("QuickBooks: applied credit memo %s to invoice %s (%s): payment %s requestid=%s intuit_tid=%s",
                  credit_memo_id, invoice_id, amount, result.payment_id, request_id, result.intuit_tid)
         return result
 
     def apply_unapplied_payment(
         self, *, payment_id: str, invoice_id: str, amount: Decimal, request_id: str, note: str = "",
+        txn_date: str | None = None,
     ) -> PaymentResult:
         """Sparse update of the Payment: every existing line plus the invoice line; TotalAmt kept.
 
         A line already paying this invoice grows by `amount` instead of gaining a twin (one line per
-        invoice, as QuickBooks shows it); `remove_invoice_line` then removes that whole line.
+        invoice, as QuickBooks shows it); `remove_invoice_line` then removes that whole line. txn_date is
+        accepted for symmetry but never sent: the payment keeps the date it was received on. With a marker
+        in `note`, a payment that already carries it and the line is returned as is (no second line).
         """
         check_amount(amount)
+        marker = _job_marker(note)
 
-        def build(payment: dict) -> dict:
+        def build(payment: dict) -> dict | None:
+            if marker and is_payment_application(to_payment(payment), invoice_id=invoice_id, amount=amount,
+                                                 marker=marker):
+                return None  # our earlier write landed (its answer was lost): nothing to write
             lines = [clean_line(line) for line in payment.get("Line") or []]
             for line in lines:  # one line per invoice, as QuickBooks itself shows it
                 if linked_ids(line, "Invoice") == [invoice_id] and len(line.get("LinkedTxn") or []) == 1:
@@ -178,28 +142,48 @@ class QuickBooksClient:
             body = self._sparse(payment, lines)
             if note:  # appended: the memo may hold the finance team's own words
                 body["PrivateNote"] = "\n".join(filter(None, [payment.get("PrivateNote"), note]))[-4000:]
+            body.update(self._currency_fields(ref(payment.get("CurrencyRef")) or None, _rate(payment),
+                                              lambda: self.get_invoice(invoice_id=invoice_id)))
             return body
 
-        result = self._update_payment(payment_id, request_id, build)
+        if marker is None:
+            result = self._update_payment(payment_id, request_id, build)
+        else:
+            result = self._write_reconciled(
+                lambda: self._update_payment(payment_id, request_id, build, idempotent=False),
+                lambda: self.find_payment_application(payment_id=payment_id, invoice_id=invoice_id, amount=amount,
+                                                      marker=marker))
         log.info("QuickBooks: applied payment %s to invoice %s (%s) requestid=%s intuit_tid=%s",
                  payment_id, invoice_id, amount, request_id, result.intuit_tid)
         return result
 
-    def remove_invoice_line(self, *, payment_id: str, invoice_id: str, request_id: str) -> PaymentResult:
-        """Undo an unapplied-payment application: keep every line but the invoice's (no write if it is gone)."""
+    def remove_invoice_line(self, *, payment_id: str, invoice_id: str, request_id: str,
+                            txn_date: str | None = None) -> PaymentResult:
+        """Undo an unapplied-payment application: keep every line but the invoice's (no write if it is gone).
+
+        Safe to repeat without replay: a line already gone means no write. txn_date is accepted but never
+        sent (the payment keeps its own date).
+        """
 
         def build(payment: dict) -> dict | None:
             lines = [clean_line(line) for line in payment.get("Line") or []]
             kept = [line for line in lines if invoice_id not in linked_ids(line, "Invoice")]
-            return None if len(kept) == len(lines) else self._sparse(payment, kept)
+            if len(kept) == len(lines):
+                return None
+            body = self._sparse(payment, kept)
+            body.update(self._currency_fields(ref(payment.get("CurrencyRef")) or None, _rate(payment), None))
+            return body
 
         result = self._update_payment(payment_id, request_id, build)
         log.info("QuickBooks: removed invoice %s from payment %s requestid=%s intuit_tid=%s",
                  invoice_id, payment_id, request_id, result.intuit_tid)
         return result
 
-    def delete_payment(self, *, payment_id: str, request_id: str) -> None:
-        """Delete a Payment (undo of a credit-memo application); already gone is success."""
+    def delete_payment(self, *, payment_id: str, request_id: str, txn_date: str | None = None) -> None:
+        """Delete a Payment (undo of a credit-memo application); already gone is success, so a repeat is safe.
+
+        txn_date is accepted for symmetry with the other writes; a delete carries no date.
+        """
 
         def build(payment: dict) -> dict | None:
             if str(payment.get("status", "")).lower() == "deleted":
@@ -216,6 +200,45 @@ class QuickBooksClient:
 
     # ---- helpers -----------------------------------------------------------------------------------
 
+    def _currency_fields(self, currency: str | None, rate: Decimal | None,
+                         read_credit: Callable[[], Credit | Invoice] | None) -> dict:
+        """CurrencyRef (multicurrency on: required, 6.2) and ExchangeRate (foreign currency: omitted means 1)."""
+        prefs = self.preferences()
+        if not prefs.multicurrency:
+            return {}
+        if (currency is None or (currency != prefs.home_currency and rate is None)) and read_credit is not None:
+            doc = read_credit()
+            currency, rate = currency or doc.currency, rate if rate is not None else doc.exchange_rate
+        currency = currency or prefs.home_currency
+        fields: dict[str, Any] = {"CurrencyRef": {"value": currency}}
+        if currency != prefs.home_currency and rate is not None:
+            fields["ExchangeRate"] = rate
+        return fields
+
+    def _write_reconciled(self, write: Callable[[], PaymentResult],
+                          find: Callable[[], PaymentResult | None]) -> PaymentResult:
+        """Write; never repeat it before looking for it. An unknown outcome (no answer, 5xx) or a refusal
+        (6000: e.g. the credit is already spent, by our own first write) leads to `find`; found -> that is
+        the result, not found -> write again (unknown outcome) or raise (refusal)."""
+        attempts = max(1, self._retry.attempts)
+        for attempt in range(1, attempts + 1):
+            try:
+                return write()
+            except ValidationError:
+                found = find()
+                if found is not None:
+                    return found
+                raise
+            except TransientError as exc:
+                log.warning("QuickBooks write outcome unknown (%s): looking for it before writing again", exc)
+                found = find()
+                if found is not None:
+                    return found
+                if attempt == attempts:
+                    raise
+                self._retry.sleep(self._retry.backoff(attempt))
+        raise AssertionError("unreachable")
+
     @staticmethod
     def _sparse(payment: dict, lines: list[dict]) -> dict:
         # TotalAmt and CustomerRef are sent defensively: an update without TotalAmt may zero the cash.
@@ -227,6 +250,7 @@ class QuickBooksClient:
 
     def _update_payment(
         self, payment_id: str, request_id: str, build: Callable[[dict], dict | None], operation: str | None = None,
+        *, idempotent: bool = True,
     ) -> PaymentResult:
         """Read, build, write; on a stale SyncToken (5010) read once more and write once more."""
         check_request_id(request_id)
@@ -239,87 +263,28 @@ class QuickBooksClient:
             # derived so that a resumed job replays it as well.
             rid = request_id if attempt == 1 else second_request_id(request_id)
             try:
-                return self._post_payment(body, rid, operation=operation)
+                return self._post_payment(body, rid, operation=operation, idempotent=idempotent)
             except ConflictError as exc:
                 if attempt == 2:
                     raise
                 log.info("QuickBooks payment %s was stale (intuit_tid=%s): re-reading once", payment_id, exc.intuit_tid)
         raise AssertionError("unreachable")
 
-    def _post_payment(self, body: dict, request_id: str, operation: str | None = None) -> PaymentResult:
+    def _post_payment(self, body: dict, request_id: str, operation: str | None = None, *,
+                      idempotent: bool = True) -> PaymentResult:
         check_request_id(request_id)
         params = {"operation": operation} if operation else None
-        payload = self._call("POST", "payment", params=params, body=body, request_id=request_id)
+        payload = self._call("POST", "payment", params=params, body=body, request_id=request_id,
+                             idempotent=idempotent)
         return self._result(payload.get("Payment") or {})
 
-    def _result(self, payment: dict) -> PaymentResult:
-        return PaymentResult(
-            payment_id=str(payment.get("Id", "")), sync_token=str(payment.get("SyncToken", "")),
-            intuit_tid=self.last_intuit_tid, payment=payment,
-        )
 
-    def _get(self, entity: str, entity_id: str) -> dict:
-        return self._call("GET", f"{entity}/{quote_path(str(entity_id), safe='')}")
+def _job_marker(note: str) -> str | None:
+    """The job-level marker of a note (any attempt of the job: a Retry has a new requestid), or None."""
+    found = find_marker(note)
+    return write_marker(found.job_id) if found else None
 
-    def _query_all(self, entity: str, where: str, orderby: str | None = None) -> list[dict]:
-        """Every row of a query, page by page until a short page; deduplicated by Id."""
-        rows: dict[str, dict] = {}
-        start = 1
-        while True:
-            statement = (f"SELECT * FROM {entity} WHERE {where}" + (f" ORDERBY {orderby}" if orderby else "")
-                         + f" STARTPOSITION {start} MAXRESULTS {self._page_size}")
-            page = self._call("GET", "query", params={"query": statement}).get("QueryResponse", {}).get(entity, [])
-            for row in page:
-                rows.setdefault(str(row["Id"]), row)
-            if len(page) < self._page_size:
-                return list(rows.values())
-            start += self._page_size
 
-    # ---- transport ---------------------------------------------------------------------------------
-
-    def _call(self, method: str, path: str, *, params: dict | None = None, body: Any = None,
-              request_id: str | None = None) -> dict:
-        """One logical request: rate-limited, retried per the RetryPolicy, one refresh-and-retry on 401."""
-        query = {"minorversion": MINOR_VERSION, **(params or {})}
-        if request_id:
-            query["requestid"] = request_id
-        data = dumps(body).encode() if body is not None else None
-        refreshed: list[bool] = []
-
-        def attempt() -> dict:
-            token = self._tokens.access_token()
-            response = self._send(method, path, query, data, token, request_id)
-            if response.status_code == 401 and not refreshed:
-                log.info("QuickBooks answered 401 (intuit_tid=%s): refreshing the access token once",
-                         response.headers.get("intuit_tid"))
-                token = self._tokens.refreshed_after(token)
-                refreshed.append(True)  # one refresh per logical request, however many retries
-                response = self._send(method, path, query, data, token, request_id)
-            return error_from_response(response, method=method, path=path)
-
-        try:
-            return self._retry.call(attempt, idempotent=True)  # writes too: the requestid makes them idempotent
-        except IntegrationError as exc:
-            log.warning("QuickBooks %s %s failed (requestid=%s): %s", method, path, request_id, describe(exc))
-            raise
-
-    def _send(self, method: str, path: str, query: dict, data: bytes | None, token: str,
-              request_id: str | None) -> requests.Response:
-        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        if data is not None:
-            headers["Content-Type"] = "application/json"
-        try:
-            with self._limiter.slot():  # counted until the answer: see RateLimiter
-                response = self._session.request(method, f"{self._base}/{path}", params=query, data=data,
-                                                 headers=headers, timeout=self._timeout)
-        except _NETWORK_ERRORS as exc:
-            self._local.intuit_tid = None
-            # The outcome of a write is unknown here: retrying with the same requestid is what makes it safe.
-            raise TransientError(f"QuickBooks {method} /{path} got no answer ({type(exc).__name__})",
-                                 service=SERVICE, details={"requestid": request_id} if request_id else None) from None
-        tid = self._local.intuit_tid = response.headers.get("intuit_tid")
-        if request_id:
-            log.info("QuickBooks %s /%s requestid=%s -> HTTP %s intuit_tid=%s qbo-version=%s", method, path,
-                     request_id, response.status_code, tid, response.headers.get("qbo-version"))
-        return response
-
+def _rate(payment: dict) -> Decimal | None:
+    rate = payment.get("ExchangeRate")
+    return money(rate) if rate is not None else None

@@ -43,6 +43,7 @@ class Invoice:
     balance: Decimal
     currency: str
     sync_token: str
+    exchange_rate: Decimal | None = None  # home-currency units per unit of `currency` (multicurrency only)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Credit:
     remaining: Decimal
     currency: str
     sync_token: str
+    exchange_rate: Decimal | None = None  # home-currency units per unit of `currency` (multicurrency only)
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,7 @@ def to_invoice(data: dict, home_currency: str) -> Invoice:
         balance=money(data.get("Balance")),
         currency=ref(data.get("CurrencyRef")) or home_currency,
         sync_token=str(data.get("SyncToken", "")),
+        exchange_rate=_rate(data),
     )
 
 
@@ -148,6 +151,7 @@ def credit_from_memo(data: dict, home_currency: str) -> Credit:
         remaining=money(remaining),
         currency=ref(data.get("CurrencyRef")) or home_currency,
         sync_token=str(data.get("SyncToken", "")),
+        exchange_rate=_rate(data),
     )
 
 
@@ -162,7 +166,13 @@ def credit_from_payment(data: dict, home_currency: str) -> Credit:
         remaining=money(data.get("UnappliedAmt")),
         currency=ref(data.get("CurrencyRef")) or home_currency,
         sync_token=str(data.get("SyncToken", "")),
+        exchange_rate=_rate(data),
     )
+
+
+def _rate(data: dict) -> Decimal | None:
+    rate = data.get("ExchangeRate")
+    return money(rate) if rate is not None else None
 
 
 def linked_ids(line: dict, txn_type: str) -> list[str]:

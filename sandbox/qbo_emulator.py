@@ -6,8 +6,11 @@
     emu.faults.inject("drop_after_commit", match="/payment")
     emu.stop()
 
-Behaviour follows ../shared/reference/quickbooks-api.md. Every request passes, in order: fault injection,
-bearer check (401 gateway envelope), realm check (403), throttling (429), requestid replay, the handler.
+Behaviour follows ../shared/reference/quickbooks-api.md and real-world.md §6. Every request passes, in order:
+fault injection, path check (400 "Unsupported Operation", code 500), bearer check (401 gateway envelope), realm
+check (401 AuthenticationFault), throttling (429; a batch counts each item), requestid replay (switchable:
+`emu.replay_requestids = False` treats a repeated requestid as new: window expired or another data centre),
+the handler. `emu.today` dates payments sent without TxnDate; `emu.missing_txn_date` lists them.
 Fault kinds: "429", "500", "503", "401", "6000", "5010", "6210" (a 400 Fault with that code),
 "slow" (sleep `seconds`, then answer), "drop_after_commit"
 (answer fully, commit, then close the connection without a response), "slow_after_commit" (commit, then
@@ -28,7 +31,8 @@ from sandbox import seed
 from sandbox.faults import Fault, Faults
 from sandbox.qbo_ledger import Ledger
 from sandbox.qbo_oauth import OAuthServer
-from sandbox.qbo_routes import URLS, Routes, finish, json_response, new_tid
+from sandbox.qbo_batch import batch_size
+from sandbox.qbo_routes import API_ENDPOINTS, URLS, Routes, finish, json_response, new_tid, unsupported_operation
 from sandbox.qbo_wire import QBOFault, gateway_body
 from sandbox.serving import LoopbackServer
 
@@ -77,10 +81,14 @@ class QBOEmulator:
 
     def __init__(self, realm_id: str = seed.REALM_ID, client_id: str = "sandbox-client-id",
                  client_secret: str = "sandbox-client-secret", *, seed_data: bool = True,
-                 clock: Callable[[], float] = time.time, limits: tuple[int, int] | None = None) -> None:
+                 clock: Callable[[], float] = time.time, limits: tuple[int, int] | None = None,
+                 multicurrency: bool = False) -> None:
         self.realm_id = realm_id
         self.clock = clock
-        self.ledger = Ledger(clock=clock, seed_data=seed_data)
+        self.ledger = Ledger(clock=clock, seed_data=seed_data, multicurrency=multicurrency)
+        # Intuit documents replay only for a dropped connection with the same body, and no window (spec §3):
+        # False plays the expired window / other data centre, where a repeat is a brand-new request.
+        self.replay_requestids = True
         self.oauth = OAuthServer(client_id=client_id, client_secret=client_secret, realm_id=realm_id,
                                  clock=clock)
         self.faults = Faults()
@@ -120,6 +128,20 @@ class QBOEmulator:
     def api_base(self) -> str:
         """{base}/v3/company/{realm}: where the accounting endpoints live."""
         return f"{self.base_url}/v3/company/{self.realm_id}"
+
+    @property
+    def today(self) -> Callable[[], str]:
+        """The company's date for payments sent without TxnDate (settable: `emu.today = lambda: "2026-10-31"`)."""
+        return self.ledger.today
+
+    @today.setter
+    def today(self, fn: Callable[[], str]) -> None:
+        self.ledger.today = fn
+
+    @property
+    def missing_txn_date(self) -> list[str]:
+        """Ids of payments created without TxnDate (the bot must always send it, real-world.md 6.3)."""
+        return self.ledger.missing_txn_date
 
     # ---- test helpers --------------------------------------------------------------------------------
     def mint_tokens(self) -> dict:
@@ -168,11 +190,13 @@ class QBOEmulator:
         try:
             endpoint, args = URLS.bind_to_environ(req.environ).match()
         except HTTPException as e:
+            if req.path.startswith("/v3/"):  # real-world.md 6.4: a bad API path is a 400 ValidationFault "500"
+                return finish(400, unsupported_operation(req).body(self.clock()), self.clock())
             return finish(e.code or 404, QBOFault(str(e.code), e.name, e.description or "",
                                                   status=e.code or 404, type="SystemFault").body(self.clock()),
                           self.clock())
         req.view_args = args
-        if endpoint not in ("query", "payment", "read", "cdc"):
+        if endpoint not in API_ENDPOINTS:
             return getattr(self._routes, endpoint)(req)
         return self._api(req, endpoint, args)
 
@@ -223,14 +247,16 @@ class QBOEmulator:
         if realm is None:
             return self._unauthorized(why)
         if args["realm"] != self.realm_id or realm != args["realm"]:
-            body = gateway_body("message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403",
-                                f"Not authorized for company {args['realm']}", "3100", "AUTHORIZATION",
-                                self.clock())
-            return json_response(403, body)
-        if self._throttle is not None and not self._throttle.allow():
-            return self._throttled(None)
+            # Issue 11 item 7: Intuit reproduced a 401 AuthenticationFault for a token of another realm (the
+            # 403/3100 of real-world.md 6.4 was observed only in older threads).
+            return self._unauthorized(f"Token is not valid for company {args['realm']}")
+        if self._throttle is not None:
+            # Each batch item is metered like a normal call (real-world.md 6.5: the conservative reading).
+            for _ in range(batch_size(req) if endpoint == "batch" else 1):
+                if not self._throttle.allow():
+                    return self._throttled(None)
         rid = req.args.get("requestid")
-        if not rid:
+        if not rid or not self.replay_requestids:
             return self._handle(req, endpoint, args)
         key = (args["realm"], rid)
         with self._replay_lock:  # one request per requestid at a time; completed ones are replayed
@@ -246,8 +272,8 @@ class QBOEmulator:
     def _handle(self, req: Request, endpoint: str, args: dict) -> Response:
         handler = getattr(self._routes, endpoint)
         try:
-            if endpoint == "read":
-                status, body = handler(req, args["entity"])
+            if endpoint in ("read", "companyinfo"):
+                status, body = handler(req, args["entity" if endpoint == "read" else "id"])
             else:
                 status, body = handler(req)
         except QBOFault as f:

@@ -14,12 +14,12 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Callable
 
-from sandbox import seed
+from sandbox.qbo_company import Company
+from sandbox.qbo_ledger_seed import LedgerSeeding
 from sandbox.qbo_payments import check_fields, merged
 from sandbox.qbo_query import ENTITIES, execute, parse
-from sandbox.qbo_seed import build
-from sandbox.qbo_wire import (USD, business, clone, company_day, day_epoch, invalid_ref, name_value, not_found,
-                              period_closed, required, stale, stamp)
+from sandbox.qbo_wire import (business, clone, company_day, invalid_ref, name_value, not_found, period_closed,
+                              required, stale, stamp)
 
 ZERO = Decimal("0")
 TARGETS = ("Invoice", "CreditMemo")
@@ -32,12 +32,17 @@ def _entity(name: str) -> str:
     raise KeyError(f"unknown entity {name!r}; one of {ENTITIES}")
 
 
-class Ledger:
+class Ledger(LedgerSeeding):
     """Thread-safe accounting state; the HTTP layer and other sandbox tools share it."""
 
-    def __init__(self, *, clock: Callable[[], float], seed_data: bool = True) -> None:
+    def __init__(self, *, clock: Callable[[], float], seed_data: bool = True, multicurrency: bool = False,
+                 today: Callable[[], str] | None = None) -> None:
         self._lock = threading.RLock()
         self._clock = clock
+        # The date a Payment without TxnDate gets ("current date on the server", real-world.md 6.3).
+        self.today: Callable[[], str] = today or (lambda: company_day(self._clock()))
+        self.missing_txn_date: list[str] = []  # ids of payments created without TxnDate
+        self.company = Company()
         self._docs: dict[str, dict[str, dict]] = {e: {} for e in ENTITIES}
         self._applied: dict[tuple[str, str], Decimal] = defaultdict(Decimal)  # (TxnType, Id) -> Σ lines
         self._links: dict[str, dict[str, None]] = defaultdict(dict)  # invoice Id -> payment Ids (ordered)
@@ -49,6 +54,8 @@ class Ledger:
         self.tombstones: list[dict] = []  # deleted payments, for CDC: {"Id", "deleted_at"}
         if seed_data:
             self._seed()
+        if multicurrency:
+            self.enable_multicurrency(seed_cad=seed_data)
 
     # ---- reads -------------------------------------------------------------------------------------
     def list(self, entity: str) -> list[dict]:
@@ -78,6 +85,10 @@ class Ledger:
         """The `QueryResponse` object for a statement (raises QBOFault 4000/4001)."""
         q = parse(statement)
         with self._lock:
+            if q.entity == "Preferences":  # one object, no pagination (6.1)
+                return {"Preferences": [self.company.preferences()], "startPosition": 1, "maxResults": 1}
+            if q.entity == "CompanyInfo":
+                return {"CompanyInfo": [self.company.company_info("")], "startPosition": 1, "maxResults": 1}
             total, page = execute(q, list(self._docs[q.entity].values()))
             if total is not None:
                 return {"totalCount": total}
@@ -112,13 +123,20 @@ class Ledger:
         with self._lock:
             now = self._clock() if now is None else now
             old = self._current(body) if body.get("Id") not in (None, "") else None
-            new = merged(old, body, company_day(now))
+            new = merged(old, body, self.today())
             self._check_period(new["TxnDate"], old)
             unapplied = self._validate(old, new)
+            cust = self._docs["Customer"][new["CustomerRef"]["value"]]
+            currency, rate = self.company.payment_currency(body, cust["CurrencyRef"]["value"])
             pid = old["Id"] if old else (new_id or self._new_id())
             rec = {"Id": pid, "SyncToken": str(int(old["SyncToken"]) + 1) if old else "0", "domain": "QBO",
                    "sparse": False, "DepositToAccountRef": {"value": "4"}, "ProcessPayment": False,
-                   **new, "UnappliedAmt": unapplied, "CurrencyRef": dict(USD)}
+                   **new, "UnappliedAmt": unapplied, "CurrencyRef": currency}
+            rec.pop("ExchangeRate", None)
+            if rate is not None:
+                rec["ExchangeRate"] = rate
+            if old is None and not body.get("TxnDate"):
+                self.missing_txn_date.append(pid)
             rec["CustomerRef"] = self._customer_ref(rec["CustomerRef"]["value"])
             rec["MetaData"] = {"CreateTime": old["MetaData"]["CreateTime"] if old else stamp(now),
                                "LastUpdatedTime": stamp(now)}
@@ -133,7 +151,8 @@ class Ledger:
             self._voided.add(old["Id"])  # before the write, so the invoice links are not re-added
             try:
                 return self.save_payment({"Id": old["Id"], "SyncToken": old["SyncToken"], "sparse": True,
-                                          "TotalAmt": ZERO, "Line": lines, "PrivateNote": "Voided"}, wire=wire)
+                                          "TotalAmt": ZERO, "Line": lines, "PrivateNote": "Voided",
+                                          "CurrencyRef": old["CurrencyRef"]}, wire=wire)
             except Exception:
                 self._voided.discard(old["Id"])
                 raise
@@ -147,19 +166,6 @@ class Ledger:
             self._commit(old, None, now)
             self.tombstones.append({"Id": old["Id"], "deleted_at": now})
             return {"status": "Deleted", "domain": "QBO", "Id": old["Id"]}
-
-    def apply_after_first_sync(self) -> list[dict]:
-        """Write seed.AFTER_FIRST_SYNC through create_payment (once; later calls return the same payments)."""
-        with self._lock:
-            if self._after_first_sync is None:
-                self._after_first_sync = [self.create_payment({
-                    "CustomerRef": {"value": a["CustomerId"]}, "TotalAmt": 0, "TxnDate": a["TxnDate"],
-                    "PrivateNote": "Applied in QuickBooks after ConnectBooster's first sync",
-                    "Line": [{"Amount": a["Amount"], "LinkedTxn": [{"TxnId": a["InvoiceId"], "TxnType": "Invoice"}]},
-                             {"Amount": a["Amount"],
-                              "LinkedTxn": [{"TxnId": a["CreditMemoId"], "TxnType": "CreditMemo"}]}],
-                }) for a in seed.AFTER_FIRST_SYNC]
-            return clone(self._after_first_sync)
 
     def close_books(self, through: str) -> None:
         """Payment writes dated on or before `through` (YYYY-MM-DD) answer 6210 from now on."""
@@ -190,10 +196,6 @@ class Ledger:
         cid = new["CustomerRef"]["value"]
         if cid not in self._docs["Customer"]:
             raise invalid_ref(f"Customer {cid} assigned to this transaction does not exist.")
-        cur = new.get("CurrencyRef")
-        if isinstance(cur, dict) and cur.get("value") not in (None, "USD"):
-            # Real message unknown; QBO refuses a currency other than the customer's.
-            raise business(f"The currency {cur.get('value')} does not match the customer's currency USD.")
         wanted: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
         for line in new["Line"]:
             if line["Amount"] < 0:
@@ -212,7 +214,8 @@ class Ledger:
                 raise business(f"The {ttype} {tid} belongs to another customer.")
             available = doc["TotalAmt"] - (self._applied[(ttype, tid)] - own.get((ttype, tid), ZERO))
             if amount > available:
-                # Real message unknown: QBO may even accept over-application (UNVERIFIED, §4.2).
+                # Invented text (real message unknown; §4.2): also how a second application of a spent credit
+                # memo is refused when a repeated requestid is not replayed (a 6000-family business fault).
                 what = "balance" if ttype == "Invoice" else "remaining credit"
                 raise business(f"The amount applied to {ttype} {tid} ({amount}) exceeds its {what} "
                                f"({available}).")
@@ -283,20 +286,6 @@ class Ledger:
         pid = str(self._next_id)
         self._next_id += 1
         return pid
-
-    def _seed(self) -> None:
-        for entity, rec in build():
-            self._docs[entity][rec["Id"]] = rec
-        for cid in self._docs["Customer"]:
-            self._refresh_customer(cid, 0, bump=False)
-        self._next_id = max(int(i) for docs in self._docs.values() for i in docs) + 1
-        for pid, cid, txn_date, total, lines in seed.PAYMENTS:
-            self.save_payment({"CustomerRef": {"value": cid}, "TotalAmt": total, "TxnDate": txn_date,
-                               "Line": [{"Amount": amt, "LinkedTxn": [{"TxnId": inv, "TxnType": "Invoice"}]}
-                                        for inv, amt in lines]},
-                              now=day_epoch(txn_date, 10), new_id=pid)
-        self._next_id = max(self._next_id, *(int(p[0]) + 1 for p in seed.PAYMENTS))
-        self.version = 0
 
 
 def _contrib(payment: dict | None) -> dict[tuple[str, str], Decimal]:

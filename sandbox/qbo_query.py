@@ -17,6 +17,7 @@ from typing import Any, Callable
 from sandbox.qbo_wire import COMPANY_TZ, invalid_query, parse_error
 
 ENTITIES = ("Customer", "Invoice", "CreditMemo", "Payment")
+COMPANY_ENTITIES = ("Preferences", "CompanyInfo")  # one object each, `SELECT * FROM Preferences` (real-world 6.1)
 MAX_RESULTS, DEFAULT_RESULTS = 1000, 100
 KEYWORDS = {"select", "from", "where", "and", "orderby", "order", "by", "asc", "desc", "startposition",
             "maxresults", "like", "in", "count"}
@@ -30,6 +31,7 @@ QUERYABLE: dict[str, dict[str, str]] = {
     "Invoice": {**_TXN, "Balance": "money", "DueDate": "date"},
     "CreditMemo": {**_TXN, "Balance": "money"},
     "Payment": {k: v for k, v in _TXN.items() if k != "DocNumber"},
+    "Preferences": {}, "CompanyInfo": {},
 }
 
 _TOKEN = re.compile(r"""
@@ -207,7 +209,7 @@ def _canonical(entity: str, prop: str) -> str:
 def parse(statement: str) -> Query:
     """Parse and validate a statement; raises QBOFault 4000/4001."""
     q = _Parser(statement.strip()).parse()
-    if q.entity not in ENTITIES:  # entity names are case-sensitive (spec §2); exact code unverified
+    if q.entity not in ENTITIES + COMPANY_ENTITIES:  # entity names are case-sensitive (spec §2); exact code unverified
         raise invalid_query(f"value '{q.entity}' is not a valid entity")
     for c in q.where:
         c.prop = _canonical(q.entity, c.prop)

@@ -14,7 +14,8 @@ from werkzeug.wrappers import Request, Response
 
 from sandbox.qbo_oauth import TokenError
 from sandbox.qbo_query import to_datetime
-from sandbox.qbo_wire import QBOFault, dumps, loads, required, stamp, stamp_ms, unsupported
+from sandbox.qbo_batch import run_batch
+from sandbox.qbo_wire import QBOFault, dumps, loads, not_found, required, stamp, stamp_ms, unsupported
 
 if TYPE_CHECKING:
     from sandbox.qbo_emulator import QBOEmulator
@@ -31,8 +32,22 @@ URLS = Map([
     Rule("/v3/company/<realm>/query", endpoint="query", methods=["GET", "POST"]),
     Rule("/v3/company/<realm>/payment", endpoint="payment", methods=["POST"]),
     Rule("/v3/company/<realm>/cdc", endpoint="cdc", methods=["GET"]),
+    Rule("/v3/company/<realm>/preferences", endpoint="preferences", methods=["GET"]),
+    Rule("/v3/company/<realm>/companyinfo/<id>", endpoint="companyinfo", methods=["GET"]),
+    Rule("/v3/company/<realm>/batch", endpoint="batch", methods=["POST"]),
     Rule("/v3/company/<realm>/<entity>/<id>", endpoint="read", methods=["GET"]),
 ], strict_slashes=False)
+
+
+# Endpoints behind auth, realm check, throttling and requestid replay.
+API_ENDPOINTS = ("query", "payment", "read", "cdc", "preferences", "companyinfo", "batch")
+
+
+def unsupported_operation(req: Request) -> QBOFault:
+    """400 ValidationFault code "500" for a path QuickBooks has no resource for (real-world.md 6.4)."""
+    return QBOFault("500", "Unsupported Operation",
+                    f"Operation Could not find resource for relative : {req.path} of full path: {req.url} "
+                    f"is not supported.", status=400)
 
 
 def new_tid() -> str:
@@ -124,11 +139,23 @@ class Routes:
     # ---- accounting ----------------------------------------------------------------------------------
     def read(self, req: Request, entity: str) -> tuple[int, dict]:
         name = ENTITY_PATHS.get(entity.lower())
-        if name is None:
-            raise QBOFault("404", "Unsupported Operation",
-                           f"Operation GET /{entity} is not supported by the QBO emulator", status=404,
-                           type="SystemFault")
+        if name is None:  # an entity the emulator does not model: what QBO says of a resource it lacks
+            raise unsupported_operation(req)
         return 200, {name: self.emu.ledger.read(name, req.view_args["id"])}
+
+    def preferences(self, req: Request) -> tuple[int, dict]:
+        """GET /preferences: all preferences in one object (real-world.md 6.1)."""
+        return 200, {"Preferences": self.emu.ledger.company.preferences()}
+
+    def companyinfo(self, req: Request, company_id: str) -> tuple[int, dict]:
+        """GET /companyinfo/{realm}: the company's own record (6.1); any other id is 610."""
+        if company_id != self.emu.realm_id:
+            raise not_found()
+        return 200, {"CompanyInfo": self.emu.ledger.company.company_info(self.emu.realm_id)}
+
+    def batch(self, req: Request) -> tuple[int, dict]:
+        """POST /batch (real-world.md 6.5): independent items, per-item Faults next to successes."""
+        return 200, run_batch(self.emu.ledger, req.get_data())
 
     def query(self, req: Request) -> tuple[int, dict]:
         if req.method == "POST":  # python-quickbooks posts the statement as application/text

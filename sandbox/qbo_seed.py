@@ -33,24 +33,34 @@ def customer(cid: str, name: str) -> dict:
     }
 
 
+def invoice_record(iid: str, doc: str, cid: str, name: str, txn: str, due: str, total: Decimal) -> dict:
+    """An open Invoice in the home currency (callers may set CurrencyRef/ExchangeRate)."""
+    return {
+        "Id": iid, "SyncToken": "0", "domain": "QBO", "sparse": False, "DocNumber": doc,
+        "TxnDate": txn, "DueDate": due, "TotalAmt": total, "Balance": total, "Deposit": Decimal("0"),
+        "CustomerRef": {"name": name, "value": cid}, "CurrencyRef": dict(USD),
+        "Line": _sales_lines(total, "Managed Services"), "ApplyTaxAfterDiscount": False,
+        "EmailStatus": "NotSet", "PrintStatus": "NeedToPrint", "MetaData": _meta(txn),
+    }
+
+
+def memo_record(mid: str, doc: str, cid: str, name: str, txn: str, total: Decimal) -> dict:
+    """A CreditMemo with all its credit left, in the home currency."""
+    return {
+        "Id": mid, "SyncToken": "0", "domain": "QBO", "sparse": False, "DocNumber": doc,
+        "TxnDate": txn, "TotalAmt": total, "Balance": total, "RemainingCredit": total,
+        "CustomerRef": {"name": name, "value": cid}, "CurrencyRef": dict(USD),
+        "Line": _sales_lines(total, "Service Credit"), "EmailStatus": "NotSet",
+        "PrintStatus": "NeedToPrint", "MetaData": _meta(txn),
+    }
+
+
 def build() -> Iterator[tuple[str, dict]]:
     """(entity, record) for every seeded customer, invoice and credit memo, balances at face value."""
     names = seed.CUSTOMERS
     for cid, name in names.items():
         yield "Customer", customer(cid, name)
     for iid, doc, cid, txn, due, total in seed.INVOICES:
-        yield "Invoice", {
-            "Id": iid, "SyncToken": "0", "domain": "QBO", "sparse": False, "DocNumber": doc,
-            "TxnDate": txn, "DueDate": due, "TotalAmt": total, "Balance": total, "Deposit": Decimal("0"),
-            "CustomerRef": {"name": names[cid], "value": cid}, "CurrencyRef": dict(USD),
-            "Line": _sales_lines(total, "Managed Services"), "ApplyTaxAfterDiscount": False,
-            "EmailStatus": "NotSet", "PrintStatus": "NeedToPrint", "MetaData": _meta(txn),
-        }
+        yield "Invoice", invoice_record(iid, doc, cid, names[cid], txn, due, total)
     for mid, doc, cid, txn, total in seed.CREDIT_MEMOS:
-        yield "CreditMemo", {
-            "Id": mid, "SyncToken": "0", "domain": "QBO", "sparse": False, "DocNumber": doc,
-            "TxnDate": txn, "TotalAmt": total, "Balance": total, "RemainingCredit": total,
-            "CustomerRef": {"name": names[cid], "value": cid}, "CurrencyRef": dict(USD),
-            "Line": _sales_lines(total, "Service Credit"), "EmailStatus": "NotSet",
-            "PrintStatus": "NeedToPrint", "MetaData": _meta(txn),
-        }
+        yield "CreditMemo", memo_record(mid, doc, cid, names[cid], txn, total)

@@ -115,8 +115,8 @@ def gateway_body(message: str, detail: str, code: str, type: str, now: float) ->
 # Factories for the faults the emulator raises (messages verbatim where the spec sources them).
 def stale(entity: str) -> QBOFault:
     return QBOFault("5010", "Stale Object Error",
-                    f"Stale Object Error : You and root were working on this at the same time. root finished "
-                    f"before you did, so your work was not saved.", element=entity)
+                    "Stale Object Error : You and root were working on this at the same time. root finished "
+                    "before you did, so your work was not saved.", element=entity)
 
 
 def not_found(detail: str = "Another user has deleted this transaction.") -> QBOFault:

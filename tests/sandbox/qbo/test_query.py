@@ -132,4 +132,6 @@ def test_entity_path_case_and_headers(qbo, emu):
     r = qbo.http.get(f"{emu.api_base}/Invoice/130", headers=qbo._headers(), timeout=10)
     assert r.status_code == 200 and r.headers["intuit_tid"] and r.headers["qbo-version"]
     r = qbo.http.get(f"{emu.api_base}/bill/1", headers=qbo._headers(), timeout=10)
-    assert r.status_code == 404 and r.headers["intuit_tid"]
+    # real-world.md 6.4: a resource QuickBooks (here: the emulator) lacks is 400 ValidationFault code "500".
+    assert r.status_code == 400 and r.headers["intuit_tid"]
+    assert r.json()["Fault"]["type"] == "ValidationFault" and r.json()["Fault"]["Error"][0]["code"] == "500"

@@ -76,3 +76,61 @@ def test_requestid_is_per_request_not_per_body(emu, qbo):
     assert emu.ledger.get("Invoice", "130")["Balance"] == 118
     logged = [r for r in emu.requests if r["path"].endswith("/payment")]
     assert logged[-1]["query"]["requestid"] == "b" and logged[-1]["status"] == 200
+
+
+# ---- requestid NOT replayed (issue 11 item 1; spec §3: Intuit documents no window, nothing across data centres) ----
+
+def test_replay_off_drop_after_commit_create_writes_again(emu, qbo):
+    emu.replay_requestids = False
+    rid = str(uuid.uuid4())
+    emu.faults.inject("drop_after_commit", match="/payment")
+    with pytest.raises(requests.ConnectionError):
+        qbo.payment(cm_payment(4), requestid=rid)
+    assert emu.ledger.get("Invoice", "130")["Balance"] == 116  # committed though the answer was lost
+    again = qbo.payment(cm_payment(4), requestid=rid)
+    assert again.status_code == 200  # a brand-new request: a second Payment
+    assert len(emu.ledger.list("Payment")) == 3 and emu.ledger.get("Invoice", "130")["Balance"] == 112
+
+
+def test_replay_off_second_application_of_spent_credit_memo_is_refused(emu, qbo):
+    # quickbooks-api.md §4.2 (text invented): applying more than a credit memo has left is a 6000 fault.
+    emu.replay_requestids = False
+    rid = str(uuid.uuid4())
+    emu.faults.inject("drop_after_commit", match="/payment")
+    with pytest.raises(requests.ConnectionError):
+        qbo.payment(cm_payment(10), requestid=rid)
+    again = qbo.payment(cm_payment(10), requestid=rid)
+    assert again.status_code == 400 and again.json()["Fault"]["type"] == "ValidationFault"
+    assert fault(again)["code"] == "6000" and "CreditMemo 150" in fault(again)["Detail"]
+    assert emu.ledger.get("CreditMemo", "150")["RemainingCredit"] == 0
+    assert emu.ledger.get("Invoice", "130")["Balance"] == 110  # exactly one application
+
+
+def test_replay_off_drop_after_commit_sparse_update_is_not_replayed(emu, qbo):
+    emu.replay_requestids = False
+    p = qbo.entity("Payment", "171")
+    body = {"Id": "171", "SyncToken": p["SyncToken"], "sparse": True, "CustomerRef": {"value": "59"},
+            "TotalAmt": 65, "Line": [{"Amount": 40, "LinkedTxn": [{"TxnId": "141", "TxnType": "Invoice"}]},
+                                     {"Amount": 25, "LinkedTxn": [{"TxnId": "140", "TxnType": "Invoice"}]}]}
+    rid = str(uuid.uuid4())
+    emu.faults.inject("drop_after_commit", match="/payment")
+    with pytest.raises(requests.ConnectionError):
+        qbo.payment(body, requestid=rid)
+    assert emu.ledger.get("Invoice", "140")["Balance"] == 35
+    again = qbo.payment(body, requestid=rid)
+    # Not the first answer replayed: the SyncToken moved on, so the same body is now stale (5010).
+    assert again.status_code == 400 and fault(again)["code"] == "5010"
+    assert emu.ledger.get("Payment", "171")["UnappliedAmt"] == 0
+
+
+def test_replay_on_sparse_update_after_drop_is_replayed(emu, qbo):
+    p = qbo.entity("Payment", "171")
+    body = {"Id": "171", "SyncToken": p["SyncToken"], "sparse": True, "CustomerRef": {"value": "59"},
+            "TotalAmt": 65, "Line": [{"Amount": 40, "LinkedTxn": [{"TxnId": "141", "TxnType": "Invoice"}]},
+                                     {"Amount": 5, "LinkedTxn": [{"TxnId": "140", "TxnType": "Invoice"}]}]}
+    rid = str(uuid.uuid4())
+    emu.faults.inject("drop_after_commit", match="/payment")
+    with pytest.raises(requests.ConnectionError):
+        qbo.payment(body, requestid=rid)
+    again = qbo.payment(body, requestid=rid)
+    assert again.status_code == 200 and again.json()["Payment"]["UnappliedAmt"] == 20

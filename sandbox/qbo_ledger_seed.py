@@ -1,0 +1,62 @@
+"""Seeding the emulated books (sandbox/seed.py, the multicurrency company) and the after-first-sync payments.
+
+A mixin of Ledger: it writes through the ledger's own create logic, so seeded payments obey every invariant.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sandbox import seed
+from sandbox.qbo_company import CAD_PAYMENT, currency_ref, multicurrency_records
+from sandbox.qbo_seed import build
+from sandbox.qbo_wire import clone, day_epoch
+
+if TYPE_CHECKING:
+    from sandbox.qbo_ledger import Ledger
+
+
+class LedgerSeeding:
+    """Seed data and the scripted 'applied in QuickBooks after the first sync' payments."""
+
+    def apply_after_first_sync(self: Ledger) -> list[dict]:
+        """Write seed.AFTER_FIRST_SYNC through create_payment (once; later calls return the same payments)."""
+        with self._lock:
+            if self._after_first_sync is None:
+                self._after_first_sync = [self.create_payment({
+                    "CustomerRef": {"value": a["CustomerId"]}, "TotalAmt": 0, "TxnDate": a["TxnDate"],
+                    "CurrencyRef": dict(self._docs["Customer"][a["CustomerId"]]["CurrencyRef"]),
+                    "PrivateNote": "Applied in QuickBooks after ConnectBooster's first sync",
+                    "Line": [{"Amount": a["Amount"], "LinkedTxn": [{"TxnId": a["InvoiceId"], "TxnType": "Invoice"}]},
+                             {"Amount": a["Amount"],
+                              "LinkedTxn": [{"TxnId": a["CreditMemoId"], "TxnType": "CreditMemo"}]}],
+                }) for a in seed.AFTER_FIRST_SYNC]
+            return clone(self._after_first_sync)
+
+    def _seed(self: Ledger) -> None:
+        for entity, rec in build():
+            self._docs[entity][rec["Id"]] = rec
+        for cid in self._docs["Customer"]:
+            self._refresh_customer(cid, 0, bump=False)
+        self._next_id = max(int(i) for docs in self._docs.values() for i in docs) + 1
+        for pid, cid, txn_date, total, lines in seed.PAYMENTS:
+            self.save_payment({"CustomerRef": {"value": cid}, "TotalAmt": total, "TxnDate": txn_date,
+                               "Line": [{"Amount": amt, "LinkedTxn": [{"TxnId": inv, "TxnType": "Invoice"}]}
+                                        for inv, amt in lines]},
+                              now=day_epoch(txn_date, 10), new_id=pid)
+        self._next_id = max(self._next_id, *(int(p[0]) + 1 for p in seed.PAYMENTS))
+        self.version = 0
+
+    def enable_multicurrency(self: Ledger, *, seed_cad: bool = True) -> None:
+        """Multicurrency on (home USD; it can never be turned off again, 6.1), plus the CAD records."""
+        with self._lock:
+            self.company.multicurrency = True
+            if not seed_cad:
+                return
+            for entity, rec in multicurrency_records():
+                self._docs[entity][rec["Id"]] = rec
+            pid, cid, txn_date, total, rate = CAD_PAYMENT
+            self._refresh_customer(cid, 0, bump=False)
+            self.save_payment({"CustomerRef": {"value": cid}, "TotalAmt": total, "TxnDate": txn_date,
+                               "CurrencyRef": currency_ref("CAD"), "ExchangeRate": rate},
+                              now=day_epoch(txn_date, 10), new_id=pid)
+            self.version = 0
