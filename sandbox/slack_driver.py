@@ -196,7 +196,9 @@ class SlackDriver:
         headers: dict | None = None,
     ) -> DriverResponse:
         """A slash command, form-encoded in Slack's field order, with a fresh response_url and trigger_id."""
-        self.slack.add_channel(channel)  # idempotent: a command can come from any channel
+        # A command can come from any channel; one the fake does not know becomes a public channel with this
+        # user in it and the bot not (real-world.md §1: commands reach the app from channels it is not in).
+        self.slack.ensure_user_channel(channel, user)
         response_url = self.slack.issue_response_url(channel, user)
         trigger_id = self.slack.issue_trigger_id(user)
         form = {
