@@ -11,6 +11,13 @@ Slack, the driver also acts on the bot's HTTP answers: a command's ack body is s
 channel with `response_type: in_channel`) and a view_submission ack closes / updates / pushes the view or
 records its errors (`apply=False` turns that off).
 
+Transports: `transport="http"` (default) POSTs signed requests to `bot_url`; `transport="socket"` delivers the
+same payloads as Socket Mode envelopes to the app connected to the fake (`slack.socket`, see
+sandbox/fake_slack/socket_mode.py) and returns the ack the same way: status 200 and the ack's payload as a JSON
+body. No ack within 3 s -> status 504 with `extra["error"] == "ack_timeout"` (and, for a command, Slack's
+"failed with the error operation_timeout" ephemeral to the user); no app connected within `connect_wait` ->
+ConnectionError. Signing arguments are ignored over the socket (Socket Mode is pre-authenticated).
+
 Tampering, for the signature tests: every request method takes `timestamp=` (e.g. `time() - 600`),
 `signature=` (sent instead of the right one) and `headers=` (merged last); `post_raw(body, headers)` sends
 anything.
@@ -22,8 +29,9 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 import requests
@@ -69,7 +77,11 @@ class SlackDriver:
         api_app_id: str | None = None,
         timeout: float = 10,
         session: requests.Session | None = None,
+        transport: str = "http",
     ) -> None:
+        if transport not in ("http", "socket"):
+            raise ValueError(f"transport must be 'http' or 'socket', not {transport!r}")
+        self.transport = transport
         self.bot_url = bot_url
         self.signing_secret = signing_secret
         self.slack = slack
@@ -109,10 +121,27 @@ class SlackDriver:
         return self.post_raw(body, h)
 
     def _post_payload(self, payload: dict, **kw: Any) -> DriverResponse:
+        if self.transport == "socket":
+            # real-world.md §3: view_submission and block_suggestion acks carry a payload; block_actions do not
+            accepts = payload.get("type") in ("view_submission", "block_suggestion")
+            return self._over_socket("interactive", payload, accepts)
         body = urlencode({"payload": json.dumps(payload)})
         resp = self._post_form(body, **kw)
         resp.payload = payload
         return resp
+
+    def _over_socket(self, type_: str, payload: dict, accepts: bool, **retry: Any) -> DriverResponse:
+        """Deliver one envelope to the app connected over Socket Mode; the ack as a DriverResponse."""
+        delivery = self.slack.socket.deliver(type_, payload, accepts_response_payload=accepts, **retry)
+        if delivery.error == "no_connection":
+            raise ConnectionError(f"no app is connected to the fake Slack over Socket Mode "
+                                  f"(waited {self.slack.socket.connect_wait} s for apps.connections.open + connect)")
+        extra = {"envelope_id": delivery.envelope_id, "attempts": delivery.attempts}
+        if not delivery.acked:
+            return DriverResponse(status=504, text="", headers={}, payload=payload, extra={**extra, "error": "ack_timeout"})
+        text = json.dumps(delivery.payload) if delivery.payload else ""
+        return DriverResponse(status=200, text=text, headers={"Content-Type": "application/json"}, payload=payload,
+                              extra=extra)
 
     # ---- common parts -------------------------------------------------------------------------------------
 
@@ -216,7 +245,12 @@ class SlackDriver:
             "response_url": response_url,
             "trigger_id": trigger_id,
         }
-        resp = self._post_form(urlencode(form), timestamp=timestamp, signature=signature, headers=headers)
+        if self.transport == "socket":
+            resp = self._over_socket("slash_commands", form, True)
+            if resp.status == 504:  # Slack tells the user the app did not answer in time
+                self.slack.show_command_error(channel, user, command, "operation_timeout")
+        else:
+            resp = self._post_form(urlencode(form), timestamp=timestamp, signature=signature, headers=headers)
         resp.payload, resp.response_url, resp.trigger_id = form, response_url, trigger_id
         if apply and resp.status == 200 and resp.text.strip():
             # Slack shows a command's ack body like a response_url post that doesn't count as a use.
@@ -456,6 +490,9 @@ class SlackDriver:
                                 "is_bot": True, "is_enterprise_install": False}],
             "is_ext_shared_channel": False,
         }
+        if self.transport == "socket":
+            return self._over_socket("events_api", payload, False, retry_attempt=retry_num or 0,
+                                     retry_reason=retry_reason if retry_num else "")
         body = json.dumps(payload)
         h = {"Content-Type": "application/json", "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)"}
         h.update(self.sign(body, int(now)))

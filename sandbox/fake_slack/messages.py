@@ -131,6 +131,13 @@ class MessagesMixin:
             msg = self._store_message(channel, msg, thread_ts)
             return self._snapshot(channel, msg)
 
+    def show_command_error(self, channel: str, user: str, command: str, error: str) -> dict:
+        """What Slack shows the user when the app did not answer a command in 3 s (slack-bolt.md §1.1)."""
+        with self._lock:
+            eph = self._add_ephemeral(channel, user, f'{command} failed with the error "{error}"', None, None)
+            eph.update(user="USLACKBOT", bot_id=None, subtype="slash_command_error")
+            return copy.deepcopy(eph)
+
     @staticmethod
     def _has_content(args: dict) -> bool:
         return bool(args.get("text") or args.get("blocks") or args.get("attachments"))

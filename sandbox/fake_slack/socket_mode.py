@@ -7,7 +7,7 @@
   (3 s: the HTTP rule, which real-world.md §3 applies here too). Bolt sends no ack at all when its listener did
   not ack (real-world.md §3, "non-200"), so silence is the timeout.
 - `disconnect(reason)` sends `{"type": "disconnect", "reason": ...}`; slack-sdk then opens a new connection
-  before closing the old one. `refresh_interval` does it "now and then" (off by default).
+  before closing the old one, and reads the new one only after that; envelopes wait for the handover. `refresh_interval` does it "now and then" (off by default).
 - Pings: websockets answers the client's pings with pongs and pings the client itself, as Slack does.
 
 Our choice where real-world.md §3 says redelivery is unverified: an envelope sent while no connection is open
@@ -90,7 +90,8 @@ class SocketModeServer:
         with self._lock:
             if self._server is None:
                 self._server = serve(self._handle, self.host, 0, process_request=self._check_ticket,
-                                     compression=None, ping_interval=20, logger=log)
+                                     compression=None, ping_interval=20, close_timeout=1,
+                                     logger=log)
                 self.port = self._server.socket.getsockname()[1]
                 threading.Thread(target=self._server.serve_forever, name=f"fake-slack-ws-{self.port}",
                                  daemon=True).start()
@@ -192,11 +193,20 @@ class SocketModeServer:
             return True
 
     def _pick(self, wait: float) -> _Conn | None:
-        if not self.wait_connected(wait):
-            return None
+        """The newest live connection ("each payload may be sent to any of the connections"). During a
+        handover (a connection told to go away and not closed yet) wait for it to close: slack-sdk reads its
+        new socket only once it has closed the old one, ~3 s later."""
+        deadline = time.monotonic() + wait
         with self._lock:
-            live = self._live()
-            return live[-1] if live else None  # "each payload may be sent to any of the connections"
+            while True:
+                live = self._live()
+                handing_over = any(c.draining and not c.closed.is_set() for c in self._conns)
+                remaining = deadline - time.monotonic()
+                if live and (not handing_over or remaining <= 0):
+                    return live[-1]
+                if remaining <= 0:
+                    return None
+                self._lock.wait(remaining)
 
     def disconnect(self, reason: str = "refresh_requested") -> int:
         """Send Slack's disconnect frame to every live connection; returns how many got it."""
@@ -209,8 +219,10 @@ class SocketModeServer:
         return len(targets)
 
     def _refresh_loop(self) -> None:
-        while not self._stop.wait(self.refresh_interval):
-            self.disconnect("refresh_requested")
+        # re-read the interval each time: setting it to None stops the refreshes
+        while not self._stop.wait(self.refresh_interval or 0.1):
+            if self.refresh_interval:
+                self.disconnect("refresh_requested")
 
     # ---- envelopes ---------------------------------------------------------------------------------------
 
@@ -240,6 +252,9 @@ class SocketModeServer:
                 self._pending.pop(envelope_id, None)
             if acked:
                 return Delivery(envelope_id, True, pending.payload, attempts=attempt + 1)
-            if not conn.closed.is_set() and not conn.draining:
+            with self._lock:
+                live = self._live()
+                replaced = conn.closed.is_set() or conn.draining or (bool(live) and live[-1] is not conn)
+            if not replaced:
                 break  # the app got it and did not ack: that is a timeout, not a lost envelope
         return Delivery(envelope_id, False, error="ack_timeout", attempts=attempt + 1)

@@ -184,7 +184,7 @@ def test_invalid_blocks_refused(slack: FakeSlack, client: WebClient):
         [{"type": "actions", "elements": [{"type": "static_select", "action_id": "s", "placeholder": plain("p"),
                                            "options": options(101)}]}],
     ):
-        assert refused(lambda: client.chat_postMessage(channel=CH, text="x", blocks=bad))["error"] == "invalid_blocks", bad
+        assert refused(lambda b=bad: client.chat_postMessage(channel=CH, text="x", blocks=b))["error"] == "invalid_blocks", bad
     # chat.update and chat.postEphemeral validate too; nothing invalid was stored
     ts = client.chat_postMessage(channel=CH, text="ok")["ts"]
     assert refused(lambda: client.chat_update(channel=CH, ts=ts, text="x", blocks=[no_text]))["error"] == "invalid_blocks"
