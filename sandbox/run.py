@@ -43,6 +43,9 @@ class Sandbox:
         for user, name in ((REQUESTER, "riley.requester"), (APPROVER, "avery.approver"),
                            (APPROVER_2, "alex.approver"), (OUTSIDER, "sam.someone")):
             self.slack.add_user(user, name)
+        # The sandbox's own channels have the bot in them (invited, as a real install would be); every user too.
+        self.slack.add_channel(CHANNEL, "finance")
+        self.slack.add_channel(NOTIFY, "applycredit-notices")
         self.signing_secret = secrets.token_hex(16)
         self.bot_url = ""
         self.console = None  # the browser console (sandbox/console), once attach() started it

@@ -145,14 +145,16 @@ def test_form_encoded_arguments(slack: FakeSlack, client: WebClient):
     assert bad["error"] == "invalid_blocks_format"
 
 
-def test_users_info_and_conversations_open(slack: FakeSlack, client: WebClient):
-    user = client.users_info(user="U0APPROVE")["user"]
-    assert user["id"] == "U0APPROVE" and user["name"] == "approver" and user["real_name"] == "Avi Approver" and user["tz"]
-    assert refused(lambda: client.users_info(user="U0NOBODY"))["error"] == "user_not_found"
+def test_conversations_open_needs_im_write_and_makes_a_dm_the_bot_is_in(slack: FakeSlack, client: WebClient):
+    # real-world.md §1 "DMs": conversations.open needs im:write on bot tokens
+    err = refused(lambda: client.conversations_open(users="U0APPROVE"))
+    assert err["error"] == "missing_scope" and err["needed"] == "im:write"
+    slack.scopes.add("im:write")
     dm = client.conversations_open(users="U0APPROVE")["channel"]["id"]
-    assert dm.startswith("D")
+    assert dm.startswith("D") and slack.is_member(dm, "UBOT0001") and slack.is_member(dm, "U0APPROVE")
     client.chat_postMessage(channel=dm, text="please approve")
     assert [m["text"] for m in slack.messages(dm)] == ["please approve"]
+    assert refused(lambda: client.conversations_open(users="U0NOBODY"))["error"] == "user_not_found"
 
 
 # ---- Block Kit validation ---------------------------------------------------------------------------
@@ -171,7 +173,7 @@ def test_invalid_blocks_refused(slack: FakeSlack, client: WebClient):
 
     assert client.chat_postMessage(channel=CH, text="x", blocks=[section("x" * 3000)])["ok"]
     long = refused(lambda: client.chat_postMessage(channel=CH, text="x", blocks=[section("x" * 3001)]))
-    assert long["error"] == "invalid_blocks" and "3000" in long["errors"][0]
+    assert long["errors"] == ["must be less than 3001 characters [json-pointer:/blocks/0/text/text]"]
 
     for bad in (
         [{"type": "sparkle"}],
@@ -182,7 +184,7 @@ def test_invalid_blocks_refused(slack: FakeSlack, client: WebClient):
         [{"type": "actions", "elements": [{"type": "static_select", "action_id": "s", "placeholder": plain("p"),
                                            "options": options(101)}]}],
     ):
-        assert refused(lambda: client.chat_postMessage(channel=CH, text="x", blocks=bad))["error"] == "invalid_blocks", bad
+        assert refused(lambda b=bad: client.chat_postMessage(channel=CH, text="x", blocks=b))["error"] == "invalid_blocks", bad
     # chat.update and chat.postEphemeral validate too; nothing invalid was stored
     ts = client.chat_postMessage(channel=CH, text="ok")["ts"]
     assert refused(lambda: client.chat_update(channel=CH, ts=ts, text="x", blocks=[no_text]))["error"] == "invalid_blocks"

@@ -241,3 +241,13 @@ def test_bad_signature_and_old_timestamp_are_refused(slack: FakeSlack, bot: Bot,
     assert driver.post_raw(body, tampered).status == 200  # the untampered body passes
     slack.wait_for(lambda s: s.messages(CH))
     assert bot.kinds() == ["command"]  # only the correctly signed request reached a listener
+
+
+def test_command_from_a_channel_the_bot_is_not_in(slack: FakeSlack, bot: Bot, driver: SlackDriver):
+    # real-world.md §1: the command reaches the app, only its chat.* calls fail there
+    resp = driver.command(user="U0REQUEST", channel="C0ELSEWHERE", text="Atomar's Best Tackle")
+    assert resp.status == 200
+    failed = slack.wait_for(lambda s: s.calls_to("chat.postMessage"))[-1]
+    assert failed["error"] == "not_in_channel" and slack.messages("C0ELSEWHERE") == []
+    # the ack's text still reaches the requester: it does not need the bot in the channel
+    assert [e["text"] for e in slack.ephemerals("U0REQUEST", "C0ELSEWHERE")] == ["Looking up Atomar's Best Tackle…"]
