@@ -21,6 +21,7 @@ from handlers.blocks.common import (
 )
 from handlers.blocks.times import when
 
+MAX_BLOCKS = 50          # Slack's limit per message
 MAX_CLIENT_SECTIONS = 44  # + title, progress, "more clients", actions (+ spare) stay under Slack's 50 blocks
 TEXT_BUDGET = 2800
 MAX_RETRY_BUTTONS = 5
@@ -52,12 +53,13 @@ def counts(batch: Batch, items: list[Job]) -> dict:
             "applied": sum((j.amount for j in applied), Decimal(0))}
 
 
-def _client_sections(batch: Batch, by_seq: dict[int, Job]) -> list[dict]:
+def _client_sections(batch: Batch, by_seq: dict[int, Job], room: int = MAX_CLIENT_SECTIONS) -> list[dict]:
+    """One section per client, at most `room` of them, then a line counting the others."""
     clients: dict[str, list[dict]] = {}
     for item in batch.plan:
         clients.setdefault(item["qbo_customer_id"], []).append(item)
     sections = []
-    for plan in list(clients.values())[:MAX_CLIENT_SECTIONS]:
+    for plan in list(clients.values())[:room]:
         total = sum((Decimal(i["amount"]) for i in plan), Decimal(0))
         head = f"*{esc(plan[0]['client'], 300)}* · {len(plan)} invoice{'s' if len(plan) != 1 else ''} · {_money(total)}"
         lines, used = [], len(head)
@@ -74,8 +76,8 @@ def _client_sections(batch: Batch, by_seq: dict[int, Job]) -> list[dict]:
             lines.append(line)
             used += len(line) + 1
         sections.append(section("\n".join([head, *lines])))
-    if len(clients) > MAX_CLIENT_SECTIONS:
-        sections.append(context(f"…and {len(clients) - MAX_CLIENT_SECTIONS} more clients (all in the totals)."))
+    if len(clients) > room:
+        sections.append(context(f"…and {len(clients) - room} more clients (all in the totals)."))
     return sections
 
 
@@ -91,7 +93,11 @@ def batch_message(batch: Batch, items: list[Job], tz: str = "UTC") -> tuple[str,
     if batch.state in ("running", "syncing", "finished"):
         blocks.append(context(f"Done {c['done']}/{c['total']} · {_money(c['applied'])} applied in QuickBooks · "
                               f"{c['verified']} verified · {c['failed']} failed · approved by <@{batch.approver_id}>"))
-    blocks += _client_sections(batch, {j.batch_seq: j for j in items})
+    retry = [j for j in items if j.state == "needs_attention" and j.retryable][:MAX_RETRY_BUTTONS]
+    retry = retry if batch.state == "finished" else []
+    # Room left for client sections: the blocks below, and one for the "…and N more clients" line.
+    reserved = len(blocks) + 1 + (2 if batch.state == "awaiting_approval" else 0) + len(retry)
+    blocks += _client_sections(batch, {j.batch_seq: j for j in items}, min(MAX_CLIENT_SECTIONS, MAX_BLOCKS - reserved))
     if batch.state == "awaiting_approval":
         blocks.append(context(f"Expires {when(batch.expires_at, tz)} · an approver other than the requester decides."))
         blocks.append({"type": "actions", "block_id": f"sweep:{batch.id}", "elements": [
@@ -99,10 +105,10 @@ def batch_message(batch: Batch, items: list[Job], tz: str = "UTC") -> tuple[str,
                 "Approve this sweep?", f"Record {c['total']} applications ({_money(batch.total)}) in QuickBooks?",
                 "Approve", style="primary")),
             button("Reject", "sweep_reject", str(batch.id), style="danger")]})
-    retry = [j for j in items if j.state == "needs_attention" and j.retryable][:MAX_RETRY_BUTTONS]
-    if retry and batch.state == "finished":
-        blocks.append({"type": "actions", "block_id": f"sweep-retry:{batch.id}",
-                       "elements": [button(f"Retry #{j.id}", "job_retry", str(j.id)) for j in retry]})
+    # One actions block per Retry: every button calls the same listener (action_id "job_retry"), and Slack
+    # refuses a block holding two elements with the same action_id.
+    blocks += [{"type": "actions", "block_id": f"sweep-retry:{batch.id}:{j.id}",
+                "elements": [button(f"Retry #{j.id}", "job_retry", str(j.id))]} for j in retry]
     text = f"Sweep #{batch.id}: {c['total']} applications, {_money(batch.total)} — {esc(batch.state).replace('_', ' ')}"
     return message_text(text), blocks
 
