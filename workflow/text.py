@@ -64,13 +64,3 @@ def esc(text: object, limit: int | None = None) -> str:
     """Escape, then cut to `limit` characters (counted after escaping, never splitting an entity)."""
     s = escape(text)
     return s if limit is None else cap(s, limit)
-
-
-def fold_apostrophes(text: str) -> str:
-    """Curly apostrophes and quotes as straight ones, for forgiving name matching."""
-    return text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
-
-
-def same_name(a: str, b: str) -> bool:
-    """Names equal ignoring case, surrounding space and apostrophe style."""
-    return fold_apostrophes(a).strip().casefold() == fold_apostrophes(b).strip().casefold()

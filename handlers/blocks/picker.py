@@ -50,8 +50,9 @@ def message_view(text: str, title: str = "Apply credit") -> dict:
 
 
 def no_match_view(query: str) -> dict:
-    return message_view(f"No client matches *{esc(query, 200)}*. I searched ConnectBooster's organizations for that "
-                        "text (ignoring case and apostrophe style). Check the spelling, or try part of the name.")
+    return message_view(f"No client matches *{esc(query, 200)}*. I compared it with every ConnectBooster "
+                        "organization, ignoring case, apostrophes, punctuation and spacing, and allowing one typo. "
+                        "Check the spelling, or try part of the name.")
 
 
 def choose_client_view(query: str, orgs: list, draft: str) -> dict:
