@@ -6,10 +6,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test bench venv clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-python-quickbooks.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-python-quickbooks.txt
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -18,7 +19,8 @@ run: $(STAMP)
 	$(PY) bot.py run
 
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -q -n 4
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -5,17 +5,24 @@ stale) copies, and whether an invoice has a portal payment waiting to sync.
 """
 from __future__ import annotations
 
+import threading
+import time
+import unicodedata
+import weakref
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from workflow.text import fold_apostrophes, same_name
+from rapidfuzz import fuzz
 
 UNAPPLIED = "unapplied"                      # usable: QuickBooks still shows remaining credit
 APPLIED_WAITING_SYNC = "applied_waiting_sync"  # QuickBooks used it up; ConnectBooster has not synced
 NOT_IN_CONNECTBOOSTER = "not_in_connectbooster"  # new in QuickBooks since ConnectBooster's last sync
 MAX_SEARCH = 200
+SEARCH_TTL = 30.0  # seconds an organization list is reused by the search
+TYPO_FROM = 4     # queries this long (after name_key) tolerate one typo; shorter ones must match exactly
 
 
 @dataclass
@@ -71,7 +78,7 @@ class ClientView:
                 "credits": [dict(vars(c)) for c in self.credits], "invoices": [dict(vars(i)) for i in self.invoices]}
 
     @classmethod
-    def from_json(cls, data: dict) -> "ClientView":
+    def from_json(cls, data: dict) -> ClientView:
         def money(d: dict, *names: str) -> dict:
             return {k: (Decimal(v) if k in names and v is not None else v) for k, v in d.items()}
 
@@ -87,20 +94,104 @@ def clean_query(text: str) -> str:
     return " ".join(text.split())[:MAX_SEARCH]
 
 
-def search_clients(cb, text: str) -> list:
-    """ConnectBooster organizations matching the text (case-insensitive; straight or curly apostrophes)."""
-    query = clean_query(text)
-    found: dict[int, Any] = {}
-    # One search usually suffices; the apostrophe variants are tried only when it finds nothing, because
-    # QuickBooks (and so ConnectBooster) may store ’ where the user typed ' or the other way round.
-    for variant in dict.fromkeys([query, fold_apostrophes(query), query.replace("'", "\u2019")]):
-        for org in cb.search_organizations(text=variant):
-            found.setdefault(org.id, org)
-        if found:
-            break
-    orgs = list(found.values())
-    exact = [o for o in orgs if same_name(o.name, query)]
-    return exact if len(exact) == 1 else sorted(orgs, key=lambda o: o.name.casefold())
+def name_key(text: str) -> str:
+    """What a name is matched on: lower case, accents, apostrophes of any kind, punctuation and spaces dropped.
+
+    "O’Malley’s Marina" -> "omalleysmarina", so "omalley", "o malleys" and "O'MALLEY'S" all find it.
+    """
+    decomposed = unicodedata.normalize("NFKD", text).casefold()
+    return "".join(ch for ch in decomposed if ch.isalnum())
+
+
+def _score(query: str, key: str) -> float:
+    """0-100 (rapidfuzz): the best-matching stretch of the name, or the whole name when the query is longer."""
+    if len(key) >= len(query):
+        return fuzz.partial_ratio(query, key)
+    return fuzz.ratio(query, key)  # a query longer than the name must be the name, give or take a typo
+
+
+def _cutoff(query: str) -> float:
+    """One typo (a wrong, missing, extra or swapped letter) costs at most 100/len points; short queries get none."""
+    if len(query) < TYPO_FROM:
+        return 100.0
+    return 100.0 * (1 - 1 / len(query)) - 0.01
+
+
+def rank_clients(query: str, orgs: list) -> list:
+    """The organizations matching `query`, best first; the one whose name is exactly the query alone.
+
+    Names containing the whole query (score 100) win outright: typo-level matches are only offered when
+    nothing contains it, so "reel" is not ambiguous because some "Reef Co" exists.
+    """
+    q = name_key(query)
+    if not q:
+        return []
+    keyed = [(o, name_key(o.name or "")) for o in orgs]
+    exact = [o for o, k in keyed if k == q]
+    if len(exact) == 1:
+        return exact
+    cutoff = _cutoff(q)
+    scored = [(score, o, k) for o, k in keyed if k and (score := _score(q, k)) >= cutoff]
+    if any(score >= 100 for score, _, _ in scored):
+        scored = [t for t in scored if t[0] >= 100]
+    # Best first: the closest stretch, then names starting with the query, then the closest whole name.
+    scored.sort(key=lambda t: (-t[0], not t[2].startswith(q), -fuzz.ratio(q, t[2]), (t[1].name or "").casefold(),
+                               t[1].id))
+    return [o for _, o, _ in scored]
+
+
+class OrgDirectory:
+    """ConnectBooster's organization list, read whole and reused briefly, so that search can be forgiving.
+
+    The contract's `GET /organizations?search=` is a server-side substring match: it cannot find "omalley" in
+    "O’Malley’s Marina" nor forgive a typo. So the search reads every organization (one request per 100, pages
+    in parallel) and matches locally with rapidfuzz. The list is reused for `ttl` seconds, so a person refining
+    a search costs no request; a search that finds nothing in a reused list reads it once more (a client added
+    a moment ago), so at most two list reads per search and usually none.
+    """
+
+    def __init__(self, cb: Any, *, ttl: float = SEARCH_TTL, clock: Callable[[], float] = time.monotonic) -> None:
+        self.cb = cb
+        self.ttl = ttl
+        self.clock = clock
+        self._orgs: list | None = None
+        self._read_at = 0.0
+        self._lock = threading.Lock()
+
+    def orgs(self, *, fresh: bool = False) -> tuple[list, bool]:
+        """(every organization, whether it was read just now)."""
+        with self._lock:
+            if not fresh and self._orgs is not None and self.clock() - self._read_at < self.ttl:
+                return self._orgs, False
+            self._orgs = self.cb.search_organizations(text="")  # an empty search matches every name
+            self._read_at = self.clock()
+            return self._orgs, True
+
+    def search(self, text: str) -> list:
+        """Organizations matching the text, best first (see rank_clients)."""
+        orgs, read_now = self.orgs()
+        found = rank_clients(clean_query(text), orgs)
+        if not found and not read_now:
+            found = rank_clients(clean_query(text), self.orgs(fresh=True)[0])
+        return found
+
+
+_DIRECTORIES: weakref.WeakKeyDictionary[Any, OrgDirectory] = weakref.WeakKeyDictionary()
+_DIRECTORIES_LOCK = threading.Lock()
+
+
+def directory_for(cb: Any) -> OrgDirectory:
+    """The shared directory of one ConnectBooster client (one per client object, gone with it)."""
+    with _DIRECTORIES_LOCK:
+        found = _DIRECTORIES.get(cb)
+        if found is None:
+            found = _DIRECTORIES[cb] = OrgDirectory(cb)
+        return found
+
+
+def search_clients(cb, text: str, *, directory: OrgDirectory | None = None) -> list:
+    """ConnectBooster organizations matching the text the way people type it, best first (see OrgDirectory)."""
+    return (directory or directory_for(cb)).search(text)
 
 
 def load_client(*, qbo, cb, org, pool: ThreadPoolExecutor) -> ClientView:

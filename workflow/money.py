@@ -8,7 +8,9 @@ import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 # Digits with optional thousands separators in the right places, optional 1-2 (or more, refused later) decimals.
-_AMOUNT = re.compile(r"^\$?\s*(?P<num>(\d{1,3}(,\d{3})+|\d+)(\.\d+)?|\.\d+)$")
+# re.ASCII: \d and \s are ASCII only, so "１０" (fullwidth) or "1٠5" (Arabic-Indic) never become 10 or 105.
+_AMOUNT = re.compile(r"^\$?\s*(?P<num>(\d{1,3}(,\d{3})+|\d+)(\.\d+)?|\.\d+)$", re.ASCII)
+_COMMA_CENTS = re.compile(r"\$?\d+,\d{1,2}", re.ASCII)
 MAX_AMOUNT = Decimal("9999999999.99")  # QuickBooks stores 15 digits; no real credit comes near this
 
 
@@ -22,11 +24,13 @@ def parse_amount(text: str | None) -> Decimal:
     shown = raw if len(raw) <= 40 else raw[:40] + "…"
     if not raw:
         raise AmountError("Enter an amount, like 10.00.")
-    if raw.startswith("-") or raw.startswith("$-") or raw.startswith("-$"):
+    if raw.startswith(("-", "$-")):
         raise AmountError(f"The amount must be positive; you entered {shown}.")
+    if any(ch.isdigit() and not ch.isascii() for ch in raw):
+        raise AmountError(f"Type the amount with the digits 0-9: {shown} has other digits.")
     match = _AMOUNT.match(raw)
     if not match:
-        if re.fullmatch(r"\$?\d+,\d{1,2}", raw):
+        if _COMMA_CENTS.fullmatch(raw):
             raise AmountError(f"Use a dot for cents: {shown} is not an amount here (did you mean {raw.replace(',', '.')}?).")
         raise AmountError(f"{shown} is not an amount. Enter digits with up to 2 decimals, like 10.00.")
     try:

@@ -2,9 +2,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from handlers.blocks.common import context, esc, fmt, header, kind_label, section
+from handlers.blocks.common import (
+    context,
+    esc,
+    fmt,
+    header,
+    kind_label,
+    message_text,
+    section,
+)
+from handlers.blocks.times import human_date, to_datetime, when, zone
 from workflow.digest import DigestData, parse_time
 
 LISTED = 10
@@ -35,9 +43,10 @@ def _credits_line(data: DigestData, now: datetime) -> str:
         line = "*Open credits:* none in ConnectBooster."
     else:
         o = data.oldest
-        days = (now.date() - datetime.fromisoformat(o.date).date()).days if o else 0
-        line = (f"*Open credits:* {n} · {_money_totals(data)} · oldest: credit {o.cb_id} ({kind_label(o.kind)} "
-                f"#{esc(o.number, 40)}, {fmt(o.remaining, o.currency)}) of *{esc(o.client, 200)}*, dated {esc(o.date)} "
+        dated = to_datetime(o.date) if o else None  # from ConnectBooster: may be anything
+        days = (now.date() - dated.date()).days if dated else 0
+        line = (f"*Open credits:* {n} · {_money_totals(data)} · oldest: credit {esc(o.cb_id)} ({kind_label(o.kind)} "
+                f"#{esc(o.number, 40)}, {fmt(o.remaining, o.currency)}) of *{esc(o.client, 200)}*, dated {esc(o.date, 40)} "
                 f"({days} day{'s' if days != 1 else ''} old)")
     if data.unreadable:
         line += f"\n:warning: Couldn't read: {esc(', '.join(data.unreadable[:10]), 500)}."
@@ -60,14 +69,14 @@ def _sync_line(data: DigestData, now: datetime) -> str:
         return "*Last ConnectBooster sync:* none recorded."
     when = parse_time(run.finished_at or run.started_at or run.requested_at)
     status = {"finished": "finished", "failed": "failed", "active": "running", "pending": "waiting to start"}.get(
-        run.status, esc(run.status))
+        run.status, esc(run.status, 100))
     error = f": {esc(run.error, 300)}" if run.error else ""
     icon = ":x:" if run.status == "failed" else ":repeat:"
-    return f"*Last ConnectBooster sync:* {icon} #{run.id} ({esc(run.trigger)}) {status} {age(when, now)} ago{error}"
+    return f"*Last ConnectBooster sync:* {icon} #{esc(run.id)} ({esc(run.trigger, 100)}) {status} {age(when, now)} ago{error}"
 
 
-def _completed_line(data: DigestData, tz: ZoneInfo) -> str:
-    since = data.since.astimezone(tz).strftime("%a %-d %b %H:%M")
+def _completed_line(data: DigestData, tz: str) -> str:
+    since = when(data.since, tz)
     applied = [j for j in data.completed if j.kind == "apply"]
     resynced = [j for j in data.completed if j.kind != "apply"]
     if not data.completed:
@@ -82,7 +91,7 @@ def _completed_line(data: DigestData, tz: ZoneInfo) -> str:
     rows = []
     for j in data.completed[:LISTED]:
         what = (f"{fmt(j.amount, j.currency)} to invoice {esc(j.invoice_number, 40)}" if j.kind == "apply"
-                else f"resync of credit {j.cb_credit_id}")
+                else f"resync of credit {esc(j.cb_credit_id)}")
         rows.append(f"• #{j.id} *{esc(j.client_name, 200)}* — {what}")
     more = f"\n…and {len(data.completed) - LISTED} more." if len(data.completed) > LISTED else ""
     return head + "\n" + "\n".join(rows) + more
@@ -90,17 +99,15 @@ def _completed_line(data: DigestData, tz: ZoneInfo) -> str:
 
 def digest_message(data: DigestData, now: datetime, tz: str = "UTC") -> tuple[str, list[dict]]:
     """(fallback text, blocks) for NOTIFY_CHANNEL."""
-    zone = ZoneInfo(tz or "UTC")
-    local = now.astimezone(zone)
-    blocks = [header(f"Credit digest — {local.strftime('%a %-d %b %Y')}"),
-              section(_credits_line(data, local)),
+    blocks = [header(f"Credit digest — {human_date(now, tz)}"),
+              section(_credits_line(data, now.astimezone(zone(tz)))),
               section(_attention_line(data)),
               section(_sync_line(data, now)),
-              section(_completed_line(data, zone)),
+              section(_completed_line(data, tz)),
               context(f"`/applycredit inbox` lists every open credit and why it is still showing · "
-                      f"{local.strftime('%H:%M')} {esc(tz or 'UTC')}")]
+                      f"{when(now, tz)}")]
     sync = data.last_sync
     text = (f"Credit digest: {len(data.credits)} open credit{'s' if len(data.credits) != 1 else ''} "
             f"({_money_totals(data)}), {len(data.attention)} job{'s' if len(data.attention) != 1 else ''} needing "
-            f"attention, last sync {sync.status if sync else 'unknown'}, {len(data.completed)} done since the last digest.")
-    return text, blocks
+            f"attention, last sync {esc(sync.status, 100) if sync else 'unknown'}, {len(data.completed)} done since the last digest.")
+    return message_text(text), blocks

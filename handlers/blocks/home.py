@@ -29,7 +29,7 @@ def permalink(base: str, job: Job) -> str | None:
 
 def job_row(job: Job, base: str, *, show_requester: bool = False) -> dict:
     what = (f"{fmt(job.amount, job.currency)} to invoice {esc(job.invoice_number, 40)}" if job.kind == "apply"
-            else f"resync only, credit {job.cb_credit_id}")
+            else f"resync only, credit {esc(job.cb_credit_id)}")
     line = f"*#{job.id}* · *{esc(job.client_name, 80)}* · {what}"
     if show_requester:
         line += f" · requested by <@{job.requester_id}>"

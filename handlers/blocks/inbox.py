@@ -6,7 +6,16 @@ Kit's 100 blocks per view; every section goes through `section`, which keeps it 
 from __future__ import annotations
 
 from handlers.blocks.common import button, context, esc, fmt, kind_label, plain, section
-from workflow.inbox import CAN_APPLY, NO_OPEN_INVOICE, PENDING_PAYMENT, RESYNC_ONLY, Inbox, InboxClient, InboxCredit
+from handlers.blocks.times import when
+from workflow.inbox import (
+    CAN_APPLY,
+    NO_OPEN_INVOICE,
+    PENDING_PAYMENT,
+    RESYNC_ONLY,
+    Inbox,
+    InboxClient,
+    InboxCredit,
+)
 
 CALLBACK_INBOX = "applycredit_inbox"
 PAGE_CLIENTS = 5
@@ -39,19 +48,19 @@ def pages(inbox: Inbox) -> int:
 
 def _what_next(c: InboxCredit) -> str:
     if c.diagnosis == CAN_APPLY:
-        return f"apply it (oldest open invoice {esc(c.oldest_invoice)})"
+        return f"apply it (oldest open invoice {esc(c.oldest_invoice, 100)})"
     if c.diagnosis == RESYNC_ONLY:
         return "nothing to write in QuickBooks: a resync and a sync clear it"
     if c.diagnosis == PENDING_PAYMENT:
-        return (f"invoice {esc(c.oldest_invoice)} has a portal payment waiting to sync; apply to a later invoice "
+        return (f"invoice {esc(c.oldest_invoice, 100)} has a portal payment waiting to sync; apply to a later invoice "
                 "or wait for the sync")
     return "it stays until the client has an invoice"
 
 
 def credit_row(c: InboxCredit, draft: str, org_id: int, started: dict) -> dict:
     """One credit: what ConnectBooster shows, the diagnosis, and the button that starts the right flow."""
-    ident = f"*{c.cb_id}*" if c.cb_id else "(no ConnectBooster id)"
-    text = (f"{ident} · {kind_label(c.kind)} #{esc(c.number, 40)} · {esc(c.date)} · "
+    ident = f"*{esc(c.cb_id)}*" if c.cb_id else "(no ConnectBooster id)"
+    text = (f"{ident} · {kind_label(c.kind)} #{esc(c.number, 40)} · {esc(c.date, 40)} · "
             f"*{fmt(c.cb_remaining, c.currency)}* in ConnectBooster\n"
             f"_{DIAGNOSIS.get(c.diagnosis, esc(c.diagnosis))}_: {_what_next(c)}")
     job = started.get(c.key)
@@ -66,7 +75,7 @@ def credit_row(c: InboxCredit, draft: str, org_id: int, started: dict) -> dict:
 
 def client_blocks(client: InboxClient, draft: str, started: dict) -> list[dict]:
     if client.error:
-        return [section(f"*{esc(client.name, 200)}* — :warning: {esc(client.error)}; open it with "
+        return [section(f"*{esc(client.name, 200)}* — :warning: {esc(client.error, 2000)}; open it with "
                         f"`/applycredit {esc(client.name, 200)}` later.")]
     total = sum(c.cb_remaining for c in client.credits)
     currency = client.credits[0].currency if client.credits else "USD"
@@ -79,8 +88,9 @@ def client_blocks(client: InboxClient, draft: str, started: dict) -> list[dict]:
     return blocks
 
 
-def inbox_view(inbox: Inbox, page: int, draft: str, *, started: dict | None = None, notice: str = "") -> dict:
-    """One page of the inbox; Previous/Next when there is more than one page."""
+def inbox_view(inbox: Inbox, page: int, draft: str, *, started: dict | None = None, notice: str = "",
+               tz: str = "UTC") -> dict:
+    """One page of the inbox; Previous/Next when there is more than one page (`tz`: the team's zone)."""
     started = started or {}
     last = pages(inbox) - 1
     page = min(max(page, 0), last)
@@ -89,12 +99,12 @@ def inbox_view(inbox: Inbox, page: int, draft: str, *, started: dict | None = No
         blocks.append(section(notice))
     if not inbox.clients:
         blocks.append(section(":tada: No client has an open credit in ConnectBooster."))
-        blocks.append(context(f"Read {esc(inbox.read_at)}"))
+        blocks.append(context(f"Read {when(inbox.read_at, tz)}"))
         return _view(blocks, draft)
     shown = inbox.clients[page * PAGE_CLIENTS:(page + 1) * PAGE_CLIENTS]
     blocks.append(context(f"{len(inbox.clients)} client{'s' if len(inbox.clients) != 1 else ''} with open credits · "
                           f"{inbox.credit_count} credit{'s' if inbox.credit_count != 1 else ''} · page {page + 1} of "
-                          f"{last + 1} · read {esc(inbox.read_at)}"))
+                          f"{last + 1} · read {when(inbox.read_at, tz)}"))
     for i, client in enumerate(shown):
         if i:
             blocks.append({"type": "divider"})

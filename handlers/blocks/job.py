@@ -2,7 +2,20 @@
 from __future__ import annotations
 
 from data.jobs import Event, Job
-from handlers.blocks.common import (button, confirm_dialog, context, esc, fields_section, fmt, kind_label, section)
+from handlers.blocks.common import (
+    button,
+    confirm_dialog,
+    context,
+    esc,
+    fields_section,
+    fmt,
+    kind_label,
+    message_text,
+    section,
+)
+from handlers.blocks.times import when
+
+NAME = 300  # characters of a client name in a sentence: QuickBooks allows 500, a sentence needs room for the rest
 
 STATE_LABEL = {
     "awaiting_approval": ":hourglass_flowing_sand: Awaiting approval",
@@ -34,26 +47,26 @@ def _m(job: Job, amount) -> str:
 
 
 def summary(job: Job) -> str:
-    credit = f"{kind_label(job.credit_kind)} #{esc(job.credit_number)}"
+    credit = f"{kind_label(job.credit_kind)} #{esc(job.credit_number, 100)}"
     if job.cb_credit_id:
-        credit += f" (ConnectBooster credit {job.cb_credit_id})"
+        credit += f" (ConnectBooster credit {esc(job.cb_credit_id)})"
     if job.kind == "resync_only":
-        return (f"*Resync only* for {credit} of *{esc(job.client_name)}*: QuickBooks already shows it applied, so "
+        return (f"*Resync only* for {credit} of *{esc(job.client_name, NAME)}*: QuickBooks already shows it applied, so "
                 "nothing is written there; ConnectBooster gets a resync and a sync.")
     return (f"<@{job.requester_id}> asks to apply *{_m(job, job.amount)}* of {credit} to invoice "
-            f"*{esc(job.invoice_number)}* for *{esc(job.client_name)}*.")
+            f"*{esc(job.invoice_number, 100)}* for *{esc(job.client_name, NAME)}*.")
 
 
-def parent_message(job: Job) -> tuple[str, list[dict]]:
-    """The approval request; buttons only while it awaits a decision."""
+def parent_message(job: Job, tz: str = "UTC") -> tuple[str, list[dict]]:
+    """The approval request; buttons only while it awaits a decision. `tz`: the team's zone for fallbacks."""
     after = (job.invoice_balance_before or 0) - job.amount
     title = f"Credit application #{job.id}" if job.kind == "apply" else f"Resync #{job.id}"
     blocks = [section(f"*{title}* · {STATE_LABEL.get(job.state, esc(job.state))}\n{summary(job)}")]
     if job.kind == "apply":
-        pairs = [("Client", esc(job.client_name)),
-                 ("Credit", f"{kind_label(job.credit_kind)} #{esc(job.credit_number)}"
-                            + (f" · id {job.cb_credit_id}" if job.cb_credit_id else "")),
-                 ("Invoice", f"{esc(job.invoice_number)} · {_m(job, job.invoice_total)} total"),
+        pairs = [("Client", esc(job.client_name, NAME)),
+                 ("Credit", f"{kind_label(job.credit_kind)} #{esc(job.credit_number, 100)}"
+                            + (f" · id {esc(job.cb_credit_id)}" if job.cb_credit_id else "")),
+                 ("Invoice", f"{esc(job.invoice_number, 100)} · {_m(job, job.invoice_total)} total"),
                  ("Amount", _m(job, job.amount)),
                  ("Invoice balance", f"{_m(job, job.invoice_balance_before)} → {_m(job, after)}"),
                  ("Requested by", f"<@{job.requester_id}>")]
@@ -61,12 +74,12 @@ def parent_message(job: Job) -> tuple[str, list[dict]]:
             pairs.append(("Note", esc(job.note, 500)))
         blocks.append(fields_section(pairs))
     if job.state == "awaiting_approval":
-        blocks.append(context(f"Expires {esc(job.expires_at)} · an approver other than the requester decides."))
+        blocks.append(context(f"Expires {when(job.expires_at, tz)} · an approver other than the requester decides."))
         blocks.append({"type": "actions", "block_id": f"decide:{job.id}", "elements": [
             button("Approve", "approve", str(job.id), style="primary", confirm=confirm_dialog(
                 "Approve this application?",
-                f"Record {_m(job, job.amount)} of credit against invoice {esc(job.invoice_number)} for "
-                f"{esc(job.client_name)} in QuickBooks?", "Approve", style="primary")),
+                f"Record {_m(job, job.amount)} of credit against invoice {esc(job.invoice_number, 100)} for "
+                f"{esc(job.client_name, NAME)} in QuickBooks?", "Approve", style="primary")),
             button("Reject", "reject", str(job.id), style="danger"),
         ]})
     else:
@@ -77,29 +90,29 @@ def parent_message(job: Job) -> tuple[str, list[dict]]:
         else:
             line = STATE_LABEL.get(job.state, "")
         blocks.append(context(" · ".join(x for x in [line, "Steps in the thread"] if x)))
-    text = (f"{title}: {esc(job.client_name)} {_m(job, job.amount)} to invoice {esc(job.invoice_number)} — "
-            f"{job.state.replace('_', ' ')}")
-    return text, blocks
+    text = (f"{title}: {esc(job.client_name, NAME)} {_m(job, job.amount)} to invoice {esc(job.invoice_number, 100)} — "
+            f"{esc(job.state).replace('_', ' ')}")
+    return message_text(text), blocks
 
 
-def _count(n: int, plural: str) -> str:
+def _count(n: object, plural: str) -> str:
     """'1 invoice', '3 invoices', '1 company'."""
     if n != 1:
         return f"{n} {plural}"
-    return f"1 {plural[:-3] + 'y' if plural.endswith('ies') else plural[:-1] if plural.endswith('s') else plural}"
+    return f"1 {plural[:-3] + 'y' if plural.endswith('ies') else plural.removesuffix('s')}"
 
 
 def _sync_progress(d: dict) -> str:
     status, stage = d.get("status"), d.get("stage")
     if status == "active":
-        return f":repeat: Sync {d.get('sync_id')}: active — {STAGE_NAME.get(stage, esc(stage or 'running'))}"
+        return f":repeat: Sync {esc(d.get('sync_id'))}: active — {STAGE_NAME.get(stage, esc(stage or 'running'))}"
     if status == "finished":
         counts = d.get("counts") or {}
-        shown = ", ".join(_count(v, k) for k, v in counts.items() if v) or "no records"
-        return f":checkered_flag: Sync {d.get('sync_id')}: finished ({shown})"
+        shown = esc(", ".join(_count(v, str(k)) for k, v in counts.items() if v), 500) or "no records"
+        return f":checkered_flag: Sync {esc(d.get('sync_id'))}: finished ({shown})"
     if status == "failed":
-        return f":x: Sync {d.get('sync_id')}: failed — {esc(d.get('error') or 'no reason given')}"
-    return f":repeat: Sync {d.get('sync_id')}: {esc(status)}"
+        return f":x: Sync {esc(d.get('sync_id'))}: failed — {esc(d.get('error') or 'no reason given', 2000)}"
+    return f":repeat: Sync {esc(d.get('sync_id'))}: {esc(status, 200)}"
 
 
 def reply_for(job: Job, event: Event) -> tuple[str, list[dict]] | None:
@@ -115,51 +128,52 @@ def reply_for(job: Job, event: Event) -> tuple[str, list[dict]] | None:
     elif kind == "expired":
         text = ":hourglass: This request expired without a decision; nothing was recorded."
     elif kind == "stale":
-        problems = "; ".join(esc(p) for p in d.get("problems", []))
+        problems = "; ".join(esc(p, 500) for p in d.get("problems", []))
         text = (f":warning: Stopped before writing anything: {problems}. Now the invoice balance is "
                 f"{_m(job, d.get('invoice_balance'))} and the credit has {_m(job, d.get('credit_remaining'))} left. "
                 "Start a new request with `/applycredit` if it still applies.")
     elif kind == "applied_in_quickbooks":
-        text = (f":ledger: Recorded in QuickBooks: Payment *{esc(d.get('payment_id'))}* applies *{_m(job, job.amount)}* "
-                f"of {kind_label(job.credit_kind)} #{esc(job.credit_number)} to invoice *{esc(job.invoice_number)}*. "
+        text = (f":ledger: Recorded in QuickBooks: Payment *{esc(d.get('payment_id'), 50)}* applies *{_m(job, job.amount)}* "
+                f"of {kind_label(job.credit_kind)} #{esc(job.credit_number, 100)} to invoice *{esc(job.invoice_number, 100)}*. "
                 f"Invoice balance {_m(job, d.get('balance_before'))} → {_m(job, d.get('balance_after'))} "
                 "(re-read from QuickBooks).")
     elif kind == "invoice_resynced":
-        text = (f":arrows_counterclockwise: ConnectBooster invoice {esc(job.invoice_number)} resynced: "
+        text = (f":arrows_counterclockwise: ConnectBooster invoice {esc(job.invoice_number, 100)} resynced: "
                 f"*{_m(job, d.get('after'))} of {_m(job, d.get('total') or job.invoice_total)}*.")
     elif kind == "resync_skipped":
-        text = f":arrows_counterclockwise: {esc(d.get('reason'))}."
+        text = f":arrows_counterclockwise: {esc(d.get('reason'), 2000)}."
     elif kind == "sync_requested":
         joined = " (joined the sync that was already running)" if d.get("attached") else ""
-        text = f":repeat: Sync {d.get('sync_id')} requested from {esc(d.get('sync_from'))}{joined}: {esc(d.get('status'))}."
+        text = (f":repeat: Sync {esc(d.get('sync_id'))} requested from {esc(d.get('sync_from'), 100)}{joined}: "
+                f"{esc(d.get('status'), 200)}.")
     elif kind == "sync_progress":
         text = _sync_progress(d)
     elif kind in UNDO_EVENTS or (kind == "verified" and job.kind == "undo"):
         return _undo_reply(job, event)
     elif kind == "verified":
         shown = _m(job, d.get("cb_balance")) if d.get("cb_balance") else "the same balance"
-        credit = f"credit {job.cb_credit_id}" if job.cb_credit_id else "the credit"
+        credit = f"credit {esc(job.cb_credit_id)}" if job.cb_credit_id else "the credit"
         text = (f":white_check_mark: Verified: {credit} no longer shows in ConnectBooster and invoice "
-                f"{esc(job.invoice_number)} shows {shown} there, matching QuickBooks.")
+                f"{esc(job.invoice_number, 100)} shows {shown} there, matching QuickBooks.")
         if job.kind == "apply":  # approvers may reverse it (the click checks who, and the undo window)
-            return text, [section(text), {"type": "actions", "block_id": f"undo:{job.id}", "elements": [
+            return message_text(text), [section(text), {"type": "actions", "block_id": f"undo:{job.id}", "elements": [
                 button("Undo", "job_undo", str(job.id), confirm=confirm_dialog(
                     "Undo this application?", f"Reverse {_m(job, job.amount)} of credit on invoice "
-                    f"{esc(job.invoice_number)} in QuickBooks, then resync ConnectBooster?", "Undo",
+                    f"{esc(job.invoice_number, 100)} in QuickBooks, then resync ConnectBooster?", "Undo",
                     style="danger"))]}]
     elif kind == "needs_attention":
-        text = f":warning: {esc(d.get('message'))}"
+        text = f":warning: {esc(d.get('message'), 2900)}"
         blocks = [section(text)]
         if d.get("retryable"):
             label = "Sync again" if d.get("action") == "sync_again" else "Retry"
             blocks.append({"type": "actions", "block_id": f"retry:{job.id}:{event.id}",
                            "elements": [button(label, "job_retry", str(job.id), style="primary")]})
-        return text, blocks
+        return message_text(text), blocks
     elif kind == "retry":
         text = f":leftwards_arrow_with_hook: <@{event.actor}> retried; resuming."
     else:
         return None
-    return text, [section(text)]
+    return message_text(text), [section(text)]
 
 
 UNDO_EVENTS = ("undo_requested", "undo_refused", "undone_in_quickbooks", "undone")
@@ -168,48 +182,48 @@ UNDO_EVENTS = ("undo_requested", "undo_refused", "undone_in_quickbooks", "undone
 def _undo_reply(job: Job, event: Event) -> tuple[str, list[dict]] | None:
     """Thread replies of an undo job (posted in the original application's thread)."""
     d, kind = event.details, event.kind
-    credit = f"{kind_label(job.credit_kind)} #{esc(job.credit_number)}"
+    credit = f"{kind_label(job.credit_kind)} #{esc(job.credit_number, 100)}"
     if kind == "undo_requested":
-        text = (f":leftwards_arrow_with_hook: <@{event.actor}> is undoing application #{job.undo_of} "
+        text = (f":leftwards_arrow_with_hook: <@{event.actor}> is undoing application #{esc(job.undo_of)} "
                 f"(undo #{job.id}). Re-reading QuickBooks first…")
     elif kind == "undo_refused":
-        problems = "; ".join(esc(p) for p in d.get("problems", []))
+        problems = "; ".join(esc(p, 500) for p in d.get("problems", []))
         text = (f":no_entry: Undo refused, nothing was changed in QuickBooks: {problems}. Reverse it in QuickBooks "
                 "by hand if it is still wanted.")
     elif kind == "undone_in_quickbooks":
-        how = (f"Payment *{esc(d.get('payment_id'))}* deleted" if d.get("how") == "deleted" else
-               f"Payment *{esc(d.get('payment_id'))}*'s line for invoice {esc(job.invoice_number)} removed (its other "
+        how = (f"Payment *{esc(d.get('payment_id'), 50)}* deleted" if d.get("how") == "deleted" else
+               f"Payment *{esc(d.get('payment_id'), 50)}*'s line for invoice {esc(job.invoice_number, 100)} removed (its other "
                f"lines and the cash receipt kept; {_m(job, job.amount)} unapplied again)")
-        text = (f":ledger: Undone in QuickBooks: {how}. Invoice {esc(job.invoice_number)} balance "
+        text = (f":ledger: Undone in QuickBooks: {how}. Invoice {esc(job.invoice_number, 100)} balance "
                 f"{_m(job, d.get('balance_before'))} → {_m(job, d.get('balance_after'))} (re-read from QuickBooks).")
     elif kind == "verified":
         shown = _m(job, d.get("cb_balance")) if d.get("cb_balance") else "its balance"
-        where = f"credit {job.cb_credit_id}" if job.cb_credit_id else credit
+        where = f"credit {esc(job.cb_credit_id)}" if job.cb_credit_id else credit
         text = (f":white_check_mark: Undo verified: {where} shows again in ConnectBooster ({_m(job, d.get('credit_remaining'))} "
-                f"open) and invoice {esc(job.invoice_number)} shows {shown} there, matching QuickBooks.")
+                f"open) and invoice {esc(job.invoice_number, 100)} shows {shown} there, matching QuickBooks.")
     else:
         return None
-    return text, [section(text)]
+    return message_text(text), [section(text)]
 
 
 def notice(job: Job, permalink: str | None) -> tuple[str, list[dict]]:
     """The completion notice for NOTIFY_CHANNEL."""
     link = f" · <{permalink}|View thread>" if permalink else ""
     if job.kind == "undo":
-        text = (f":leftwards_arrow_with_hook: Credit application #{job.undo_of} for *{esc(job.client_name)}* undone: "
-                f"*{_m(job, job.amount)}* back on {kind_label(job.credit_kind)} #{esc(job.credit_number)}, invoice "
-                f"*{esc(job.invoice_number)}* open again, by <@{job.approver_id}>{link}")
-        return text, [section(text)]
+        text = (f":leftwards_arrow_with_hook: Credit application #{esc(job.undo_of)} for *{esc(job.client_name, NAME)}* undone: "
+                f"*{_m(job, job.amount)}* back on {kind_label(job.credit_kind)} #{esc(job.credit_number, 100)}, invoice "
+                f"*{esc(job.invoice_number, 100)}* open again, by <@{job.approver_id}>{link}")
+        return message_text(text), [section(text)]
     if job.kind == "resync_only":
-        text = (f":white_check_mark: ConnectBooster resynced for *{esc(job.client_name)}*: credit {job.cb_credit_id} "
+        text = (f":white_check_mark: ConnectBooster resynced for *{esc(job.client_name, NAME)}*: credit {esc(job.cb_credit_id)} "
                 f"is gone. Requested by <@{job.requester_id}>{link}")
     else:
-        text = (f":white_check_mark: Credit applied for *{esc(job.client_name)}*: *{_m(job, job.amount)}* to invoice "
-                f"*{esc(job.invoice_number)}*, requested by <@{job.requester_id}>, approved by <@{job.approver_id}>{link}")
-    return text, [section(text)]
+        text = (f":white_check_mark: Credit applied for *{esc(job.client_name, NAME)}*: *{_m(job, job.amount)}* to invoice "
+                f"*{esc(job.invoice_number, 100)}*, requested by <@{job.requester_id}>, approved by <@{job.approver_id}>{link}")
+    return message_text(text), [section(text)]
 
 
 def alert(job: Job, message: str, permalink: str | None) -> tuple[str, list[dict]]:
     link = f" · <{permalink}|View thread>" if permalink else ""
-    text = f":rotating_light: Job #{job.id} for *{esc(job.client_name)}* needs attention: {esc(message)}{link}"
-    return text, [section(text)]
+    text = f":rotating_light: Job #{job.id} for *{esc(job.client_name, NAME)}* needs attention: {esc(message)}{link}"
+    return message_text(text), [section(text)]

@@ -1,13 +1,31 @@
 """The /applycredit modal: loading, choosing a client, and the credit/invoice/amount picker."""
 from __future__ import annotations
 
-from handlers.blocks.common import (button, context, esc, fmt, header, kind_label, mrkdwn, option, plain, section)
-from workflow.lookup import APPLIED_WAITING_SYNC, NOT_IN_CONNECTBOOSTER, ClientView, default_amount
+from handlers.blocks.common import (
+    button,
+    context,
+    esc,
+    fmt,
+    header,
+    kind_label,
+    mrkdwn,
+    option,
+    plain,
+    plain_fmt,
+    section,
+)
+from workflow.lookup import (
+    APPLIED_WAITING_SYNC,
+    NOT_IN_CONNECTBOOSTER,
+    ClientView,
+    default_amount,
+)
 
 CALLBACK_REQUEST = "applycredit_request"
 CALLBACK_INFO = "applycredit_info"
 STATIC_LIMIT = 100   # static_select options
 LISTED_INVOICES = 25  # invoices listed in the text above the menus
+RESYNC_SECTIONS = 10  # "Resync only" rows: with the inputs, a view stays far below Slack's 100 blocks
 DIAGNOSIS = {
     APPLIED_WAITING_SYNC: "applied in QuickBooks, waiting for a ConnectBooster sync",
     NOT_IN_CONNECTBOOSTER: "new in QuickBooks, not in ConnectBooster yet",
@@ -32,8 +50,9 @@ def message_view(text: str, title: str = "Apply credit") -> dict:
 
 
 def no_match_view(query: str) -> dict:
-    return message_view(f"No client matches *{esc(query, 200)}*. I searched ConnectBooster's organizations for that "
-                        "text (ignoring case and apostrophe style). Check the spelling, or try part of the name.")
+    return message_view(f"No client matches *{esc(query, 200)}*. I compared it with every ConnectBooster "
+                        "organization, ignoring case, apostrophes, punctuation and spacing, and allowing one typo. "
+                        "Check the spelling, or try part of the name.")
 
 
 def choose_client_view(query: str, orgs: list, draft: str) -> dict:
@@ -50,8 +69,8 @@ def choose_client_view(query: str, orgs: list, draft: str) -> dict:
 
 
 def credit_line(c) -> str:
-    ident = f"*{c.cb_id}*" if c.cb_id else "(no ConnectBooster id yet)"
-    line = f"• {ident} · {kind_label(c.kind)} #{esc(c.number)} · {esc(c.date)} · *{fmt(c.remaining, c.currency)}* remaining"
+    ident = f"*{esc(c.cb_id)}*" if c.cb_id else "(no ConnectBooster id yet)"
+    line = f"• {ident} · {kind_label(c.kind)} #{esc(c.number, 100)} · {esc(c.date, 40)} · *{fmt(c.remaining, c.currency)}* remaining"
     if c.diagnosis in DIAGNOSIS:
         shown = f" (ConnectBooster still shows {fmt(c.cb_remaining, c.currency)})" if c.cb_remaining is not None else ""
         line += f" — _{DIAGNOSIS[c.diagnosis]}_{shown}"
@@ -59,26 +78,27 @@ def credit_line(c) -> str:
 
 
 def invoice_line(i) -> str:
-    due = f" · due {esc(i.due_date)}" if i.due_date else ""
+    due = f" · due {esc(i.due_date, 40)}" if i.due_date else ""
     pending = " · :warning: ConnectBooster payment pending sync" if i.pending_payment else ""
-    return f"• *{esc(i.number)}* · {esc(i.date)}{due} · {fmt(i.balance, i.currency)} of {fmt(i.total, i.currency)}{pending}"
+    return f"• *{esc(i.number, 100)}* · {esc(i.date, 40)}{due} · {fmt(i.balance, i.currency)} of {fmt(i.total, i.currency)}{pending}"
 
 
 def invoice_option(i) -> dict:
-    return option(f"{i.number} · {i.date} · {fmt(i.balance, i.currency)} of {fmt(i.total, i.currency)}", i.qbo_id)
+    return option(f"{i.number} · {i.date} · {plain_fmt(i.balance, i.currency)} of {plain_fmt(i.total, i.currency)}",
+                  i.qbo_id)
 
 
 def picker_view(client: ClientView, draft: str) -> dict:
     """Credits, open invoices, and the inputs; the oldest invoice is preselected as QuickBooks does."""
-    blocks: list[dict] = [header(f"Apply a credit — {client.name}"[:150])]
+    blocks: list[dict] = [header(f"Apply a credit — {client.name}")]
     credit_lines = [credit_line(c) for c in client.credits] or ["_No organizational credits._"]
     blocks.append(section("*Organizational credits*\n" + "\n".join(credit_lines[:20])))
-    for c in client.credits:
-        if c.diagnosis == APPLIED_WAITING_SYNC and c.cb_id:
-            blocks.append(section(
-                f"Credit *{c.cb_id}* is already used in QuickBooks; ConnectBooster just hasn't synced. Nothing needs "
-                "to be written to QuickBooks: a resync and a sync will clear it.",
-                accessory=button("Resync only", "resync_only", f"{draft}|{c.key}")))
+    waiting = [c for c in client.credits if c.diagnosis == APPLIED_WAITING_SYNC and c.cb_id]
+    for c in waiting[:RESYNC_SECTIONS]:
+        blocks.append(section(
+            f"Credit *{esc(c.cb_id)}* is already used in QuickBooks; ConnectBooster just hasn't synced. Nothing needs "
+            "to be written to QuickBooks: a resync and a sync will clear it.",
+            accessory=button("Resync only", "resync_only", f"{draft}|{c.key}")))
     invoice_lines = [invoice_line(i) for i in client.invoices[:LISTED_INVOICES]]
     if len(client.invoices) > LISTED_INVOICES:
         invoice_lines.append(f"…and {len(client.invoices) - LISTED_INVOICES} more: search them in the invoice menu.")
@@ -91,7 +111,8 @@ def picker_view(client: ClientView, draft: str) -> dict:
         return _view(CALLBACK_INFO, "Apply credit", blocks, draft)
     first, oldest = usable[0], client.invoices[0]
     blocks.append({"type": "divider"})
-    credit_options = [option(f"{c.cb_id or c.number} · {kind_label(c.kind)} #{c.number} · {fmt(c.remaining, c.currency)}",
+    credit_options = [option(f"{c.cb_id or c.number} · {kind_label(c.kind, escape=False)} #{c.number} · "
+                             f"{plain_fmt(c.remaining, c.currency)}",
                              c.key) for c in usable[:STATIC_LIMIT]]
     blocks.append({"type": "input", "block_id": "credit", "label": plain("Credit"), "element": {
         "type": "static_select", "action_id": "credit", "options": credit_options, "initial_option": credit_options[0]}})

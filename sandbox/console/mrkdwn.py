@@ -63,6 +63,8 @@ def _markup(inner: str, users: Mapping[str, str], channels: Mapping[str, str]) -
         cid = target[1:]
         name = channels.get(cid) or label or cid
         return f'<span class="mention channel" data-channel="{html.escape(cid)}">#{_text(name)}</span>'
+    if target.startswith("!date^"):  # Slack shows the time in the reader's zone; the console shows the fallback
+        return f'<time class="date">{_text(label or target)}</time>'
     if target.startswith("!"):
         word = target[1:].split("^", 1)[0]
         return f'<span class="mention special">@{_text(label or word)}</span>'

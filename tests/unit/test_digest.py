@@ -54,10 +54,10 @@ def test_digest_content_at_a_fixed_clock():
         "dated 2026-08-20 (75 days old)",
         "*Needs attention:* 1 job\n• #4 *Pier 9 Outfitters* — QuickBooks says the books are closed through 2026-10-31.",
         "*Last ConnectBooster sync:* :repeat: #31 (scheduled) finished 2 h 5 min ago",
-        "*Done since Mon 2 Nov 08:00:* 1 application ($10.00), 1 resync only\n"
+        "*Done since <!date^1793628005^{date_short_pretty} at {time}|Mon 2 Nov 2026, 08:00 CST>:* 1 application ($10.00), 1 resync only\n"
         "• #2 *Atomar's Best Tackle* — $10.00 to invoice 10040\n• #3 *Reel Deal Charters* — resync of credit 11267",
     ]
-    assert blocks[-1]["elements"][0]["text"].endswith("08:00 America/Chicago")
+    assert blocks[-1]["elements"][0]["text"].endswith("<!date^1793714400^{date_short_pretty} at {time}|Tue 3 Nov 2026, 08:00 CST>")
     assert validate_blocks(blocks) == []
 
 
@@ -70,7 +70,7 @@ def test_digest_when_everything_is_quiet_or_failing():
         "*Open credits:* none in ConnectBooster.\n:warning: Couldn't read: &lt;!here&gt; Co.",
         "*Needs attention:* nothing.",
         "*Last ConnectBooster sync:* :x: #31 (scheduled) failed 2 days ago: QuickBooks Online: token revoked",
-        "*Done since Mon 2 Nov 14:00:* nothing.",
+        "*Done since <!date^1793628005^{date_short_pretty} at {time}|Mon 2 Nov 2026, 14:00 UTC>:* nothing.",
     ]
     _, blocks = digest_message(data(last_sync=None), NOW)
     assert "*Last ConnectBooster sync:* none recorded." in str(blocks)
