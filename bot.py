@@ -13,10 +13,10 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, datetime, timedelta
 
 import requests
 from slack_bolt import App
@@ -100,7 +100,7 @@ class Bot:
         self.deps = Deps(service=self.service, store=self.store, marks=self.marks)
         register(self.app, self.deps)
         # The daily digest (DIGEST_TIME in TEAM_TIMEZONE; empty = off), queued through the outbox once per day.
-        clock = o.now or (lambda: datetime.now(timezone.utc))
+        clock = o.now or (lambda: datetime.now(UTC))
         self.digest = DigestScheduler(
             at=settings.digest_time if settings.notify_channel else "", tz=settings.team_timezone,
             posted=self.marks.digest_posted, now=clock, check_seconds=o.digest_check_seconds,

@@ -10,9 +10,9 @@ import logging
 import os
 import re
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 from dotenv import dotenv_values
 
@@ -81,7 +81,7 @@ class Settings:
         return bool(self.slack_app_token)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv_path: str | None = ".env") -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv_path: str | None = ".env") -> Settings:
         """Read the environment (and .env unless dotenv_path is None); raise ConfigError listing every problem."""
         env: dict[str, str] = {}
         if dotenv_path and Path(dotenv_path).is_file():

@@ -11,11 +11,11 @@ import platform
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable
 
 from bot import Bot, Overrides
 from config import Settings
@@ -133,7 +133,7 @@ def machine() -> str:
     except (OSError, StopIteration):
         pass
     return (f"nproc={os.cpu_count()} cpu={cpu!r} mem={mem} python={platform.python_version()} "
-            f"date={datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
+            f"date={datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
 
 
 def tmpdir(prefix: str) -> Path:

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from decimal import Decimal
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import sqlite_utils
 
-from data.states import BATCH_TERMINAL, BatchState
-
 from data.jobs import utcnow
+from data.states import BATCH_TERMINAL, BatchState
 
 SWEEP_KEY = "sweep"
 
@@ -43,7 +43,7 @@ class Batch:
     completed_at: str | None
 
     @classmethod
-    def from_row(cls, row: dict) -> "Batch":
+    def from_row(cls, row: dict) -> Batch:
         values = {f.name: row.get(f.name) for f in fields(cls)}
         values["plan"] = json.loads(values["plan"] or "[]")
         values["total"] = Decimal(values["total"] or "0")

@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import sqlite_utils
 
@@ -21,7 +22,7 @@ MONEY_FIELDS = ("amount", "invoice_total", "invoice_balance_before", "credit_rem
 
 
 def utcnow() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class Job:
         return self.state in TERMINAL
 
     @classmethod
-    def from_row(cls, row: dict) -> "Job":
+    def from_row(cls, row: dict) -> Job:
         values = {f.name: row.get(f.name) for f in fields(cls)}
         for name in MONEY_FIELDS:
             if values[name] is not None:

@@ -1,7 +1,7 @@
 """Things done once: Slack events already processed (Slack retries them) and digests already posted."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import sqlite_utils
 

@@ -8,8 +8,8 @@ idempotency key and reading threads back would need history scopes) and flagged 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import sqlite_utils
 

@@ -6,9 +6,10 @@ from the newest refresh token. Token values never appear in a repr or a log line
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable, Union
+from datetime import UTC, datetime
+from typing import Union
 
 import sqlite_utils
 
@@ -61,7 +62,7 @@ class TokenStore:
         """Store both tokens of a realm in one transaction (insert or replace the row)."""
         if not refresh_token:
             raise ValueError("refresh_token is required")
-        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         db = self._db()
         with db.atomic():
             db.execute(

@@ -6,16 +6,20 @@ listeners; a listener gets them back with `deps_of(context)`, so it can be impor
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from slack_bolt import App, BoltContext
+from slack_sdk.errors import SlackApiError
 
 from data.jobs import JobStore
 from workflow.service import CreditService
 
 log = logging.getLogger(__name__)
+# Slack's answers when the bot cannot post where it was asked to (it is not in, or cannot see, the channel).
+UNREACHABLE = frozenset({"not_in_channel", "channel_not_found", "is_archived", "user_not_in_channel"})
 
 
 @dataclass
@@ -54,20 +58,29 @@ class Click:
     message_ts: str | None
     thread_ts: str | None
     target: int | None   # the job or sweep id in the button's value; None when the value is not an id
+    respond: Callable[..., Any] | None = field(default=None, compare=False)  # Bolt's respond (the response_url)
 
     @classmethod
-    def of(cls, body: dict, action: dict) -> "Click":
+    def of(cls, body: dict, action: dict, respond: Callable[..., Any] | None = None) -> Click:
         container = body.get("container") or {}
         message = body.get("message") or {}
         value = str(action.get("value") or "")
         return cls(user=body["user"]["id"], channel=container.get("channel_id") or (body.get("channel") or {}).get("id"),
                    message_ts=container.get("message_ts"), thread_ts=container.get("thread_ts") or message.get("thread_ts"),
-                   target=int(value) if value.isdigit() and len(value) < 12 else None)
+                   target=int(value) if value.isdigit() and len(value) < 12 else None, respond=respond)
 
     def refuse(self, client, text: str) -> None:
-        """Tell only the clicker, where the click was (in the thread when the button sits in one)."""
+        """Tell only the clicker, where the click was (in the thread when the button sits in one).
+
+        A channel the bot is not in refuses the ephemeral (not_in_channel, channel_not_found): the click's
+        response_url, which needs no membership, carries the answer instead."""
         args = {"thread_ts": self.thread_ts} if self.thread_ts else {}
-        client.chat_postEphemeral(channel=self.channel, user=self.user, text=text, **args)
+        try:
+            client.chat_postEphemeral(channel=self.channel, user=self.user, text=text, **args)
+        except SlackApiError as e:
+            if self.respond is None or e.response.get("error") not in UNREACHABLE:
+                raise
+            self.respond(text=text, response_type="ephemeral", replace_original=False)
 
 
 def register(app: App, deps: Deps) -> None:

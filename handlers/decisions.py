@@ -13,30 +13,30 @@ from workflow.policy import Refused
 INVALID = "That button is not valid; nothing was changed."
 
 
-def on_approve(ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
+def on_approve(ack, body: dict, action: dict, client: WebClient, respond, context: BoltContext) -> None:
     ack()
-    click = Click.of(body, action)
+    click = Click.of(body, action, respond)
     _decide(click, client, lambda s: s.approve(job_id=click.target, user_id=click.user, channel_id=click.channel,
                                                message_ts=click.message_ts), context)
 
 
-def on_reject(ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
+def on_reject(ack, body: dict, action: dict, client: WebClient, respond, context: BoltContext) -> None:
     ack()
-    click = Click.of(body, action)
+    click = Click.of(body, action, respond)
     _decide(click, client, lambda s: s.reject(job_id=click.target, user_id=click.user, channel_id=click.channel,
                                               message_ts=click.message_ts), context)
 
 
-def on_retry(ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
+def on_retry(ack, body: dict, action: dict, client: WebClient, respond, context: BoltContext) -> None:
     ack()
-    click = Click.of(body, action)
+    click = Click.of(body, action, respond)
     _decide(click, client, lambda s: s.retry(job_id=click.target, user_id=click.user, channel_id=click.channel),
             context, later=True)
 
 
-def on_undo(ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
+def on_undo(ack, body: dict, action: dict, client: WebClient, respond, context: BoltContext) -> None:
     ack()
-    click = Click.of(body, action)
+    click = Click.of(body, action, respond)
     _decide(click, client, lambda s: s.undo(job_id=click.target, user_id=click.user, channel_id=click.channel),
             context)
 

@@ -6,8 +6,8 @@ Queue first, record second: a crash between the two re-queues on restart, and th
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from data.jobs import JobStore
 from data.once import Marks

@@ -60,14 +60,14 @@ def plan_and_post(deps, client: WebClient, *, batch) -> None:
                                 text=f":warning: Not in this sweep (could not be read):\n{lines}")
 
 
-def on_sweep_approve(ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
+def on_sweep_approve(ack, body: dict, action: dict, client: WebClient, respond, context: BoltContext) -> None:
     ack()
-    _decide("approve", Click.of(body, action), client, context)
+    _decide("approve", Click.of(body, action, respond), client, context)
 
 
-def on_sweep_reject(ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
+def on_sweep_reject(ack, body: dict, action: dict, client: WebClient, respond, context: BoltContext) -> None:
     ack()
-    _decide("reject", Click.of(body, action), client, context)
+    _decide("reject", Click.of(body, action, respond), client, context)
 
 
 def _decide(name: str, click: Click, client: WebClient, context: BoltContext) -> None:

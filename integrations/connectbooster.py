@@ -13,19 +13,34 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
 import requests
 
 from integrations.connectbooster_models import (
-    CBCredit, CBInvoice, CBPayment, EntityResync, Integration, Organization, SyncDetail, SyncRun, SyncStage,
+    CBCredit,
+    CBInvoice,
+    CBPayment,
+    EntityResync,
+    Integration,
+    Organization,
+    SyncDetail,
+    SyncRun,
+    SyncStage,
 )
 from integrations.errors import (
-    AuthError, ConflictError, IntegrationError, NotFoundError, RateLimitedError, TransientError, ValidationError,
+    AuthError,
+    ConflictError,
+    IntegrationError,
+    NotFoundError,
+    RateLimitedError,
+    TransientError,
+    ValidationError,
 )
 from integrations.http import RetryPolicy, describe
 

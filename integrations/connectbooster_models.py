@@ -41,7 +41,7 @@ class Organization:
     last_synced_at: str | None
 
     @classmethod
-    def parse(cls, raw: dict) -> "Organization":
+    def parse(cls, raw: dict) -> Organization:
         ref = _qbo_ref(raw)
         return cls(int(raw["id"]), str(raw["name"]), ref["id"] if ref else None,
                    _with_decimals(raw.get("balance") or {}) or {}, raw.get("last_synced_at"))
@@ -63,7 +63,7 @@ class CBCredit:
     last_synced_at: str | None
 
     @classmethod
-    def parse(cls, raw: dict) -> "CBCredit":
+    def parse(cls, raw: dict) -> CBCredit:
         ref = _qbo_ref(raw)
         return cls(int(raw["id"]), int(raw["organization_id"]), raw["kind"], str(raw["number"]), raw["date"],
                    _money(raw["amount"]), _money(raw["remaining_amount"]), raw["currency"], raw["status"],
@@ -88,7 +88,7 @@ class CBInvoice:
     po_number: str | None = None
 
     @classmethod
-    def parse(cls, raw: dict) -> "CBInvoice":
+    def parse(cls, raw: dict) -> CBInvoice:
         ref = _qbo_ref(raw)
         return cls(int(raw["id"]), str(raw["number"]), int(raw["organization_id"]), raw["transaction_date"],
                    raw.get("due_date"), _money(raw["total"]), _money(raw["balance"]), raw["currency"],
@@ -109,7 +109,7 @@ class CBPayment:
     last_synced_at: str | None = None
 
     @classmethod
-    def parse(cls, raw: dict) -> "CBPayment":
+    def parse(cls, raw: dict) -> CBPayment:
         org = raw.get("organization_id")
         return cls(int(raw["id"]), int(raw["invoice_id"]), _money(raw["amount"]), raw["currency"], raw["status"],
                    int(org) if org is not None else None, raw.get("date"), raw.get("message"),
@@ -133,7 +133,7 @@ class EntityResync:
         return self.status in ("finished", "failed")
 
     @classmethod
-    def parse(cls, raw: dict) -> "EntityResync":
+    def parse(cls, raw: dict) -> EntityResync:
         return cls(int(raw["id"]), raw["entity_type"], int(raw["entity_id"]), raw["status"], raw.get("error"),
                    _with_decimals(raw.get("result")), raw.get("requested_at"), raw.get("started_at"),
                    raw.get("finished_at"))
@@ -150,7 +150,7 @@ class Integration:
     last_sync: dict | None
 
     @classmethod
-    def parse(cls, raw: dict) -> "Integration":
+    def parse(cls, raw: dict) -> Integration:
         return cls(raw["id"], raw["category"], raw["name"], bool(raw.get("primary")), bool(raw.get("enabled")),
                    raw.get("connection_status", ""), raw.get("last_sync"))
 
@@ -183,7 +183,7 @@ class SyncRun:
         return self.status in ("finished", "failed")
 
     @classmethod
-    def parse(cls, raw: dict, *, attached: bool = False) -> "SyncRun":
+    def parse(cls, raw: dict, *, attached: bool = False) -> SyncRun:
         stages = tuple(SyncStage(s["integration_id"], s["status"], s.get("started_at"), s.get("finished_at"))
                        for s in raw.get("stages") or ())
         return cls(int(raw["id"]), raw["integration_id"], raw["status"], raw["trigger"], raw["sync_from"],
@@ -201,6 +201,6 @@ class SyncDetail:
     message: str | None
 
     @classmethod
-    def parse(cls, raw: dict) -> "SyncDetail":
+    def parse(cls, raw: dict) -> SyncDetail:
         return cls(raw["record_type"], int(raw["record_id"]), raw.get("number"), raw["action"],
                    raw.get("source_integration", ""), raw.get("message"))

@@ -8,13 +8,18 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 from integrations.errors import (
-    AuthError, ConflictError, NotFoundError, RateLimitedError, TransientError, ValidationError,
+    AuthError,
+    ConflictError,
+    NotFoundError,
+    RateLimitedError,
+    TransientError,
+    ValidationError,
 )
 
 CREDIT_MEMO = "credit_memo"
@@ -238,7 +243,7 @@ def retry_after(header: str | None) -> float:
         except ValueError:
             try:
                 when = parsedate_to_datetime(header)
-                return max(0.0, when.timestamp() - datetime.now(timezone.utc).timestamp())
+                return max(0.0, when.timestamp() - datetime.now(UTC).timestamp())
             except (TypeError, ValueError):
                 pass
     return RATE_LIMIT_DEFAULT_SECONDS

@@ -6,8 +6,9 @@ which the emulator turns into the contract's envelope `{"error": {"code", "messa
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.routing import Map, Rule
 
@@ -15,8 +16,9 @@ from sandbox.cb_records import fold
 from sandbox.cb_sync import INTEGRATIONS
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sandbox.cb_emulator import ConnectBoosterEmulator
     from werkzeug.wrappers import Request
+
+    from sandbox.cb_emulator import ConnectBoosterEmulator
 
 CODES = {401: "unauthorized", 404: "not_found", 409: "conflict", 422: "validation_error", 429: "rate_limited",
          500: "internal", 503: "unavailable"}
@@ -37,7 +39,7 @@ class ApiError(Exception):
                           "details": self.details}}
 
 
-def _int_arg(request: "Request", name: str, default: int | None = None, lo: int = 1, hi: int | None = None) -> int | None:
+def _int_arg(request: Request, name: str, default: int | None = None, lo: int = 1, hi: int | None = None) -> int | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
@@ -51,7 +53,7 @@ def _int_arg(request: "Request", name: str, default: int | None = None, lo: int 
     return value
 
 
-def _choice(request: "Request", name: str, allowed: Iterable[str]) -> str | None:
+def _choice(request: Request, name: str, allowed: Iterable[str]) -> str | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
@@ -61,7 +63,7 @@ def _choice(request: "Request", name: str, allowed: Iterable[str]) -> str | None
     return raw
 
 
-def paginate(request: "Request", items: list, render: Callable[[Any], dict]) -> tuple[int, dict]:
+def paginate(request: Request, items: list, render: Callable[[Any], dict]) -> tuple[int, dict]:
     page = _int_arg(request, "page", 1)
     size = _int_arg(request, "page_size", 30, hi=100)
     chunk = items[(page - 1) * size: page * size]
@@ -75,7 +77,7 @@ def _get(mapping: dict, key: Any, what: str) -> Any:
 
 
 # organizations, credits, invoices, payments ---------------------------------------------------------------
-def organizations(emu: "ConnectBoosterEmulator", request: "Request") -> tuple[int, dict]:
+def organizations(emu: ConnectBoosterEmulator, request: Request) -> tuple[int, dict]:
     text = fold(request.args.get("search", "").strip())
     orgs = sorted((o for o in emu.state.orgs.values() if text in fold(o.name)), key=lambda o: (fold(o.name), o.id))
     return paginate(request, orgs, emu.state.org_json)
@@ -157,7 +159,7 @@ def integration(emu, request, integration_id: str):
     return 200, emu.engine.integration_json(integration_id)
 
 
-def _sync_from(request: "Request", today: date) -> date:
+def _sync_from(request: Request, today: date) -> date:
     raw = request.get_data(as_text=True).strip()
     try:
         body = json.loads(raw) if raw else {}

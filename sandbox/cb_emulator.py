@@ -18,18 +18,19 @@ import hmac
 import json
 import threading
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request, Response
 
 from sandbox import cb_api, seed
-from sandbox.serving import LoopbackServer
 from sandbox.cb_api import ApiError
 from sandbox.cb_state import QBO, CBState, utc_date
 from sandbox.cb_sync import INTEGRATIONS, SyncEngine, SyncTiming
 from sandbox.faults import Fault, Faults
+from sandbox.serving import LoopbackServer
 
 PREFIX = "/api/v1"
 IDEMPOTENCY_TTL = 24 * 3600.0

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -25,11 +25,11 @@ def rfc3339(ts: float | None) -> str | None:
     """Epoch seconds -> '2026-11-26T13:53:23.120Z' (UTC)."""
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def utc_date(ts: float) -> date:
-    return datetime.fromtimestamp(ts, timezone.utc).date()
+    return datetime.fromtimestamp(ts, UTC).date()
 
 
 def updated_on(record: dict) -> date | None:
@@ -43,7 +43,7 @@ def updated_on(record: dict) -> date | None:
         return date.fromisoformat(str(raw)[:10])
     if stamp.tzinfo is None:
         return stamp.date()
-    return stamp.astimezone(timezone.utc).date()
+    return stamp.astimezone(UTC).date()
 
 
 def fold(text: str) -> str:

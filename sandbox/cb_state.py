@@ -7,14 +7,29 @@ Serializers here produce the contract's JSON shapes (money as 2-place strings, d
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from sandbox import seed
 from sandbox.cb_records import (  # noqa: F401  (QBO, rfc3339, utc_date re-exported for cb_sync and cb_emulator)
-    FAILED_PAYMENT_MESSAGE, QBO, ZERO, Credit, Invoice, Org, Payment, dec, detail, money, rfc3339,
-    updated_on, utc_date, ref_value as _ref,
+    FAILED_PAYMENT_MESSAGE,
+    QBO,
+    ZERO,
+    Credit,
+    Invoice,
+    Org,
+    Payment,
+    dec,
+    detail,
+    money,
+    rfc3339,
+    updated_on,
+    utc_date,
+)
+from sandbox.cb_records import (
+    ref_value as _ref,
 )
 
 

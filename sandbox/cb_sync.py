@@ -37,7 +37,7 @@ class SyncTiming:
     resync_seconds: float = 1.0
 
     @classmethod
-    def fast(cls) -> "SyncTiming":
+    def fast(cls) -> SyncTiming:
         """A whole run in a quarter of a second, for tests."""
         return cls(to_active=0.05, psa_seconds=0.1, accounting_seconds=0.1, resync_seconds=0.05)
 

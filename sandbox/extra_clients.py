@@ -5,8 +5,8 @@ first sync, so every new client shows an organizational credit from the start.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Callable, Iterable
 
 from sandbox.qbo_seed import _meta, _sales_lines, customer
 from sandbox.qbo_wire import USD

@@ -7,8 +7,9 @@ of (or around) the normal answer. What a kind means is up to each emulator; this
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Union
+from typing import Union
 
 Matcher = Union[str, Callable[[str, str], bool], None]
 

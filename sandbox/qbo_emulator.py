@@ -22,16 +22,16 @@ import socket
 import threading
 import time
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from sandbox import seed
 from sandbox.faults import Fault, Faults
+from sandbox.qbo_batch import batch_size
 from sandbox.qbo_ledger import Ledger
 from sandbox.qbo_oauth import OAuthServer
-from sandbox.qbo_batch import batch_size
 from sandbox.qbo_routes import API_ENDPOINTS, URLS, Routes, finish, json_response, new_tid, unsupported_operation
 from sandbox.qbo_wire import QBOFault, gateway_body
 from sandbox.serving import LoopbackServer
@@ -112,7 +112,7 @@ class QBOEmulator:
         """Stop serving (idempotent)."""
         self._server.stop()
 
-    def __enter__(self) -> "QBOEmulator":
+    def __enter__(self) -> QBOEmulator:
         if not self._server.running:
             self.start()
         return self

@@ -11,15 +11,25 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Callable
 
 from sandbox.qbo_company import Company
 from sandbox.qbo_ledger_seed import LedgerSeeding
 from sandbox.qbo_payments import check_fields, merged
 from sandbox.qbo_query import ENTITIES, execute, parse
-from sandbox.qbo_wire import (business, clone, company_day, invalid_ref, name_value, not_found, period_closed,
-                              required, stale, stamp)
+from sandbox.qbo_wire import (
+    business,
+    clone,
+    company_day,
+    invalid_ref,
+    name_value,
+    not_found,
+    period_closed,
+    required,
+    stale,
+    stamp,
+)
 
 ZERO = Decimal("0")
 TARGETS = ("Invoice", "CreditMemo")

@@ -9,10 +9,11 @@ escapes. Parse errors are 4000 "Error parsing query"; a property that is not que
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any
 
 from sandbox.qbo_wire import COMPANY_TZ, invalid_query, parse_error
 

@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from sandbox.qbo_batch import run_batch
 from sandbox.qbo_oauth import TokenError
 from sandbox.qbo_query import to_datetime
-from sandbox.qbo_batch import run_batch
 from sandbox.qbo_wire import QBOFault, dumps, loads, not_found, required, stamp, stamp_ms, unsupported
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def json_response(status: int, body: dict, headers: dict | None = None) -> Respo
 class Routes:
     """Endpoint functions bound to one emulator."""
 
-    def __init__(self, emu: "QBOEmulator") -> None:
+    def __init__(self, emu: QBOEmulator) -> None:
         self.emu = emu
 
     # ---- OAuth ---------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """API-shaped QBO records built from sandbox/seed.py (payments are written by the ledger's own create logic)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Iterator
 
 from sandbox import seed
 from sandbox.qbo_wire import USD, day_epoch, stamp

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 from data.jobs import Job, JobStore
@@ -54,7 +54,7 @@ class DigestData:
 
 def iso(dt: datetime) -> str:
     """The jobs table's timestamp format (UTC, milliseconds, Z): comparable as text."""
-    return dt.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_time(text: str | None) -> datetime | None:
@@ -64,7 +64,7 @@ def parse_time(text: str | None) -> datetime | None:
         dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def gather(*, cb, store: JobStore, pool: ThreadPoolExecutor, since: datetime) -> DigestData:
@@ -102,7 +102,7 @@ class DigestScheduler:
         self.tz = ZoneInfo(tz or "UTC")
         self.posted = posted
         self.post = post
-        self.now = now or (lambda: datetime.now(timezone.utc))
+        self.now = now or (lambda: datetime.now(UTC))
         self.check_seconds = check_seconds
 
     def due_day(self) -> str | None:

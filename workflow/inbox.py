@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from integrations.errors import IntegrationError
@@ -60,7 +60,7 @@ class Inbox:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict) -> "Inbox":
+    def from_json(cls, data: dict) -> Inbox:
         clients = []
         for c in data["clients"]:
             credits = [InboxCredit(**{**k, "cb_remaining": Decimal(k["cb_remaining"]),
@@ -130,5 +130,5 @@ def build_inbox(*, qbo, cb, pool: ThreadPoolExecutor, now: datetime | None = Non
         if credits:
             clients.append(InboxClient(org.id, org.name, org.qbo_customer_id, credits))
     clients.sort(key=lambda c: (c.name.casefold(), c.org_id))
-    stamp = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
+    stamp = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
     return Inbox(clients=clients, read_at=stamp.replace("+00:00", "Z"))

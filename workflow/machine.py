@@ -27,8 +27,9 @@ waits for the sync poller; AWAITING_BATCH_SYNC waits for the sweep.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from data.jobs import Job
 from data.states import JobKind, JobState

@@ -19,15 +19,14 @@ job's own message in that channel. A refusal is a `Refused` whose message is sho
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Callable
 
 from data.batches import Batch
 from data.jobs import Job
 from data.states import BatchState, JobKind, JobState
-
 
 # Resume states that (re)run a QuickBooks write: a Retry there is a change to the books.
 WRITES = frozenset({JobState.APPROVED, JobState.APPLYING, JobState.UNDOING})
@@ -63,7 +62,7 @@ class Permit:
 
 def iso(dt: datetime) -> str:
     """A UTC timestamp as stored in the database."""
-    return dt.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 NOTHING = "nothing was changed"
@@ -74,7 +73,7 @@ class Policy:
                  now: Callable[[], datetime] | None = None) -> None:
         self.approvers = frozenset(approvers)
         self.undo_window = undo_window
-        self.now = now or (lambda: datetime.now(timezone.utc))
+        self.now = now or (lambda: datetime.now(UTC))
 
     def check(self, action: Action, user: str, subject: Job | Batch | None, *, channel: str | None = None,
               message_ts: str | None = None) -> Permit:

@@ -10,15 +10,21 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Callable
 
 from data.jobs import Job, JobStore
-from integrations.errors import (AuthError, IntegrationError, NotFoundError, RateLimitedError,
-                                 TransientError, ValidationError)
 from data.states import WORKING, JobState
+from integrations.errors import (
+    AuthError,
+    IntegrationError,
+    NotFoundError,
+    RateLimitedError,
+    TransientError,
+    ValidationError,
+)
 from workflow import machine
 from workflow.notifier import Notifier
 from workflow.sync import SyncCoordinator
@@ -41,7 +47,7 @@ class JobRunner:
         self.qbo = qbo
         self.cb = cb
         self.notifier = notifier
-        self.today = today or (lambda: datetime.now(timezone.utc).date())
+        self.today = today or (lambda: datetime.now(UTC).date())
         kwargs = {"wall_clock": wall_clock} if wall_clock else {}
         self.sync = SyncCoordinator(cb, on_update=self.on_sync_update, on_stuck=self.on_sync_stuck,
                                     poll_seconds=poll_seconds, timeout_seconds=timeout_seconds, **kwargs)
@@ -57,7 +63,7 @@ class JobRunner:
         """On start-up: re-publish every unfinished job's history, then continue it."""
         # A crash between a job's last transition and its publish() would lose the final reply and the notice:
         # re-publish what finished lately too (publishing is idempotent per event).
-        since = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat(timespec="milliseconds")
+        since = (datetime.now(UTC) - timedelta(days=1)).isoformat(timespec="milliseconds")
         for job in self.store.finished_since(since.replace("+00:00", "Z")):
             self.publish(job)
         jobs = self.store.unfinished()

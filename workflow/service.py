@@ -7,17 +7,17 @@ job's own message.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, datetime, timedelta
 
 from data.batches import BatchStore
 from data.jobs import CreditBusy, Job, JobStore
 from data.states import JobKind, JobState
 from workflow.lookup import APPLIED_WAITING_SYNC, ClientView, load_client, search_clients
+from workflow.policy import Action, Permit, Policy, Refused, iso
 from workflow.runner import JobRunner
 from workflow.sweep_run import SweepService
-from workflow.policy import Action, Permit, Policy, Refused, iso
 from workflow.validation import Refusal, validate
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class CreditService:
         self.cb = cb
         self.approvers = frozenset(approver_ids)
         self.ttl = approval_ttl
-        self.now = now or (lambda: datetime.now(timezone.utc))
+        self.now = now or (lambda: datetime.now(UTC))
         self.policy = Policy(approvers=self.approvers, undo_window=undo_window, now=self.now)
         self.pool = read_pool or ThreadPoolExecutor(max_workers=8, thread_name_prefix="read")
         self.undo_window = undo_window

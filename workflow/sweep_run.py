@@ -17,14 +17,21 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Callable
 
 from data.batches import Batch, BatchBusy, BatchStore
 from data.jobs import CreditBusy, Job, JobStore
-from data.states import (BATCH_OPEN, BATCH_TERMINAL, IN_QUICKBOOKS, PAST_QUICKBOOKS, SETTLED, BatchState, JobKind,
-                         JobState)
+from data.states import (
+    BATCH_TERMINAL,
+    IN_QUICKBOOKS,
+    PAST_QUICKBOOKS,
+    SETTLED,
+    BatchState,
+    JobKind,
+    JobState,
+)
 from integrations.errors import IntegrationError
 from workflow.policy import Action, Permit, Policy, Refused, iso
 from workflow.sweep import Plan, build_plan, item_values

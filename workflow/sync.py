@@ -8,8 +8,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import date, datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 
 from integrations.errors import IntegrationError
 
@@ -21,7 +21,7 @@ INTEGRATION = "quickbooks_online"
 def _epoch(stamp: str | None) -> float | None:
     if not stamp:
         return None
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(timezone.utc).timestamp()
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(UTC).timestamp()
 
 
 class SyncCoordinator:

@@ -1,8 +1,8 @@
 """Slack-like pieces of the page, rendered server-side: messages with threads, ephemerals, modals."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Mapping
 
 from sandbox.console.mrkdwn import mrkdwn_html, plain_of
 from sandbox.console.render import Ctx, blocks_html, dom_id, esc, txt

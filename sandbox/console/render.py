@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
-from sandbox.console.mrkdwn import plain_html, plain_of, text_html
+from sandbox.console.mrkdwn import plain_of, text_html
 
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_-]+")
 

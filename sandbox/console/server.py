@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from pathlib import Path
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from sandbox.serving import LoopbackServer
 from sandbox.console.books import DEFAULT_CLIENT, books, books_html
 from sandbox.console.page import modal_html, names, timeline
+from sandbox.serving import LoopbackServer
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")

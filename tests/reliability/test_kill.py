@@ -6,15 +6,15 @@ Payment for it, ConnectBooster got one resync and one bot-started sync, the thre
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pytest
 
-from sandbox.cb_sync import SyncTiming
-from sandbox.run import APPROVER, CHANNEL, NOTIFY
 from data.db import Connections
 from data.outbox import Outbox
+from sandbox.cb_sync import SyncTiming
+from sandbox.run import APPROVER, CHANNEL, NOTIFY
 from tests.reliability.harness import assert_clean_thread, bot_payments, payments_per_job, wait_all
 
 HOLD = 8.0  # seconds an emulator sits on a request: far longer than it takes to kill the bot

@@ -1,8 +1,8 @@
 """Who may decide, and how often: approvals are exactly-once and only by the right people."""
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from tests.scenarios.world import has_buttons, APPROVER, APPROVER_2, OUTSIDER, REQUESTER
+from tests.scenarios.world import APPROVER, APPROVER_2, OUTSIDER, REQUESTER, has_buttons
 
 
 def test_requester_cannot_approve_own_request(world):
@@ -73,7 +73,7 @@ def test_two_requests_for_the_same_credit(world):
 
 
 def test_expired_request_cannot_be_approved(make_world):
-    clock = {"now": datetime.now(timezone.utc)}
+    clock = {"now": datetime.now(UTC)}
     world = make_world(overrides={"now": lambda: clock["now"]})
     job_id = world.request(invoice="10040", amount="10")
     clock["now"] += timedelta(hours=25)
@@ -86,7 +86,7 @@ def test_expired_request_cannot_be_approved(make_world):
 
 
 def test_expiry_sweep_closes_old_requests(make_world):
-    clock = {"now": datetime.now(timezone.utc)}
+    clock = {"now": datetime.now(UTC)}
     world = make_world(overrides={"now": lambda: clock["now"]})
     job_id = world.request(invoice="10040", amount="10")
     assert world.bot.service.expire_due() == 0

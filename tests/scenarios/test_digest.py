@@ -1,5 +1,5 @@
 """The daily digest in a running bot: posted at DIGEST_TIME to NOTIFY_CHANNEL once per day, even across restarts."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tests.scenarios.world import APPROVER, NOTIFY
 
@@ -11,12 +11,12 @@ class ShiftedClock:
         self.offset = offset
 
     def __call__(self) -> datetime:
-        return datetime.now(timezone.utc) + self.offset
+        return datetime.now(UTC) + self.offset
 
 
 def clock_before_eight() -> ShiftedClock:
     """07:59:30 UTC on the latest day whose 08:00 is not after now (the offset is never positive)."""
-    real = datetime.now(timezone.utc)
+    real = datetime.now(UTC)
     eight = real.replace(hour=8, minute=0, second=0, microsecond=0)
     if eight > real:
         eight -= timedelta(days=1)

@@ -1,7 +1,7 @@
 """The help article's example, end to end through signed Slack requests."""
 from decimal import Decimal
 
-from tests.scenarios.world import has_buttons, APPROVER, CHANNEL, NOTIFY, REQUESTER
+from tests.scenarios.world import APPROVER, CHANNEL, NOTIFY, REQUESTER, has_buttons
 
 
 def test_credit_11261_applied_to_invoice_10040_end_to_end(world):

@@ -1,6 +1,6 @@
 """The daily digest: exact content at a fixed clock, and when it is due (time zones, once per day)."""
 from dataclasses import fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from data.jobs import Job
@@ -9,7 +9,7 @@ from integrations.connectbooster_models import SyncRun
 from sandbox.fake_slack import validate_blocks
 from workflow.digest import DigestData, DigestScheduler, OpenCredit
 
-NOW = datetime(2026, 11, 3, 14, 0, tzinfo=timezone.utc)  # 08:00 in Chicago (CST, after DST ended on Nov 1)
+NOW = datetime(2026, 11, 3, 14, 0, tzinfo=UTC)  # 08:00 in Chicago (CST, after DST ended on Nov 1)
 
 
 def job(**values) -> Job:
@@ -38,7 +38,7 @@ def data(**kw) -> DigestData:
         last_sync=sync(),
         completed=[job(id=2, client_name="Atomar's Best Tackle", amount="10.00", invoice_number="10040"),
                    job(id=3, kind="resync_only", client_name="Reel Deal Charters", cb_credit_id=11267, amount="40.00")],
-        since=datetime(2026, 11, 2, 14, 0, 5, tzinfo=timezone.utc))
+        since=datetime(2026, 11, 2, 14, 0, 5, tzinfo=UTC))
     base.update(kw)
     return DigestData(**base)
 
@@ -78,20 +78,20 @@ def test_digest_when_everything_is_quiet_or_failing():
 
 def test_age():
     assert [age(NOW.replace(minute=m), NOW.replace(minute=59)) for m in (59, 34)] == ["just now", "25 min"]
-    assert age(datetime(2026, 11, 3, 12, 0, tzinfo=timezone.utc), NOW) == "2 h"
+    assert age(datetime(2026, 11, 3, 12, 0, tzinfo=UTC), NOW) == "2 h"
     assert age(None, NOW) == "an unknown time"
 
 
 def test_scheduler_is_due_once_per_local_day_at_the_configured_time():
-    clock = [datetime(2026, 11, 3, 13, 59, tzinfo=timezone.utc)]
+    clock = [datetime(2026, 11, 3, 13, 59, tzinfo=UTC)]
     posted: list[str] = []
     s = DigestScheduler(at="08:00", tz="America/Chicago", posted=posted.__contains__, post=posted.append,
                         now=lambda: clock[0])
     assert s.tick() is False and posted == []                 # 07:59 in Chicago
     clock[0] = NOW
     assert s.tick() is True and posted == ["2026-11-03"]      # 08:00
-    clock[0] = datetime(2026, 11, 4, 5, 59, tzinfo=timezone.utc)  # 23:59 the same local day
+    clock[0] = datetime(2026, 11, 4, 5, 59, tzinfo=UTC)  # 23:59 the same local day
     assert s.tick() is False and posted == ["2026-11-03"]
-    clock[0] = datetime(2026, 11, 4, 14, 30, tzinfo=timezone.utc)
+    clock[0] = datetime(2026, 11, 4, 14, 30, tzinfo=UTC)
     assert s.tick() is True and posted == ["2026-11-03", "2026-11-04"]
     assert DigestScheduler(at="", tz="UTC", posted=lambda d: False, post=posted.append, now=lambda: NOW).tick() is False

@@ -4,8 +4,16 @@ from decimal import Decimal
 
 from handlers.blocks.inbox import PAGE_CLIENTS, ROWS_PER_CLIENT, inbox_view, pages
 from sandbox.fake_slack import validate_view
-from workflow.inbox import (CAN_APPLY, NO_OPEN_INVOICE, PENDING_PAYMENT, RESYNC_ONLY, Inbox, InboxClient, InboxCredit,
-                            diagnose)
+from workflow.inbox import (
+    CAN_APPLY,
+    NO_OPEN_INVOICE,
+    PENDING_PAYMENT,
+    RESYNC_ONLY,
+    Inbox,
+    InboxClient,
+    InboxCredit,
+    diagnose,
+)
 from workflow.lookup import APPLIED_WAITING_SYNC, ClientView, CreditOption, InvoiceOption
 
 

@@ -13,6 +13,7 @@ from sandbox.fake_slack import FakeSlack
 def test_a_message_in_flight_at_a_crash_goes_out_again_and_is_flagged(tmp_path):
     slack = FakeSlack()
     client = WebClient(token="xoxb-test", base_url=slack.start())
+    slack.add_channel("C0FINANCE", "finance")  # the bot is a member (Slack refuses posts elsewhere)
     try:
         connections = Connections(str(tmp_path / "a.db"))
         outbox, store = Outbox(connections.get), JobStore(connections.get)
@@ -37,6 +38,7 @@ def test_a_message_in_flight_at_a_crash_goes_out_again_and_is_flagged(tmp_path):
 def test_messages_wait_out_a_rate_limit_in_order(tmp_path):
     slack = FakeSlack()
     client = WebClient(token="xoxb-test", base_url=slack.start())
+    slack.add_channel("C0FINANCE", "finance")  # the bot is a member (Slack refuses posts elsewhere)
     try:
         connections = Connections(str(tmp_path / "a.db"))
         outbox, store = Outbox(connections.get), JobStore(connections.get)

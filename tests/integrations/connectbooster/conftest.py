@@ -3,7 +3,7 @@ clock, and the real client with injected time (a recording sleep for the RetryPo
 client talks real HTTP to the emulator, and faults are armed on the emulator."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -14,7 +14,7 @@ from sandbox.cb_emulator import ConnectBoosterEmulator, SyncTiming
 from sandbox.qbo_ledger import Ledger
 
 API_KEY = "sandbox-cb-key"
-START = datetime(2026, 11, 26, 18, 0, tzinfo=timezone.utc).timestamp()  # 11:00 in QuickBooks' -07:00
+START = datetime(2026, 11, 26, 18, 0, tzinfo=UTC).timestamp()  # 11:00 in QuickBooks' -07:00
 
 
 class FakeClock:

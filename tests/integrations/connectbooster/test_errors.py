@@ -7,10 +7,15 @@ from datetime import date, timedelta
 import pytest
 import requests
 
-from integrations.errors import (
-    AuthError, ConflictError, NotFoundError, RateLimitedError, TransientError, ValidationError,
-)
 from integrations.connectbooster import ConnectBoosterClient
+from integrations.errors import (
+    AuthError,
+    ConflictError,
+    NotFoundError,
+    RateLimitedError,
+    TransientError,
+    ValidationError,
+)
 from integrations.http import RetryPolicy
 
 from .conftest import API_KEY, make_client

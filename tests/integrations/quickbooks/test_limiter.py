@@ -21,8 +21,8 @@ def test_never_more_than_10_calls_in_any_second(make_client, session, fake_clock
 def test_emulator_enforcing_10_per_second_on_the_same_clock_never_throttles(store, fake_clock, session):
     import time
 
-    from integrations.quickbooks import QuickBooksClient
     from integrations.http import RateLimiter, RetryPolicy
+    from integrations.quickbooks import QuickBooksClient
     from sandbox.qbo_emulator import QBOEmulator
 
     from .conftest import CLIENT_ID, CLIENT_SECRET, REALM, make_tokens

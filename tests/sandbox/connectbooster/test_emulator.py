@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -14,7 +14,7 @@ from sandbox.cb_emulator import ConnectBoosterEmulator, SyncTiming
 from sandbox.qbo_ledger import Ledger
 
 KEY = "sandbox-cb-key"
-START = datetime(2026, 11, 26, 18, 0, tzinfo=timezone.utc).timestamp()
+START = datetime(2026, 11, 26, 18, 0, tzinfo=UTC).timestamp()
 MONEY = re.compile(r"^-?\d+\.\d{2}$")
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
@@ -110,7 +110,7 @@ def test_shapes_money_dates_timestamps(api):
 
 def test_past_due_follows_the_clock(api, clock):
     assert api("GET", "/invoices/9040").json()["past_due"] is True
-    clock.now = datetime(2026, 10, 1, 18, tzinfo=timezone.utc).timestamp()
+    clock.now = datetime(2026, 10, 1, 18, tzinfo=UTC).timestamp()
     assert api("GET", "/invoices/9040").json()["past_due"] is False
     assert api("GET", "/organizations/501").json()["balance"]["total_past_due"] == "85.00"
 
