@@ -14,8 +14,9 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import requests
@@ -59,7 +60,6 @@ class Overrides:
     outbox_idle_seconds: float = 1.0
     expiry_check_seconds: float = 30.0
     digest_check_seconds: float = 30.0
-    extra: dict = field(default_factory=dict)
 
 
 class Bot:
@@ -86,9 +86,14 @@ class Bot:
         self.slack = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url or WebClient.BASE_URL)
         self.deliverer = Deliverer(self.outbox, self.store, self.slack, idle_seconds=o.outbox_idle_seconds)
         notifier = SlackNotifier(self.outbox, notify_channel=settings.notify_channel, on_enqueue=self.deliverer.wake)
+        clock = o.now or (lambda: datetime.now(timezone.utc))
+        team_zone = ZoneInfo(settings.team_timezone or "UTC")
+        # QuickBooks dates every write by the team's calendar (an omitted TxnDate is Intuit's server date): an
+        # application approved at 23:30 in Chicago on the 31st belongs to that month, not the next.
         self.runner = JobRunner(store=self.store, qbo=self.qbo, cb=self.cb, notifier=notifier,
                                 poll_seconds=settings.sync_poll_seconds, timeout_seconds=settings.sync_timeout_seconds,
-                                workers=o.workers, wall_clock=o.wall_clock)
+                                workers=o.workers, wall_clock=o.wall_clock,
+                                today=lambda: clock().astimezone(team_zone).date())
         self.service = CreditService(store=self.store, runner=self.runner, qbo=self.qbo, cb=self.cb,
                                      approver_ids=settings.approver_ids,
                                      approval_ttl=timedelta(hours=settings.approval_ttl_hours),

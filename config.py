@@ -18,10 +18,6 @@ from dotenv import dotenv_values
 
 log = logging.getLogger(__name__)
 
-SECRET_NAMES = (
-    "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
-    "QBO_CLIENT_SECRET", "QBO_REFRESH_TOKEN", "CONNECTBOOSTER_API_KEY",
-)
 QBO_BASE_URLS = {
     "sandbox": "https://sandbox-quickbooks.api.intuit.com",
     "production": "https://quickbooks.api.intuit.com",

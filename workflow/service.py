@@ -76,14 +76,15 @@ class CreditService:
         option = client.credit(credit)
         if option is None or option.diagnosis != APPLIED_WAITING_SYNC:
             raise Refusal("credit", "Resync only is for a credit QuickBooks already shows as fully applied.")
-        target = self._applied_invoice(client, option)
+        target = self.qbo.applied_invoice_for_credit(customer_id=client.qbo_customer_id, kind=option.kind,
+                                                     credit_id=option.qbo_id)
         try:
             job = self.store.create(
                 actor=user_id, kind=JobKind.RESYNC_ONLY, state=JobState.APPLIED, requester_id=user_id,
                 channel_id=channel_id, client_name=client.name, qbo_customer_id=client.qbo_customer_id,
                 cb_org_id=client.org_id, credit_kind=option.kind, qbo_credit_id=option.qbo_id, cb_credit_id=option.cb_id,
-                credit_number=option.number, invoice_qbo_id=target[0] if target else "",
-                invoice_number=target[1] if target else "", cb_invoice_id=None,
+                credit_number=option.number, invoice_qbo_id=target.id if target else "",
+                invoice_number=target.number if target else "", cb_invoice_id=None,
                 amount=option.cb_remaining or 0, currency=option.currency, event="resync_only_requested",
                 details={"credit": option.key, "reason": "already applied in QuickBooks"},
             )
@@ -92,24 +93,6 @@ class CreditService:
         self.runner.publish(job)
         self.runner.submit(job.id)
         return job
-
-    def _applied_invoice(self, client: ClientView, option) -> tuple[str, str] | None:
-        """The invoice QuickBooks applied this credit to (the Payment linking the credit memo), if found."""
-        if option.kind != "credit_memo":
-            payment = self.qbo.get_payment(payment_id=option.qbo_id)
-            lines = payment.get("Line", [])
-        else:
-            lines = []
-            for payment in self.qbo.payments_for_customer(customer_id=client.qbo_customer_id):
-                links = [l for line in payment.get("Line", []) for l in line.get("LinkedTxn", [])]
-                if any(l.get("TxnType") == "CreditMemo" and l.get("TxnId") == option.qbo_id for l in links):
-                    lines += payment.get("Line", [])
-        for line in lines:
-            for link in line.get("LinkedTxn", []):
-                if link.get("TxnType") == "Invoice":
-                    inv = self.qbo.get_invoice(invoice_id=link["TxnId"])
-                    return inv.id, inv.number
-        return None
 
     # -- deciding (who may: workflow/policy.py) --------------------------------------------------
     def _permit(self, action: Action, user_id: str, job: Job | None, **where) -> Permit:

@@ -11,6 +11,8 @@ from decimal import Decimal
 from data.jobs import Job
 from data.states import JobState
 from integrations.errors import NotFoundError
+from integrations.quickbooks import write_marker
+from integrations.quickbooks_models import CREDIT_MEMO
 from workflow.machine import step
 
 
@@ -44,17 +46,25 @@ def check(runner, job: Job) -> None:
 
 @step(JobState.APPLYING)
 def write(runner, job: Job) -> None:
-    """The one ledger write, under the stored requestid (a repeat replays, never duplicates)."""
-    note = (f"applycredit job {job.id}: {job.credit_kind.replace('_', ' ')} {job.credit_number} "
-            f"to invoice {job.invoice_number}")
-    if job.credit_kind == "credit_memo":
-        result = runner.qbo.apply_credit_memo(customer_id=job.qbo_customer_id, invoice_id=job.invoice_qbo_id,
-                                              credit_memo_id=job.qbo_credit_id, amount=job.amount,
-                                              request_id=job.qbo_request_id, txn_date=runner.today().isoformat(),
-                                              note=note)
+    """The one ledger write. A repeat (after a kill, a lost answer, a Retry) looks for the job's own marked write
+    first: QuickBooks documents requestid replay only for a dropped connection with the same body."""
+    result = own_write(runner.qbo, job) if write_was_sent(runner.store, job) else None
+    if result is not None:
+        runner.store.record(job.id, actor="bot", kind="quickbooks_write_found",
+                            details={"payment_id": result.payment_id, "request_id": job.qbo_request_id})
     else:
-        result = runner.qbo.apply_unapplied_payment(payment_id=job.qbo_credit_id, invoice_id=job.invoice_qbo_id,
-                                                    amount=job.amount, request_id=job.qbo_request_id, note=note)
+        runner.store.record(job.id, actor="bot", kind="quickbooks_write_sent", details={"request_id": job.qbo_request_id})
+        note = (f"{write_marker(job.id, job.qbo_request_id)}: {job.credit_kind.replace('_', ' ')} "
+                f"{job.credit_number} to invoice {job.invoice_number}")
+        if job.credit_kind == CREDIT_MEMO:
+            result = runner.qbo.apply_credit_memo(
+                customer_id=job.qbo_customer_id, invoice_id=job.invoice_qbo_id, credit_memo_id=job.qbo_credit_id,
+                amount=job.amount, request_id=job.qbo_request_id, txn_date=runner.today().isoformat(), note=note,
+                currency=job.currency)
+        else:
+            result = runner.qbo.apply_unapplied_payment(
+                payment_id=job.qbo_credit_id, invoice_id=job.invoice_qbo_id, amount=job.amount,
+                request_id=job.qbo_request_id, note=note, txn_date=runner.today().isoformat())
     invoice = runner.qbo.get_invoice(invoice_id=job.invoice_qbo_id)
     details = {"payment_id": result.payment_id, "intuit_tid": result.intuit_tid,
                "request_id": job.qbo_request_id, "balance_before": str(job.invoice_balance_before),
@@ -69,6 +79,23 @@ def write(runner, job: Job) -> None:
         return
     runner.move(job, JobState.APPLIED, qbo_payment_id=result.payment_id, invoice_balance_after=invoice.balance,
                 applied_at=runner.store.now(), details=details)
+
+
+def write_was_sent(store, job: Job) -> bool:
+    """True when this attempt's write may already have reached QuickBooks (sent before a kill or a lost answer)."""
+    events = store.events(job.id)
+    started = max((i for i, e in enumerate(events) if e.kind == "quickbooks_write_started"), default=-1)
+    return any(e.kind == "quickbooks_write_sent" for e in events[started + 1:])
+
+
+def own_write(qbo, job: Job):
+    """The job's own application in QuickBooks (found by its marker, the documents and the amount), or None."""
+    marker = write_marker(job.id)
+    if job.credit_kind == CREDIT_MEMO:
+        return qbo.find_credit_memo_application(customer_id=job.qbo_customer_id, credit_memo_id=job.qbo_credit_id,
+                                                invoice_id=job.invoice_qbo_id, amount=job.amount, marker=marker)
+    return qbo.find_payment_application(payment_id=job.qbo_credit_id, invoice_id=job.invoice_qbo_id,
+                                        amount=job.amount, marker=marker)
 
 
 @step(JobState.APPLIED)

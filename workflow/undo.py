@@ -15,7 +15,7 @@ from decimal import Decimal
 from data.jobs import Job
 from data.states import JobState
 from integrations.errors import NotFoundError
-from integrations.quickbooks_models import linked_ids, money
+from integrations.quickbooks_models import CREDIT_MEMO
 from workflow.machine import Flavor, step
 
 
@@ -29,19 +29,16 @@ def _problems(runner, job: Job, original: Job | None) -> list[str]:
         problems.append(f"invoice {job.invoice_number} balance is now {invoice.balance}, not the "
                         f"{original.invoice_balance_after} our application left (it was paid or changed since)")
     try:
-        payment = runner.qbo.get_payment(payment_id=job.qbo_payment_id)
+        payment = runner.qbo.payment(job.qbo_payment_id)
     except NotFoundError:
         return problems + [f"Payment {job.qbo_payment_id} is no longer in QuickBooks"]
-    lines = payment.get("Line") or []
-    on_invoice = sum((money(l.get("Amount")) for l in lines if job.invoice_qbo_id in linked_ids(l, "Invoice")),
-                     Decimal("0"))
+    on_invoice = payment.applied_to("Invoice", job.invoice_qbo_id)
     if on_invoice != job.amount:
         problems.append(f"Payment {job.qbo_payment_id} now applies {on_invoice} to invoice {job.invoice_number}, "
                         f"not the {job.amount} we recorded")
-    if job.credit_kind == "credit_memo":
-        memo = sum((money(l.get("Amount")) for l in lines if job.qbo_credit_id in linked_ids(l, "CreditMemo")),
-                   Decimal("0"))
-        if memo != job.amount or len(lines) != 2:
+    if job.credit_kind == CREDIT_MEMO:
+        memo = payment.applied_to("CreditMemo", job.qbo_credit_id)
+        if memo != job.amount or len(payment.lines) != 2:
             problems.append(f"Payment {job.qbo_payment_id} was changed since (it no longer only links credit memo "
                             f"#{job.credit_number} and invoice {job.invoice_number})")
     return problems
@@ -63,7 +60,7 @@ def check(runner, job: Job) -> None:
 @step(JobState.UNDOING, Flavor.UNDO)
 def reverse(runner, job: Job) -> None:
     """The one ledger write, under the stored requestid; both calls are no-ops when already done."""
-    if job.credit_kind == "credit_memo":
+    if job.credit_kind == CREDIT_MEMO:
         runner.qbo.delete_payment(payment_id=job.qbo_payment_id, request_id=job.qbo_request_id)
         how = "deleted"
     else:
