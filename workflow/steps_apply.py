@@ -143,14 +143,35 @@ def start_sync(runner, job: Job) -> None:
 
 @step(JobState.SYNC_FINISHED)
 def verify(runner, job: Job) -> None:
-    """Verify: the credit gone from ConnectBooster and the invoice balance there matching QuickBooks."""
-    credit_gone = job.cb_credit_id is None or _credit_gone(runner, job.cb_credit_id)
+    """ConnectBooster shows what QuickBooks has: the credit gone (or open with what is left of it, after a partial
+    application) and the invoice at QuickBooks' balance."""
+    credit_ok, remaining = credit_matches(runner, job)
     cb_balance = _resynced_balance(runner, job) if job.invoice_balance_after is not None else None
     if cb_balance is None and job.cb_invoice_id:  # no resync answer to rely on: read ConnectBooster's copy
         cb_balance = runner.cb.get_invoice(invoice_id=job.cb_invoice_id).balance
-    runner.conclude_verification(job, cb_balance=cb_balance, credit_ok=credit_gone,
-                                 credit_problem=f"ConnectBooster still shows credit {job.cb_credit_id}",
-                                 details={"credit_gone": credit_gone})
+    problem = (f"ConnectBooster still shows credit {job.cb_credit_id}" if remaining == 0 else
+               f"ConnectBooster does not show credit {job.cb_credit_id} with {remaining} left")
+    runner.conclude_verification(job, cb_balance=cb_balance, credit_ok=credit_ok, credit_problem=problem,
+                                 details={"credit_ok": credit_ok, "credit_remaining": str(remaining)})
+
+
+def credit_matches(runner, job: Job) -> tuple[bool, Decimal]:
+    """Does ConnectBooster's copy of the credit match QuickBooks? (and the remaining amount it should show).
+
+    A credit our application used up needs no QuickBooks read; a partly used one is compared with what QuickBooks
+    has left now (someone may have used more of it since)."""
+    used_up = job.credit_remaining_before is not None and job.credit_remaining_before - job.amount == 0
+    remaining = Decimal("0") if used_up else \
+        runner.qbo.get_credit(kind=job.credit_kind, credit_id=job.qbo_credit_id).remaining
+    if not job.cb_credit_id:
+        return True, remaining
+    try:
+        cb_credit = runner.cb.get_credit(credit_id=job.cb_credit_id)
+    except NotFoundError:
+        return remaining == 0, remaining
+    if remaining == 0:
+        return cb_credit.status != "open", remaining
+    return cb_credit.status == "open" and cb_credit.remaining_amount == remaining, remaining
 
 
 def _resynced_balance(runner, job: Job) -> Decimal | None:
@@ -158,10 +179,3 @@ def _resynced_balance(runner, job: Job) -> Decimal | None:
     which spares a request per job; None when there was no resync."""
     resynced = [e for e in runner.store.events(job.id) if e.kind == JobState.RESYNCED and e.details.get("after")]
     return Decimal(resynced[-1].details["after"]) if resynced else None
-
-
-def _credit_gone(runner, cb_credit_id: int) -> bool:
-    try:
-        return runner.cb.get_credit(credit_id=cb_credit_id).status != "open"
-    except NotFoundError:
-        return True
