@@ -3,8 +3,6 @@ clock, and the real client with injected time (a recording sleep for the RetryPo
 client talks real HTTP to the emulator, and faults are armed on the emulator."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 import requests
 
@@ -14,30 +12,6 @@ from sandbox.cb_emulator import ConnectBoosterEmulator, SyncTiming
 from sandbox.qbo_ledger import Ledger
 
 API_KEY = "sandbox-cb-key"
-START = datetime(2026, 11, 26, 18, 0, tzinfo=UTC).timestamp()  # 11:00 in QuickBooks' -07:00
-
-
-class FakeClock:
-    """Epoch seconds that move only when told to (or when someone sleeps on it)."""
-
-    def __init__(self, start: float = START) -> None:
-        self.now = start
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

@@ -29,21 +29,6 @@ CLIENT_SECRET = "sandbox-client-secret"
 REALM = seed.REALM_ID
 
 
-class FakeClock:
-    """A clock that only moves when someone sleeps on it."""
-
-    def __init__(self, start: float = 10_000.0) -> None:
-        self.now = start
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
 @dataclass
 class Hook:
     matches: Callable[[requests.PreparedRequest], bool]
@@ -159,24 +144,19 @@ def retry(sleeps) -> RetryPolicy:
 
 
 @pytest.fixture
-def fake_clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def session(fake_clock) -> HookedSession:
-    s = HookedSession(clock=fake_clock)
+def session(clock) -> HookedSession:
+    s = HookedSession(clock=clock)
     yield s
     s.close()
 
 
 @pytest.fixture
-def make_client(emu, tokens, retry, fake_clock, session):
+def make_client(emu, tokens, retry, clock, session):
     """Build a client against the emulator; keyword arguments override the defaults."""
 
     def build(**overrides) -> QuickBooksClient:
         kwargs = dict(session=session, base_url=emu.base_url, realm_id=REALM, tokens=tokens, retry=retry,
-                      limiter=RateLimiter(clock=fake_clock, sleep=fake_clock.sleep), timeout=5.0)
+                      limiter=RateLimiter(clock=clock, sleep=clock.sleep), timeout=5.0)
         kwargs.update(overrides)
         return QuickBooksClient(**kwargs)
 

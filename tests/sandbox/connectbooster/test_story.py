@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .test_emulator import api, cb, clock, ledger  # noqa: F401  (fixtures)
-
 
 def apply_in_qbo(ledger, customer, invoice, credit_memo, amount):
     return ledger.create_payment({

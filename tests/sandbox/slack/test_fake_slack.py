@@ -129,7 +129,7 @@ def test_ephemeral_and_permalink(slack: FakeSlack, client: WebClient):
 def test_ts_unique_and_increasing_within_one_second(slack: FakeSlack, client: WebClient, clock):
     stamps = [client.chat_postMessage(channel=CH, text=str(i))["ts"] for i in range(30)]
     assert len(set(stamps)) == 30 and stamps == sorted(stamps, key=float)
-    assert all(s.split(".")[0] == str(int(clock.now)) and len(s.split(".")[1]) == 6 for s in stamps)
+    assert all(s.split(".")[0] == str(int(clock.time())) and len(s.split(".")[1]) == 6 for s in stamps)
     clock.advance(-100)  # a clock going backwards never makes ts go backwards
     later = client.chat_postMessage(channel=CH, text="later")["ts"]
     assert float(later) > float(stamps[-1])
