@@ -42,7 +42,8 @@ from workflow.lookup import (
 SETTINGS = budget(12, HealthCheck.data_too_large)  # generating 3,000-character texts is the cost
 NASTY = st.sampled_from([
     "<!channel>", "<!here> & <@U0ADMIN> <#C1> <https://evil.example|click>", "&" * 500, "&" * 3000, "<" * 3000,
-    ">" * 1499 + "&", "\U0001F3F3\ufe0f\u200d\U0001F308" * 400, "\U0001F44D\U0001F3FD" * 1500, "\U0001F1FA\U0001F1F8" * 1600,
+    ">" * 1499 + "&", "\U0001F3F3\ufe0f\u200d\U0001F308" * 400, "\U0001F44D\U0001F3FD" * 1500,
+    "\U0001F1FA\U0001F1F8" * 1600,
     "e\u0301" * 1600, "x" * 3000, "*_~`|", "a&b<c>d", "", " ", "O\u2019Malley\u2019s &amp; <b>Sons</b>",
 ])
 TEXT = st.one_of(NASTY, st.text(alphabet=st.sampled_from(list("&<>ab |*_`\n'\u2019") + [
@@ -94,7 +95,8 @@ def events(draw) -> Event:
         "status": draw(st.one_of(st.sampled_from(["active", "finished", "failed", "pending"]), SHORT)),
         "stage": draw(st.one_of(st.sampled_from(["autotask", "quickbooks_online"]), SHORT)),
         "counts": draw(st.dictionaries(SHORT, st.integers(0, 10**6), max_size=4)), "error": draw(TEXT),
-        "message": draw(TEXT), "retryable": draw(st.booleans()), "action": draw(st.sampled_from(["retry", "sync_again"])),
+        "message": draw(TEXT), "retryable": draw(st.booleans()),
+        "action": draw(st.sampled_from(["retry", "sync_again"])),
         "attached": draw(st.booleans()), "cb_balance": draw(st.one_of(st.none(), MONEY)), "how": "deleted",
     }
     return Event(id=draw(ID), job_id=1, at=draw(STAMP), actor=draw(USER), kind=draw(st.sampled_from(EVENT_KINDS)),

@@ -10,8 +10,7 @@ from integrations.connectbooster import ConnectBoosterClient
 from integrations.http import RetryPolicy
 from sandbox.cb_emulator import ConnectBoosterEmulator, SyncTiming
 from sandbox.qbo_ledger import Ledger
-
-API_KEY = "sandbox-cb-key"
+from tests.integrations.connectbooster.helpers import API_KEY, make_client
 
 
 @pytest.fixture
@@ -39,20 +38,6 @@ def session():
         yield s
 
 
-def make_client(cb, session, retry, *, api_key: str = API_KEY, timeout: float = 5.0) -> ConnectBoosterClient:
-    return ConnectBoosterClient(session=session, base_url=cb.base_url, api_key=api_key, retry=retry,
-                                timeout=timeout)
-
-
 @pytest.fixture
 def client(cb, session, retry) -> ConnectBoosterClient:
     return make_client(cb, session, retry)
-
-
-def apply_credit_in_qbo(ledger, *, customer: str, invoice: str, credit_memo: str, amount) -> dict:
-    """What the bot (or a person in QuickBooks) does: a $0 payment linking the invoice and the credit memo."""
-    return ledger.create_payment({
-        "CustomerRef": {"value": customer}, "TotalAmt": 0,
-        "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": invoice, "TxnType": "Invoice"}]},
-                 {"Amount": amount, "LinkedTxn": [{"TxnId": credit_memo, "TxnType": "CreditMemo"}]}],
-    })

@@ -10,7 +10,7 @@ import pytest
 from integrations.errors import AuthError, NotFoundError, RateLimitedError, TransientError, ValidationError
 from integrations.http import RetryPolicy
 
-from .conftest import REALM, canned
+from .helpers import REALM, canned
 
 
 def refreshes(emu) -> int:

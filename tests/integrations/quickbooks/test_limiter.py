@@ -25,7 +25,7 @@ def test_emulator_enforcing_10_per_second_on_the_same_clock_never_throttles(stor
     from integrations.quickbooks import QuickBooksClient
     from sandbox.qbo_emulator import QBOEmulator
 
-    from .conftest import CLIENT_ID, CLIENT_SECRET, REALM, make_tokens
+    from .helpers import CLIENT_ID, CLIENT_SECRET, REALM, make_tokens
 
     strict = QBOEmulator(realm_id=REALM, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, seed_data=True,
                          clock=clock, limits=(10, 500))

@@ -31,7 +31,7 @@ from quickbooks.objects.invoice import Invoice
 from quickbooks.objects.payment import Payment, PaymentLine
 from quickbooks.objects.preferences import Preferences
 
-from .conftest import CLIENT_ID, CLIENT_SECRET, REALM
+from .helpers import CLIENT_ID, CLIENT_SECRET, REALM
 
 
 @pytest.fixture

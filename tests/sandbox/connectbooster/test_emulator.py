@@ -111,7 +111,8 @@ def test_search_is_case_and_apostrophe_insensitive(api):
 
 def test_invoice_status_filter(api):
     def numbers(status):
-        return [i["number"] for i in api("GET", "/organizations/502/invoices", params={"status": status}).json()["data"]]
+        page = api("GET", "/organizations/502/invoices", params={"status": status}).json()
+        return [i["number"] for i in page["data"]]
 
     assert numbers("open") == ["10050"] and numbers("paid") == ["10049"] and numbers("void") == []
     assert api("GET", "/organizations/502/invoices", params={"status": "closed"}).status_code == 422

@@ -1,4 +1,7 @@
-"""Company-level behaviour: Preferences, CompanyInfo, multicurrency Payments, the company's date (real-world.md 6.1-6.3)."""
+"""Company-level behaviour: Preferences, CompanyInfo, multicurrency Payments, the company's date.
+
+See real-world.md 6.1-6.3.
+"""
 from __future__ import annotations
 
 from decimal import Decimal
