@@ -110,7 +110,8 @@ def report(f: dict) -> None:
     print(f"   bare Bolt (baseline): {summary_ms(f['bare'])}")
     print(f"   the bot             : {summary_ms(f['bot'])}")
     print(f"   non-200 answers     : bot {f['errors']['bot']}, bare {f['errors']['bare']}")
-    print(f"   p99 ratio bot/bare  : {f['ratio_p99']:.2f}  (target <= 1.3: {'met' if f['ratio_p99'] <= 1.3 else 'MISSED'})")
+    verdict = "met" if f["ratio_p99"] <= 1.3 else "MISSED"
+    print(f"   p99 ratio bot/bare  : {f['ratio_p99']:.2f}  (target <= 1.3: {verdict})")
     print(f"   bot p99 vs Slack 3 s: {f['bot_p99'] / 3:.3f} of the budget")
     print(f"   background          : {f['opened']} views.open ({f['failed_opens']} refused), {f['background_done']} "
           f"pickers/updates finished during {f['elapsed']:.1f} s of sending; {f['threads']} threads alive at the end")

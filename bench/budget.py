@@ -45,7 +45,8 @@ def counted(rig: Rig, q0: int, c0: int, t0: int) -> dict:
     return {"qbo": len(qbo), "qbo_detail": Counter(f"{r['method']} {r['path'].split('/')[-1]}" for r in qbo),
             "tokens": len(rig.qbo.token_requests) - t0, "cb": kinds["other"], "sync_polls": kinds["sync poll"],
             "resync_polls": kinds["resync poll"],
-            "cb_detail": Counter(f"{r['method']} {'/'.join(p if not p.isdigit() else '{id}' for p in r['path'].split('/'))}"
+            "cb_detail": Counter(f"{r['method']} "
+                                 f"{'/'.join(p if not p.isdigit() else '{id}' for p in r['path'].split('/'))}"
                                  for r in cb)}
 
 
@@ -73,7 +74,8 @@ def run(jobs: int = 5) -> dict:
             approve(rig, job_id)
         states = wait_states(rig, ids, ("verified", "needs_attention", "stale"), timeout=180)
         many = {**counted(rig, *marks), "states": Counter(states.values()), "jobs": jobs,
-                "pollers": len(rig.bot.runner.sync._watchers) - runs0, "coordinator_polls": rig.bot.runner.sync.polls - polls0,
+                "pollers": len(rig.bot.runner.sync._watchers) - runs0,
+                "coordinator_polls": rig.bot.runner.sync.polls - polls0,
                 "syncs": len({rig.bot.store.get(j).sync_id for j in ids})}
     finally:
         rig.close()

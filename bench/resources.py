@@ -117,7 +117,7 @@ def run(jobs: int = 50, window: float = 20.0) -> dict:
             view = open_picker(rig, user, name)
             body = rig.driver.submit_view(user, view, {}).json() or {}
             job_id = int(str(body["view"]["blocks"]).split("Request #")[1].split(" ")[0])
-            parent = rig.slack.wait_for(lambda s: (j := store.get(job_id)) is not None and j.parent_ts
+            parent = rig.slack.wait_for(lambda s, job_id=job_id: (j := store.get(job_id)) is not None and j.parent_ts
                                         and rig.slack.message(CHANNEL, j.parent_ts), timeout=20)
             rig.driver.click(APPROVER, "approve", source=parent)
             peak_rss = max(peak_rss, status_mb(proc.pid)["VmRSS"])

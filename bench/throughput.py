@@ -35,7 +35,8 @@ def view_for(rig: Rig, name: str, cid: str, first_id: int) -> ClientView:
     cb_invoice = next(i for i in snap["invoices"] if ref(i) == str(first_id))
     memo, invoice = rig.qbo.ledger.get("CreditMemo", str(first_id + 1)), rig.qbo.ledger.get("Invoice", str(first_id))
     credit = CreditOption(key=f"credit_memo:{memo['Id']}", kind="credit_memo", qbo_id=memo["Id"],
-                          number=memo["DocNumber"], date=memo["TxnDate"], remaining=Decimal(str(memo["RemainingCredit"])),
+                          number=memo["DocNumber"], date=memo["TxnDate"],
+                          remaining=Decimal(str(memo["RemainingCredit"])),
                           cb_id=cb_credit["id"], cb_remaining=Decimal(cb_credit["remaining_amount"]))
     inv = InvoiceOption(qbo_id=invoice["Id"], number=invoice["DocNumber"], date=invoice["TxnDate"],
                         due_date=invoice["DueDate"], total=Decimal(str(invoice["TotalAmt"])),

@@ -9,9 +9,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Union
 
-Matcher = Union[str, Callable[[str, str], bool], None]
+Matcher = str | Callable[[str, str], bool] | None
 
 
 @dataclass(frozen=True)

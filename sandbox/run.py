@@ -55,7 +55,8 @@ class Sandbox:
         return replace(
             base, slack_bot_token="xoxb-sandbox", slack_signing_secret=self.signing_secret, slack_app_token="",
             slack_api_url=self.slack_api, qbo_client_id=QBO_CLIENT_ID, qbo_client_secret=QBO_CLIENT_SECRET,
-            qbo_environment=self.qbo.discovery_url, qbo_realm_id=seed.REALM_ID, qbo_refresh_token=tokens["refresh_token"],
+            qbo_environment=self.qbo.discovery_url, qbo_realm_id=seed.REALM_ID,
+            qbo_refresh_token=tokens["refresh_token"],
             qbo_api_base_url=self.qbo.base_url, connectbooster_base_url=self.cb.base_url,
             connectbooster_api_key=self.cb.api_key, approver_ids=(APPROVER, APPROVER_2), notify_channel=NOTIFY,
         )

@@ -1,7 +1,14 @@
-"""Fixtures shared by the scenario and reliability suites: a running world (emulators, fake Slack, the bot)."""
+"""Fixtures shared by every suite: a running world (emulators, fake Slack, the bot) and the one fake clock."""
 import pytest
 
+from tests.clock import FakeClock
 from tests.scenarios.world import World
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The shared fake clock at 2026-11-26 18:00 UTC; it moves only by advance(), set() or sleep()."""
+    return FakeClock()
 
 
 @pytest.fixture

@@ -42,7 +42,8 @@ def books(customers: list[dict], invoices: list[dict], credit_memos: list[dict],
     cb_credits = [{"id": c.get("id"), "kind": (c.get("kind") or "").replace("_", " "), "number": c.get("number"),
                    "remaining": fmt(c.get("remaining_amount"))}
                   for c in snapshot.get("credits") or []
-                  if c.get("organization_id") == oid and c.get("status") == "open" and _dec(c.get("remaining_amount")) > 0]
+                  if c.get("organization_id") == oid and c.get("status") == "open"
+                  and _dec(c.get("remaining_amount")) > 0]
     syncs = snapshot.get("syncs") or []
     return {
         "client": client, "clients": sorted(c.get("DisplayName", "") for c in customers),

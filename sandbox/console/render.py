@@ -181,7 +181,8 @@ def element_html(el: Any, ctx: Ctx, block_id: str | None, *, label: str = "", di
     if etype == "button":
         return button_html(el, ctx, block_id)
     if etype == "image":
-        return f'<span class="sk-image" role="img" aria-label="{esc(el.get("alt_text"))}">[image: {esc(el.get("alt_text"))}]</span>'
+        alt = esc(el.get("alt_text"))
+        return f'<span class="sk-image" role="img" aria-label="{alt}">[image: {alt}]</span>'
     renderer = FIELD_RENDERERS.get(etype)
     if renderer is None:
         return placeholder("element", etype)
@@ -256,7 +257,8 @@ def _divider(block: dict, ctx: Ctx) -> str:
 
 
 def _image(block: dict, ctx: Ctx) -> str:
-    return f'<div class="sk-block sk-image" role="img" aria-label="{esc(block.get("alt_text"))}">[image: {esc(block.get("alt_text"))}]</div>'
+    alt = esc(block.get("alt_text"))
+    return f'<div class="sk-block sk-image" role="img" aria-label="{alt}">[image: {alt}]</div>'
 
 
 BLOCK_RENDERERS: dict[str, Callable[[dict, Ctx], str]] = {

@@ -43,7 +43,8 @@ def invalid(error: str, errors: list[str]) -> SlackError:
 
 def truthy(v: Any) -> bool:
     """Slack's reading of a boolean argument sent as JSON or as a form field."""
-    return v is True or (isinstance(v, str) and v in _TRUE) or (isinstance(v, int) and not isinstance(v, bool) and v != 0)
+    return (v is True or (isinstance(v, str) and v in _TRUE)
+            or (isinstance(v, int) and not isinstance(v, bool) and v != 0))
 
 
 class _MethodMatch:

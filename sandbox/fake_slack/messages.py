@@ -150,7 +150,8 @@ class MessagesMixin:
             raise SlackError("no_text")
         text, blocks = self._check_content(args)
         msg = self._bot_message(text, blocks, args.get("attachments"), args.get("metadata"))
-        msg = self._store_message(channel, msg, args.get("thread_ts") or None, broadcast=truthy(args.get("reply_broadcast")))
+        msg = self._store_message(channel, msg, args.get("thread_ts") or None,
+                                  broadcast=truthy(args.get("reply_broadcast")))
         return {"ok": True, "channel": channel, "ts": msg["ts"], "message": copy.deepcopy(msg)}
 
     def _m_chat_update(self, args: dict) -> dict:

@@ -7,7 +7,8 @@
   (3 s: the HTTP rule, which real-world.md §3 applies here too). Bolt sends no ack at all when its listener did
   not ack (real-world.md §3, "non-200"), so silence is the timeout.
 - `disconnect(reason)` sends `{"type": "disconnect", "reason": ...}`; slack-sdk then opens a new connection
-  before closing the old one, and reads the new one only after that; envelopes wait for the handover. `refresh_interval` does it "now and then" (off by default).
+  before closing the old one, and reads the new one only after that; envelopes wait for the handover.
+  `refresh_interval` does it "now and then" (off by default).
 - Pings: websockets answers the client's pings with pongs and pings the client itself, as Slack does.
 
 Our choice where real-world.md §3 says redelivery is unverified: an envelope sent while no connection is open
@@ -135,7 +136,8 @@ class SocketModeServer:
             live = len(self._live())
             self._lock.notify_all()
         self._send(conn, {"type": "hello", "num_connections": live,
-                          "debug_info": {"host": "applink-fake", "build_number": 1, "approximate_connection_time": 18060},
+                          "debug_info": {"host": "applink-fake", "build_number": 1,
+                                         "approximate_connection_time": 18060},
                           "connection_info": {"app_id": self.app_id}})
         self.on_change()
         try:

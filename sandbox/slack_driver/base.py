@@ -83,7 +83,8 @@ class DriverBase:
         """POST exactly this body with exactly these headers (nothing is signed for you)."""
         data = body.encode() if isinstance(body, str) else body
         r = self.session.post(self.bot_url, data=data, headers=headers or {}, timeout=self.timeout)
-        return DriverResponse(status=r.status_code, text=r.text, headers=dict(r.headers), body=data.decode(errors="replace"))
+        return DriverResponse(status=r.status_code, text=r.text, headers=dict(r.headers),
+                              body=data.decode(errors="replace"))
 
     def _post_form(
         self, body: str, *, timestamp: float | None, signature: str | None, headers: dict | None
@@ -117,7 +118,8 @@ class DriverBase:
                                   f"(waited {self.slack.socket.connect_wait} s for apps.connections.open + connect)")
         extra = {"envelope_id": delivery.envelope_id, "attempts": delivery.attempts}
         if not delivery.acked:
-            return DriverResponse(status=504, text="", headers={}, payload=payload, extra={**extra, "error": "ack_timeout"})
+            return DriverResponse(status=504, text="", headers={}, payload=payload,
+                                  extra={**extra, "error": "ack_timeout"})
         text = json.dumps(delivery.payload) if delivery.payload else ""
         return DriverResponse(status=200, text=text, headers={"Content-Type": "application/json"}, payload=payload,
                               extra=extra)

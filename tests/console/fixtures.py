@@ -42,7 +42,8 @@ def coastal(n: int = 120) -> ClientView:
 
 def orgs() -> list[Organization]:
     """What ConnectBooster's search answers for "atomar": two organizations, so the picker asks which."""
-    return [Organization(501, "Atomar's Best Tackle", "58", {}, None), Organization(508, "Atomar's Bait Shop", "65", {}, None)]
+    return [Organization(501, "Atomar's Best Tackle", "58", {}, None),
+            Organization(508, "Atomar's Bait Shop", "65", {}, None)]
 
 
 def job(**changes) -> Job:

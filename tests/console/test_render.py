@@ -112,7 +112,8 @@ def test_every_thread_reply_renders_and_retry_offers_sync_again():
         html = render(reply[1])
         assert "sk-unknown" not in html and html.strip()
     attention = render(reply_for(job(), events()[13])[1])
-    assert re.search(r'class="sk-btn sk-btn-primary sk-dispatch"[^>]*data-action-id="job_retry"[^>]*>Sync again<', attention)
+    assert re.search(r'class="sk-btn sk-btn-primary sk-dispatch"[^>]*data-action-id="job_retry"[^>]*>Sync again<',
+                     attention)
     failed = render(reply_for(job(), events()[11])[1])
     assert "QuickBooks &lt;timeout&gt;" in failed and "<timeout>" not in failed
 

@@ -34,8 +34,9 @@ def test_every_problem_is_listed_once_without_secrets():
     with pytest.raises(ConfigError) as e:
         Settings.from_env(env, dotenv_path=None)
     text = str(e.value)
-    for fragment in ("SLACK_SIGNING_SECRET is missing", "QBO_CLIENT_ID is missing", "CONNECTBOOSTER_BASE_URL is missing",
-                     "SLACK_BOT_TOKEN must be a bot token", "PORT must be a whole number", "'bob' is not a Slack user id",
+    for fragment in ("SLACK_SIGNING_SECRET is missing", "QBO_CLIENT_ID is missing",
+                     "CONNECTBOOSTER_BASE_URL is missing", "SLACK_BOT_TOKEN must be a bot token",
+                     "PORT must be a whole number", "'bob' is not a Slack user id",
                      "NOTIFY_CHANNEL must be a channel id", "SYNC_TIMEOUT_SECONDS must be above 0",
                      "QBO_ENVIRONMENT must be", "DIGEST_TIME must be HH:MM"):
         assert text.count(fragment) == 1, fragment

@@ -29,7 +29,8 @@ def sync(status="finished", finished_at="2026-11-03T11:55:00Z", error=None) -> S
 
 def data(**kw) -> DigestData:
     base = dict(
-        credits=[OpenCredit("Atomar's Best Tackle", 11261, "credit_memo", "1039", "2026-10-01", Decimal("10.00"), "USD"),
+        credits=[OpenCredit("Atomar's Best Tackle", 11261, "credit_memo", "1039", "2026-10-01", Decimal("10.00"),
+                            "USD"),
                  OpenCredit("<!channel> Holdings", 11265, "credit_memo", "1053", "2026-10-07", Decimal("20.00"), "USD"),
                  OpenCredit("Blue Heron Marine", 11262, "unapplied_payment", "171", "2026-08-20", Decimal("25.00"),
                             "USD")],
@@ -54,16 +55,19 @@ def test_digest_content_at_a_fixed_clock():
         "dated 2026-08-20 (75 days old)",
         "*Needs attention:* 1 job\n• #4 *Pier 9 Outfitters* — QuickBooks says the books are closed through 2026-10-31.",
         "*Last ConnectBooster sync:* :repeat: #31 (scheduled) finished 2 h 5 min ago",
-        "*Done since <!date^1793628005^{date_short_pretty} at {time}|Mon 2 Nov 2026, 08:00 CST>:* 1 application ($10.00), 1 resync only\n"
+        "*Done since <!date^1793628005^{date_short_pretty} at {time}|Mon 2 Nov 2026, 08:00 CST>:* "
+        "1 application ($10.00), 1 resync only\n"
         "• #2 *Atomar's Best Tackle* — $10.00 to invoice 10040\n• #3 *Reel Deal Charters* — resync of credit 11267",
     ]
-    assert blocks[-1]["elements"][0]["text"].endswith("<!date^1793714400^{date_short_pretty} at {time}|Tue 3 Nov 2026, 08:00 CST>")
+    next_digest = "<!date^1793714400^{date_short_pretty} at {time}|Tue 3 Nov 2026, 08:00 CST>"
+    assert blocks[-1]["elements"][0]["text"].endswith(next_digest)
     assert validate_blocks(blocks) == []
 
 
 def test_digest_when_everything_is_quiet_or_failing():
     _, blocks = digest_message(data(credits=[], attention=[], completed=[], unreadable=["<!here> Co"],
-                                    last_sync=sync("failed", "2026-11-01T14:00:00Z", "QuickBooks Online: token revoked")),
+                                    last_sync=sync("failed", "2026-11-01T14:00:00Z",
+                                                   "QuickBooks Online: token revoked")),
                                NOW, "UTC")
     sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
     assert sections == [

@@ -1,8 +1,6 @@
 """The forgiving client search, against the ConnectBooster emulator over loopback HTTP with the seeded names."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 import requests
 
@@ -17,21 +15,6 @@ from workflow.lookup import OrgDirectory, clean_query, name_key, search_clients
 KEY = "sandbox-cb-key"
 ATOMAR, BAIT_SHOP = "Atomar's Best Tackle", "Atomar's Bait Shop"
 OMALLEY = "O\u2019Malley\u2019s Marina"
-
-
-class Clock:
-    """Epoch seconds that move only when told to."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 26, 18, 0, tzinfo=UTC).timestamp()
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture
@@ -118,7 +101,7 @@ def test_one_list_read_serves_searches_until_it_expires(emu, directory, clock):
     directory.search("Atomr's best")
     assert org_reads(emu) == 1  # eight clients: one page, read once
     assert all(r["query"].get("search", "") == "" for r in emu.requests)  # the whole list, matched locally
-    clock.now += 31
+    clock.advance(31)
     directory.search("omalley")
     assert org_reads(emu) == 2
 
@@ -132,7 +115,7 @@ def test_a_miss_in_a_reused_list_reads_it_again_once(emu, ledger, directory, clo
         ledger._docs["Customer"]["9001"] = new
     emu.start_scheduled_sync()
     for _ in range(3):
-        clock.now += 5
+        clock.advance(5)
         emu.advance()
     assert [o.name for o in directory.search("zebra fin")] == ["Zebra Fins"]
     assert org_reads(emu) == 2

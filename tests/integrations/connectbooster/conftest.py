@@ -3,8 +3,6 @@ clock, and the real client with injected time (a recording sleep for the RetryPo
 client talks real HTTP to the emulator, and faults are armed on the emulator."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 import requests
 
@@ -12,32 +10,7 @@ from integrations.connectbooster import ConnectBoosterClient
 from integrations.http import RetryPolicy
 from sandbox.cb_emulator import ConnectBoosterEmulator, SyncTiming
 from sandbox.qbo_ledger import Ledger
-
-API_KEY = "sandbox-cb-key"
-START = datetime(2026, 11, 26, 18, 0, tzinfo=UTC).timestamp()  # 11:00 in QuickBooks' -07:00
-
-
-class FakeClock:
-    """Epoch seconds that move only when told to (or when someone sleeps on it)."""
-
-    def __init__(self, start: float = START) -> None:
-        self.now = start
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+from tests.integrations.connectbooster.helpers import API_KEY, make_client
 
 
 @pytest.fixture
@@ -65,20 +38,6 @@ def session():
         yield s
 
 
-def make_client(cb, session, retry, *, api_key: str = API_KEY, timeout: float = 5.0) -> ConnectBoosterClient:
-    return ConnectBoosterClient(session=session, base_url=cb.base_url, api_key=api_key, retry=retry,
-                                timeout=timeout)
-
-
 @pytest.fixture
 def client(cb, session, retry) -> ConnectBoosterClient:
     return make_client(cb, session, retry)
-
-
-def apply_credit_in_qbo(ledger, *, customer: str, invoice: str, credit_memo: str, amount) -> dict:
-    """What the bot (or a person in QuickBooks) does: a $0 payment linking the invoice and the credit memo."""
-    return ledger.create_payment({
-        "CustomerRef": {"value": customer}, "TotalAmt": 0,
-        "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": invoice, "TxnType": "Invoice"}]},
-                 {"Amount": amount, "LinkedTxn": [{"TxnId": credit_memo, "TxnType": "CreditMemo"}]}],
-    })

@@ -9,7 +9,7 @@ import pytest
 from integrations.connectbooster import ResyncFailedError
 from integrations.errors import TransientError
 
-from .conftest import apply_credit_in_qbo
+from .helpers import apply_credit_in_qbo
 
 TODAY = date(2026, 11, 26)
 
@@ -19,7 +19,8 @@ def test_resync_invoice_and_wait_after_applying_the_credit(client, cb, ledger, c
     assert client.get_invoice(invoice_id=9040).balance == Decimal("120.00")  # the lag
 
     started = client.start_resync(invoice_id=9040, idempotency_key="job-1-resync")
-    assert (started.status, started.entity_type, started.entity_id, started.result) == ("pending", "invoice", 9040, None)
+    started_as = (started.status, started.entity_type, started.entity_id, started.result)
+    assert started_as == ("pending", "invoice", 9040, None)
 
     done = client.resync_invoice_and_wait(invoice_id=9040, idempotency_key="job-1-resync", poll=0.01,
                                           sleep=clock.sleep, clock=clock)
@@ -62,9 +63,11 @@ def test_start_sync_then_watch_it_finish(client, cb, ledger, clock):
         stage_states = tuple(s.status for s in run.stages)
         if not seen or seen[-1] != (run.status, stage_states):
             seen.append((run.status, stage_states))
-    assert seen == [("pending", ("pending", "pending")), ("active", ("active", "pending")), ("active", ("finished", "active")),
+    assert seen == [("pending", ("pending", "pending")), ("active", ("active", "pending")),
+                    ("active", ("finished", "active")),
                     ("finished", ("finished", "finished"))]
-    assert run.error is None and run.finished_at and run.counts == {"invoices": 3, "payments": 1, "credits": 2, "companies": 1}
+    assert run.error is None and run.finished_at
+    assert run.counts == {"invoices": 3, "payments": 1, "credits": 2, "companies": 1}
     details = client.sync_details(sync_id=run.id)
     assert ("credit", 11261, "applied") in [(d.record_type, d.record_id, d.action) for d in details]
     assert ("invoice", 9040, "updated") in [(d.record_type, d.record_id, d.action) for d in details]
@@ -98,7 +101,7 @@ def test_post_retried_after_a_timeout_is_replayed_not_repeated(cb, session):
 
     from integrations.http import RetryPolicy
 
-    from .conftest import make_client
+    from .helpers import make_client
 
     client = make_client(cb, session, RetryPolicy(attempts=3, sleep=lambda s: None), timeout=0.2)
     cb.faults.inject("slow", match="/resync", seconds=0.5)

@@ -18,7 +18,7 @@ from integrations.errors import (
 )
 from integrations.http import RetryPolicy
 
-from .conftest import API_KEY, make_client
+from .helpers import API_KEY, make_client
 
 
 def test_wrong_key_is_auth_error_without_the_key(cb, session, retry, caplog):

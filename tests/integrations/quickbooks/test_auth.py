@@ -22,7 +22,7 @@ from integrations.quickbooks_auth import (
 )
 from sandbox.serving import LoopbackServer
 
-from .conftest import CLIENT_ID, CLIENT_SECRET, REALM, make_tokens
+from .helpers import CLIENT_ID, CLIENT_SECRET, REALM, make_tokens
 
 
 def refreshes(emu) -> list[dict]:

@@ -14,7 +14,7 @@ from integrations.quickbooks import LinkedTxn, Payment
 from integrations.quickbooks_models import CREDIT_MEMO, UNAPPLIED_PAYMENT
 from sandbox.qbo_emulator import QBOEmulator
 
-from .conftest import CLIENT_ID, CLIENT_SECRET, REALM, make_tokens
+from .helpers import CLIENT_ID, CLIENT_SECRET, REALM, make_tokens
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from integrations.errors import AuthError, TransientError
 from integrations.quickbooks_connect import connect_quickbooks, uses_paste_flow
 from sandbox.serving import LoopbackServer
 
-from .conftest import CLIENT_ID, CLIENT_SECRET, REALM, make_tokens
+from .helpers import CLIENT_ID, CLIENT_SECRET, REALM, make_tokens
 
 PRODUCTION_REDIRECT = "https://applycredit.example.com/quickbooks/callback"
 

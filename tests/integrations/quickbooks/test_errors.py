@@ -10,7 +10,7 @@ import pytest
 from integrations.errors import AuthError, NotFoundError, RateLimitedError, TransientError, ValidationError
 from integrations.http import RetryPolicy
 
-from .conftest import REALM, canned
+from .helpers import REALM, canned
 
 
 def refreshes(emu) -> int:
@@ -163,8 +163,8 @@ def test_tokens_never_reach_logs_or_errors(client, emu, store, minted, caplog):
     (400, "120", AuthError), (500, "10000", TransientError),
 ])
 def test_fault_codes_map_to_typed_errors(make_client, session, sleeps, status, code, error):
-    body = ('{"Fault":{"Error":[{"Message":"m","Detail":"d","code":"%s","element":""}],'
-            '"type":"ValidationFault"},"time":"2026-10-01T10:26:03.668-07:00"}' % code).encode()
+    body = ('{"Fault":{"Error":[{"Message":"m","Detail":"d","code":"' + code + '","element":""}],'
+            '"type":"ValidationFault"},"time":"2026-10-01T10:26:03.668-07:00"}').encode()
     session.before(lambda r: True, lambda r: canned(r, status, body, {"intuit_tid": "tid-x"}), times=9)
     client = make_client(retry=RetryPolicy(attempts=2, sleep=sleeps.append, jitter=lambda a, b: b))
     with pytest.raises(error) as caught:

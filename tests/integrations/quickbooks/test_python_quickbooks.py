@@ -5,7 +5,9 @@ our own client. It builds its base URL from `api_url_v3` (we point it at the emu
 an intuit-oauth AuthClient whose `environment` is the emulator's discovery document.
 
 python-quickbooks pins intuit-oauth==1.2.6 while the bot runs 1.2.7 (same HTTP code paths, real-world.md 7),
-so it is installed without its dependencies: `pip install --no-deps -r requirements-python-quickbooks.txt`.
+so it is installed without its dependencies: `pip install --no-deps -r requirements-python-quickbooks.txt`
+(`make test` does it). It is imported outright, not through importorskip: a missing dev dependency should fail
+loudly instead of silently skipping the only independent check of the wire format.
 """
 from __future__ import annotations
 
@@ -13,9 +15,6 @@ import uuid
 from decimal import Decimal
 
 import pytest
-
-quickbooks = pytest.importorskip("quickbooks")
-
 from intuitlib.client import AuthClient
 from quickbooks import QuickBooks
 from quickbooks.batch import batch_create
@@ -32,7 +31,7 @@ from quickbooks.objects.invoice import Invoice
 from quickbooks.objects.payment import Payment, PaymentLine
 from quickbooks.objects.preferences import Preferences
 
-from .conftest import CLIENT_ID, CLIENT_SECRET, REALM
+from .helpers import CLIENT_ID, CLIENT_SECRET, REALM
 
 
 @pytest.fixture

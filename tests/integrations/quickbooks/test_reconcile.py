@@ -14,7 +14,7 @@ import requests
 from integrations.errors import ValidationError
 from integrations.quickbooks_payments import find_marker, write_marker
 
-from .conftest import is_post_payment
+from .helpers import is_post_payment
 
 
 def payment_posts(emu) -> list:

@@ -12,7 +12,7 @@ import requests
 from integrations.errors import ConflictError
 from integrations.quickbooks import PaymentResult
 
-from .conftest import REALM, is_post_payment
+from .helpers import REALM, is_post_payment
 
 
 def rid() -> str:

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .test_emulator import api, cb, clock, ledger  # noqa: F401  (fixtures)
-
 
 def apply_in_qbo(ledger, customer, invoice, credit_memo, amount):
     return ledger.create_payment({
@@ -200,7 +198,8 @@ def test_pending_payment_completes_and_reaches_quickbooks(api, ledger, clock):
 def test_new_credits_appear_only_after_a_sync(api, ledger, clock):
     # An overpayment in QuickBooks leaves $5 unapplied: a new organizational credit, once synced.
     ledger.create_payment({"CustomerRef": {"value": "65"}, "TotalAmt": Decimal("35.00"),
-                           "Line": [{"Amount": Decimal("30.00"), "LinkedTxn": [{"TxnId": "195", "TxnType": "Invoice"}]}]})
+                           "Line": [{"Amount": Decimal("30.00"),
+                                     "LinkedTxn": [{"TxnId": "195", "TxnType": "Invoice"}]}]})
     assert open_credit_ids(api, 508) == []
     start_sync(api, "2026-11-26")
     clock.advance(1)

@@ -1,93 +1,22 @@
-"""Fixtures for the QBO emulator tests: a fresh seeded emulator on a free port, a pinned clock, a client."""
+"""Fixtures for the QBO emulator tests: a fresh seeded emulator on a free port, the shared fake clock, a client."""
 from __future__ import annotations
 
-import uuid
-from decimal import Decimal
-
 import pytest
-import requests
 
 from sandbox import seed
 from sandbox.qbo_emulator import QBOEmulator
-
-CLIENT_ID = "sandbox-client-id"
-CLIENT_SECRET = "sandbox-client-secret"
-
-
-class Clock:
-    """A settable clock (epoch seconds) so expiry is tested without waiting."""
-
-    def __init__(self, now: float = 1_790_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-class QBO:
-    """A thin client over `requests` for the tests: Decimal JSON, bearer auth, minorversion=75."""
-
-    def __init__(self, emu: QBOEmulator, access_token: str) -> None:
-        self.emu = emu
-        self.http = requests.Session()
-        self.token = access_token
-
-    def _headers(self, extra: dict | None = None) -> dict:
-        h = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
-        h.update(extra or {})
-        return h
-
-    def get(self, entity: str, id: str) -> requests.Response:
-        return self.http.get(f"{self.emu.api_base}/{entity.lower()}/{id}", headers=self._headers(),
-                             params={"minorversion": 75}, timeout=10)
-
-    def entity(self, entity: str, id: str) -> dict:
-        r = self.get(entity, id)
-        assert r.status_code == 200, r.text
-        return r.json(parse_float=Decimal)[entity]
-
-    def query(self, statement: str, *, post: bool = False) -> requests.Response:
-        if post:
-            return self.http.post(f"{self.emu.api_base}/query", params={"minorversion": 75}, data=statement,
-                                  headers=self._headers({"Content-Type": "application/text"}), timeout=10)
-        return self.http.get(f"{self.emu.api_base}/query", params={"query": statement, "minorversion": 75},
-                             headers=self._headers(), timeout=10)
-
-    def payment(self, body: dict, *, requestid: str | None = None, **params: str) -> requests.Response:
-        params = {"minorversion": "75", "requestid": requestid or str(uuid.uuid4()), **params}
-        data = _dumps(body)
-        return self.http.post(f"{self.emu.api_base}/payment", params=params, data=data,
-                              headers=self._headers({"Content-Type": "application/json"}), timeout=10)
-
-
-def _dumps(body: dict) -> str:
-    import json
-
-    return json.dumps(body, default=lambda o: float(o) if isinstance(o, Decimal) else str(o))
-
-
-def fault(resp: requests.Response) -> dict:
-    """The first Error of a service Fault body."""
-    return resp.json()["Fault"]["Error"][0]
-
-
-def cm_payment(amount, invoice: str = "130", credit_memo: str = "150", customer: str = "58") -> dict:
-    """The spec §1.2 body: a $0 payment with an Invoice line and a CreditMemo line."""
-    return {"CustomerRef": {"value": customer}, "TotalAmt": 0, "TxnDate": "2026-10-01",
-            "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": invoice, "TxnType": "Invoice"}]},
-                     {"Amount": amount, "LinkedTxn": [{"TxnId": credit_memo, "TxnType": "CreditMemo"}]}]}
+from tests.clock import FakeClock
+from tests.sandbox.qbo.helpers import CLIENT_ID, CLIENT_SECRET, QBO
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    """The shared fake clock, started at 2026-09-21 14:13 UTC: the instant these tests' dates were written against."""
+    return FakeClock(start=1_790_000_000.0)
 
 
 @pytest.fixture
-def emu(clock: Clock):
+def emu(clock: FakeClock):
     e = QBOEmulator(realm_id=seed.REALM_ID, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
                     seed_data=True, clock=clock)
     e.start(port=0)

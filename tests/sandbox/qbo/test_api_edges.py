@@ -5,7 +5,7 @@ import pytest
 
 from sandbox import seed
 from sandbox.qbo_emulator import QBOEmulator
-from tests.sandbox.qbo.conftest import CLIENT_ID, CLIENT_SECRET, QBO, cm_payment
+from tests.sandbox.qbo.helpers import CLIENT_ID, CLIENT_SECRET, QBO, cm_payment
 
 
 def batch(qbo: QBO, items: list[dict]):

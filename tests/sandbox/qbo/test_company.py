@@ -1,4 +1,7 @@
-"""Company-level behaviour: Preferences, CompanyInfo, multicurrency Payments, the company's date (real-world.md 6.1-6.3)."""
+"""Company-level behaviour: Preferences, CompanyInfo, multicurrency Payments, the company's date.
+
+See real-world.md 6.1-6.3.
+"""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -7,7 +10,7 @@ import pytest
 
 from sandbox import seed
 from sandbox.qbo_emulator import QBOEmulator
-from tests.sandbox.qbo.conftest import CLIENT_ID, CLIENT_SECRET, QBO, cm_payment, fault
+from tests.sandbox.qbo.helpers import CLIENT_ID, CLIENT_SECRET, QBO, cm_payment, fault
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from sandbox.faults import Fault, Faults
-from tests.sandbox.qbo.conftest import cm_payment
+from tests.sandbox.qbo.helpers import cm_payment
 
 
 def test_inject_take_once_by_default():
@@ -104,7 +104,7 @@ def test_fault_drop_after_commit_commits_then_drops(emu, qbo):
 
 def test_limits_throttle_per_second(clock):
     from sandbox.qbo_emulator import QBOEmulator
-    from tests.sandbox.qbo.conftest import QBO
+    from tests.sandbox.qbo.helpers import QBO
 
     emu = QBOEmulator(clock=clock, limits=(3, 5))
     emu.start()

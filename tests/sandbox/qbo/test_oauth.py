@@ -15,7 +15,7 @@ from intuitlib.exceptions import AuthClientError
 from sandbox import seed
 from sandbox.qbo_emulator import QBOEmulator
 from sandbox.serving import LoopbackServer
-from tests.sandbox.qbo.conftest import CLIENT_ID, CLIENT_SECRET, QBO
+from tests.sandbox.qbo.helpers import CLIENT_ID, CLIENT_SECRET, QBO
 
 REDIRECT = "http://127.0.0.1:9/callback"
 

@@ -5,7 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from tests.sandbox.qbo.conftest import cm_payment, fault
+from tests.sandbox.qbo.helpers import cm_payment, fault
 
 
 def ok(r) -> dict:

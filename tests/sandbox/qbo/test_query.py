@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.sandbox.qbo.conftest import fault
+from tests.sandbox.qbo.helpers import fault
 
 
 def rows(r, entity):
@@ -115,7 +115,7 @@ def test_cdc_reports_changes_and_deletions(emu, qbo, clock):
     params = {"entities": "Payment,Invoice,CreditMemo", "changedSince": since, "minorversion": 75}
     empty = qbo.http.get(url, params=params, headers=qbo._headers(), timeout=10)
     assert empty.status_code == 200 and empty.json()["CDCResponse"][0]["QueryResponse"] == [{}, {}, {}]
-    clock.now = 1_793_600_000.0  # 2026-11-02
+    clock.set(1_793_600_000.0)  # 2026-11-02
     qbo.token = emu.mint_tokens()["access_token"]  # a month later: the first one expired
     emu.ledger.apply_after_first_sync()
     p = emu.ledger.get("Payment", "171")

@@ -7,7 +7,7 @@ import uuid
 import pytest
 import requests
 
-from tests.sandbox.qbo.conftest import cm_payment, fault
+from tests.sandbox.qbo.helpers import cm_payment, fault
 
 
 def test_same_body_twice_writes_once(emu, qbo):

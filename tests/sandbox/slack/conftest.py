@@ -7,28 +7,17 @@ import pytest
 from slack_sdk import WebClient
 
 from sandbox.fake_slack import FakeSlack
-
-
-class ManualClock:
-    """A clock the test moves by hand (starts at the real time so timestamps look real)."""
-
-    def __init__(self, start: float | None = None) -> None:
-        self.now = float(int(time.time())) if start is None else start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tests.clock import FakeClock
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
+def clock() -> FakeClock:
+    """The shared fake clock, started at the real time so ts values look real."""
+    return FakeClock(start=float(int(time.time())))
 
 
 @pytest.fixture
-def slack(clock: ManualClock):
+def slack(clock: FakeClock):
     fake = FakeSlack(clock=clock, bot_user_id="UBOT0001", team_id="T0SANDBOX")
     fake.start(port=0)
     fake.add_user("U0REQUEST", "requester", "Rita Requester")

@@ -59,7 +59,8 @@ def test_auth_test_and_refusals(slack: FakeSlack, client: WebClient):
     auth = client.auth_test()
     assert auth["user_id"] == "UBOT0001" and auth["team_id"] == "T0SANDBOX" and auth["bot_id"]
     assert auth["url"].startswith("https://")
-    assert refused(lambda: WebClient(base_url=slack.api_url).chat_postMessage(channel=CH, text="x"))["error"] == "not_authed"
+    anonymous = WebClient(base_url=slack.api_url)
+    assert refused(lambda: anonymous.chat_postMessage(channel=CH, text="x"))["error"] == "not_authed"
     assert refused(lambda: WebClient(token="xoxp-user", base_url=slack.api_url).auth_test())["error"] == "invalid_auth"
     assert refused(lambda: client.api_call("chat.frobnicate"))["error"] == "unknown_method"
     assert [c["method"] for c in slack.calls][-1] == "chat.frobnicate" and slack.calls[-1]["ok"] is False
@@ -129,7 +130,7 @@ def test_ephemeral_and_permalink(slack: FakeSlack, client: WebClient):
 def test_ts_unique_and_increasing_within_one_second(slack: FakeSlack, client: WebClient, clock):
     stamps = [client.chat_postMessage(channel=CH, text=str(i))["ts"] for i in range(30)]
     assert len(set(stamps)) == 30 and stamps == sorted(stamps, key=float)
-    assert all(s.split(".")[0] == str(int(clock.now)) and len(s.split(".")[1]) == 6 for s in stamps)
+    assert all(s.split(".")[0] == str(int(clock.time())) and len(s.split(".")[1]) == 6 for s in stamps)
     clock.advance(-100)  # a clock going backwards never makes ts go backwards
     later = client.chat_postMessage(channel=CH, text="later")["ts"]
     assert float(later) > float(stamps[-1])
@@ -162,14 +163,16 @@ def test_conversations_open_needs_im_write_and_makes_a_dm_the_bot_is_in(slack: F
 
 def test_invalid_blocks_refused(slack: FakeSlack, client: WebClient):
     assert client.chat_postMessage(channel=CH, text="50", blocks=[section(str(i)) for i in range(50)])["ok"]
-    too_many = refused(lambda: client.chat_postMessage(channel=CH, text="51", blocks=[section(str(i)) for i in range(51)]))
+    fifty_one = [section(str(i)) for i in range(51)]
+    too_many = refused(lambda: client.chat_postMessage(channel=CH, text="51", blocks=fifty_one))
     assert too_many["error"] == "invalid_blocks"
     assert "no more than 50 items allowed [json-pointer:/blocks]" in too_many["errors"]
     assert too_many["response_metadata"]["messages"][0].startswith("[ERROR] ")
 
     no_text = {"type": "actions", "elements": [{"type": "button", "action_id": "approve", "value": "1"}]}
     err = refused(lambda: client.chat_postMessage(channel=CH, text="x", blocks=[no_text]))
-    assert err["error"] == "invalid_blocks" and err["errors"] == ["missing required field: text [json-pointer:/blocks/0]"]
+    assert err["error"] == "invalid_blocks"
+    assert err["errors"] == ["missing required field: text [json-pointer:/blocks/0]"]
 
     assert client.chat_postMessage(channel=CH, text="x", blocks=[section("x" * 3000)])["ok"]
     long = refused(lambda: client.chat_postMessage(channel=CH, text="x", blocks=[section("x" * 3001)]))
@@ -184,10 +187,12 @@ def test_invalid_blocks_refused(slack: FakeSlack, client: WebClient):
         [{"type": "actions", "elements": [{"type": "static_select", "action_id": "s", "placeholder": plain("p"),
                                            "options": options(101)}]}],
     ):
-        assert refused(lambda b=bad: client.chat_postMessage(channel=CH, text="x", blocks=b))["error"] == "invalid_blocks", bad
+        answer = refused(lambda b=bad: client.chat_postMessage(channel=CH, text="x", blocks=b))
+        assert answer["error"] == "invalid_blocks", bad
     # chat.update and chat.postEphemeral validate too; nothing invalid was stored
     ts = client.chat_postMessage(channel=CH, text="ok")["ts"]
-    assert refused(lambda: client.chat_update(channel=CH, ts=ts, text="x", blocks=[no_text]))["error"] == "invalid_blocks"
+    answer = refused(lambda: client.chat_update(channel=CH, ts=ts, text="x", blocks=[no_text]))
+    assert answer["error"] == "invalid_blocks"
     eph = refused(lambda: client.chat_postEphemeral(channel=CH, user="U0REQUEST", text="x", blocks=[no_text]))
     assert eph["error"] == "invalid_blocks"
     assert slack.message(CH, ts)["text"] == "ok" and slack.ephemerals("U0REQUEST") == []
@@ -203,7 +208,8 @@ def test_invalid_views_refused(slack: FakeSlack, client: WebClient):
     assert open_(modal(title="x" * 25))["error"] == "invalid_arguments"
     with_input = modal()
     with_input["blocks"].append({"type": "input", "label": {"type": "plain_text", "text": "Amount"},
-                                 "element": {"type": "number_input", "is_decimal_allowed": True, "action_id": "amount"}})
+                                 "element": {"type": "number_input", "is_decimal_allowed": True,
+                                             "action_id": "amount"}})
     assert "must define `submit`" in open_(with_input)["errors"][0]
     with_input["submit"] = {"type": "plain_text", "text": "Apply"}
     assert client.views_open(trigger_id=slack.issue_trigger_id("U0REQUEST"), view=with_input)["ok"]
@@ -229,7 +235,8 @@ def test_trigger_expires_after_3s_and_is_single_use(slack: FakeSlack, client: We
 
 def test_views_update_push_publish(slack: FakeSlack, client: WebClient):
     opened = client.views_open(trigger_id=slack.issue_trigger_id("U0REQUEST"), view=modal("Loading…"))["view"]
-    updated = client.views_update(view_id=opened["id"], hash=opened["hash"], view=modal("Pick invoices", n_blocks=3))["view"]
+    updated = client.views_update(view_id=opened["id"], hash=opened["hash"],
+                                  view=modal("Pick invoices", n_blocks=3))["view"]
     assert updated["id"] == opened["id"] and updated["hash"] != opened["hash"] and len(updated["blocks"]) == 3
     stale = refused(lambda: client.views_update(view_id=opened["id"], hash=opened["hash"], view=modal()))
     assert stale["error"] == "hash_conflict"
@@ -263,7 +270,8 @@ def test_ratelimited_fault_is_a_429_with_retry_after(slack: FakeSlack, client: W
         client.chat_update(channel=CH, ts="1.1", text="x")
     assert info.value.response.status_code == 500
     slack.faults.inject("channel_not_found", method="chat.postEphemeral")
-    assert refused(lambda: client.chat_postEphemeral(channel=CH, user="U0REQUEST", text="x"))["error"] == "channel_not_found"
+    answer = refused(lambda: client.chat_postEphemeral(channel=CH, user="U0REQUEST", text="x"))
+    assert answer["error"] == "channel_not_found"
 
 
 # ---- response_url -----------------------------------------------------------------------------------

@@ -74,7 +74,8 @@ class Bot:
             if command["text"] == "modal":
                 client.views_open(trigger_id=command["trigger_id"], view=MODAL)
             elif command["text"] == "ephemeral":
-                ok = {"type": "button", "action_id": "eph_ok", "value": "x", "text": {"type": "plain_text", "text": "OK"}}
+                ok = {"type": "button", "action_id": "eph_ok", "value": "x",
+                      "text": {"type": "plain_text", "text": "OK"}}
                 actions = {"type": "actions", "block_id": "eph", "elements": [ok]}
                 respond(text="Pick one", blocks=[section("Pick one"), actions])
             else:
@@ -143,7 +144,8 @@ def test_sign_matches_slack_sdk(driver: SlackDriver):
     body = "token=x&text=Atomar%27s+Best+Tackle"
     headers = driver.sign(body, 1_700_000_000)
     assert headers["X-Slack-Request-Timestamp"] == "1700000000"
-    assert headers["X-Slack-Signature"] == SignatureVerifier(SECRET).generate_signature(timestamp="1700000000", body=body)
+    expected = SignatureVerifier(SECRET).generate_signature(timestamp="1700000000", body=body)
+    assert headers["X-Slack-Signature"] == expected
 
 
 def test_signed_command_reaches_listener(slack: FakeSlack, bot: Bot, driver: SlackDriver):
@@ -153,7 +155,7 @@ def test_signed_command_reaches_listener(slack: FakeSlack, bot: Bot, driver: Sla
     [msg] = slack.wait_for(lambda s: s.messages(CH))
     kind, command = bot.seen[0]
     assert kind == "command" and command["user_id"] == "U0REQUEST" and command["channel_id"] == CH
-    assert command["user_name"] == "requester" and command["channel_name"] == "finance" and command["team_id"] == "T0SANDBOX"
+    assert (command["user_name"], command["channel_name"], command["team_id"]) == ("requester", "finance", "T0SANDBOX")
     assert command["response_url"] == resp.response_url and command["trigger_id"] == resp.trigger_id
     assert msg["blocks"][1]["elements"][0]["action_id"] == "approve"
     # the ack body is shown to the requester, as Slack does
@@ -167,7 +169,7 @@ def test_click_on_message_has_slack_container_and_updates(slack: FakeSlack, bot:
     assert resp.status == 200
     slack.wait_for(lambda s: s.thread(CH, msg["ts"]))
     body = dict(bot.seen)["approve"]
-    assert body["type"] == "block_actions" and body["user"]["id"] == "U0APPROVE" and body["user"]["username"] == "approver"
+    assert (body["type"], body["user"]["id"], body["user"]["username"]) == ("block_actions", "U0APPROVE", "approver")
     assert body["container"] == {"type": "message", "message_ts": msg["ts"], "channel_id": CH, "is_ephemeral": False}
     assert body["channel"] == {"id": CH, "name": "finance"} and body["message"]["ts"] == msg["ts"]
     assert "channel" not in body["message"] and body["response_url"] == resp.response_url and body["trigger_id"]
