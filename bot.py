@@ -14,10 +14,10 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import requests
 from slack_bolt import App
@@ -86,7 +86,7 @@ class Bot:
         self.slack = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url or WebClient.BASE_URL)
         self.deliverer = Deliverer(self.outbox, self.store, self.slack, idle_seconds=o.outbox_idle_seconds)
         notifier = SlackNotifier(self.outbox, notify_channel=settings.notify_channel, on_enqueue=self.deliverer.wake)
-        clock = o.now or (lambda: datetime.now(timezone.utc))
+        clock = o.now or (lambda: datetime.now(UTC))
         team_zone = ZoneInfo(settings.team_timezone or "UTC")
         # QuickBooks dates every write by the team's calendar (an omitted TxnDate is Intuit's server date): an
         # application approved at 23:30 in Chicago on the 31st belongs to that month, not the next.
@@ -105,7 +105,6 @@ class Bot:
         self.deps = Deps(service=self.service, store=self.store, marks=self.marks)
         register(self.app, self.deps)
         # The daily digest (DIGEST_TIME in TEAM_TIMEZONE; empty = off), queued through the outbox once per day.
-        clock = o.now or (lambda: datetime.now(UTC))
         self.digest = DigestScheduler(
             at=settings.digest_time if settings.notify_channel else "", tz=settings.team_timezone,
             posted=self.marks.digest_posted, now=clock, check_seconds=o.digest_check_seconds,

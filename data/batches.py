@@ -115,4 +115,4 @@ class BatchStore:
     def _batches(self, sql: str, args: list) -> list[Batch]:
         cur = self._db().execute(sql, args)
         names = [d[0] for d in cur.description]
-        return [Batch.from_row(dict(zip(names, row))) for row in cur.fetchall()]
+        return [Batch.from_row(dict(zip(names, row, strict=True))) for row in cur.fetchall()]

@@ -263,4 +263,4 @@ class JobStore:
     def _jobs(self, sql: str, args: list) -> list[Job]:
         cur = self._db().execute(sql, args)
         names = [d[0] for d in cur.description]
-        return [Job.from_row(dict(zip(names, row))) for row in cur.fetchall()]
+        return [Job.from_row(dict(zip(names, row, strict=True))) for row in cur.fetchall()]

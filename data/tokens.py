@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Union
 
 import sqlite_utils
 
 from data.db import Connections
 
-DatabaseSource = Union[Connections, Callable[[], sqlite_utils.Database]]
+DatabaseSource = Connections | Callable[[], sqlite_utils.Database]
 
 
 @dataclass(frozen=True)

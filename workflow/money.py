@@ -36,7 +36,7 @@ def parse_amount(text: str | None) -> Decimal:
     try:
         amount = Decimal(match.group("num").replace(",", ""))
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
-        raise AmountError(f"{shown} is not an amount.")
+        raise AmountError(f"{shown} is not an amount.") from None
     if amount.as_tuple().exponent < -2 and amount != amount.quantize(Decimal("0.01")):
         raise AmountError(f"Amounts have at most 2 decimals; you entered {shown}.")
     if amount <= 0:

@@ -67,7 +67,7 @@ def build_plan(*, qbo, cb, pool: ThreadPoolExecutor, workers: int = 4) -> Plan:
     # Its own small pool: load_client uses `pool` for its four parallel reads, nesting there could starve it.
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sweep-plan") as outer:
         has_credit = list(outer.map(lambda o: bool(cb.list_credits(org_id=o.id, status="open")), orgs))
-        candidates = [o for o, yes in zip(orgs, has_credit) if yes]
+        candidates = [o for o, yes in zip(orgs, has_credit, strict=True) if yes]
 
         def view(org):
             try:
@@ -76,7 +76,7 @@ def build_plan(*, qbo, cb, pool: ThreadPoolExecutor, workers: int = 4) -> Plan:
                 return e
 
         views = list(outer.map(view, candidates))
-    for org, found in zip(candidates, views):
+    for org, found in zip(candidates, views, strict=True):
         if isinstance(found, Exception):
             log.warning("sweep: %s skipped: %s", org.name, found)
             plan.problems.append(f"{org.name}: {found}")

@@ -167,13 +167,13 @@ def retry_until(world, job_id: int, *, user: str = APPROVER, attempts: int = 6, 
         if job.state == "verified":
             return clicks
         assert clicks < attempts, f"still {job.state} after {clicks} retries: {job.error}"
-        reply = world.slack.wait_for(lambda s: [m for m in s.thread(job.channel_id, job.parent_ts)
-                                                if "job_retry" in str(m.get("blocks"))], timeout=10)[-1]
+        reply = world.slack.wait_for(lambda s, job=job: [m for m in s.thread(job.channel_id, job.parent_ts)
+                                                         if "job_retry" in str(m.get("blocks"))], timeout=10)[-1]
         retries = sum(1 for e in world.bot.store.events(job_id) if e.kind == "retry")
         world.driver.click(user, "job_retry", source=reply)
         clicks += 1
-        world.slack.wait_for(lambda s: sum(1 for e in world.bot.store.events(job_id) if e.kind == "retry") > retries,
-                             timeout=10)
+        world.slack.wait_for(lambda s, before=retries: sum(1 for e in world.bot.store.events(job_id)
+                                                           if e.kind == "retry") > before, timeout=10)
 
 
 def ledger_figures(world, jobs: list[int]) -> dict:

@@ -132,7 +132,7 @@ def test_unapplied_payment_keeps_its_existing_lines(world):
     world.approve(job_id, APPROVER)
     world.wait_state(job_id, "verified", timeout=15)
     payment = world.qbo.ledger.get("Payment", "171")
-    links = sorted((l["TxnId"], str(line["Amount"])) for line in payment["Line"] for l in line["LinkedTxn"])
+    links = sorted((link["TxnId"], str(line["Amount"])) for line in payment["Line"] for link in line["LinkedTxn"])
     assert [(t, Decimal(a)) for t, a in links] == [("140", Decimal("25")), ("141", Decimal("40"))]
     assert Decimal(str(payment["UnappliedAmt"])) == 0 and Decimal(str(payment["TotalAmt"])) == Decimal("65")
     assert world.invoice_balance("140") == Decimal("35.00")

@@ -2,7 +2,6 @@
 from decimal import Decimal
 
 from data.jobs import JobStore
-
 from tests.scenarios.world import APPROVER, APPROVER_2, CHANNEL, NOTIFY, OUTSIDER, REQUESTER
 
 # Hand-computed: Receive Payment's allocation over the seed (sandbox/seed.py).
@@ -224,8 +223,8 @@ def test_sweep_killed_mid_write_resumes_and_a_rerun_applies_nothing_twice(tmp_pa
         assert all(n == 1 for n in sent.values())  # no write was sent twice:
         found = [e for e in JobStore(Connections(str(db)).get).events() if e.kind == "quickbooks_write_found"]
         assert found  # the interrupted item looked for its own marked write after the restart and found it
-        linked = sorted(l["TxnId"] for p in payments for line in p["Line"] for l in line["LinkedTxn"]
-                        if l["TxnType"] == "Invoice" and l["TxnId"] != "141")
+        linked = sorted(link["TxnId"] for p in payments for line in p["Line"] for link in line["LinkedTxn"]
+                        if link["TxnType"] == "Invoice" and link["TxnId"] != "141")
         assert linked == sorted(i for _, _, _, i, _ in EXPECTED)
         for invoice_id, balance in BALANCES_AFTER.items():
             assert Decimal(str(sb.qbo.ledger.get("Invoice", invoice_id)["Balance"])) == Decimal(balance), invoice_id

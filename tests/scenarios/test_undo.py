@@ -57,7 +57,7 @@ def test_undo_unapplied_payment_removes_only_the_added_line(world):
     world.driver.click(APPROVER, "job_undo", source=undo_button(world, job_id))
     world.slack.wait_for(lambda s: (u := undo_jobs(world, job_id)) and u[0].state == "verified", timeout=20)
     payment = world.qbo.ledger.get("Payment", "171")
-    lines = [(Decimal(str(l["Amount"])), [t["TxnId"] for t in l["LinkedTxn"]]) for l in payment["Line"]]
+    lines = [(Decimal(str(line["Amount"])), [t["TxnId"] for t in line["LinkedTxn"]]) for line in payment["Line"]]
     assert lines == [(Decimal("40.00"), ["141"])]  # the $40 to invoice 10049 kept, the 10050 line removed
     assert Decimal(str(payment["TotalAmt"])) == Decimal("65.00")  # the cash receipt is never touched
     assert Decimal(str(payment["UnappliedAmt"])) == Decimal("25.00")

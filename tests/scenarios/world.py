@@ -135,8 +135,8 @@ class World:
     def payments_on(self, invoice_id: str) -> list[dict]:
         """QuickBooks payments with a line linked to this invoice."""
         return [p for p in self.qbo.ledger.list("Payment")
-                if any(l.get("TxnType") == "Invoice" and l.get("TxnId") == invoice_id
-                       for line in p.get("Line", []) for l in line.get("LinkedTxn", []))]
+                if any(link.get("TxnType") == "Invoice" and link.get("TxnId") == invoice_id
+                       for line in p.get("Line", []) for link in line.get("LinkedTxn", []))]
 
     def invoice_balance(self, invoice_id: str) -> Decimal:
         return Decimal(str(self.qbo.ledger.get("Invoice", invoice_id)["Balance"]))
