@@ -85,7 +85,8 @@ class Bot:
                                        timeout=min(o.http_timeout, 15.0))
         self.slack = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url or WebClient.BASE_URL)
         self.deliverer = Deliverer(self.outbox, self.store, self.slack, idle_seconds=o.outbox_idle_seconds)
-        notifier = SlackNotifier(self.outbox, notify_channel=settings.notify_channel, on_enqueue=self.deliverer.wake)
+        notifier = SlackNotifier(self.outbox, notify_channel=settings.notify_channel, on_enqueue=self.deliverer.wake,
+                                 tz=settings.team_timezone or "UTC")
         clock = o.now or (lambda: datetime.now(UTC))
         team_zone = ZoneInfo(settings.team_timezone or "UTC")
         # QuickBooks dates every write by the team's calendar (an omitted TxnDate is Intuit's server date): an
@@ -102,7 +103,7 @@ class Bot:
                        token_verification_enabled=False,
                        listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="bolt"))
         self.marks = Marks(self.connections.get)
-        self.deps = Deps(service=self.service, store=self.store, marks=self.marks)
+        self.deps = Deps(service=self.service, store=self.store, marks=self.marks, tz=settings.team_timezone or "UTC")
         register(self.app, self.deps)
         # The daily digest (DIGEST_TIME in TEAM_TIMEZONE; empty = off), queued through the outbox once per day.
         self.digest = DigestScheduler(

@@ -142,9 +142,15 @@ ALTER TABLE outbox ADD COLUMN in_flight_at_crash INTEGER NOT NULL DEFAULT 0;  --
 """
 
 
+M5_OUTBOX_TARGET = """
+ALTER TABLE outbox ADD COLUMN target TEXT NOT NULL DEFAULT 'plain';  -- data.outbox.Target
+"""
+
+
 MIGRATIONS = [
     (1, "jobs, events, oauth tokens, drafts, outbox", M1_CORE),
     (2, "sweep batches, jobs.batch_id", M2_BATCHES),
     (3, "seen Slack events, posted digests", M3_INBOX_DIGEST),
     (4, "outbox: messages in flight when the bot died", M4_OUTBOX_IN_FLIGHT),
+    (5, "outbox: which message of the job a row is", M5_OUTBOX_TARGET),
 ]

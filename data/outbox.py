@@ -10,10 +10,22 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 import sqlite_utils
 
 from data.jobs import utcnow
+
+
+class Target(StrEnum):
+    """Which message of a job a row is; the deliverer fills in what only Slack's answers tell (the parent's ts)."""
+
+    PARENT = "parent"                # the approval request: its ts becomes the job's thread parent
+    PARENT_UPDATE = "parent_update"  # chat.update of that message (only the newest queued one is sent)
+    THREAD = "thread"                # a reply in the job's thread
+    NOTICE = "notice"                # the completion notice in NOTIFY_CHANNEL (with a link to the thread)
+    ALERT = "alert"                  # a failed or stuck sync, in NOTIFY_CHANNEL
+    PLAIN = "plain"                  # sent as queued (sweep messages, the digest, direct messages)
 
 
 @dataclass(frozen=True)
@@ -24,28 +36,31 @@ class OutboxItem:
     method: str
     payload: dict
     attempts: int
+    target: Target = Target.PLAIN
 
 
 class Outbox:
     def __init__(self, db: Callable[[], sqlite_utils.Database]) -> None:
         self._db = db
 
-    def enqueue(self, *, job_id: int | None, dedupe_key: str, method: str, payload: dict) -> bool:
+    def enqueue(self, *, job_id: int | None, dedupe_key: str, method: str, payload: dict,
+                target: Target = Target.PLAIN) -> bool:
         """Queue a message once per dedupe key; returns False when it was already queued."""
         db = self._db()
         with db.conn:
             cur = db.conn.execute(
-                "INSERT OR IGNORE INTO outbox (job_id, dedupe_key, method, payload, created_at) VALUES (?, ?, ?, ?, ?)",
-                [job_id, dedupe_key, method, json.dumps(payload, default=str), utcnow()],
+                "INSERT OR IGNORE INTO outbox (job_id, dedupe_key, method, payload, created_at, target) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [job_id, dedupe_key, method, json.dumps(payload, default=str), utcnow(), target],
             )
         return cur.rowcount == 1
 
     def due(self, now: float, limit: int = 50) -> list[OutboxItem]:
         rows = self._db().execute(
-            "SELECT id, job_id, dedupe_key, method, payload, attempts FROM outbox "
+            "SELECT id, job_id, dedupe_key, method, payload, attempts, target FROM outbox "
             "WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?", [now, limit]
         ).fetchall()
-        return [OutboxItem(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
+        return [OutboxItem(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], Target(r[6])) for r in rows]
 
     def start_sending(self, item_id: int) -> None:
         db = self._db()
@@ -79,8 +94,8 @@ class Outbox:
     def newer_update_queued(self, item: OutboxItem) -> bool:
         """True when a later chat.update of the same message is queued: this one can be skipped."""
         return self._db().execute(
-            "SELECT 1 FROM outbox WHERE job_id = ? AND method = 'chat.update' AND state = 'pending' AND id > ? LIMIT 1",
-            [item.job_id, item.id],
+            "SELECT 1 FROM outbox WHERE job_id = ? AND target = ? AND state = 'pending' AND id > ? LIMIT 1",
+            [item.job_id, item.target, item.id],
         ).fetchone() is not None
 
     def mark(self, item_id: int, state: str, *, result_ts: str | None = None, error: str | None = None) -> None:

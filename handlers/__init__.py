@@ -28,6 +28,7 @@ class Deps:
     store: JobStore
     command: str = "/applycredit"
     marks: Any = None  # data.once.Marks: Slack events already handled (App Home)
+    tz: str = "UTC"    # TEAM_TIMEZONE: the fallback text of the times people read
     # Slow work after ack() (lookups, planning) runs here, not on Bolt's listener executor: Bolt runs every
     # listener, ack included, on that executor, so reads waiting on QuickBooks would queue the next acks.
     background: Executor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=8,
@@ -81,6 +82,17 @@ class Click:
             if self.respond is None or e.response.get("error") not in UNREACHABLE:
                 raise
             self.respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def post_joining(client, **args: Any) -> dict:
+    """chat.postMessage; in a public channel the app is not in, join it (channels:join) and post again."""
+    try:
+        return client.chat_postMessage(**args)
+    except SlackApiError as e:
+        if e.response.get("error") != "not_in_channel":
+            raise
+    client.conversations_join(channel=args["channel"])
+    return client.chat_postMessage(**args)
 
 
 def register(app: App, deps: Deps) -> None:

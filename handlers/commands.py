@@ -27,7 +27,7 @@ def on_command(ack, command: dict, client: WebClient, respond, context: BoltCont
     if text.lower() == "sweep":  # the bulk sweep (handlers/sweep.py)
         from handlers.sweep import start_sweep
 
-        start_sweep(deps, ack, client, command)
+        start_sweep(deps, ack, client, command, respond)
         return
     if text.lower() in INBOX_WORDS:
         ack()

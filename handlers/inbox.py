@@ -40,7 +40,7 @@ def show_inbox(deps, client, *, view_id: str, draft: str) -> None:
         client.views_update(view_id=view_id, view=views.message_view(unavailable("ConnectBooster", e)))
         return
     deps.store.update_draft(draft, {"inbox": inbox.to_json(), "page": 0, "started": {}})
-    client.views_update(view_id=view_id, view=views.inbox_view(inbox, 0, draft))
+    client.views_update(view_id=view_id, view=views.inbox_view(inbox, 0, draft, tz=deps.tz))
 
 
 def _own(deps, draft_id: str, user: str) -> dict | None:
@@ -64,7 +64,7 @@ def on_page(ack, body: dict, action: dict, client: WebClient, context: BoltConte
     page_no = int(page) if page.isdigit() else 0
     deps.store.update_draft(draft_id, {**_data(draft), "page": page_no})
     client.views_update(view_id=body["view"]["id"], view=views.inbox_view(
-        Inbox.from_json(draft["inbox"]), page_no, draft_id, started=draft.get("started")))
+        Inbox.from_json(draft["inbox"]), page_no, draft_id, started=draft.get("started"), tz=deps.tz))
 
 
 def on_apply(ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
@@ -126,7 +126,7 @@ def start_resync(deps, body: dict, action: dict, client) -> None:
                   f"<#{job.channel_id}>; its thread shows each step.")
     deps.store.update_draft(draft_id, {**_data(draft), "started": started})
     client.views_update(view_id=view_id, view=views.inbox_view(inbox, int(draft.get("page") or 0), draft_id,
-                                                                started=started, notice=notice))
+                                                                started=started, notice=notice, tz=deps.tz))
 
 
 def _data(draft: dict) -> dict:

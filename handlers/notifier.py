@@ -1,7 +1,8 @@
 """SlackNotifier: turns a job's events into queued Slack messages (the outbox delivers them).
 
 Each event maps to at most one thread reply, one parent update and one notice, each under its own dedupe
-key, so publishing the same history twice (after a restart) queues nothing new.
+key, so publishing the same history twice (after a restart) queues nothing new. Every row says which message
+of the job it is (data.outbox.Target); the deliverer fills in what only Slack knows (the parent's ts).
 """
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import hashlib
 import json
 
 from data.jobs import Event, Job
-from data.outbox import Outbox
+from data.outbox import Outbox, Target
+from data.states import BatchState, JobKind, JobState
 from handlers.blocks import job as job_blocks
 from handlers.blocks import sweep as sweep_blocks
 
@@ -17,37 +19,44 @@ PARENT_EVENTS = ("requested", "resync_only_requested")
 
 
 class SlackNotifier:
-    def __init__(self, outbox: Outbox, *, notify_channel: str = "", on_enqueue=lambda: None) -> None:
+    def __init__(self, outbox: Outbox, *, notify_channel: str = "", on_enqueue=lambda: None, tz: str = "UTC") -> None:
         self.outbox = outbox
         self.notify_channel = notify_channel
         self.on_enqueue = on_enqueue
+        self.tz = tz
 
     def publish(self, job: Job, events: list[Event]) -> None:
         for event in events:
             if event.kind in PARENT_EVENTS:
-                text, blocks = job_blocks.parent_message(job)
+                text, blocks = job_blocks.parent_message(job, self.tz)
                 self.outbox.enqueue(job_id=job.id, dedupe_key=f"job:{job.id}:parent", method="chat.postMessage",
+                                    target=Target.PARENT,
                                     payload={"args": {"channel": job.channel_id, "text": text, "blocks": blocks,
-                                                      "unfurl_links": False}, "parent_of": job.id})
+                                                      "unfurl_links": False}})
                 continue
             reply = job_blocks.reply_for(job, event)
             if reply is not None:
-                text, blocks = reply
-                self.outbox.enqueue(job_id=job.id, dedupe_key=f"event:{event.id}:reply", method="chat.postMessage",
-                                    payload={"args": {"channel": job.channel_id, "text": text, "blocks": blocks},
-                                             "thread_of": job.id})
-            if self.notify_channel and (event.kind == "verified" or
-                                        (event.kind == "needs_attention" and event.details.get("alert"))):
+                self.thread(job, f"event:{event.id}:reply", *reply)
+            alert = event.kind == JobState.NEEDS_ATTENTION and event.details.get("alert")
+            if self.notify_channel and (event.kind == JobState.VERIFIED or alert):
                 self.outbox.enqueue(job_id=job.id, dedupe_key=f"event:{event.id}:notice", method="chat.postMessage",
-                                    payload={"args": {"channel": self.notify_channel}, "notice_of": job.id,
-                                             "notice": event.kind, "message": event.details.get("message", "")})
-        if events and events[-1].kind not in PARENT_EVENTS and job.kind != "undo":
+                                    target=Target.NOTICE if event.kind == JobState.VERIFIED else Target.ALERT,
+                                    payload={"args": {"channel": self.notify_channel},
+                                             "message": event.details.get("message", "")})
+        if events and events[-1].kind not in PARENT_EVENTS and job.kind != JobKind.UNDO:
             # (An undo shares the original's message: only the original's own changes update it.)
             # The parent always shows the latest state; older queued updates are skipped by the deliverer.
-            text, blocks = job_blocks.parent_message(job)
+            text, blocks = job_blocks.parent_message(job, self.tz)
             self.outbox.enqueue(job_id=job.id, dedupe_key=f"job:{job.id}:parent:{events[-1].id}", method="chat.update",
-                                payload={"args": {"channel": job.channel_id, "text": text, "blocks": blocks},
-                                         "update_of": job.id})
+                                target=Target.PARENT_UPDATE,
+                                payload={"args": {"channel": job.channel_id, "text": text, "blocks": blocks}})
+        self.on_enqueue()
+
+    def thread(self, job: Job, key: str, text: str, blocks: list[dict] | None = None) -> None:
+        """Queue one reply in the job's thread (the deliverer adds the thread's ts once the parent is posted)."""
+        args = {"channel": job.channel_id, "text": text, **({"blocks": blocks} if blocks else {})}
+        self.outbox.enqueue(job_id=job.id, dedupe_key=key, method="chat.postMessage", target=Target.THREAD,
+                            payload={"args": args})
         self.on_enqueue()
 
     def publish_batch(self, batch, items: list[Job], reasons: dict[int, str]) -> None:
@@ -58,12 +67,12 @@ class SlackNotifier:
         if not batch.parent_ts:
             return  # the approval message is posted by the command handler, which stores its ts
         stream = -batch.id
-        text, blocks = sweep_blocks.batch_message(batch, items)
+        text, blocks = sweep_blocks.batch_message(batch, items, self.tz)
         digest = hashlib.sha1(json.dumps(blocks, sort_keys=True).encode()).hexdigest()[:16]
         self.outbox.enqueue(job_id=stream, dedupe_key=f"batch:{batch.id}:status:{digest}", method="chat.update",
                             payload={"args": {"channel": batch.channel_id, "ts": batch.parent_ts, "text": text,
                                               "blocks": blocks}})
-        if batch.state == "finished":
+        if batch.state == BatchState.FINISHED:
             text, blocks = sweep_blocks.summary(batch, items, reasons)
             self.outbox.enqueue(job_id=stream, dedupe_key=f"batch:{batch.id}:summary", method="chat.postMessage",
                                 payload={"args": {"channel": batch.channel_id, "thread_ts": batch.parent_ts,

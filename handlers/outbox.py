@@ -13,8 +13,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from data.jobs import JobStore
-from data.outbox import Outbox, OutboxItem
+from data.outbox import Outbox, OutboxItem, Target
 from handlers.blocks import job as job_blocks
+from handlers.refusals import Refusals
 
 log = logging.getLogger(__name__)
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -22,7 +23,7 @@ RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 class Deliverer:
     def __init__(self, outbox: Outbox, store: JobStore, client: WebClient, *, clock: Callable[[], float] = time.time,
-                 idle_seconds: float = 1.0) -> None:
+                 idle_seconds: float = 1.0, refusals: Refusals | None = None) -> None:
         self.outbox = outbox
         self.store = store
         self.client = client
@@ -31,6 +32,8 @@ class Deliverer:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._joined: set[str] = set()
+        self.refusals = refusals or Refusals(outbox, store)
 
     def start(self) -> None:
         recovered = self.outbox.recover_in_flight()
@@ -72,10 +75,9 @@ class Deliverer:
         return settled
 
     def _deliver(self, item: OutboxItem) -> bool:
-        payload = item.payload
-        args = dict(payload.get("args", {}))
-        job = self.store.get(item.job_id) if item.job_id is not None else None
-        if "update_of" in payload:
+        args = dict(item.payload.get("args", {}))
+        job = self.store.get(item.job_id) if item.job_id is not None and item.job_id > 0 else None
+        if item.target is Target.PARENT_UPDATE:
             if self.outbox.newer_update_queued(item):
                 self.outbox.mark(item.id, "superseded")
                 return True
@@ -83,35 +85,54 @@ class Deliverer:
                 self.outbox.mark(item.id, "failed", error="no parent message to update")
                 return True
             args["ts"] = job.parent_ts
-        if "thread_of" in payload and job is not None and job.parent_ts:
+        elif item.target is Target.THREAD and job is not None and job.parent_ts:
             args["thread_ts"] = job.parent_ts
-        if "notice_of" in payload and job is not None:
+        elif item.target in (Target.NOTICE, Target.ALERT) and job is not None:
             link = self._permalink(job)
-            builder = job_blocks.notice(job, link) if payload["notice"] == "verified" else \
-                job_blocks.alert(job, payload.get("message", ""), link)
-            args["text"], args["blocks"] = builder
+            built = job_blocks.notice(job, link) if item.target is Target.NOTICE else \
+                job_blocks.alert(job, item.payload.get("message", ""), link)
+            args["text"], args["blocks"] = built
         self.outbox.start_sending(item.id)
         try:
             response = self.client.api_call(item.method, json=args)
         except SlackApiError as e:
-            return self._failed(item, e.response.status_code, e.response.get("error"),
+            return self._failed(item, job, e.response.status_code, e.response.get("error"),
                                 e.response.headers.get("Retry-After") if e.response.headers else None)
         except Exception as e:  # connection refused, timeout: Slack unreachable for now
-            return self._failed(item, 503, type(e).__name__, None)
+            return self._failed(item, job, 503, type(e).__name__, None)
         ts = response.get("ts")
         self.outbox.mark(item.id, "sent", result_ts=ts)
-        if "parent_of" in payload and ts:
-            self.store.set_parent(payload["parent_of"], ts)
+        if item.target is Target.PARENT and ts and job is not None:
+            self.store.set_parent(job.id, ts)
         return True
 
-    def _failed(self, item: OutboxItem, status: int, error: str | None, retry_after) -> bool:
+    def _failed(self, item: OutboxItem, job, status: int, error: str | None, retry_after) -> bool:
         if status in RETRY_STATUSES or error in ("ratelimited", "internal_error", "fatal_error", "service_unavailable"):
             wait = float(retry_after) if retry_after else min(60.0, 0.5 * 2 ** min(item.attempts, 7))
             log.info("slack %s: %s (HTTP %s); retrying in %.1fs", item.method, error, status, wait)
             self.outbox.postpone(item.id, self.clock() + wait, error or str(status))
             return False
+        channel = item.payload.get("args", {}).get("channel", "")
+        if error == "not_in_channel" and self._join(channel):
+            self.outbox.postpone(item.id, self.clock(), error)  # joined a public channel: send it again now
+            return False
         log.error("slack %s refused message %s: %s", item.method, item.dedupe_key, error)
         self.outbox.mark(item.id, "failed", error=error)
+        self.refusals.refused(item, job, error or "unknown_error", channel)
+        return True
+
+    def _join(self, channel: str) -> bool:
+        """Join a public channel the bot is not in (channels:join); once per channel and start-up."""
+        if not channel or channel in self._joined:
+            return False
+        self._joined.add(channel)
+        try:
+            self.client.conversations_join(channel=channel)
+        except SlackApiError as e:
+            log.warning("could not join %s (%s): invite the app there with /invite @applycredit", channel,
+                        e.response.get("error"))
+            return False
+        log.info("joined public channel %s to post there", channel)
         return True
 
     def _permalink(self, job) -> str | None:

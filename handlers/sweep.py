@@ -8,7 +8,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from data.states import BatchState
-from handlers import Click, deps_of
+from handlers import UNREACHABLE, Click, deps_of, post_joining
 from handlers.blocks import sweep as sweep_blocks
 from handlers.blocks.common import esc
 from integrations.errors import IntegrationError
@@ -17,7 +17,7 @@ from workflow.policy import Refused
 log = logging.getLogger(__name__)
 
 
-def start_sweep(deps, ack, client: WebClient, command: dict) -> None:
+def start_sweep(deps, ack, client: WebClient, command: dict, respond=None) -> None:
     """Claim the slot (a database row, no reads) and answer at once; the plan is read off Slack's threads."""
     user, channel = command["user_id"], command["channel_id"]
     try:
@@ -26,16 +26,19 @@ def start_sweep(deps, ack, client: WebClient, command: dict) -> None:
         ack(response_type="ephemeral", text=refused.message)  # our own words: ids and states only
         return
     ack(response_type="ephemeral", text=":broom: Planning the sweep: reading every client with an unapplied credit…")
-    deps.later(plan_and_post, deps, client, batch=batch)
+    deps.later(plan_and_post, deps, client, batch=batch, respond=respond)
 
 
-def plan_and_post(deps, client: WebClient, *, batch) -> None:
+def plan_and_post(deps, client: WebClient, *, batch, respond=None) -> None:
     """Read both systems, then post the plan in the channel for approval (background pool)."""
     sweeps = deps.service.sweeps
     user, channel = batch.requester_id, batch.channel_id
 
     def tell(text: str) -> None:
-        client.chat_postEphemeral(channel=channel, user=user, text=text)
+        if respond is not None:  # the command's response_url: reaches the user even where the app is not a member
+            respond(text=text, response_type="ephemeral", replace_original=False)
+        else:
+            client.chat_postEphemeral(channel=channel, user=user, text=text)
 
     try:
         batch, plan = sweeps.plan(batch)
@@ -46,12 +49,15 @@ def plan_and_post(deps, client: WebClient, *, batch) -> None:
         tell(f":warning: I couldn't read from {esc(e.service or 'an integration')} just now "
              f"({esc(type(e).__name__)}). Nothing was changed; try again in a minute.")
         return
-    text, blocks = sweep_blocks.batch_message(batch, [])
+    text, blocks = sweep_blocks.batch_message(batch, [], deps.tz)
     try:
-        posted = client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False)
+        posted = post_joining(client, channel=channel, text=text, blocks=blocks, unfurl_links=False)
     except SlackApiError as e:
         sweeps.batches.transition(batch.id, from_states=[BatchState.AWAITING_APPROVAL], to_state=BatchState.CANCELLED)
-        tell(f"Slack refused the sweep's message ({esc(e.response.get('error'))}); nothing was changed.")
+        error = e.response.get("error")
+        fix = " Invite the app to this channel with `/invite @applycredit`, then run the sweep again." \
+            if error in UNREACHABLE else ""
+        tell(f"Slack refused the sweep's message ({esc(error)}); the sweep was cancelled and nothing was changed.{fix}")
         return
     sweeps.batches.set_parent(batch.id, posted["ts"])
     if plan.problems:  # clients that could not be read are not in the plan: say so where the approver looks

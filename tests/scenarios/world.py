@@ -55,9 +55,9 @@ class World:
         self.sandbox.stop()
 
     # -- the conversation ------------------------------------------------------------------------
-    def open_picker(self, text: str = "Atomar's Best Tackle", user: str = REQUESTER) -> dict:
+    def open_picker(self, text: str = "Atomar's Best Tackle", user: str = REQUESTER, channel: str = CHANNEL) -> dict:
         """Run the command and wait until the modal shows something other than 'Looking up…'."""
-        resp = self.driver.command(user, CHANNEL, text)
+        resp = self.driver.command(user, channel, text)
         assert resp.status == 200, resp.text
         return self.slack.wait_for(lambda s: self._settled_view(user))
 
@@ -96,13 +96,16 @@ class World:
     def request(self, text: str = "Atomar's Best Tackle", **choices) -> int:
         """Open the picker, submit, and return the new job id (waits for the approval message)."""
         user = choices.pop("user", REQUESTER)
-        view = self.open_picker(text, user=user)
+        channel = choices.pop("channel", CHANNEL)
+        wait = choices.pop("wait_parent", True)
+        view = self.open_picker(text, user=user, channel=channel)
         resp = self.submit(view, user=user, **choices)
         assert resp.status == 200, resp.text
         body = resp.json() or {}
         assert body.get("response_action") == "update", body
         job_id = int(str(body["view"]["blocks"]).split("Request #")[1].split(" ")[0])
-        self.parent(job_id)
+        if wait:
+            self.parent(job_id)
         return job_id
 
     def job(self, job_id: int):
@@ -110,7 +113,7 @@ class World:
 
     def parent(self, job_id: int, timeout: float = 5) -> dict:
         job = self.slack.wait_for(lambda s: (j := self.job(job_id)) is not None and j.parent_ts and j, timeout)
-        return self.slack.message(CHANNEL, job.parent_ts)
+        return self.slack.message(job.channel_id, job.parent_ts)
 
     def click(self, job_id: int, action_id: str, user: str):
         return self.driver.click(user, action_id, source=self.parent(job_id))
@@ -123,7 +126,7 @@ class World:
 
     def thread(self, job_id: int) -> list[str]:
         job = self.job(job_id)
-        return [m.get("text", "") for m in self.slack.thread(CHANNEL, job.parent_ts)]
+        return [m.get("text", "") for m in self.slack.thread(job.channel_id, job.parent_ts)]
 
     def wait_thread(self, job_id: int, fragment: str, timeout: float = 10) -> list[str]:
         return self.slack.wait_for(lambda s: any(fragment in t for t in self.thread(job_id)) and self.thread(job_id),
