@@ -12,8 +12,9 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def world(tmp_path):
-    w = World(tmp_path)
+def world(tmp_path, request):
+    """The bot in a sandbox; parametrize it indirectly with "http" or "socket" to choose how Slack reaches it."""
+    w = World(tmp_path, transport=getattr(request, "param", "http"))
     yield w
     w.close()
 

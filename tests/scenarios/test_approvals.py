@@ -2,9 +2,10 @@
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from tests.scenarios.world import APPROVER, APPROVER_2, OUTSIDER, REQUESTER, has_buttons
+from tests.scenarios.world import APPROVER, APPROVER_2, BOTH_TRANSPORTS, OUTSIDER, REQUESTER, has_buttons
 
 
+@BOTH_TRANSPORTS  # over HTTP and over Socket Mode
 def test_requester_cannot_approve_own_request(world):
     # Even an approver can't approve what they requested themselves.
     job_id = world.request(invoice="10040", amount="10", user=APPROVER_2)
@@ -16,6 +17,7 @@ def test_requester_cannot_approve_own_request(world):
     assert has_buttons(world.parent(job_id))  # still waiting for a real approver
 
 
+@BOTH_TRANSPORTS  # over HTTP and over Socket Mode
 def test_non_approver_is_refused(world):
     job_id = world.request(invoice="10040", amount="10")
     world.approve(job_id, OUTSIDER)
@@ -25,6 +27,7 @@ def test_non_approver_is_refused(world):
     assert [e.kind for e in world.bot.store.events(job_id)][-1] == "refused_approval"
 
 
+@BOTH_TRANSPORTS  # over HTTP and over Socket Mode
 def test_reject_records_nothing_and_strips_buttons(world):
     job_id = world.request(invoice="10040", amount="10")
     before = world.parent(job_id)
@@ -39,6 +42,7 @@ def test_reject_records_nothing_and_strips_buttons(world):
     assert world.payments_on("130") == []
 
 
+@BOTH_TRANSPORTS  # over HTTP and over Socket Mode
 def test_requester_can_withdraw(world):
     job_id = world.request(invoice="10040", amount="10")
     world.click(job_id, "reject", REQUESTER)
@@ -46,6 +50,7 @@ def test_requester_can_withdraw(world):
     assert world.wait_thread(job_id, "Withdrawn")
 
 
+@BOTH_TRANSPORTS  # over HTTP and over Socket Mode
 def test_twenty_concurrent_approvals_write_one_payment(world):
     job_id = world.request(invoice="10040", amount="10")
     parent = world.parent(job_id)
@@ -62,6 +67,7 @@ def test_twenty_concurrent_approvals_write_one_payment(world):
     assert refusals
 
 
+@BOTH_TRANSPORTS  # over HTTP and over Socket Mode
 def test_two_requests_for_the_same_credit(world):
     first = world.request(invoice="10040", amount="10")
     view = world.open_picker("Atomar's Best Tackle", user=APPROVER_2)
@@ -97,6 +103,7 @@ def test_expiry_sweep_closes_old_requests(make_world):
     assert "Expired" in str(parent["blocks"])
 
 
+@BOTH_TRANSPORTS  # over HTTP and over Socket Mode
 def test_button_from_another_request_is_refused(world):
     first = world.request(invoice="10040", amount="10")
     # Blue Heron's credit is a different credit: a second open request is allowed.

@@ -1,9 +1,10 @@
 """The help article's example, end to end through signed Slack requests."""
 from decimal import Decimal
 
-from tests.scenarios.world import APPROVER, CHANNEL, NOTIFY, REQUESTER, has_buttons
+from tests.scenarios.world import APPROVER, BOTH_TRANSPORTS, CHANNEL, NOTIFY, REQUESTER, has_buttons
 
 
+@BOTH_TRANSPORTS  # over HTTP and over Socket Mode
 def test_credit_11261_applied_to_invoice_10040_end_to_end(world):
     view = world.open_picker("Atomar's Best Tackle")
     text = str(view["blocks"])

@@ -51,8 +51,8 @@ def test_manifest_declares_the_command_interactivity_and_only_needed_scopes():
     assert command["command"] == "/applycredit" and command["usage_hint"] and command["description"]
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True
-    assert set(manifest["oauth_config"]["scopes"]["bot"]) <= {"commands", "chat:write"}
-    assert manifest["features"]["app_home"] == {"home_tab_enabled": True, "messages_tab_enabled": False,
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {"commands", "chat:write", "channels:join"}
+    assert manifest["features"]["app_home"] == {"home_tab_enabled": True, "messages_tab_enabled": True,
                                                 "messages_tab_read_only_enabled": True}
     assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]  # needs no scope
 
@@ -67,4 +67,5 @@ def test_bot_uses_only_methods_its_scopes_allow(world):
     used = {c["method"] for c in world.slack.calls if c["method"] != "view_submission.ack"}
     needs_no_scope = {"auth.test", "views.open", "views.update", "views.push", "views.publish", "chat.getPermalink"}
     chat_write = {"chat.postMessage", "chat.update", "chat.postEphemeral"}
-    assert used <= needs_no_scope | chat_write, used - needs_no_scope - chat_write
+    channels_join = {"conversations.join"}
+    assert used <= needs_no_scope | chat_write | channels_join, used - needs_no_scope - chat_write - channels_join

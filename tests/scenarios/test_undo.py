@@ -3,7 +3,7 @@ import threading
 from datetime import timedelta
 from decimal import Decimal
 
-from tests.scenarios.world import APPROVER, APPROVER_2, CHANNEL, NOTIFY, REQUESTER
+from tests.scenarios.world import APPROVER, APPROVER_2, BOTH_TRANSPORTS, CHANNEL, NOTIFY, REQUESTER
 
 
 def applied(world, **request) -> int:
@@ -28,6 +28,7 @@ def qbo_payment_posts(world) -> int:
     return len([r for r in world.qbo.requests if r["method"] == "POST" and "/payment" in r["path"]])
 
 
+@BOTH_TRANSPORTS  # over HTTP and over Socket Mode
 def test_undo_credit_memo_deletes_the_payment_and_the_credit_shows_again(world):
     job_id = applied(world, invoice="10040", amount="10")
     payment_id = world.job(job_id).qbo_payment_id
@@ -51,6 +52,7 @@ def test_undo_credit_memo_deletes_the_payment_and_the_credit_shows_again(world):
                                            and "undone" in m["text"]])
 
 
+@BOTH_TRANSPORTS  # over HTTP and over Socket Mode
 def test_undo_unapplied_payment_removes_only_the_added_line(world):
     job_id = applied(world, text="Blue Heron Marine", invoice="10050", amount="25")
     assert Decimal(str(world.qbo.ledger.get("Payment", "171")["UnappliedAmt"])) == 0
@@ -68,6 +70,7 @@ def test_undo_unapplied_payment_removes_only_the_added_line(world):
     assert any("line for invoice 10050 removed" in t for t in world.wait_thread(job_id, "Undo verified"))
 
 
+@BOTH_TRANSPORTS  # over HTTP and over Socket Mode
 def test_undo_refused_when_the_invoice_was_paid_since(world):
     job_id = applied(world, invoice="10040", amount="10")
     payment_id = world.job(job_id).qbo_payment_id
@@ -83,6 +86,7 @@ def test_undo_refused_when_the_invoice_was_paid_since(world):
     assert world.qbo.ledger.get("Payment", payment_id) is not None and world.invoice_balance("130") == 0
 
 
+@BOTH_TRANSPORTS  # over HTTP and over Socket Mode
 def test_undo_refused_when_our_payment_was_deleted_in_quickbooks(world):
     job_id = applied(world, invoice="10040", amount="10")
     payment = world.qbo.ledger.get("Payment", world.job(job_id).qbo_payment_id)
@@ -92,6 +96,7 @@ def test_undo_refused_when_our_payment_was_deleted_in_quickbooks(world):
     assert f"Payment {payment['Id']} is no longer in QuickBooks" in refusal
 
 
+@BOTH_TRANSPORTS  # over HTTP and over Socket Mode
 def test_undo_by_a_non_approver_or_after_the_window_is_refused(world):
     job_id = applied(world, invoice="10040", amount="10")
     button = undo_button(world, job_id)
@@ -103,6 +108,7 @@ def test_undo_by_a_non_approver_or_after_the_window_is_refused(world):
     assert undo_jobs(world, job_id) == [] and len(world.payments_on("130")) == 1
 
 
+@BOTH_TRANSPORTS  # over HTTP and over Socket Mode
 def test_double_click_on_undo_undoes_once(world):
     job_id = applied(world, invoice="10040", amount="10")
     button = undo_button(world, job_id)

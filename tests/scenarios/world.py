@@ -4,9 +4,13 @@ Requests reach the bot exactly as Slack sends them (signed, form-encoded) throug
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import replace
 from decimal import Decimal
+
+import pytest
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot import Bot, Overrides
 from config import Settings
@@ -14,7 +18,12 @@ from integrations.http import RetryPolicy
 from sandbox.run import APPROVER, APPROVER_2, CHANNEL, NOTIFY, OUTSIDER, REQUESTER, Sandbox
 from sandbox.slack_driver import SlackDriver
 
-__all__ = ["World", "has_buttons", "REQUESTER", "APPROVER", "APPROVER_2", "OUTSIDER", "CHANNEL", "NOTIFY"]
+__all__ = ["World", "has_buttons", "BOTH_TRANSPORTS", "REQUESTER", "APPROVER", "APPROVER_2", "OUTSIDER", "CHANNEL", "NOTIFY"]
+
+
+APP_TOKEN = "xapp-1-A0SANDBOX-1-scenario"
+# A scenario module runs its stories over both ways Slack reaches the bot with: pytestmark = BOTH_TRANSPORTS
+BOTH_TRANSPORTS = pytest.mark.parametrize("world", ["http", "socket"], indirect=True)
 
 
 def fast_retry() -> RetryPolicy:
@@ -24,8 +33,11 @@ def fast_retry() -> RetryPolicy:
 
 class World:
     def __init__(self, tmp_path, *, settings: dict | None = None, overrides: dict | None = None, prepare=None,
-                 timing=None) -> None:
-        """`prepare(ledger)` adds QuickBooks records before ConnectBooster's first sync; `timing` its sync timing."""
+                 timing=None, transport: str = "http") -> None:
+        """`prepare(ledger)` adds QuickBooks records before ConnectBooster's first sync; `timing` its sync timing;
+        `transport` how Slack reaches the bot: "http" (signed POSTs) or "socket" (Socket Mode envelopes)."""
+        self.transport = transport
+        self._socket = None
         self.sandbox = Sandbox(fast=True, prepare=prepare, timing=timing)
         self.qbo, self.cb, self.slack = self.sandbox.qbo, self.sandbox.cb, self.sandbox.slack
         base = Settings(sandbox=True, database_path=str(tmp_path / "bot.db"), sync_poll_seconds=0.05,
@@ -39,18 +51,31 @@ class World:
     def _start_bot(self, overrides: Overrides) -> Bot:
         bot = Bot(self.settings, overrides)
         bot.start()
+        self.overrides = overrides
+        if self.transport == "socket":  # what `make run` does when SLACK_APP_TOKEN is set
+            self._socket = SocketModeHandler(bot.app, APP_TOKEN)
+            self._socket.connect()
+            self.driver = SlackDriver(bot_url="", signing_secret=self.settings.slack_signing_secret, slack=self.slack,
+                                      transport="socket")
+            return bot
         server = bot.serve_http(0, host="127.0.0.1")
         self.driver = SlackDriver(bot_url=f"http://127.0.0.1:{server.effective_port}/slack/events",
                                   signing_secret=self.settings.slack_signing_secret, slack=self.slack)
-        self.overrides = overrides
         return bot
+
+    def _close_socket(self) -> None:
+        if self._socket is not None:  # slack-sdk's close waits ~3 s for its threads: don't make the test wait
+            threading.Thread(target=self._socket.close, daemon=True).start()
+            self._socket = None
 
     def restart(self) -> None:
         """Stop the bot and start a new one on the same database (what a process restart does)."""
+        self._close_socket()
         self.bot.stop()
         self.bot = self._start_bot(self.overrides)
 
     def close(self) -> None:
+        self._close_socket()
         self.bot.stop()
         self.sandbox.stop()
 
