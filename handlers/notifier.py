@@ -10,33 +10,45 @@ import json
 
 from data.jobs import Event, Job
 from data.outbox import Outbox
+from handlers.blocks import guided as guided_blocks
 from handlers.blocks import job as job_blocks
 from handlers.blocks import sweep as sweep_blocks
+from workflow.machine import is_guided
 
 PARENT_EVENTS = ("requested", "resync_only_requested")
 
 
 class SlackNotifier:
-    def __init__(self, outbox: Outbox, *, notify_channel: str = "", on_enqueue=lambda: None) -> None:
+    def __init__(self, outbox: Outbox, *, notify_channel: str = "", on_enqueue=lambda: None,
+                 portal_url: str = "") -> None:
         self.outbox = outbox
         self.notify_channel = notify_channel
         self.on_enqueue = on_enqueue
+        self.portal_url = portal_url  # guided mode (issue 14): CONNECTBOOSTER_PORTAL_URL for the step links
 
     def publish(self, job: Job, events: list[Event]) -> None:
+        guided = is_guided(job) and not job.batch_id  # issue 14: guided jobs word their own ConnectBooster steps
         for event in events:
             if event.kind in PARENT_EVENTS:
-                text, blocks = job_blocks.parent_message(job)
+                text, blocks = self._parent(job, events, guided)
                 self.outbox.enqueue(job_id=job.id, dedupe_key=f"job:{job.id}:parent", method="chat.postMessage",
                                     payload={"args": {"channel": job.channel_id, "text": text, "blocks": blocks,
                                                       "unfurl_links": False}, "parent_of": job.id})
                 continue
-            reply = job_blocks.reply_for(job, event)
+            reply = guided_blocks.reply_for(job, event, self.portal_url) if guided else guided_blocks.FALLBACK
+            if reply is guided_blocks.FALLBACK:
+                reply = job_blocks.reply_for(job, event)
             if reply is not None:
                 text, blocks = reply
                 self.outbox.enqueue(job_id=job.id, dedupe_key=f"event:{event.id}:reply", method="chat.postMessage",
                                     payload={"args": {"channel": job.channel_id, "text": text, "blocks": blocks},
                                              "thread_of": job.id})
-            if self.notify_channel and (event.kind == "verified" or
+            if guided and self.notify_channel and event.kind == "verified" and event.details.get("guided"):
+                # Built here, not by the deliverer (no "notice_of"): it says a person confirmed ConnectBooster.
+                text, blocks = guided_blocks.notice(job, event.details.get("confirmed_by"))
+                self.outbox.enqueue(job_id=job.id, dedupe_key=f"event:{event.id}:notice", method="chat.postMessage",
+                                    payload={"args": {"channel": self.notify_channel, "text": text, "blocks": blocks}})
+            elif self.notify_channel and (event.kind == "verified" or
                                         (event.kind == "needs_attention" and event.details.get("alert"))):
                 self.outbox.enqueue(job_id=job.id, dedupe_key=f"event:{event.id}:notice", method="chat.postMessage",
                                     payload={"args": {"channel": self.notify_channel}, "notice_of": job.id,
@@ -44,11 +56,15 @@ class SlackNotifier:
         if events and events[-1].kind not in PARENT_EVENTS and job.kind != "undo":
             # (An undo shares the original's message: only the original's own changes update it.)
             # The parent always shows the latest state; older queued updates are skipped by the deliverer.
-            text, blocks = job_blocks.parent_message(job)
+            text, blocks = self._parent(job, events, guided)
             self.outbox.enqueue(job_id=job.id, dedupe_key=f"job:{job.id}:parent:{events[-1].id}", method="chat.update",
                                 payload={"args": {"channel": job.channel_id, "text": text, "blocks": blocks},
                                          "update_of": job.id})
         self.on_enqueue()
+
+    @staticmethod
+    def _parent(job: Job, events: list[Event], guided: bool) -> tuple[str, list[dict]]:
+        return guided_blocks.parent_message(job, events) if guided else job_blocks.parent_message(job)
 
     def publish_batch(self, batch, items: list[Job], reasons: dict[int, str]) -> None:
         """The sweep's message updated in place; once finished, a summary in its thread and a notice.
