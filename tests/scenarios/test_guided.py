@@ -102,7 +102,8 @@ def test_credit_memo_guided_end_to_end(guided):
     assert "$10.00" in notices[0]["text"] and "10040" in notices[0]["text"]
     w.slack.wait_for(lambda s: "confirmed in ConnectBooster by a person" in parent_text(w, job_id))
     # Who clicked what, and when: the audit trail (`bot.py history`).
-    mine = [(e.actor, e.kind) for e in w.bot.store.events(job_id) if e.kind.startswith("guided_") or e.kind == "verified"]
+    mine = [(e.actor, e.kind) for e in w.bot.store.events(job_id)
+            if e.kind.startswith("guided_") or e.kind == "verified"]
     assert (REQUESTER, "guided_resynced") in mine and (REQUESTER, "guided_sync_finished") in mine
     assert (REQUESTER, "verified") in mine
     assert len(w.payments_on("130")) == 1
@@ -208,3 +209,39 @@ def test_only_the_requester_or_an_approver_confirms(guided):
     press(w, job_id, "guided_resynced", user=OUTSIDER)
     w.slack.wait_for(lambda s: any("Only the requester or an approver" in t for t in w.ephemeral_texts(OUTSIDER)))
     assert w.job(job_id).state == "guided_resync"
+
+
+def test_inbox_lists_unapplied_credits_from_quickbooks_oldest_first(guided):
+    w = guided
+    assert w.driver.command(REQUESTER, CHANNEL, "").status == 200
+    view = w.slack.wait_for(lambda s: next((v for v in w.slack.views(REQUESTER)["modals"]
+                                            if "unapplied in QuickBooks" in str(v.get("blocks"))), None))
+    text = str(view["blocks"])
+    assert text.index("Blue Heron Marine") < text.index("Atomar")  # its payment (2026-08-20) waited longest
+    assert "days old" in text and "would go to invoice *10031*" in text and "would go to invoice *10050*" in text
+    assert "Reel Deal" not in text  # its credit is used up in QuickBooks
+    resp = w.driver.click(REQUESTER, "inbox_apply", source=view,
+                          value=next(e["value"] for b in view["blocks"] if "Atomar" in str(b.get("text"))
+                                     for e in [b["accessory"]]))
+    assert resp.status == 200
+    picker = w.slack.wait_for(lambda s: next((v for v in w.slack.views(REQUESTER)["modals"]
+                                              if "Apply a credit" in str(v.get("blocks"))), None))
+    assert "10040" in str(picker["blocks"])
+    no_connectbooster_calls(w)
+
+
+def test_guide_me_through_connectbooster_for_a_credit_already_applied(guided):
+    w = guided
+    view = w.open_picker("Reel Deal Charters")
+    assert "Guide me through the ConnectBooster steps" in str(view["blocks"])
+    assert w.driver.click(REQUESTER, "resync_only", source=view).status == 200
+    job = w.slack.wait_for(lambda s: next(iter(w.bot.store.in_states(["guided_resync"])), None), 10)
+    first = step(w, job.id, "guided_resynced")
+    assert "10091" in str(first["blocks"]) and "$60.00 of $100.00" in str(first["blocks"])
+    for action in ("guided_resynced", "guided_sync_finished", "guided_all_clear"):
+        press(w, job.id, action)
+    w.wait_state(job.id, "verified")
+    notices = w.slack.wait_for(lambda s: s.messages(NOTIFY))
+    assert "ConnectBooster resynced for *Reel Deal Charters*" in notices[0]["text"]
+    assert w.payments_on("190") and len(w.payments_on("190")) == 1  # nothing new written
+    no_connectbooster_calls(w)
