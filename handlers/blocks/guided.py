@@ -9,7 +9,7 @@ from __future__ import annotations
 from data.jobs import Event, Job
 from data.states import JobState
 from handlers.blocks import job as job_blocks
-from handlers.blocks.common import button, context, esc, fmt, kind_label, message_text, section
+from handlers.blocks.common import button, confirm_dialog, context, esc, fmt, kind_label, message_text, section
 from handlers.blocks.times import when
 
 FALLBACK = object()  # "not a guided message": the caller uses handlers/blocks/job.py
@@ -73,10 +73,12 @@ def step_check(job: Job, url: str) -> list[dict]:
     """Step 3: the article's last three steps."""
     invoice = (f"2. Verify invoice *{esc(job.invoice_number, 100)}* shows the updated balance {_expected(job)}.\n"
                if job.invoice_number else "")
+    credit = (f"shows again under *Organizational Credits* with {fmt(job.amount, job.currency)} open"
+              if job.kind == "undo" else "is no longer visible under *Organizational Credits*")
     text = (f"*Step 3 of 3 — Check*\n1. Return to the client profile of *{esc(job.client_name, NAME)}* in "
             f"{portal(url)}.\n{invoice}"
             f"{'3' if invoice else '2'}. Confirm the organizational credit ({_credit(job)}, "
-            f"{fmt(job.amount, job.currency)}) is no longer visible under *Organizational Credits*.")
+            f"{fmt(job.amount, job.currency)}) {credit}.")
     return [section(text), _check_buttons(job)]
 
 
@@ -149,11 +151,18 @@ def reply_for(job: Job, event: Event, url: str = ""):
                                                     "elements": [button("Continue the checklist", "job_retry",
                                                                         str(job.id), style="primary")]}]
     if kind == "verified" and d.get("guided"):
-        what = "The undo is complete" if job.kind == "undo" else "Complete"
+        what, seen = ("The undo is complete", "shows again") if job.kind == "undo" else ("Complete", "no longer shows")
         text = (f":white_check_mark: {what}: <@{esc(d.get('confirmed_by'), 40)}> confirmed in ConnectBooster that the "
-                f"credit no longer shows" + (f" and invoice {esc(job.invoice_number, 100)} shows {_expected(job)}"
-                                             if job.invoice_number else "") + ".")
-        return _reply(text, [], both=False)
+                f"credit {seen}" + (f" and invoice {esc(job.invoice_number, 100)} shows {_expected(job)}"
+                                    if job.invoice_number else "") + ".")
+        if job.kind != "apply":
+            return _reply(text, [], both=False)
+        # As in API mode, approvers may reverse it (the click checks who, and the undo window).
+        undo = button("Undo", "job_undo", str(job.id), confirm=confirm_dialog(
+            "Undo this application?", f"Reverse {fmt(job.amount, job.currency)} of credit on invoice "
+            f"{esc(job.invoice_number, 100)} in QuickBooks, then guide the ConnectBooster steps again?", "Undo",
+            style="danger"))
+        return _reply(text, [{"type": "actions", "block_id": f"undo:{job.id}", "elements": [undo]}], both=False)
     return FALLBACK
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.scenarios.world import APPROVER, CHANNEL, NOTIFY, OUTSIDER, REQUESTER
+from tests.scenarios.world import APPROVER, APPROVER_2, CHANNEL, NOTIFY, OUTSIDER, REQUESTER
 
 PORTAL = "https://acme.connectboosterportal.com"
 GUIDED = {"connectbooster_mode": "guided", "connectbooster_portal_url": PORTAL}
@@ -32,9 +32,10 @@ def guided(make_world, clock):
     return make_world(settings=GUIDED, overrides={"now": clock})
 
 
-def buttons(message: dict) -> set[str]:
+def buttons(message: dict, job_id: int | None = None) -> set[str]:
+    """The action ids of the message's buttons (only those for `job_id` when given: undo shares the thread)."""
     return {e.get("action_id") for b in message.get("blocks", []) if b.get("type") == "actions"
-            for e in b.get("elements", [])}
+            for e in b.get("elements", []) if job_id is None or e.get("value") == str(job_id)}
 
 
 def thread_messages(w, job_id: int) -> list[dict]:
@@ -44,7 +45,7 @@ def thread_messages(w, job_id: int) -> list[dict]:
 def step(w, job_id: int, action_id: str, timeout: float = 10) -> dict:
     """The latest thread message offering `action_id` (waits for it)."""
     return w.slack.wait_for(lambda s: next((m for m in reversed(thread_messages(w, job_id))
-                                            if action_id in buttons(m)), None), timeout)
+                                            if action_id in buttons(m, job_id)), None), timeout)
 
 
 def press(w, job_id: int, action_id: str, user: str = REQUESTER):
@@ -244,4 +245,30 @@ def test_guide_me_through_connectbooster_for_a_credit_already_applied(guided):
     notices = w.slack.wait_for(lambda s: s.messages(NOTIFY))
     assert "ConnectBooster resynced for *Reel Deal Charters*" in notices[0]["text"]
     assert w.payments_on("190") and len(w.payments_on("190")) == 1  # nothing new written
+    no_connectbooster_calls(w)
+
+
+def test_undo_reverses_quickbooks_and_guides_connectbooster(guided):
+    w = guided
+    job_id = approved_job(w, invoice="10040", amount="10")
+    for action in ("guided_resynced", "guided_sync_finished", "guided_all_clear"):
+        press(w, job_id, action)
+    w.wait_state(job_id, "verified")
+    press(w, job_id, "job_undo", user=APPROVER_2)
+    undo = w.slack.wait_for(lambda s: next((j for j in w.bot.store.all() if j.kind == "undo"
+                                            and j.state == "guided_resync"), None), 15)
+    assert w.invoice_balance("130") == Decimal("120.00") and w.payments_on("130") == []
+    first = step(w, undo.id, "guided_resynced")
+    assert "$120.00 of $120.00" in str(first["blocks"])
+    press(w, undo.id, "guided_resynced")  # the original requester is not this undo's requester nor an approver
+    w.slack.wait_for(lambda s: any("Only the requester or an approver" in t for t in w.ephemeral_texts(REQUESTER)))
+    for action in ("guided_resynced", "guided_sync_finished"):
+        press(w, undo.id, action, user=APPROVER_2)
+    third = step(w, undo.id, "guided_all_clear")
+    assert "shows again" in str(third["blocks"])
+    press(w, undo.id, "guided_all_clear", user=APPROVER_2)
+    w.wait_state(undo.id, "verified")
+    w.wait_state(job_id, "undone")
+    notices = w.slack.wait_for(lambda s: len(s.messages(NOTIFY)) == 2 and s.messages(NOTIFY))
+    assert any("undone" in n["text"] and "confirmed by" in n["text"] for n in notices)
     no_connectbooster_calls(w)
