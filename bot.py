@@ -40,7 +40,7 @@ from integrations.quickbooks import QuickBooksClient
 from integrations.quickbooks_auth import QuickBooksTokens, connect_quickbooks
 from workflow.digest import DigestScheduler
 from workflow.guided import GuidedService
-from workflow.qbo_only import GuidedCreditService, NoConnectBooster
+from workflow.qbo_only import DigestReads, GuidedCreditService, NoConnectBooster
 from workflow.runner import JobRunner
 from workflow.service import CreditService
 
@@ -109,10 +109,12 @@ class Bot:
         register(self.app, self.deps)
         # The daily digest (DIGEST_TIME in TEAM_TIMEZONE; empty = off), queued through the outbox once per day.
         clock = o.now or (lambda: datetime.now(UTC))
+        # Guided mode (issue 14): the digest's "open credits" come from QuickBooks; there is no ConnectBooster API.
+        digest_reads = DigestReads(self.qbo, self.service.pool) if self.guided_mode else self.cb
         self.digest = DigestScheduler(
             at=settings.digest_time if settings.notify_channel else "", tz=settings.team_timezone,
             posted=self.marks.digest_posted, now=clock, check_seconds=o.digest_check_seconds,
-            post=DigestPoster(cb=self.cb, store=self.store, outbox=self.outbox, marks=self.marks,
+            post=DigestPoster(cb=digest_reads, store=self.store, outbox=self.outbox, marks=self.marks,
                               pool=self.service.pool, channel=settings.notify_channel, tz=settings.team_timezone,
                               now=clock, wake=self.deliverer.wake))
         self._expiry_seconds = o.expiry_check_seconds

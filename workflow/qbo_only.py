@@ -183,6 +183,30 @@ def _int(customer_id: str) -> int:
     return int(customer_id) if str(customer_id).isdigit() else 0
 
 
+class DigestReads:
+    """What the daily digest reads of ConnectBooster, answered from QuickBooks in guided mode: the customers with
+    unapplied credits and those credits (ids are QuickBooks'); no sync history (the bot runs no sync)."""
+
+    def __init__(self, qbo, pool: ThreadPoolExecutor) -> None:
+        self.qbo, self.pool = qbo, pool
+        self._credits: dict[int, list] = {}
+
+    def sync_history(self, *, page_size: int = 1) -> list:
+        return []
+
+    def search_organizations(self, *, text: str = "") -> list[Customer]:
+        inbox = build_inbox(qbo=self.qbo, pool=self.pool)
+        self._credits = {c.org_id: c.credits for c in inbox.clients}
+        return [Customer(id=c.org_id, name=c.name, qbo_customer_id=c.qbo_customer_id or "") for c in inbox.clients]
+
+    def list_credits(self, *, org_id: int, status: str = "open") -> list:
+        from types import SimpleNamespace
+
+        return [SimpleNamespace(id=int(k.key.split(":")[1]) if k.key.split(":")[1].isdigit() else 0, kind=k.kind,
+                                number=k.number, date=k.date, remaining_amount=k.remaining, currency=k.currency)
+                for k in self._credits.get(org_id, [])]
+
+
 class GuidedCreditService(CreditService):
     """The credit service of guided mode: lookups from QuickBooks alone; approvals and the write as in API mode."""
 

@@ -168,7 +168,10 @@ def test_reminder_at_a_fixed_clock_then_needs_attention_after_a_day(guided, cloc
     assert w.bot.guided.remind_due() == 1
     w.wait_state(job_id, "needs_attention")
     attention = [j.id for j in w.bot.store.in_states(["needs_attention"])]
-    assert job_id in attention  # the digest and App Home list these
+    assert job_id in attention  # App Home lists these (handlers/home.py reads the same state)
+    w.bot.digest.post(clock.at.date().isoformat())  # the digest, its open credits read from QuickBooks
+    digest = w.slack.wait_for(lambda s: next((m for m in s.messages(NOTIFY) if "Credit digest" in m["text"]), None))
+    assert "1 job needing attention" in digest["text"] and "open credits" in digest["text"]
     press(w, job_id, "job_retry")  # "Continue the checklist" resumes step 1
     w.wait_state(job_id, "guided_resync")
 
