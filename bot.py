@@ -40,6 +40,8 @@ from integrations.http import RateLimiter, RetryPolicy
 from integrations.quickbooks import QuickBooksClient
 from integrations.quickbooks_auth import QuickBooksTokens, connect_quickbooks
 from workflow.digest import DigestScheduler
+from workflow.guided import GuidedService
+from workflow.qbo_only import DigestReads, GuidedCreditService, NoConnectBooster
 from workflow.runner import JobRunner
 from workflow.service import CreditService
 
@@ -78,15 +80,16 @@ class Bot:
         auth = QuickBooksTokens(client_id=settings.qbo_client_id, client_secret=settings.qbo_client_secret,
                                 redirect_uri=settings.qbo_redirect_uri, environment=settings.qbo_environment,
                                 realm_id=realm, store=self.tokens, initial_refresh_token=settings.qbo_refresh_token)
+        self.guided_mode = settings.guided  # issue 14: ConnectBooster's half guided in Slack, never called
         self.qbo = QuickBooksClient(session=requests.Session(), base_url=settings.qbo_base_url, realm_id=realm,
                                     tokens=auth, retry=o.qbo_retry, limiter=o.qbo_limiter, timeout=o.http_timeout)
-        self.cb = ConnectBoosterClient(session=requests.Session(), base_url=settings.connectbooster_base_url,
-                                       api_key=settings.connectbooster_api_key, retry=o.cb_retry,
-                                       timeout=min(o.http_timeout, 15.0))
+        self.cb = NoConnectBooster() if self.guided_mode else ConnectBoosterClient(
+            session=requests.Session(), base_url=settings.connectbooster_base_url,
+            api_key=settings.connectbooster_api_key, retry=o.cb_retry, timeout=min(o.http_timeout, 15.0))
         self.slack = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url or WebClient.BASE_URL)
         self.deliverer = Deliverer(self.outbox, self.store, self.slack, idle_seconds=o.outbox_idle_seconds)
         notifier = SlackNotifier(self.outbox, notify_channel=settings.notify_channel, on_enqueue=self.deliverer.wake,
-                                 tz=settings.team_timezone or "UTC")
+                                 tz=settings.team_timezone or "UTC", portal_url=settings.connectbooster_portal_url)
         clock = o.now or (lambda: datetime.now(UTC))
         team_zone = ZoneInfo(settings.team_timezone or "UTC")
         # QuickBooks dates every write by the team's calendar (an omitted TxnDate is Intuit's server date): an
@@ -95,7 +98,8 @@ class Bot:
                                 poll_seconds=settings.sync_poll_seconds, timeout_seconds=settings.sync_timeout_seconds,
                                 workers=o.workers, wall_clock=o.wall_clock,
                                 today=lambda: clock().astimezone(team_zone).date())
-        self.service = CreditService(store=self.store, runner=self.runner, qbo=self.qbo, cb=self.cb,
+        service_class = GuidedCreditService if self.guided_mode else CreditService
+        self.service = service_class(store=self.store, runner=self.runner, qbo=self.qbo, cb=self.cb,
                                      approver_ids=settings.approver_ids,
                                      approval_ttl=timedelta(hours=settings.approval_ttl_hours),
                                      undo_window=timedelta(hours=settings.undo_window_hours), now=o.now)
@@ -103,13 +107,19 @@ class Bot:
                        token_verification_enabled=False,
                        listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="bolt"))
         self.marks = Marks(self.connections.get)
-        self.deps = Deps(service=self.service, store=self.store, marks=self.marks, tz=settings.team_timezone or "UTC")
+        self.guided = GuidedService(store=self.store, runner=self.runner, policy=self.service.policy,
+                                    remind_minutes=settings.guided_remind_minutes,
+                                    now=o.now) if self.guided_mode else None
+        self.deps = Deps(service=self.service, store=self.store, marks=self.marks, guided=self.guided,
+                         tz=settings.team_timezone or "UTC")
         register(self.app, self.deps)
         # The daily digest (DIGEST_TIME in TEAM_TIMEZONE; empty = off), queued through the outbox once per day.
+        # Guided mode (issue 14): the digest's "open credits" come from QuickBooks; there is no ConnectBooster API.
+        digest_reads = DigestReads(self.qbo, self.service.pool) if self.guided_mode else self.cb
         self.digest = DigestScheduler(
             at=settings.digest_time if settings.notify_channel else "", tz=settings.team_timezone,
             posted=self.marks.digest_posted, now=clock, check_seconds=o.digest_check_seconds,
-            post=DigestPoster(cb=self.cb, store=self.store, outbox=self.outbox, marks=self.marks,
+            post=DigestPoster(cb=digest_reads, store=self.store, outbox=self.outbox, marks=self.marks,
                               pool=self.service.pool, channel=settings.notify_channel, tz=settings.team_timezone,
                               now=clock, wake=self.deliverer.wake))
         self._expiry_seconds = o.expiry_check_seconds
@@ -121,6 +131,10 @@ class Bot:
         self.deliverer.start()
         resumed = self.runner.resume_all()
         threading.Thread(target=self._expiry_loop, name="expiry", daemon=True).start()
+        log.info("ConnectBooster mode: %s (%s)%s", self.settings.connectbooster_mode,
+                 self.settings.connectbooster_mode_reason or "default",
+                 ": QuickBooks is automated, the ConnectBooster steps are guided in each request's thread"
+                 if self.guided_mode else "")
         if self.digest.at:
             threading.Thread(target=self.digest.run, args=(self._stop,), name="digest", daemon=True).start()
         log.info("resumed %d unfinished job(s)", resumed)
@@ -132,6 +146,11 @@ class Bot:
                 self.service.expire_due()
             except Exception:
                 log.exception("expiry check failed")
+            if self.guided is not None:  # issue 14: reminders and the day-old escalation of guided steps
+                try:
+                    self.guided.remind_due()
+                except Exception:
+                    log.exception("guided reminder check failed")
 
     def wsgi(self):
         """POST /slack/events for Slack, GET /healthz for load balancers."""

@@ -66,6 +66,16 @@ class Settings:
     team_timezone: str = "UTC"
     console_port: int = 3000
     log_level: str = "INFO"
+    # --- guided ConnectBooster mode (issue 14) ---
+    connectbooster_mode: str = "api"          # api | guided (default: see connectbooster_mode_reason)
+    connectbooster_mode_reason: str = ""      # why this mode: said once at start-up
+    connectbooster_portal_url: str = ""       # e.g. https://acme.connectboosterportal.com, for the step links
+    guided_remind_minutes: float = 30.0       # a guided step left unconfirmed this long gets one reminder
+
+    @property
+    def guided(self) -> bool:
+        """True when the ConnectBooster half is guided step by step in Slack instead of called."""
+        return self.connectbooster_mode == "guided"
 
     @property
     def qbo_base_url(self) -> str:
@@ -120,6 +130,9 @@ def _parse(env: dict[str, str]) -> Settings:
     }
     configured = any(get(n) for names in groups.values() for n in names)
     sandbox = not configured
+    mode, mode_reason = _connectbooster_mode(get, problems)  # guided mode (issue 14)
+    if mode == "guided":  # no ConnectBooster API to configure: a person does that half
+        groups.pop("ConnectBooster")
     if configured:
         for names in groups.values():
             problems += [f"{n} is missing (required once any credential is configured)" for n in names if not get(n)]
@@ -137,7 +150,8 @@ def _parse(env: dict[str, str]) -> Settings:
     qbo_env = get("QBO_ENVIRONMENT", "sandbox")
     if qbo_env not in QBO_BASE_URLS and not _URL.match(qbo_env):
         problems.append(f"QBO_ENVIRONMENT must be sandbox, production or a discovery-document URL, got {qbo_env!r}")
-    for name in ("SLACK_API_URL", "QBO_API_BASE_URL", "CONNECTBOOSTER_BASE_URL", "QBO_REDIRECT_URI"):
+    for name in ("SLACK_API_URL", "QBO_API_BASE_URL", "CONNECTBOOSTER_BASE_URL", "QBO_REDIRECT_URI",
+                 "CONNECTBOOSTER_PORTAL_URL"):
         if get(name) and not _URL.match(get(name)):
             problems.append(f"{name} must be an http(s) URL, got {get(name)!r}")
     approvers = tuple(a.strip() for a in get("APPROVER_IDS").split(",") if a.strip())
@@ -186,9 +200,30 @@ def _parse(env: dict[str, str]) -> Settings:
         team_timezone=tz,
         console_port=number("CONSOLE_PORT", 3000, int, 0, 65535),
         log_level=level,
+        connectbooster_mode=mode,
+        connectbooster_mode_reason=mode_reason,
+        connectbooster_portal_url=get("CONNECTBOOSTER_PORTAL_URL").rstrip("/"),
+        guided_remind_minutes=number("GUIDED_REMIND_MINUTES", 30.0),
     )
     if configured and not settings.qbo_base_url:
         problems.append("QBO_API_BASE_URL is required when QBO_ENVIRONMENT is a discovery-document URL")
     if problems:
         raise ConfigError(problems)
     return settings
+
+
+def _connectbooster_mode(get, problems: list[str]) -> tuple[str, str]:
+    """(mode, why): CONNECTBOOSTER_MODE if set; else api with a CONNECTBOOSTER_BASE_URL, guided with QuickBooks."""
+    chosen = get("CONNECTBOOSTER_MODE").lower()
+    if chosen:
+        if chosen not in ("api", "guided"):
+            problems.append(f"CONNECTBOOSTER_MODE must be api or guided, got {chosen!r}")
+            return "api", ""
+        if chosen == "api" and not get("CONNECTBOOSTER_BASE_URL") and get("QBO_CLIENT_ID"):
+            problems.append("CONNECTBOOSTER_MODE=api needs CONNECTBOOSTER_BASE_URL (or use CONNECTBOOSTER_MODE=guided)")
+        return chosen, "CONNECTBOOSTER_MODE is set"
+    if get("CONNECTBOOSTER_BASE_URL"):
+        return "api", "CONNECTBOOSTER_BASE_URL is set"
+    if get("QBO_CLIENT_ID"):
+        return "guided", "QuickBooks is configured but CONNECTBOOSTER_BASE_URL is not"
+    return "api", "nothing is configured: the sandbox emulates the ConnectBooster API"

@@ -29,6 +29,7 @@ class Deps:
     command: str = "/applycredit"
     marks: Any = None  # data.once.Marks: Slack events already handled (App Home)
     tz: str = "UTC"    # TEAM_TIMEZONE: the fallback text of the times people read
+    guided: Any = None  # workflow.guided.GuidedService in guided ConnectBooster mode (issue 14), else None
     # Slow work after ack() (lookups, planning) runs here, not on Bolt's listener executor: Bolt runs every
     # listener, ack included, on that executor, so reads waiting on QuickBooks would queue the next acks.
     background: Executor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=8,
@@ -96,13 +97,15 @@ def post_joining(client, **args: Any) -> dict:
 
 
 def register(app: App, deps: Deps) -> None:
-    from handlers import commands, decisions, home, inbox, picker, sweep
+    from handlers import commands, decisions, guided, home, inbox, picker, sweep
 
     @app.middleware
     def give_deps(context: BoltContext, next) -> None:  # noqa: A002 (Bolt's name for the chain)
         context["deps"] = deps
         next()
 
+    if deps.guided is not None:  # issue 14: first, so its guided-only matchers win over the API mode's listeners
+        guided.register(app, deps)
     for module in (commands, picker, decisions, sweep, inbox):
         module.register(app, deps)
     if deps.marks is not None:

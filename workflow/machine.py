@@ -17,6 +17,10 @@
                                                                      │ sync finished (poller)
                                                                      ▼
                                                                SYNC_FINISHED ─verify→ VERIFIED ─undo done→ UNDONE
+    guided mode (issue 14, workflow/guided.py; a job with no ConnectBooster organization): a person does the
+    ConnectBooster half, each step confirmed with a button in the thread:
+        APPLIED ─step 1→ GUIDED_RESYNC ─"Resynced"→ GUIDED_SYNC ─"Sync finished"→ GUIDED_CHECK ─"All clear"→ VERIFIED
+                          (a step unconfirmed for a day → NEEDS_ATTENTION, which resumes that step)
     any working state ─error→ NEEDS_ATTENTION ─Retry / Sync again→ its resume state (or FAILED for a sweep item
     that wrote nothing);  a sweep item behind a failed one of its client → SKIPPED
 
@@ -47,9 +51,17 @@ class Flavor(StrEnum):
     RESYNC_ONLY = "resync_only"
     UNDO = "undo"
     SWEEP_ITEM = "sweep_item"
+    GUIDED = "guided"  # issue 14: ConnectBooster's half done by a person (workflow/guided.py)
+
+
+def is_guided(job: Job) -> bool:
+    """A guided-mode job (issue 14): made without ConnectBooster, so it has no ConnectBooster organization."""
+    return job.cb_org_id is None
 
 
 def flavor_of(job: Job) -> Flavor:
+    if job.kind != JobKind.UNDO and not job.batch_id and is_guided(job):  # guided mode (issue 14)
+        return Flavor.GUIDED
     if job.kind == JobKind.UNDO:
         return Flavor.UNDO
     if job.kind == JobKind.RESYNC_ONLY:
@@ -90,4 +102,4 @@ def table() -> dict[tuple[Flavor, JobState], Step]:
 
 def _load() -> None:
     """Import the modules that register steps (they import this one)."""
-    from workflow import steps_apply, sweep_items, undo  # noqa: F401
+    from workflow import guided, steps_apply, sweep_items, undo  # noqa: F401  (guided: issue 14)

@@ -13,6 +13,13 @@ The rules, in one table (docs/security.md explains why):
 | propose sweep | an approver                                             | always                                   |
 | sweep approve | an approver, not the proposer                           | awaiting approval, not expired           |
 | sweep reject  | as approve; the proposer withdraws                      | awaiting approval, not expired           |
+| guided confirm| the requester, the approver or any approver (see below) | a guided step, button in the job's thread|
+
+Guided confirm (issue 14): a click on a guided ConnectBooster step reports what a person did or saw in the
+portal. It writes nothing to the books, and the requester is usually the one with the portal open, so the
+requester may confirm; so may the approver and any approver (finance staff who can see the portal). Nobody
+else: a false "All clear" closes the job and sends the completion notice. The button must sit in the job's
+own thread (`message_ts` is the click's thread_ts, which must be the job's parent message).
 
 A button is also checked against the stored row (never against what the button claims): it must sit on that
 job's own message in that channel. A refusal is a `Refused` whose message is shown only to the clicker.
@@ -26,7 +33,7 @@ from enum import StrEnum
 
 from data.batches import Batch
 from data.jobs import Job
-from data.states import BatchState, JobKind, JobState
+from data.states import GUIDED, BatchState, JobKind, JobState
 
 # Resume states that (re)run a QuickBooks write: a Retry there is a change to the books.
 WRITES = frozenset({JobState.APPROVED, JobState.APPLYING, JobState.UNDOING})
@@ -41,6 +48,7 @@ class Action(StrEnum):
     PROPOSE_SWEEP = "propose_sweep"
     SWEEP_APPROVE = "sweep_approve"
     SWEEP_REJECT = "sweep_reject"
+    GUIDED_CONFIRM = "guided_confirm"  # issue 14: a person confirms a guided ConnectBooster step
 
 
 class Refused(Exception):
@@ -93,6 +101,8 @@ class Policy:
                                   noun="application", waiting=JobState.AWAITING_APPROVAL)
         if channel is not None and subject.channel_id != channel:
             raise Refused(f"That button is not valid; {NOTHING}.")
+        if action is Action.GUIDED_CONFIRM:  # issue 14
+            return self._guided(user, subject, message_ts)
         if action is Action.RETRY and subject.resume_state not in WRITES:
             action = Action.SYNC_AGAIN  # resuming past the QuickBooks write changes nothing in the books
         if action is Action.RETRY:
@@ -136,6 +146,18 @@ class Policy:
         if user == job.requester_id:
             raise Refused(f"You requested this application, so a colleague has to retry it; {NOTHING}.")
         self._needs_attention(job)
+        return Permit()
+
+    def _guided(self, user: str, job: Job, thread_ts: str | None) -> Permit:
+        """Guided confirm (issue 14): who may say a ConnectBooster step is done; the state is checked by the caller."""
+        if not job.parent_ts or thread_ts != job.parent_ts:
+            raise Refused(f"That button does not belong to this checklist; {NOTHING}.")
+        if user not in self.approvers and user not in (job.requester_id, job.approver_id):
+            raise Refused("Only the requester or an approver can confirm a ConnectBooster step (a confirmation "
+                          f"can close the request); {NOTHING}.")
+        if job.state not in GUIDED:
+            raise Refused(f"Job #{job.id} is {job.state.label}: no step is waiting for a confirmation; {NOTHING}.",
+                          record=False)
         return Permit()
 
     def _undo(self, user: str, job: Job) -> Permit:

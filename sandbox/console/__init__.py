@@ -13,7 +13,8 @@ from sandbox.console.server import Console
 log = logging.getLogger(__name__)
 
 
-def start_console(sandbox, port: int, *, sync_timeout: float = 600.0, host: str = "127.0.0.1") -> Console:
+def start_console(sandbox, port: int, *, sync_timeout: float = 600.0, host: str = "127.0.0.1",
+                  guided: bool = False) -> Console:
     """Start the console for a Sandbox whose bot is attached; a free port if `port` is taken."""
     from sandbox.run import APPROVER, APPROVER_2, CHANNEL, NOTIFY, OUTSIDER, REQUESTER
     from sandbox.slack_driver import SlackDriver
@@ -21,7 +22,8 @@ def start_console(sandbox, port: int, *, sync_timeout: float = 600.0, host: str 
     driver = SlackDriver(bot_url=sandbox.bot_url, signing_secret=sandbox.signing_secret, slack=sandbox.slack)
     users = {REQUESTER: "the requester", APPROVER: "an approver", APPROVER_2: "another approver",
              OUTSIDER: "someone else"}
-    console = Console(sandbox, driver, channel=CHANNEL, notify=NOTIFY, users=users, sync_timeout=sync_timeout)
+    console = Console(sandbox, driver, channel=CHANNEL, notify=NOTIFY, users=users, sync_timeout=sync_timeout,
+                      guided=guided)
     try:
         console.start(port, host)
     except OSError as e:

@@ -59,12 +59,19 @@ def _sync(run: dict) -> dict:
             "trigger": run.get("trigger"), "error": run.get("error")}
 
 
-def _invoice_table(caption: str, rows: list[dict], side: str) -> str:
+def _invoice_table(caption: str, rows: list[dict], side: str, person: bool = False) -> str:
     shown = rows[:SHOWN_INVOICES]
+    # Guided mode (issue 14): the person's "⋯ → Resync" on each ConnectBooster invoice.
+    def act(r: dict) -> str:
+        if not person:
+            return ""
+        return (f'<td><button type="button" data-person="resync" data-invoice="{esc(r["number"])}" '
+                f'aria-label="Resync invoice {esc(r["number"])}">Resync</button></td>')
+
     body = "".join(
         f'<tr class="{"" if r["open"] else "paid"}"><th scope="row">{esc(r["number"])}</th><td>{esc(r["date"])}</td>'
         f'<td class="num">{esc(r["total"])}</td><td class="num balance">{esc(r["balance"])}'
-        f'{" <span class=pending>payment pending</span>" if r.get("pending") else ""}</td></tr>' for r in shown)
+        f'{" <span class=pending>payment pending</span>" if r.get("pending") else ""}</td>{act(r)}</tr>' for r in shown)
     more = (f'<tr><td colspan="4" class="more">…and {len(rows) - len(shown)} more</td></tr>'
             if len(rows) > len(shown) else "")
     empty = '<tr><td colspan="4" class="more">No invoices.</td></tr>' if not rows else ""
@@ -82,8 +89,14 @@ def _credits(rows: list[dict], side: str) -> str:
     return f'<ul class="credits" data-side="{side}" aria-label="Open credits">{items}</ul>'
 
 
-def books_html(data: dict) -> str:
-    """The panel's body: QuickBooks first (where the bot writes), then ConnectBooster (what the client sees)."""
+def _sync_now() -> str:
+    return ('<p class="person">Integrations → QuickBooks Online: <button type="button" data-person="sync">'
+            'Sync Now</button></p>')
+
+
+def books_html(data: dict, person: bool = False) -> str:
+    """The panel's body: QuickBooks first (where the bot writes), then ConnectBooster (what the client sees);
+    `person`: guided mode's portal actions as buttons (resync an invoice, Sync Now)."""
     sync = data.get("sync")
     sync_line = ""
     if sync:
@@ -100,7 +113,7 @@ def books_html(data: dict) -> str:
             continue
         parts.append(f'<section class="side" data-side="{side}" aria-labelledby="side-{side}"><h3 id="side-{side}">'
                      f'{title} <span class="side-note">{note}</span></h3>'
-                     f'{_invoice_table(title + " invoices", d["invoices"], side)}'
+                     f'{_invoice_table(title + " invoices", d["invoices"], side, person and side == "cb")}'
                      f'<h4>Credits</h4>{_credits(d["credits"], side)}'
-                     f'{sync_line if side == "cb" else ""}</section>')
+                     f'{sync_line if side == "cb" else ""}{_sync_now() if person and side == "cb" else ""}</section>')
     return "".join(parts)

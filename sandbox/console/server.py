@@ -13,6 +13,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from sandbox.console import person as person_actions
 from sandbox.console.books import DEFAULT_CLIENT, books, books_html
 from sandbox.console.page import modal_html, names, timeline
 from sandbox.serving import LoopbackServer
@@ -57,8 +58,9 @@ class Console:
     """The console over a running Sandbox; every API verb is a plain method too (tests call them directly)."""
 
     def __init__(self, sandbox, driver, *, channel: str, notify: str, users: dict[str, str],
-                 sync_timeout: float = 600.0) -> None:
+                 sync_timeout: float = 600.0, guided: bool = False) -> None:
         self.sb, self.driver, self.slack = sandbox, driver, sandbox.slack
+        self.guided = guided  # issue 14: the books panel offers the person's ConnectBooster actions
         self.channel, self.notify, self.users = channel, notify, users
         self.faults = fault_catalogue(sync_timeout)
         self.armed: list[str] = []  # what was armed, newest last (shown under the buttons)
@@ -97,7 +99,7 @@ class Console:
             "channels": [{"id": c["id"], "name": c["name"],
                           "items": timeline(c, st["ephemerals"], users, chans)} for c in channels],
             "modal": {"id": modals[-1]["id"], "html": modal_html(modals[-1], users, chans)} if modals else None,
-            "books": {**data, "html": books_html(data)},
+            "books": {**data, "html": books_html(data, person=self.guided)},
             "armed": self.armed[-5:],
         }
 
@@ -175,6 +177,16 @@ class Console:
         return {"options": [{"value": o.get("value", ""), "text": (o.get("text") or {}).get("text", "")}
                             for o in opts]}
 
+    def person(self, do: str, invoice: str = "") -> dict:
+        """Guided mode (issue 14): what a person does in the ConnectBooster portal."""
+        if not self.guided:
+            raise ConsoleError("The portal actions are for guided mode (CONNECTBOOSTER_MODE=guided).")
+        if do == "resync":
+            return {"ok": True, "message": person_actions.resync_invoice(self.sb.cb, invoice)}
+        if do == "sync":
+            return {"ok": True, "message": person_actions.sync_now(self.sb.cb)}
+        raise ConsoleError(f"Unknown portal action {do!r}.")
+
     def inject(self, kind: str) -> dict:
         """Arm one documented trouble in the emulators."""
         if kind not in self.faults:
@@ -216,7 +228,8 @@ class Console:
                                     since, min(request.args.get("wait", LONG_POLL_SECONDS, type=float), 25)))
         if request.method == "GET" and path == "/api/meta":
             users = [{"id": u, "role": role, "name": self.slack.user_name(u)} for u, role in self.users.items()]
-            return _json({"users": users, "channel": self.channel, "notify": self.notify, "faults": self.faults})
+            return _json({"users": users, "channel": self.channel, "notify": self.notify, "faults": self.faults,
+                          "guided": self.guided})
         if request.method == "POST" and path.startswith("/api/"):
             if request.mimetype != "application/json":  # forces a CORS preflight on cross-site posts
                 return _json({"ok": False, "error": "JSON only"}, 415)
@@ -236,6 +249,8 @@ class Console:
             if verb == "options":
                 return _json(self.options(user, str(body.get("view_id")), str(body.get("action_id")),
                                           str(body.get("block_id")), str(body.get("query", ""))))
+            if verb == "person":
+                return _json(self.person(str(body.get("do")), str(body.get("invoice", ""))))
             if verb == "fault":
                 return _json(self.inject(str(body.get("kind"))))
         return Response("Not Found", 404)

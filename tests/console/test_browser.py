@@ -124,3 +124,61 @@ def test_the_requesters_own_approve_click_is_refused_on_screen(page, console_wor
     assert console_world.job(1).state == "awaiting_approval"
     act_as(page, "riley.requester")  # someone else never sees another person's ephemeral
     expect(page.locator("article.msg-ephemeral")).to_have_count(0)
+
+
+@pytest.fixture
+def guided_page(browser, tmp_path):
+    """The console over a guided-mode bot (issue 14): the books panel offers the portal's Resync and Sync Now."""
+    from sandbox.console import start_console
+    from tests.scenarios.world import World
+
+    world = World(tmp_path, settings={"connectbooster_mode": "guided"})
+    world.sandbox.bot_url = world.driver.bot_url
+    world.console = start_console(world.sandbox, 0, sync_timeout=world.settings.sync_timeout_seconds, guided=True)
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(world.console.url)
+    expect(page.get_by_role("heading", name="#finance")).to_be_visible()
+    yield page, world
+    context.close()
+    world.console.stop()
+    world.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def test_guided_mode_walked_in_the_browser(guided_page):
+    page, world = guided_page
+    books = page.locator("#books")
+    cb_row = books.locator("table[data-side=cb] tr", has_text="10040")
+    request(page, "10040")
+    act_as(page, "avery.approver")
+    approve(page)
+    parent = page.locator("article[data-kind=message]", has_text="Credit application #1")
+    toggle = parent.locator(".thread-toggle")
+    expect(toggle).to_be_visible(timeout=20_000)
+    if toggle.get_attribute("aria-expanded") == "false":
+        toggle.click()
+    thread = parent.locator(".thread")
+    expect(thread).to_contain_text("Step 1 of 3", timeout=20_000)
+    expect(books.locator("table[data-side=qbo] tr", has_text="10040")).to_contain_text("$110.00")
+    expect(cb_row).to_contain_text("$120.00")  # ConnectBooster's copy waits for the person
+
+    books.get_by_role("button", name="Resync invoice 10040").click()  # what the person does in the portal
+    expect(cb_row).to_contain_text("$110.00", timeout=20_000)
+    thread.get_by_role("button", name="Resynced").last.click()
+    expect(thread).to_contain_text("Step 2 of 3")
+    books.get_by_role("button", name="Sync Now").click()
+    thread.get_by_role("button", name="Sync started").last.click()
+    expect(parent).to_contain_text("Run the sync: active")
+    expect(books.locator("p.sync")).to_contain_text("finished", timeout=30_000)
+    expect(books).not_to_contain_text("11261")
+    thread.get_by_role("button", name="Sync finished").last.click()
+    expect(thread).to_contain_text("Step 3 of 3")
+    thread.get_by_role("button", name="All clear").last.click()
+    expect(parent).to_contain_text("confirmed in ConnectBooster by a person")
+    expect(thread).to_contain_text("Complete")
+    assert world.job(1).state == "verified"
+    assert [r for r in world.cb.requests if not r["path"].startswith("/_emulator")] == []  # never called

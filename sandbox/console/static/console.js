@@ -325,6 +325,12 @@ document.addEventListener("click", (ev) => {
   }
   const link = t.closest(".channel-link");
   if (link) { S.channel = link.dataset.channel; $("#timeline").innerHTML = ""; refresh(); return; }
+  const person = t.closest("[data-person]");  // guided mode (issue 14): a person's action in the portal
+  if (person) {
+    api("person", { do: person.dataset.person, invoice: person.dataset.invoice || "" })
+      .then((r) => { status(r.message); refresh(); }).catch((e) => status(e.message, true));
+    return;
+  }
   const fault = t.closest("[data-fault]");
   if (fault) {
     api("fault", { kind: fault.dataset.fault }).then((r) => { status(`Armed. ${r.message}`); refresh(); })

@@ -1,0 +1,92 @@
+"""Guided mode's inbox and picker additions (issue 14), read from QuickBooks alone.
+
+The inbox lists every customer with an unapplied credit, oldest credit first, with its age and the oldest open
+invoice it would go to; "Apply…" opens the picker (handlers/inbox.py's `inbox_apply`, unchanged). The picker
+gets, for credits QuickBooks shows used up lately, "Credit already applied in QuickBooks? Guide me through the
+ConnectBooster steps" (handlers/picker.py's `resync_only` button, served by the guided service).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from handlers.blocks.common import button, context, esc, fmt, kind_label, plain, section
+from handlers.blocks.inbox import CALLBACK_INBOX
+from handlers.blocks.times import when
+from workflow.inbox import CAN_APPLY, Inbox, InboxClient
+from workflow.lookup import APPLIED_WAITING_SYNC, ClientView
+from workflow.qbo_only import age_days
+
+PAGE_CLIENTS = 5
+ROWS_PER_CLIENT = 8
+GUIDE_SECTIONS = 5
+
+
+def _view(blocks: list[dict], draft: str = "") -> dict:
+    return {"type": "modal", "callback_id": CALLBACK_INBOX, "title": plain("Credit inbox", 24),
+            "close": plain("Close", 24), "private_metadata": draft, "blocks": blocks[:100]}
+
+
+def loading_view() -> dict:
+    return _view([section(":hourglass_flowing_sand: Reading every customer's unapplied credits from QuickBooks…")])
+
+
+def _age(credit_date: str, today: date) -> str:
+    days = age_days(credit_date, today)
+    return "" if days is None else f" · {days} day{'s' if days != 1 else ''} old"
+
+
+def client_blocks(client: InboxClient, draft: str, today: date) -> list[dict]:
+    if client.error:
+        return [section(f"*{esc(client.name, 200)}* — :warning: {esc(client.error, 2000)}")]
+    total = sum(c.remaining for c in client.credits)
+    currency = client.credits[0].currency if client.credits else "USD"
+    rows = []
+    for c in client.credits[:ROWS_PER_CLIENT]:
+        goes_to = (f"would go to invoice *{esc(c.oldest_invoice, 100)}* (the oldest open)" if c.diagnosis == CAN_APPLY
+                   else "no open invoice to apply it to")
+        rows.append(f"• {kind_label(c.kind)} #{esc(c.number, 40)} · {esc(c.date, 40)}{_age(c.date, today)} · "
+                    f"*{fmt(c.remaining, c.currency)}* unapplied · {goes_to}")
+    if len(client.credits) > ROWS_PER_CLIENT:
+        rows.append(f"…and {len(client.credits) - ROWS_PER_CLIENT} more")
+    text = (f"*{esc(client.name, 200)}* · {fmt(total, currency)} unapplied in QuickBooks\n" + "\n".join(rows))
+    if any(c.diagnosis == CAN_APPLY for c in client.credits):
+        return [section(text, accessory=button("Apply…", "inbox_apply", f"{draft}|{client.org_id}"))]
+    return [section(text)]
+
+
+def inbox_view(inbox: Inbox, page: int, draft: str, *, today: date, tz: str = "UTC") -> dict:
+    last = max(1, -(-len(inbox.clients) // PAGE_CLIENTS)) - 1
+    page = min(max(page, 0), last)
+    if not inbox.clients:
+        return _view([section(":tada: No customer has an unapplied credit in QuickBooks."),
+                      context(f"Read {when(inbox.read_at, tz)}")], draft)
+    blocks = [context(f"{len(inbox.clients)} customer{'s' if len(inbox.clients) != 1 else ''} with unapplied credits, "
+                      f"oldest credit first · page {page + 1} of {last + 1} · read {when(inbox.read_at, tz)} · "
+                      "from QuickBooks (guided ConnectBooster mode)")]
+    for i, client in enumerate(inbox.clients[page * PAGE_CLIENTS:(page + 1) * PAGE_CLIENTS]):
+        if i:
+            blocks.append({"type": "divider"})
+        blocks += client_blocks(client, draft, today)
+    nav = []
+    if page > 0:
+        nav.append(button("Previous", "guided_inbox_page", f"{draft}|{page - 1}"))
+    if page < last:
+        nav.append(button("Next", "guided_inbox_page", f"{draft}|{page + 1}", style="primary"))
+    if nav:
+        blocks.append({"type": "actions", "block_id": "inbox_nav", "elements": nav})
+    return _view(blocks, draft)
+
+
+def with_guide(view: dict, client: ClientView, draft: str) -> dict:
+    """The picker view plus one "guide me" section per recently used-up credit (after the credits list)."""
+    used = [c for c in client.credits if c.diagnosis == APPLIED_WAITING_SYNC][:GUIDE_SECTIONS]
+    if not used:
+        return view
+    guides = [section(f"{kind_label(c.kind)} #{esc(c.number, 100)} ({fmt(c.cb_remaining or 0, c.currency)}, "
+                      f"{esc(c.date, 40)}) is used up in QuickBooks. Credit already applied in QuickBooks? Guide me "
+                      "through the ConnectBooster steps.",
+                      accessory=button("Guide me", "resync_only", f"{draft}|{c.key}")) for c in used]
+    blocks = list(view["blocks"])
+    at = next((i + 1 for i, b in enumerate(blocks) if "Organizational credits" in str(b.get("text", ""))), 1)
+    blocks[at:at] = guides
+    return {**view, "blocks": blocks[:100]}
