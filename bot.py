@@ -79,7 +79,8 @@ class Bot:
         realm = settings.qbo_realm_id or self.tokens.latest_realm() or ""
         auth = QuickBooksTokens(client_id=settings.qbo_client_id, client_secret=settings.qbo_client_secret,
                                 redirect_uri=settings.qbo_redirect_uri, environment=settings.qbo_environment,
-                                realm_id=realm, store=self.tokens, initial_refresh_token=settings.qbo_refresh_token)
+                                realm_id=realm, store=self.tokens, initial_refresh_token=settings.qbo_refresh_token,
+                                timeout=(min(3.05, o.http_timeout), o.http_timeout))  # intuit-oauth has none
         self.guided_mode = settings.guided  # issue 14: ConnectBooster's half guided in Slack, never called
         self.qbo = QuickBooksClient(session=requests.Session(), base_url=settings.qbo_base_url, realm_id=realm,
                                     tokens=auth, retry=o.qbo_retry, limiter=o.qbo_limiter, timeout=o.http_timeout)

@@ -99,7 +99,8 @@ class QBOEmulator:
         self._replay: dict[tuple[str, str], tuple[int, bytes]] = {}
         self._replay_lock = threading.RLock()
         self._routes = Routes(self)
-        self._server = LoopbackServer(self.wsgi, name="qbo-emulator")
+        # The OAuth gate plays the discovery-document hang fault (the token endpoint hangs inside itself).
+        self._server = LoopbackServer(self.oauth.gate(self.wsgi), name="qbo-emulator")
 
     # ---- lifecycle -----------------------------------------------------------------------------------
     def start(self, port: int = 0) -> str:
@@ -109,7 +110,8 @@ class QBOEmulator:
         return self.base_url
 
     def stop(self) -> None:
-        """Stop serving (idempotent)."""
+        """Stop serving (idempotent); requests parked by a hang fault are dropped, never left hanging."""
+        self.oauth.release()
         self._server.stop()
 
     def __enter__(self) -> QBOEmulator:
