@@ -15,6 +15,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from data.jobs import Job, JobStore
+from data.states import JobState
 from integrations.errors import IntegrationError
 
 log = logging.getLogger(__name__)
@@ -86,9 +87,9 @@ def gather(*, cb, store: JobStore, pool: ThreadPoolExecutor, since: datetime) ->
         log.warning("digest: sync history unavailable")
         runs = []
     after = iso(since)
-    completed = [j for j in store.in_states(["verified"]) if (j.completed_at or "") > after]
+    completed = [j for j in store.in_states([JobState.VERIFIED]) if (j.completed_at or "") > after]
     completed.sort(key=lambda j: j.completed_at or "")
-    return DigestData(credits=credits, attention=store.in_states(["needs_attention"]),
+    return DigestData(credits=credits, attention=store.in_states([JobState.NEEDS_ATTENTION]),
                       last_sync=runs[0] if runs else None, completed=completed, since=since,
                       unreadable=unreadable)
 

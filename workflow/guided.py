@@ -40,7 +40,7 @@ ANSWERS: dict[str, Answer] = {
     "guided_sync_started": Answer(JobState.GUIDED_SYNC, None, "guided_sync_started"),
     "guided_sync_finished": Answer(JobState.GUIDED_SYNC, JobState.GUIDED_CHECK, "guided_sync_finished"),
     "guided_sync_failed": Answer(JobState.GUIDED_SYNC, None, "guided_sync_failed"),
-    "guided_all_clear": Answer(JobState.GUIDED_CHECK, JobState.VERIFIED, "verified"),
+    "guided_all_clear": Answer(JobState.GUIDED_CHECK, JobState.VERIFIED, JobState.VERIFIED),
     "guided_still_shows": Answer(JobState.GUIDED_CHECK, None, "guided_credit_still_shows"),
 }
 # Events that start (or restart) a step: its reminder clock runs from the last of them.

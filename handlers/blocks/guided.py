@@ -145,12 +145,12 @@ def reply_for(job: Job, event: Event, url: str = ""):
                       [], both=False)
     if kind == "retry" and job.state in STEPS:
         return _reply(f":leftwards_arrow_with_hook: {who} continued the checklist.", STEPS[job.state](job, url))
-    if kind == "needs_attention" and d.get("guided"):
+    if kind == JobState.NEEDS_ATTENTION and d.get("guided"):
         text = f":warning: {esc(d.get('message'), 2900)}"
         return message_text(text), [section(text), {"type": "actions", "block_id": f"retry:{job.id}:{event.id}",
                                                     "elements": [button("Continue the checklist", "job_retry",
                                                                         str(job.id), style="primary")]}]
-    if kind == "verified" and d.get("guided"):
+    if kind == JobState.VERIFIED and d.get("guided"):
         what, seen = ("The undo is complete", "shows again") if job.kind == "undo" else ("Complete", "no longer shows")
         text = (f":white_check_mark: {what}: <@{esc(d.get('confirmed_by'), 40)}> confirmed in ConnectBooster that the "
                 f"credit {seen}" + (f" and invoice {esc(job.invoice_number, 100)} shows {_expected(job)}"
@@ -207,7 +207,7 @@ def parent_message(job: Job, events: list[Event]) -> tuple[str, list[dict]]:
     line = " · ".join(f"{ICONS[s]} {i}. {name}: {s}" for i, (name, s) in enumerate(steps, 1))
     blocks.insert(len(blocks) - 1, context(f"ConnectBooster, confirmed by a person: {line}"))
     last = events[-1]
-    if last.actor and last.actor != "bot" and last.kind.startswith(("guided_", "verified")):
+    if last.actor and last.actor != "bot" and last.kind.startswith(("guided_", JobState.VERIFIED)):
         blocks.append(context(f"Last confirmation by <@{esc(last.actor, 40)}> {when(last.at)}"))
     return message_text(f"{text} — {label.split(' ', 1)[-1]}"), blocks
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from data.jobs import Job
+from data.states import JobState
 from handlers.blocks.common import context, esc, fmt, header, section
 from handlers.blocks.job import STATE_LABEL
 
@@ -34,7 +35,7 @@ def job_row(job: Job, base: str, *, show_requester: bool = False) -> dict:
     if show_requester:
         line += f" · requested by <@{job.requester_id}>"
     line += f"\n{STATE_LABEL.get(job.state, esc(job.state))}"
-    if job.state == "needs_attention" and job.error:
+    if job.state == JobState.NEEDS_ATTENTION and job.error:
         line += f": {esc(job.error, 300)}"
     link = permalink(base, job)
     line += f" · <{link}|Open the thread>" if link else f" · in <#{job.channel_id}>"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from data.jobs import Event, Job
+from data.states import JobKind, JobState
 from handlers.blocks.common import (
     button,
     confirm_dialog,
@@ -18,25 +19,25 @@ from handlers.blocks.times import when
 NAME = 300  # characters of a client name in a sentence: QuickBooks allows 500, a sentence needs room for the rest
 
 STATE_LABEL = {
-    "awaiting_approval": ":hourglass_flowing_sand: Awaiting approval",
-    "approved": ":white_check_mark: Approved — checking QuickBooks",
-    "applying_in_quickbooks": ":ledger: Recording in QuickBooks",
-    "applied_in_quickbooks": ":ledger: Recorded in QuickBooks",
-    "resyncing_invoice": ":arrows_counterclockwise: Resyncing the invoice in ConnectBooster",
-    "invoice_resynced": ":arrows_counterclockwise: Invoice resynced",
-    "syncing": ":repeat: ConnectBooster sync running",
-    "sync_finished": ":mag: Verifying in ConnectBooster",
-    "verified": ":white_check_mark: Done — applied and synced",
-    "needs_attention": ":warning: Needs attention",
-    "rejected": ":x: Rejected",
-    "cancelled": ":leftwards_arrow_with_hook: Withdrawn by the requester",
-    "expired": ":hourglass: Expired without a decision",
-    "stale": ":warning: Stopped — the figures changed",
-    "failed": ":x: Failed",
-    "undone": ":leftwards_arrow_with_hook: Undone — the application was reversed",
-    "undoing_in_quickbooks": ":leftwards_arrow_with_hook: Reversing in QuickBooks",
-    "awaiting_batch_sync": ":ledger: Recorded; waiting for the sweep's sync",
-    "skipped": ":heavy_minus_sign: Skipped",
+    JobState.AWAITING_APPROVAL: ":hourglass_flowing_sand: Awaiting approval",
+    JobState.APPROVED: ":white_check_mark: Approved — checking QuickBooks",
+    JobState.APPLYING: ":ledger: Recording in QuickBooks",
+    JobState.APPLIED: ":ledger: Recorded in QuickBooks",
+    JobState.RESYNCING: ":arrows_counterclockwise: Resyncing the invoice in ConnectBooster",
+    JobState.RESYNCED: ":arrows_counterclockwise: Invoice resynced",
+    JobState.SYNCING: ":repeat: ConnectBooster sync running",
+    JobState.SYNC_FINISHED: ":mag: Verifying in ConnectBooster",
+    JobState.VERIFIED: ":white_check_mark: Done — applied and synced",
+    JobState.NEEDS_ATTENTION: ":warning: Needs attention",
+    JobState.REJECTED: ":x: Rejected",
+    JobState.CANCELLED: ":leftwards_arrow_with_hook: Withdrawn by the requester",
+    JobState.EXPIRED: ":hourglass: Expired without a decision",
+    JobState.STALE: ":warning: Stopped — the figures changed",
+    JobState.FAILED: ":x: Failed",
+    JobState.UNDONE: ":leftwards_arrow_with_hook: Undone — the application was reversed",
+    JobState.UNDOING: ":leftwards_arrow_with_hook: Reversing in QuickBooks",
+    JobState.AWAITING_BATCH_SYNC: ":ledger: Recorded; waiting for the sweep's sync",
+    JobState.SKIPPED: ":heavy_minus_sign: Skipped",
 }
 STAGE_NAME = {"autotask": "Autotask (PSA)", "connectwise": "ConnectWise (PSA)", "kaseya_bms": "Kaseya BMS (PSA)",
               "quickbooks_online": "QuickBooks Online"}
@@ -50,7 +51,7 @@ def summary(job: Job) -> str:
     credit = f"{kind_label(job.credit_kind)} #{esc(job.credit_number, 100)}"
     if job.cb_credit_id:
         credit += f" (ConnectBooster credit {esc(job.cb_credit_id)})"
-    if job.kind == "resync_only":
+    if job.kind == JobKind.RESYNC_ONLY:
         return (f"*Resync only* for {credit} of *{esc(job.client_name, NAME)}*: QuickBooks already shows it applied, so "
                 "nothing is written there; ConnectBooster gets a resync and a sync.")
     return (f"<@{job.requester_id}> asks to apply *{_m(job, job.amount)}* of {credit} to invoice "
@@ -60,9 +61,9 @@ def summary(job: Job) -> str:
 def parent_message(job: Job, tz: str = "UTC") -> tuple[str, list[dict]]:
     """The approval request; buttons only while it awaits a decision. `tz`: the team's zone for fallbacks."""
     after = (job.invoice_balance_before or 0) - job.amount
-    title = f"Credit application #{job.id}" if job.kind == "apply" else f"Resync #{job.id}"
+    title = f"Credit application #{job.id}" if job.kind == JobKind.APPLY else f"Resync #{job.id}"
     blocks = [section(f"*{title}* · {STATE_LABEL.get(job.state, esc(job.state))}\n{summary(job)}")]
-    if job.kind == "apply":
+    if job.kind == JobKind.APPLY:
         pairs = [("Client", esc(job.client_name, NAME)),
                  ("Credit", f"{kind_label(job.credit_kind)} #{esc(job.credit_number, 100)}"
                             + (f" · id {esc(job.cb_credit_id)}" if job.cb_credit_id else "")),
@@ -73,7 +74,7 @@ def parent_message(job: Job, tz: str = "UTC") -> tuple[str, list[dict]]:
         if job.note:
             pairs.append(("Note", esc(job.note, 500)))
         blocks.append(fields_section(pairs))
-    if job.state == "awaiting_approval":
+    if job.state == JobState.AWAITING_APPROVAL:
         blocks.append(context(f"Expires {when(job.expires_at, tz)} · an approver other than the requester decides."))
         blocks.append({"type": "actions", "block_id": f"decide:{job.id}", "elements": [
             button("Approve", "approve", str(job.id), style="primary", confirm=confirm_dialog(
@@ -83,7 +84,7 @@ def parent_message(job: Job, tz: str = "UTC") -> tuple[str, list[dict]]:
             button("Reject", "reject", str(job.id), style="danger"),
         ]})
     else:
-        if job.state == "rejected":
+        if job.state == JobState.REJECTED:
             line = f"Rejected by <@{job.approver_id}>"
         elif job.approver_id:
             line = f"Approved by <@{job.approver_id}>"
@@ -119,25 +120,25 @@ def reply_for(job: Job, event: Event) -> tuple[str, list[dict]] | None:
     """The thread reply for one event, or None when the event is not shown in the thread."""
     d = event.details
     kind = event.kind
-    if kind == "approved":
+    if kind == JobState.APPROVED:
         text = f":white_check_mark: Approved by <@{event.actor}>. Re-reading the figures in QuickBooks…"
-    elif kind == "rejected":
+    elif kind == JobState.REJECTED:
         text = f":x: Rejected by <@{event.actor}>. Nothing was recorded."
-    elif kind == "cancelled":
+    elif kind == JobState.CANCELLED:
         text = f":leftwards_arrow_with_hook: Withdrawn by <@{event.actor}>. Nothing was recorded."
-    elif kind == "expired":
+    elif kind == JobState.EXPIRED:
         text = ":hourglass: This request expired without a decision; nothing was recorded."
-    elif kind == "stale":
+    elif kind == JobState.STALE:
         problems = "; ".join(esc(p, 500) for p in d.get("problems", []))
         text = (f":warning: Stopped before writing anything: {problems}. Now the invoice balance is "
                 f"{_m(job, d.get('invoice_balance'))} and the credit has {_m(job, d.get('credit_remaining'))} left. "
                 "Start a new request with `/applycredit` if it still applies.")
-    elif kind == "applied_in_quickbooks":
+    elif kind == JobState.APPLIED:
         text = (f":ledger: Recorded in QuickBooks: Payment *{esc(d.get('payment_id'), 50)}* applies *{_m(job, job.amount)}* "
                 f"of {kind_label(job.credit_kind)} #{esc(job.credit_number, 100)} to invoice *{esc(job.invoice_number, 100)}*. "
                 f"Invoice balance {_m(job, d.get('balance_before'))} → {_m(job, d.get('balance_after'))} "
                 "(re-read from QuickBooks).")
-    elif kind == "invoice_resynced":
+    elif kind == JobState.RESYNCED:
         text = (f":arrows_counterclockwise: ConnectBooster invoice {esc(job.invoice_number, 100)} resynced: "
                 f"*{_m(job, d.get('after'))} of {_m(job, d.get('total') or job.invoice_total)}*.")
     elif kind == "resync_skipped":
@@ -148,20 +149,20 @@ def reply_for(job: Job, event: Event) -> tuple[str, list[dict]] | None:
                 f"{esc(d.get('status'), 200)}.")
     elif kind == "sync_progress":
         text = _sync_progress(d)
-    elif kind in UNDO_EVENTS or (kind == "verified" and job.kind == "undo"):
+    elif kind in UNDO_EVENTS or (kind == JobState.VERIFIED and job.kind == JobKind.UNDO):
         return _undo_reply(job, event)
-    elif kind == "verified":
+    elif kind == JobState.VERIFIED:
         shown = _m(job, d.get("cb_balance")) if d.get("cb_balance") else "the same balance"
         credit = f"credit {esc(job.cb_credit_id)}" if job.cb_credit_id else "the credit"
         text = (f":white_check_mark: Verified: {credit} no longer shows in ConnectBooster and invoice "
                 f"{esc(job.invoice_number, 100)} shows {shown} there, matching QuickBooks.")
-        if job.kind == "apply":  # approvers may reverse it (the click checks who, and the undo window)
+        if job.kind == JobKind.APPLY:  # approvers may reverse it (the click checks who, and the undo window)
             return message_text(text), [section(text), {"type": "actions", "block_id": f"undo:{job.id}", "elements": [
                 button("Undo", "job_undo", str(job.id), confirm=confirm_dialog(
                     "Undo this application?", f"Reverse {_m(job, job.amount)} of credit on invoice "
                     f"{esc(job.invoice_number, 100)} in QuickBooks, then resync ConnectBooster?", "Undo",
                     style="danger"))]}]
-    elif kind == "needs_attention":
+    elif kind == JobState.NEEDS_ATTENTION:
         text = f":warning: {esc(d.get('message'), 2900)}"
         blocks = [section(text)]
         if d.get("retryable"):
@@ -176,7 +177,7 @@ def reply_for(job: Job, event: Event) -> tuple[str, list[dict]] | None:
     return message_text(text), [section(text)]
 
 
-UNDO_EVENTS = ("undo_requested", "undo_refused", "undone_in_quickbooks", "undone")
+UNDO_EVENTS = ("undo_requested", "undo_refused", "undone_in_quickbooks", JobState.UNDONE)
 
 
 def _undo_reply(job: Job, event: Event) -> tuple[str, list[dict]] | None:
@@ -196,7 +197,7 @@ def _undo_reply(job: Job, event: Event) -> tuple[str, list[dict]] | None:
                f"lines and the cash receipt kept; {_m(job, job.amount)} unapplied again)")
         text = (f":ledger: Undone in QuickBooks: {how}. Invoice {esc(job.invoice_number, 100)} balance "
                 f"{_m(job, d.get('balance_before'))} → {_m(job, d.get('balance_after'))} (re-read from QuickBooks).")
-    elif kind == "verified":
+    elif kind == JobState.VERIFIED:
         shown = _m(job, d.get("cb_balance")) if d.get("cb_balance") else "its balance"
         where = f"credit {esc(job.cb_credit_id)}" if job.cb_credit_id else credit
         text = (f":white_check_mark: Undo verified: {where} shows again in ConnectBooster ({_m(job, d.get('credit_remaining'))} "
@@ -209,12 +210,12 @@ def _undo_reply(job: Job, event: Event) -> tuple[str, list[dict]] | None:
 def notice(job: Job, permalink: str | None) -> tuple[str, list[dict]]:
     """The completion notice for NOTIFY_CHANNEL."""
     link = f" · <{permalink}|View thread>" if permalink else ""
-    if job.kind == "undo":
+    if job.kind == JobKind.UNDO:
         text = (f":leftwards_arrow_with_hook: Credit application #{esc(job.undo_of)} for *{esc(job.client_name, NAME)}* undone: "
                 f"*{_m(job, job.amount)}* back on {kind_label(job.credit_kind)} #{esc(job.credit_number, 100)}, invoice "
                 f"*{esc(job.invoice_number, 100)}* open again, by <@{job.approver_id}>{link}")
         return message_text(text), [section(text)]
-    if job.kind == "resync_only":
+    if job.kind == JobKind.RESYNC_ONLY:
         text = (f":white_check_mark: ConnectBooster resynced for *{esc(job.client_name, NAME)}*: credit {esc(job.cb_credit_id)} "
                 f"is gone. Requested by <@{job.requester_id}>{link}")
     else:

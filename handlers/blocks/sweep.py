@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from data.batches import Batch
 from data.jobs import Job
+from data.states import BatchState, JobState
 from handlers.blocks.common import (
     button,
     confirm_dialog,
@@ -26,18 +27,18 @@ MAX_CLIENT_SECTIONS = 44  # + title, progress, "more clients", actions (+ spare)
 TEXT_BUDGET = 2800
 MAX_RETRY_BUTTONS = 5
 STATE = {
-    "awaiting_approval": ":hourglass_flowing_sand: Awaiting approval",
-    "running": ":ledger: Recording in QuickBooks",
-    "syncing": ":repeat: ConnectBooster sync and checks",
-    "finished": ":checkered_flag: Finished",
-    "rejected": ":x: Rejected",
-    "cancelled": ":leftwards_arrow_with_hook: Withdrawn by the requester",
-    "expired": ":hourglass: Expired without a decision",
+    BatchState.AWAITING_APPROVAL: ":hourglass_flowing_sand: Awaiting approval",
+    BatchState.RUNNING: ":ledger: Recording in QuickBooks",
+    BatchState.SYNCING: ":repeat: ConnectBooster sync and checks",
+    BatchState.FINISHED: ":checkered_flag: Finished",
+    BatchState.REJECTED: ":x: Rejected",
+    BatchState.CANCELLED: ":leftwards_arrow_with_hook: Withdrawn by the requester",
+    BatchState.EXPIRED: ":hourglass: Expired without a decision",
 }
-FAILED = ("failed", "stale", "skipped", "needs_attention")
-MARK = {"verified": ":white_check_mark:", "failed": ":x:", "stale": ":x:", "skipped": ":heavy_minus_sign:",
-        "needs_attention": ":warning:", "awaiting_batch_sync": ":ledger:", "syncing": ":repeat:",
-        "sync_finished": ":mag:"}
+FAILED = (JobState.FAILED, JobState.STALE, JobState.SKIPPED, JobState.NEEDS_ATTENTION)
+MARK = {JobState.VERIFIED: ":white_check_mark:", JobState.FAILED: ":x:", JobState.STALE: ":x:",
+        JobState.SKIPPED: ":heavy_minus_sign:", JobState.NEEDS_ATTENTION: ":warning:",
+        JobState.AWAITING_BATCH_SYNC: ":ledger:", JobState.SYNCING: ":repeat:", JobState.SYNC_FINISHED: ":mag:"}
 
 
 def _money(amount, currency: str = "USD") -> str:
@@ -47,8 +48,8 @@ def _money(amount, currency: str = "USD") -> str:
 def counts(batch: Batch, items: list[Job]) -> dict:
     """done / total, amount applied in QuickBooks, verified, failures."""
     applied = [j for j in items if j.qbo_payment_id]
-    return {"total": len(batch.plan), "done": sum(1 for j in items if j.state == "verified" or j.state in FAILED),
-            "verified": sum(1 for j in items if j.state == "verified"),
+    return {"total": len(batch.plan), "done": sum(1 for j in items if j.state == JobState.VERIFIED or j.state in FAILED),
+            "verified": sum(1 for j in items if j.state == JobState.VERIFIED),
             "failed": sum(1 for j in items if j.state in FAILED),
             "applied": sum((j.amount for j in applied), Decimal(0))}
 
@@ -90,15 +91,15 @@ def batch_message(batch: Batch, items: list[Job], tz: str = "UTC") -> tuple[str,
              f"*{_money(batch.total)}* in all: each unapplied credit to the oldest open invoices, as QuickBooks' "
              "Receive Payment would.")
     blocks = [section(title)]
-    if batch.state in ("running", "syncing", "finished"):
+    if batch.state in (BatchState.RUNNING, BatchState.SYNCING, BatchState.FINISHED):
         blocks.append(context(f"Done {c['done']}/{c['total']} · {_money(c['applied'])} applied in QuickBooks · "
                               f"{c['verified']} verified · {c['failed']} failed · approved by <@{batch.approver_id}>"))
-    retry = [j for j in items if j.state == "needs_attention" and j.retryable][:MAX_RETRY_BUTTONS]
-    retry = retry if batch.state == "finished" else []
+    retry = [j for j in items if j.state == JobState.NEEDS_ATTENTION and j.retryable][:MAX_RETRY_BUTTONS]
+    retry = retry if batch.state == BatchState.FINISHED else []
     # Room left for client sections: the blocks below, and one for the "…and N more clients" line.
-    reserved = len(blocks) + 1 + (2 if batch.state == "awaiting_approval" else 0) + len(retry)
+    reserved = len(blocks) + 1 + (2 if batch.state == BatchState.AWAITING_APPROVAL else 0) + len(retry)
     blocks += _client_sections(batch, {j.batch_seq: j for j in items}, min(MAX_CLIENT_SECTIONS, MAX_BLOCKS - reserved))
-    if batch.state == "awaiting_approval":
+    if batch.state == BatchState.AWAITING_APPROVAL:
         blocks.append(context(f"Expires {when(batch.expires_at, tz)} · an approver other than the requester decides."))
         blocks.append({"type": "actions", "block_id": f"sweep:{batch.id}", "elements": [
             button("Approve sweep", "sweep_approve", str(batch.id), style="primary", confirm=confirm_dialog(
