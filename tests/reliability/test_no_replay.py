@@ -57,11 +57,11 @@ def test_killed_waiting_for_the_answer_without_replay_applies_once(process_bot, 
     parent = pb.request(client, invoice=number, amount="10")
     pb.qbo.faults.inject("slow_after_commit", seconds=8.0, match=payment_post)
     pb.driver.click(APPROVER, "approve", source=parent)
-    wait_all(lambda: applications(pb.qbo.ledger, invoice_id) == 1, timeout=15, interval=0.01)
+    wait_all(lambda: applications(pb.qbo.ledger, invoice_id) == 1, timeout=30, interval=0.01)
     pb.kill()  # the write is in the books; the bot never heard
     pb.qbo.faults.clear()
     pb.restart()
-    wait_all(lambda: pb.state() == "verified", timeout=25)
+    wait_all(lambda: pb.state() == "verified", timeout=60)
     events = [e.kind for e in pb.store.events(1)]
     figures.record("requestid not replayed", f"{kind}: killed between commit and answer", times=1, jobs=1,
                    payments=applications(pb.qbo.ledger, invoice_id),

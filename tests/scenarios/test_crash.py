@@ -44,7 +44,7 @@ def test_kill_after_the_quickbooks_write_then_restart_finishes_with_one_payment(
 
         sb.cb.faults.clear()
         proc = start_bot(env, tmp_path)
-        wait_until(lambda: store.get(1).state == "verified", timeout=20)
+        wait_until(lambda: store.get(1).state == "verified", timeout=60)
         payments = [p for p in sb.qbo.ledger.list("Payment") if p["CustomerRef"]["value"] == "58"]
         assert len(payments) == 1
         replies = [m["text"] for m in sb.slack.thread(CHANNEL, parent["ts"])]
