@@ -51,8 +51,9 @@ def process_bot(tmp_path):
 def pytest_sessionfinish(session, exitstatus) -> None:
     # (conftest files below the root never see pytest_sessionstart, so the path is settled here)
     env = os.environ.get("RELIABILITY_FIGURES")
-    _PATH.append(Path(env) if env else Path(str(session.config._tmp_path_factory.getbasetemp()))
-                 / "reliability-figures.json")
+    path = Path(env) if env else Path(str(session.config._tmp_path_factory.getbasetemp())) / "reliability-figures.json"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # under xdist each worker writes its own part: PATH.gw0.json …
+    _PATH.append(path.with_suffix(f".{worker}.json") if worker else path)
     if _ROWS:
         _PATH[0].parent.mkdir(parents=True, exist_ok=True)
         _PATH[0].write_text(json.dumps({"rows": _ROWS}, indent=1))
