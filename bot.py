@@ -29,8 +29,10 @@ from data.db import Connections
 from data.jobs import JobStore
 from data.once import Marks
 from data.outbox import Outbox
+from data.retention import Retention
 from data.tokens import TokenStore
 from handlers import Deps, register
+from handlers.commands import access_gate
 from handlers.digest import DigestPoster
 from handlers.notifier import SlackNotifier
 from handlers.outbox import Deliverer
@@ -73,7 +75,10 @@ class Bot:
             raise ConfigError(["SLACK_SIGNING_SECRET is missing: every request from Slack is verified with it"])
         self.settings = settings
         self.connections = Connections(settings.database_path)
-        self.store = JobStore(self.connections.get)
+        clock = o.now or (lambda: datetime.now(UTC))
+        # Drafts (form snapshots) live as long as an approval: a form older than that is stale (issue 13).
+        self.store = JobStore(self.connections.get, draft_ttl=timedelta(hours=settings.approval_ttl_hours),
+                              draft_clock=clock)
         self.outbox = Outbox(self.connections.get)
         self.tokens = TokenStore(self.connections)
         realm = settings.qbo_realm_id or self.tokens.latest_realm() or ""
@@ -91,7 +96,6 @@ class Bot:
         self.deliverer = Deliverer(self.outbox, self.store, self.slack, idle_seconds=o.outbox_idle_seconds)
         notifier = SlackNotifier(self.outbox, notify_channel=settings.notify_channel, on_enqueue=self.deliverer.wake,
                                  tz=settings.team_timezone or "UTC", portal_url=settings.connectbooster_portal_url)
-        clock = o.now or (lambda: datetime.now(UTC))
         team_zone = ZoneInfo(settings.team_timezone or "UTC")
         # QuickBooks dates every write by the team's calendar (an omitted TxnDate is Intuit's server date): an
         # application approved at 23:30 in Chicago on the 31st belongs to that month, not the next.
@@ -114,6 +118,10 @@ class Bot:
         self.deps = Deps(service=self.service, store=self.store, marks=self.marks, guided=self.guided,
                          tz=settings.team_timezone or "UTC")
         register(self.app, self.deps)
+        self.app.use(access_gate(settings.access))  # after register's deps middleware: REQUESTER_IDS, ALLOWED_CHANNELS
+        # Delivery bookkeeping is pruned after RETENTION_DAYS; its timestamps are wall-clock (utcnow), so is this.
+        self.retention = Retention(self.connections.get, self.store, days=settings.retention_days,
+                                   undo_window=timedelta(hours=settings.undo_window_hours))
         # The daily digest (DIGEST_TIME in TEAM_TIMEZONE; empty = off), queued through the outbox once per day.
         # Guided mode (issue 14): the digest's "open credits" come from QuickBooks; there is no ConnectBooster API.
         digest_reads = DigestReads(self.qbo, self.service.pool) if self.guided_mode else self.cb
@@ -147,6 +155,10 @@ class Bot:
                 self.service.expire_due()
             except Exception:
                 log.exception("expiry check failed")
+            try:
+                self.retention.run_due()  # at most hourly
+            except Exception:
+                log.exception("retention pruning failed")
             if self.guided is not None:  # issue 14: reminders and the day-old escalation of guided steps
                 try:
                     self.guided.remind_due()

@@ -26,6 +26,7 @@ _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 
 
 class ConfigError(Exception):
@@ -34,6 +35,21 @@ class ConfigError(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("configuration problems:\n" + "\n".join(f"  - {p}" for p in problems))
         self.problems = problems
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may use the bot, and where: an empty set means anyone / any channel; approvers are always allowed."""
+
+    requesters: frozenset[str] = frozenset()  # REQUESTER_IDS (user ids only)
+    channels: frozenset[str] = frozenset()    # ALLOWED_CHANNELS
+    approvers: frozenset[str] = frozenset()   # APPROVER_IDS
+
+    def user_allowed(self, user: str | None) -> bool:
+        return not self.requesters or user in self.requesters or user in self.approvers
+
+    def channel_allowed(self, channel: str | None) -> bool:
+        return not self.channels or channel in self.channels
 
 
 @dataclass(frozen=True)
@@ -66,6 +82,9 @@ class Settings:
     team_timezone: str = "UTC"
     console_port: int = 3000
     log_level: str = "INFO"
+    requester_ids: tuple[str, ...] = ()       # empty: anyone in the workspace may request (issue 13)
+    allowed_channels: tuple[str, ...] = ()    # empty: any channel the command is run in
+    retention_days: float = 30.0              # delivery bookkeeping (outbox, seen events) kept this long
     # --- guided ConnectBooster mode (issue 14) ---
     connectbooster_mode: str = "api"          # api | guided (default: see connectbooster_mode_reason)
     connectbooster_mode_reason: str = ""      # why this mode: said once at start-up
@@ -76,6 +95,12 @@ class Settings:
     def guided(self) -> bool:
         """True when the ConnectBooster half is guided step by step in Slack instead of called."""
         return self.connectbooster_mode == "guided"
+
+    @property
+    def access(self) -> Access:
+        """REQUESTER_IDS, ALLOWED_CHANNELS and APPROVER_IDS as one check (handlers/commands.py access_gate)."""
+        return Access(requesters=frozenset(self.requester_ids), channels=frozenset(self.allowed_channels),
+                      approvers=frozenset(self.approver_ids))
 
     @property
     def qbo_base_url(self) -> str:
@@ -156,6 +181,16 @@ def _parse(env: dict[str, str]) -> Settings:
             problems.append(f"{name} must be an http(s) URL, got {get(name)!r}")
     approvers = tuple(a.strip() for a in get("APPROVER_IDS").split(",") if a.strip())
     problems += [f"APPROVER_IDS: {a!r} is not a Slack user id (like U0123ABCD)" for a in approvers if not _USER_ID.match(a)]
+    requesters = _ids(get("REQUESTER_IDS"))
+    for r in requesters:  # a user group (S...) would need usergroups:read to expand: say so, don't guess
+        if _GROUP_ID.match(r):
+            problems.append(f"REQUESTER_IDS: {r!r} is a user group; list its members' user ids (U...) instead "
+                            "(expanding a group needs the usergroups:read scope, which the app does not ask for)")
+        elif not _USER_ID.match(r):
+            problems.append(f"REQUESTER_IDS: {r!r} is not a Slack user id (like U0123ABCD)")
+    allowed = _ids(get("ALLOWED_CHANNELS"))
+    problems += [f"ALLOWED_CHANNELS: {c!r} is not a channel id (like C0123ABCD)" for c in allowed
+                 if not _CHANNEL_ID.match(c)]
     channel = get("NOTIFY_CHANNEL")
     if channel and not _CHANNEL_ID.match(channel):
         problems.append(f"NOTIFY_CHANNEL must be a channel id (like C0123ABCD), got {channel!r}")
@@ -200,6 +235,9 @@ def _parse(env: dict[str, str]) -> Settings:
         team_timezone=tz,
         console_port=number("CONSOLE_PORT", 3000, int, 0, 65535),
         log_level=level,
+        requester_ids=requesters,
+        allowed_channels=allowed,
+        retention_days=number("RETENTION_DAYS", 30.0),
         connectbooster_mode=mode,
         connectbooster_mode_reason=mode_reason,
         connectbooster_portal_url=get("CONNECTBOOSTER_PORTAL_URL").rstrip("/"),
@@ -210,6 +248,11 @@ def _parse(env: dict[str, str]) -> Settings:
     if problems:
         raise ConfigError(problems)
     return settings
+
+
+def _ids(raw: str) -> tuple[str, ...]:
+    """A comma-separated list of Slack ids, blanks dropped."""
+    return tuple(x.strip() for x in raw.split(",") if x.strip())
 
 
 def _connectbooster_mode(get, problems: list[str]) -> tuple[str, str]:

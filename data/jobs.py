@@ -10,7 +10,7 @@ import secrets
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +22,12 @@ MONEY_FIELDS = ("amount", "invoice_total", "invoice_balance_before", "credit_rem
 
 
 def utcnow() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return stamp(datetime.now(UTC))
+
+
+def stamp(dt: datetime) -> str:
+    """A UTC timestamp as stored in the database (sorts as text)."""
+    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -116,11 +121,17 @@ def _db_value(value: Any) -> Any:
 
 
 class JobStore:
-    """Jobs, events and drafts over a per-thread Database factory."""
+    """Jobs, events and drafts over a per-thread Database factory.
 
-    def __init__(self, db: Callable[[], sqlite_utils.Database], now: Callable[[], str] = utcnow) -> None:
+    Drafts live `draft_ttl` (APPROVAL_TTL_HOURS) by `draft_clock`; an older one is gone (load_draft: None)."""
+
+    def __init__(self, db: Callable[[], sqlite_utils.Database], now: Callable[[], str] = utcnow, *,
+                 draft_ttl: timedelta = timedelta(hours=24),
+                 draft_clock: Callable[[], datetime] | None = None) -> None:
         self._db = db
         self.now = now
+        self.draft_ttl = draft_ttl
+        self.draft_clock = draft_clock or (lambda: datetime.now(UTC))
 
     # -- jobs -------------------------------------------------------------------------------
     def create(self, *, actor: str, event: str = "requested", details: dict | None = None, **values: Any) -> Job:
@@ -245,9 +256,19 @@ class JobStore:
         with db.conn:
             db.conn.execute(
                 "INSERT INTO drafts (id, user_id, channel_id, data, created_at) VALUES (?, ?, ?, ?, ?)",
-                [draft_id, user_id, channel_id, json.dumps(data, default=str), self.now()],
+                [draft_id, user_id, channel_id, json.dumps(data, default=str), stamp(self.draft_clock())],
             )
         return draft_id
+
+    def delete_draft(self, draft_id: str) -> None:
+        """A form that was used (submitted) is gone: its snapshot of client data is not kept."""
+        db = self._db()
+        with db.conn:
+            db.conn.execute("DELETE FROM drafts WHERE id = ?", [draft_id])
+
+    def drafts_cutoff(self) -> str:
+        """Drafts created before this are expired (the approval window: a form older than that is stale)."""
+        return stamp(self.draft_clock() - self.draft_ttl)
 
     def update_draft(self, draft_id: str, data: dict) -> None:
         db = self._db()
@@ -255,8 +276,13 @@ class JobStore:
             db.conn.execute("UPDATE drafts SET data = ? WHERE id = ?", [json.dumps(data, default=str), draft_id])
 
     def load_draft(self, draft_id: str) -> dict | None:
-        row = self._db().execute("SELECT user_id, channel_id, data FROM drafts WHERE id = ?", [draft_id]).fetchone()
+        """The draft's data, or None when there is none or it expired (an expired one is deleted)."""
+        row = self._db().execute("SELECT user_id, channel_id, data, created_at FROM drafts WHERE id = ?",
+                                 [draft_id]).fetchone()
         if not row:
+            return None
+        if row[3] < self.drafts_cutoff():
+            self.delete_draft(draft_id)
             return None
         return {"user_id": row[0], "channel_id": row[1], **json.loads(row[2])}
 

@@ -147,10 +147,18 @@ ALTER TABLE outbox ADD COLUMN target TEXT NOT NULL DEFAULT 'plain';  -- data.out
 """
 
 
+M6_RETENTION = """
+CREATE INDEX drafts_created ON drafts(created_at);          -- expired drafts are deleted (data/retention.py)
+CREATE INDEX outbox_created ON outbox(created_at);          -- delivered rows are pruned after RETENTION_DAYS
+CREATE INDEX seen_events_seen ON seen_events(seen_at);      -- so are the Slack event ids already handled
+"""
+
+
 MIGRATIONS = [
     (1, "jobs, events, oauth tokens, drafts, outbox", M1_CORE),
     (2, "sweep batches, jobs.batch_id", M2_BATCHES),
     (3, "seen Slack events, posted digests", M3_INBOX_DIGEST),
     (4, "outbox: messages in flight when the bot died", M4_OUTBOX_IN_FLIGHT),
     (5, "outbox: which message of the job a row is", M5_OUTBOX_TARGET),
+    (6, "indexes for retention: drafts, outbox, seen events by age", M6_RETENTION),
 ]

@@ -40,8 +40,11 @@ class OutboxItem:
 
 
 class Outbox:
-    def __init__(self, db: Callable[[], sqlite_utils.Database]) -> None:
+    """The outbox table; rows of finished work are pruned by data/retention.py after RETENTION_DAYS."""
+
+    def __init__(self, db: Callable[[], sqlite_utils.Database], now: Callable[[], str] = utcnow) -> None:
         self._db = db
+        self.now = now  # created_at, which retention compares with its cutoff
 
     def enqueue(self, *, job_id: int | None, dedupe_key: str, method: str, payload: dict,
                 target: Target = Target.PLAIN) -> bool:
@@ -51,7 +54,7 @@ class Outbox:
             cur = db.conn.execute(
                 "INSERT OR IGNORE INTO outbox (job_id, dedupe_key, method, payload, created_at, target) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                [job_id, dedupe_key, method, json.dumps(payload, default=str), utcnow(), target],
+                [job_id, dedupe_key, method, json.dumps(payload, default=str), self.now(), target],
             )
         return cur.rowcount == 1
 

@@ -1,12 +1,18 @@
-"""/applycredit: acknowledge at once, open a loading modal, then look the client up."""
+"""/applycredit: acknowledge at once, open a loading modal, then look the client up.
+
+`access_gate` (a Bolt middleware, wired by bot.py) keeps people outside REQUESTER_IDS and channels outside
+ALLOWED_CHANNELS away from client data before any listener runs, in API and guided mode alike.
+"""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from config import Access
 from handlers import deps_of
 from handlers.blocks import picker as views
 from integrations.errors import AuthError, IntegrationError
@@ -15,6 +21,73 @@ from workflow.lookup import clean_query
 log = logging.getLogger(__name__)
 HELP_WORDS = {"help", "?", "-h", "--help"}
 INBOX_WORDS = {"", "inbox"}  # no client: the credit inbox
+NOT_ALLOWED = ("You're not allowed to use {command}: it shows client balances. Ask a finance approver to add "
+               "you to REQUESTER_IDS. Nothing was shown or changed.")
+CHANNEL_NOT_ALLOWED = ("{command} isn't used in this channel: requests and their figures are posted where the "
+                       "command runs, so only {channels} are allowed. Run it there; nothing was shown or changed.")
+# Buttons outside the picker, inbox and App Home: who may press them is decided by workflow/policy.py.
+GATED_ACTIONS = frozenset({"choose_client", "resync_only", "inbox_apply", "inbox_resync", "inbox_page_prev",
+                           "inbox_page_next", "guided_inbox_page"})
+
+
+def access_gate(access: Access) -> Callable[..., BoltResponse | None]:
+    """A middleware: refuse the command, App Home and the forms to people (or channels) not allowed."""
+
+    def gate(body: dict, context: BoltContext, client: WebClient, next) -> BoltResponse | None:  # noqa: A002
+        refusal = _refusal(access, body, deps_of(context).command)
+        if refusal is None:
+            next()
+            return None
+        kind, text = refusal
+        deps = deps_of(context)
+        if kind == "home":  # the user's App Home says why it is empty
+            deps.later(client.views_publish, user_id=body["event"]["user"], view=_home_view(text))
+        elif kind == "view_action":
+            deps.later(client.views_update, view_id=body["view"]["id"], view=views.message_view(text))
+        if kind == "submit":
+            return BoltResponse(status=200, body={"response_action": "errors", "errors": {"credit": text[:150]}})
+        if kind == "options":
+            return BoltResponse(status=200, body={"options": []})
+        if kind == "command":
+            return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
+        return BoltResponse(status=200, body="")
+
+    return gate
+
+
+def _refusal(access: Access, body: dict, command_name: str) -> tuple[str, str] | None:
+    """(what was refused, the words) for a request from someone not allowed; None lets it through."""
+    kind = body.get("type")
+    if body.get("command") == command_name:
+        user, channel = body.get("user_id"), body.get("channel_id")
+        if clean_query(body.get("text") or "").lower() in HELP_WORDS:
+            return None  # help shows no client data
+        if not access.user_allowed(user):
+            return "command", NOT_ALLOWED.format(command=command_name)
+        if not access.channel_allowed(channel):
+            listed = ", ".join(f"<#{c}>" for c in sorted(access.channels))
+            return "command", CHANNEL_NOT_ALLOWED.format(command=command_name, channels=listed)
+        return None
+    event = body.get("event") or {}
+    if event.get("type") == "app_home_opened":
+        return None if access.user_allowed(event.get("user")) else ("home", NOT_ALLOWED.format(command=command_name))
+    user = (body.get("user") or {}).get("id")
+    if kind not in ("block_actions", "block_suggestion", "view_submission") or access.user_allowed(user):
+        return None
+    text = NOT_ALLOWED.format(command=command_name)
+    view = body.get("view") or {}
+    if kind == "view_submission":
+        return None if view.get("callback_id") == "guided_mismatch" else ("submit", text)  # that one: the policy
+    if kind == "block_suggestion":
+        return "options", text
+    actions = {a.get("action_id") for a in body.get("actions") or []}
+    if view.get("type") in ("modal", "home") or actions & GATED_ACTIONS:
+        return ("view_action" if view.get("id") else "action"), text
+    return None  # job and sweep buttons: workflow/policy.py decides
+
+
+def _home_view(text: str) -> dict:
+    return {"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
 
 
 def on_command(ack, command: dict, client: WebClient, respond, context: BoltContext) -> None:

@@ -51,7 +51,11 @@ def on_home_opened(event: dict, body: dict, client: WebClient, context: BoltCont
     if not deps.marks.first_time(body.get("event_id")):
         log.info("app_home_opened %s already handled (Slack retry)", body.get("event_id"))
         return
-    user = event["user"]
+    deps.later(publish_home, deps, client, event["user"])  # reads and two Slack calls: off Bolt's threads
+
+
+def publish_home(deps, client: WebClient, user: str) -> None:
+    """Gather the user's App Home and publish it (background pool)."""
     data = gather_home(deps.store, user, deps.service.approvers)
     client.views_publish(user_id=user, view=home_view(data, base_url(client)))
 

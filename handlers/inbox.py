@@ -60,10 +60,10 @@ def on_page(ack, body: dict, action: dict, client: WebClient, context: BoltConte
     draft_id, _, page = action.get("value", "").partition("|")
     draft = _own(deps, draft_id, body["user"]["id"])
     if draft is None:
-        return _expired(deps, client, body["view"]["id"])
+        return deps.later(_expired, deps, client, body["view"]["id"])
     page_no = int(page) if page.isdigit() else 0
     deps.store.update_draft(draft_id, {**_data(draft), "page": page_no})
-    client.views_update(view_id=body["view"]["id"], view=views.inbox_view(
+    deps.later(client.views_update, view_id=body["view"]["id"], view=views.inbox_view(  # a Slack call: off Bolt's threads
         Inbox.from_json(draft["inbox"]), page_no, draft_id, started=draft.get("started"), tz=deps.tz))
 
 

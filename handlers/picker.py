@@ -30,12 +30,16 @@ def on_choose_client(ack, body: dict, action: dict, client: WebClient, context: 
     draft = _own_draft(deps, view.get("private_metadata"), user)
     org = (draft or {}).get("orgs", {}).get(action["selected_option"]["value"])
     if org is None:
-        client.views_update(view_id=view["id"], view=views.message_view("That choice is not valid any more; run "
-                                                                         f"`{deps.command}` again."))
+        deps.later(client.views_update, view_id=view["id"], view=views.message_view(
+            f"That choice is not valid any more; run `{deps.command}` again."))
         return
-    client.views_update(view_id=view["id"], view=views.loading_view(org["name"]))
-    deps.later(show_picker, deps, client, view_id=view["id"], draft=view["private_metadata"],
-               org=SimpleNamespace(**org))
+    deps.later(_load_choice, deps, client, view_id=view["id"], draft=view["private_metadata"], org=org)
+
+
+def _load_choice(deps, client, *, view_id: str, draft: str, org: dict) -> None:
+    """'Looking up…', then the picker for the chosen client (background pool: both are Slack/API calls)."""
+    client.views_update(view_id=view_id, view=views.loading_view(org["name"]))
+    show_picker(deps, client, view_id=view_id, draft=draft, org=SimpleNamespace(**org))
 
 
 def on_invoice_options(ack, body: dict, payload: dict, context: BoltContext) -> None:
@@ -56,7 +60,7 @@ def on_submit(ack, body: dict, view: dict, context: BoltContext) -> None:
     deps = deps_of(context)
     user = body["user"]["id"]
     draft = _own_draft(deps, view.get("private_metadata"), user)
-    if not draft or "client" not in draft:
+    if not draft or "client" not in draft:  # expired (APPROVAL_TTL_HOURS), used already, or not this user's
         ack(response_action="errors", errors={"credit": f"This form expired; run {deps.command} again."})
         return
     values = view["state"]["values"]
@@ -68,6 +72,7 @@ def on_submit(ack, body: dict, view: dict, context: BoltContext) -> None:
     except Refusal as r:
         ack(response_action="errors", errors={r.field: r.message[:150]})
         return
+    deps.store.delete_draft(view["private_metadata"])  # used: its snapshot of the client is not kept
     ack(response_action="update", view=views.submitted_view(job.id, job.channel_id))
     deps.service.runner.publish(job)
 
@@ -98,6 +103,7 @@ def start_resync_only(deps, body: dict, action: dict, client) -> None:
         client.views_update(view_id=view["id"], view=views.message_view(
             f":warning: QuickBooks could not be read ({views.esc(type(e).__name__)}); nothing was started."))
         return
+    deps.store.delete_draft(draft_id)  # used
     client.views_update(view_id=view["id"], view=views.message_view(
         f":arrows_counterclockwise: Resync #{job.id} started in <#{job.channel_id}>; its thread shows each step.",
         title="Resync started"))
