@@ -67,7 +67,7 @@ def start_bot(env: dict, cwd: Path, log: Path | None = None) -> subprocess.Popen
         except requests.ConnectionError:
             return False
 
-    wait_until(healthy, timeout=20)
+    wait_until(healthy, timeout=60)  # a loaded machine can take long to import and start
     return proc
 
 

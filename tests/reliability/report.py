@@ -1,7 +1,7 @@
 """Render docs/reliability.md from the figures the reliability suite recorded.
 
-    RELIABILITY_FIGURES=/tmp/rel.json .venv/bin/python -m pytest -q tests/reliability
-    .venv/bin/python tests/reliability/report.py /tmp/rel.json [--out docs/reliability.md]
+    RELIABILITY_FIGURES=/tmp/rel.json .venv/bin/python -m pytest -q -n 4 tests/reliability
+    .venv/bin/python tests/reliability/report.py /tmp/rel.gw*.json [--out docs/reliability.md]
 """
 from __future__ import annotations
 
@@ -46,11 +46,11 @@ def render(rows: list[dict], runtime: str = "") -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("figures", help="the JSON written by the suite")
+    parser.add_argument("figures", nargs="+", help="the JSON written by the suite (one per xdist worker: PATH.gw*.json)")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parents[2] / "docs" / "reliability.md"))
     parser.add_argument("--runtime", default="", help="e.g. '58 tests in 150 s on 2 cores'")
     args = parser.parse_args(argv)
-    rows = json.loads(Path(args.figures).read_text())["rows"]
+    rows = [row for path in args.figures for row in json.loads(Path(path).read_text())["rows"]]
     text = render(rows, args.runtime)
     extra = Path(__file__).with_name("notes.md")
     if extra.exists():
