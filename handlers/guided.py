@@ -54,21 +54,30 @@ def on_mismatch(ack, body: dict, action: dict, client: WebClient, respond, conte
         click.refuse(client, f"Slack didn't open the question ({e.response.get('error')}); click the button again.")
 
 
-def on_mismatch_submit(ack, body: dict, view: dict, context: BoltContext) -> None:
+def on_mismatch_submit(ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
+    """What ConnectBooster shows: checked (database only) before the ack, recorded and explained after it (the
+    explanation reads QuickBooks, which must never hold up Slack's 3 s)."""
     deps = deps_of(context)
+    user = body["user"]["id"]
     job_id, _, thread = (view.get("private_metadata") or "").partition("|")
     shown = ((view["state"]["values"].get("shown") or {}).get("shown") or {}).get("value") or ""
     job = deps.store.get(int(job_id)) if job_id.isdigit() else None
+    where = {"channel": job.channel_id if job else None, "thread_ts": thread}
     try:
-        deps.guided.mismatch(job_id=job.id if job else None, user=body["user"]["id"], shown=shown,
-                             channel=job.channel_id if job else None, thread_ts=thread)
+        deps.guided.check(job_id=job.id if job else None, user=user, **where)
     except Refused as refused:
         ack(response_action="errors", errors={"shown": refused.message[:150]})
         return
-    except IntegrationError:
-        ack(response_action="errors", errors={"shown": "QuickBooks couldn't be read just now; try again."})
-        return
     ack()
+
+    def record() -> None:
+        try:
+            deps.guided.mismatch(job_id=job.id, user=user, shown=shown, **where)
+        except (Refused, IntegrationError) as e:
+            text = e.message if isinstance(e, Refused) else "QuickBooks couldn't be read just now; answer again."
+            client.chat_postEphemeral(channel=job.channel_id, user=user, text=text, thread_ts=thread or None)
+
+    deps.later(record)
 
 
 # -- the command in guided mode -------------------------------------------------------------------------
