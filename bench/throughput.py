@@ -97,7 +97,11 @@ def sweep(items: int, *, bulk: bool, timeout: float) -> dict:
         while time.monotonic() < end and sweeps.batches.get(batch.id).state != BatchState.FINISHED:
             time.sleep(0.1)
         elapsed = time.monotonic() - started
-        states = Counter(str(j.state) for j in bot.store.in_batch(batch.id))
+        jobs = bot.store.in_batch(batch.id)
+        states = Counter(str(j.state) for j in jobs)
+        events = [e for j in jobs for e in bot.store.events(j.id)]
+        reads = Counter(f"{e.kind.removeprefix('quickbooks_')}:{e.details.get('read')}" for e in events
+                        if e.kind in ("quickbooks_write_started", "quickbooks_balance_confirmed"))
         reqs = [r for r in rig.qbo.requests[q0:] if r["path"].startswith("/v3/")]
     finally:
         rig.close()
@@ -106,9 +110,9 @@ def sweep(items: int, *, bulk: bool, timeout: float) -> dict:
     low, high = windows(ok)
     kinds = Counter(f"{r['method']} {r['path'].split('/')[4]}" for r in reqs)
     return {"items": items, "bulk": bulk, "states": states, "elapsed": elapsed, "requests": len(reqs),
-            "rejected": sum(1 for r in reqs if r["status"] == 429), "kinds": kinds,
+            "rejected": sum(1 for r in reqs if r["status"] == 429), "kinds": kinds, "reads": reads,
             "per_minute": len(ok) / span * 60 if span else 0.0, "window_low": low, "window_high": high,
-            "full_window": span >= 60.0}
+            "full_window": span >= 60.0, "span": span}
 
 
 def run(items: int = 300, timeout: float = 600.0, baseline: bool = True) -> dict:
@@ -130,11 +134,13 @@ def run(items: int = 300, timeout: float = 600.0, baseline: bool = True) -> dict
 def report(label: str, f: dict) -> None:
     limit = LIMIT[1]
     failed = f["items"] - f["states"].get("verified", 0)
-    print(f"   {label}: states {dict(f['states'])}; done in {f['elapsed']:.1f} s")
+    print(f"   {label}: states {dict(f['states'])}; done in {f['elapsed']:.1f} s, of which QuickBooks "
+          f"{f['span']:.1f} s (first to last request; then the one sync and verification)")
     print(f"     QuickBooks requests: {f['requests']} ({f['requests'] / f['items']:.2f} per application), "
           f"429 answers: {f['rejected']} (target 0: {'met' if f['rejected'] == 0 else 'MISSED'}); "
           f"failed items: {failed}")
     print(f"     detail: {', '.join(f'{k} x{n}' for k, n in sorted(f['kinds'].items()))}")
+    print(f"     how items read (check / confirmation): {dict(sorted(f['reads'].items()))}")
     rate = f["per_minute"] / limit
     if f["full_window"]:
         print(f"     sustained rate: {f['per_minute']:.0f}/min = {rate:.2f} of the limit; any full 60 s window: "

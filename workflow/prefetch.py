@@ -29,9 +29,11 @@ from integrations.quickbooks_models import Credit, Invoice
 
 log = logging.getLogger(__name__)
 
-# A snapshot is a check's evidence; older than this, the item reads its documents itself (a round of ~900
-# writes fits at the bot's 480/min, and the write is confirmed afterwards whatever the snapshot's age).
-MAX_AGE = timedelta(seconds=120)
+# A snapshot stands for the read "right before writing" (docs: quickbooks-api.md, rule 8) only while it is young:
+# older than this, the item reads both documents itself. A round of ~450 writes fits at the bot's 480/min; the
+# invoice is confirmed after the write whatever the age, the credit relies on QuickBooks refusing an
+# over-application (UNVERIFIED for the real service), exactly as the single path does in its shorter window.
+MAX_AGE = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,10 @@ def test_a_snapshot_is_taken_once(clock):
 
 
 def test_an_old_snapshot_is_not_used(clock):
-    prefetch = Prefetch(now=clock.now, max_age=timedelta(seconds=120))
+    prefetch = Prefetch(now=clock.now, max_age=timedelta(seconds=60))
     prefetch.put(1, snapshot(clock))
     prefetch.put(2, snapshot(clock))
-    clock.advance(120)
+    clock.advance(60)
     assert prefetch.take(1) is not None
     clock.advance(0.5)
     assert prefetch.take(2) is None and len(prefetch) == 0  # dropped, and the check reads both documents
