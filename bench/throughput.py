@@ -147,7 +147,7 @@ def report(label: str, f: dict) -> None:
               f"{f['window_low']}..{f['window_high']} requests = {f['window_low'] / limit:.2f}.."
               f"{f['window_high'] / limit:.2f} of the limit")
     else:
-        print(f"     rate: {f['per_minute']:.0f}/min over {f['elapsed']:.0f} s (no full 60 s window)")
+        print(f"     rate: {f['per_minute']:.0f}/min over {f['span']:.0f} s (no full 60 s window)")
 
 
 def main(argv: list[str] | None = None) -> None:

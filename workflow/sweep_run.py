@@ -13,7 +13,8 @@ item has left its QuickBooks step, ONE ConnectBooster sync serves them all, then
 `advance()` is idempotent and derives everything from the stored rows, so a restart simply calls it again.
 
 Bulk reads (issue 11 item 6, workflow/prefetch.py; `bulk_reads=False` restores one read per document): items
-go in rounds, the next item of every client once the whole previous round has left QuickBooks. Between rounds
+go in rounds (waves of at most WAVE items), the next item of every client once the whole previous round has
+left QuickBooks. Between rounds
 ONE read per 100 invoices confirms every item just written (they park unconfirmed) and, with one read per 100
 credits, gives each item of the next round the snapshot its check step compares, instead of its own reads.
 """
@@ -43,6 +44,8 @@ from workflow.prefetch import Prefetch, RoundReads, confirm, read_round, unconfi
 from workflow.sweep import Plan, build_plan, heads, item_values
 
 log = logging.getLogger(__name__)
+# Items started together with bulk reads: one read's worth, so a snapshot is seconds old at its check, not minutes.
+WAVE = 100
 
 
 class SweepService:
@@ -211,6 +214,8 @@ class SweepService:
             failed = False
             for item in chain:
                 job = existing.get(item["seq"])
+                if job is None and not failed and self.bulk_reads and len(started) >= WAVE:
+                    break  # the next wave: its snapshots are read when this one has left QuickBooks
                 if job is None:
                     job = self._create_item(batch, item, skip_reason="an earlier application for this client did "
                                                                      "not complete" if failed else None)
@@ -230,7 +235,7 @@ class SweepService:
     def _read_round(self, batch: Batch, existing: dict[int, Job]) -> RoundReads | None:
         """One bulk read between rounds: confirm the items just written, read what the next round checks."""
         waiting = unconfirmed(existing.values())
-        upcoming = heads(batch.plan, existing)
+        upcoming = heads(batch.plan, existing)[:WAVE]
         if not waiting and not upcoming:
             return None
         reads = read_round(self.qbo, now=self.now,
