@@ -143,7 +143,8 @@ def tmpdir(prefix: str) -> Path:
 def quiet() -> None:
     """Benchmarks print figures, not the bot's INFO log."""
     logging.basicConfig(level=logging.ERROR)
-    for name in ("applycredit", "workflow", "integrations", "handlers", "slack_bolt", "waitress", "urllib3"):
+    for name in ("applycredit", "workflow", "integrations", "handlers", "slack_bolt", "slack_sdk", "waitress",
+                 "urllib3"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
 

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from data.states import PAST_QUICKBOOKS
 from integrations.errors import IntegrationError
 from workflow.lookup import APPLIED_WAITING_SYNC, ClientView, load_client
 
@@ -85,6 +86,23 @@ def build_plan(*, qbo, cb, pool: ThreadPoolExecutor, workers: int = 4) -> Plan:
     for seq, item in enumerate(plan.items):
         item["seq"] = seq
     return plan
+
+
+def heads(plan: list[dict], existing: dict) -> list[dict]:
+    """The plan items each client starts next: its first item without a job, every earlier one past QuickBooks."""
+    chains: dict[str, list[dict]] = {}
+    for item in plan:
+        chains.setdefault(item["qbo_customer_id"], []).append(item)
+    found = []
+    for chain in chains.values():
+        for item in chain:
+            job = existing.get(item["seq"])
+            if job is None:
+                found.append(item)
+                break
+            if job.state not in PAST_QUICKBOOKS:
+                break  # still in QuickBooks, or failed: this client starts nothing now
+    return found
 
 
 def item_values(item: dict) -> dict:

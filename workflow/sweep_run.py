@@ -11,6 +11,12 @@ single request for the same credit is refused meanwhile, and two writes on one c
 that fails stops its client's chain (later items are recorded as skipped); the other clients go on. When every
 item has left its QuickBooks step, ONE ConnectBooster sync serves them all, then each item is verified.
 `advance()` is idempotent and derives everything from the stored rows, so a restart simply calls it again.
+
+Bulk reads (issue 11 item 6, workflow/prefetch.py; `bulk_reads=False` restores one read per document): items
+go in rounds (waves of at most WAVE items), the next item of every client once the whole previous round has
+left QuickBooks. Between rounds
+ONE read per 100 invoices confirms every item just written (they park unconfirmed) and, with one read per 100
+credits, gives each item of the next round the snapshot its check step compares, instead of its own reads.
 """
 from __future__ import annotations
 
@@ -34,18 +40,24 @@ from data.states import (
 )
 from integrations.errors import IntegrationError
 from workflow.policy import Action, Permit, Policy, Refused, iso
-from workflow.sweep import Plan, build_plan, item_values
+from workflow.prefetch import Prefetch, RoundReads, confirm, read_round, unconfirmed
+from workflow.sweep import Plan, build_plan, heads, item_values
 
 log = logging.getLogger(__name__)
+# Items started together with bulk reads: one read's worth, so a snapshot is seconds old at its check, not minutes.
+WAVE = 100
 
 
 class SweepService:
     def __init__(self, *, store: JobStore, batches: BatchStore, runner, qbo, cb, pool, policy: Policy,
-                 ttl: timedelta, now: Callable[[], datetime]) -> None:
+                 ttl: timedelta, now: Callable[[], datetime], bulk_reads: bool = True) -> None:
         self.store, self.batches, self.runner = store, batches, runner
         self.qbo, self.cb, self.pool = qbo, cb, pool
         self.policy, self.ttl, self.now = policy, ttl, now
+        self.bulk_reads = bulk_reads  # read in bulk before and after each round (False: as a single request does)
+        self.prefetch = Prefetch(now=now)  # the items' snapshots, taken by their check step
         self._lock = threading.RLock()
+        self._local = threading.local()  # set while this thread advances: an item moved meanwhile is seen anyway
         runner.batch_hook = self
 
     # -- proposing and deciding (who may: workflow/policy.py) -----------------------------------
@@ -60,12 +72,13 @@ class SweepService:
             raise Refused(f"Sweep #{busy.batch.id} is {doing} (by <@{busy.batch.requester_id}>); one sweep at a "
                           "time.", record=False) from None
 
-    def plan(self, batch: Batch) -> tuple[Batch, Plan]:
+    def plan(self, batch: Batch, plan: Plan | None = None) -> tuple[Batch, Plan]:
         """Read both systems (slow: run it off Slack's threads) and put the plan up for approval.
 
-        Raises Refused when there is nothing to sweep; the slot is released on any failure."""
+        `plan`: one already built (the benchmark's, whose reads are not part of its figure). Raises Refused when
+        there is nothing to sweep; the slot is released on any failure."""
         try:
-            plan = build_plan(qbo=self.qbo, cb=self.cb, pool=self.pool)
+            plan = plan if plan is not None else build_plan(qbo=self.qbo, cb=self.cb, pool=self.pool)
         except Exception:
             self.batches.transition(batch.id, from_states=[BatchState.PLANNING], to_state=BatchState.CANCELLED)
             raise
@@ -151,23 +164,30 @@ class SweepService:
 
     def advance(self, batch_id: int) -> None:
         """Create the next items, request the sync when all left QuickBooks, finish when all settled."""
+        if getattr(self._local, "active", False):
+            return  # an item this very call moved (a confirmation): the call goes on from the stored rows
         run = None
         with self._lock:
-            batch = self.batches.get(batch_id)
-            if batch is None or batch.state in (BatchState.PLANNING, BatchState.AWAITING_APPROVAL):
-                return
-            if batch.state in BATCH_TERMINAL:
-                self._publish(batch)  # e.g. an item retried after the sweep finished
-                return
-            if batch.state == BatchState.RUNNING:
-                items = self._next_items(batch)
-                if all(j.state not in IN_QUICKBOOKS for j in items) and len(items) == len(batch.plan):
-                    batch, run = self._request_sync(batch, items)
-            if batch.state == BatchState.SYNCING:
-                items = self.store.in_batch(batch.id)
-                if all(j.state in SETTLED for j in items):
-                    batch = self.batches.transition(batch.id, from_states=[BatchState.SYNCING], to_state=BatchState.FINISHED) or batch
-            self._publish(batch)
+            self._local.active = True
+            try:
+                batch = self.batches.get(batch_id)
+                if batch is None or batch.state in (BatchState.PLANNING, BatchState.AWAITING_APPROVAL):
+                    return
+                if batch.state in BATCH_TERMINAL:
+                    self._publish(batch)  # e.g. an item retried after the sweep finished
+                    return
+                if batch.state == BatchState.RUNNING:
+                    items = self._next_items(batch)
+                    if all(j.state not in IN_QUICKBOOKS for j in items) and len(items) == len(batch.plan):
+                        batch, run = self._request_sync(batch, items)
+                if batch.state == BatchState.SYNCING:
+                    items = self.store.in_batch(batch.id)
+                    if all(j.state in SETTLED for j in items):
+                        batch = self.batches.transition(batch.id, from_states=[BatchState.SYNCING],
+                                                        to_state=BatchState.FINISHED) or batch
+                self._publish(batch)
+            finally:
+                self._local.active = False
         if run is not None:
             try:  # the run may have ended before its items were moved to `syncing`: no poller update would come
                 run = self.cb.get_sync(sync_id=run.id)
@@ -177,23 +197,54 @@ class SweepService:
                 self.runner.on_sync_update(run)
 
     def _next_items(self, batch: Batch) -> list[Job]:
-        """Per client, create the next item once the previous one left QuickBooks; skip after a failure."""
+        """Per client, create the next item once the previous one left QuickBooks; skip after a failure.
+
+        With bulk reads, only once the whole round has left QuickBooks: confirm it, then start the next."""
         existing = {j.batch_seq: j for j in self.store.in_batch(batch.id)}
+        reads = None
+        if self.bulk_reads:
+            if any(j.state in IN_QUICKBOOKS for j in existing.values()):
+                return sorted(existing.values(), key=lambda j: j.batch_seq)  # the round is still writing
+            reads = self._read_round(batch, existing)
         chains: dict[str, list[dict]] = {}
         for item in batch.plan:
             chains.setdefault(item["qbo_customer_id"], []).append(item)
+        started = []
         for chain in chains.values():
             failed = False
             for item in chain:
                 job = existing.get(item["seq"])
+                if job is None and not failed and self.bulk_reads and len(started) >= WAVE:
+                    break  # the next wave: its snapshots are read when this one has left QuickBooks
                 if job is None:
                     job = self._create_item(batch, item, skip_reason="an earlier application for this client did "
                                                                      "not complete" if failed else None)
                     existing[item["seq"]] = job
+                    if job.state == JobState.APPROVED:
+                        started.append(job)
                 if job.state in IN_QUICKBOOKS:
                     break  # its turn: wait until it leaves QuickBooks
                 failed = failed or job.state not in PAST_QUICKBOOKS
+        for job in started:
+            snapshot = reads.snapshot(job) if reads is not None else None
+            if snapshot is not None:
+                self.prefetch.put(job.id, snapshot)
+            self.runner.submit(job.id)
         return sorted(existing.values(), key=lambda j: j.batch_seq)
+
+    def _read_round(self, batch: Batch, existing: dict[int, Job]) -> RoundReads | None:
+        """One bulk read between rounds: confirm the items just written, read what the next round checks."""
+        waiting = unconfirmed(existing.values())
+        upcoming = heads(batch.plan, existing)[:WAVE]
+        if not waiting and not upcoming:
+            return None
+        reads = read_round(self.qbo, now=self.now,
+                           invoice_ids=[j.invoice_qbo_id for j in waiting] + [i["invoice_qbo_id"] for i in upcoming],
+                           credits=[(i["credit_kind"], i["qbo_credit_id"]) for i in upcoming])
+        if waiting:
+            confirm(self.runner, waiting, reads.invoices)
+            existing.update({j.batch_seq: j for j in self.store.in_batch(batch.id)})
+        return reads
 
     def _create_item(self, batch: Batch, item: dict, skip_reason: str | None) -> Job:
         values = dict(item_values(item), kind=JobKind.APPLY, requester_id=batch.requester_id,
@@ -206,8 +257,7 @@ class SweepService:
             except CreditBusy as busy:
                 skip_reason = f"credit {item['credit_number']} is in open request #{busy.job.id}"
             else:
-                self.runner.submit(job.id)
-                return job
+                return job  # submitted by the caller (after its snapshot is stored)
         return self.store.create(actor="bot", state=JobState.SKIPPED, event="skipped", open_credit_key=None,
                                  completed_at=self.store.now(), error=skip_reason,
                                  details={**details, "reason": skip_reason}, **values)
