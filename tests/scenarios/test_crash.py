@@ -26,7 +26,7 @@ def test_kill_after_the_quickbooks_write_then_restart_finishes_with_one_payment(
         sb.cb.faults.inject("slow", seconds=8, match=lambda m, p: m == "POST" and "/resync" in p)
         driver.command(REQUESTER, CHANNEL, "Atomar's Best Tackle")
         view = sb.slack.wait_for(lambda s: (v := s.views(REQUESTER)["modals"]) and "Looking up" not in str(v[-1])
-                                 and v[-1], timeout=10)
+                                 and v[-1], timeout=30)
         option = next(o for o in next(b for b in view["blocks"] if b.get("block_id") == "invoice")["element"]["options"]
                       if o["text"]["text"].startswith("10040 "))
         driver.submit_view(REQUESTER, view, {"invoice": {"invoice": {"type": "static_select", "selected_option": option}},
@@ -35,7 +35,7 @@ def test_kill_after_the_quickbooks_write_then_restart_finishes_with_one_payment(
         driver.click(APPROVER, "approve", source=parent)
         # The payment is in QuickBooks, its reply is delivered, and the bot is inside the (slow) resync: kill it
         # there. (A kill while a Slack call is in flight is the reliability suite's business: tests/reliability.)
-        wait_until(lambda: store_state(db) == "resyncing_invoice" and recorded_reply_sent(db), timeout=10)
+        wait_until(lambda: store_state(db) == "resyncing_invoice" and recorded_reply_sent(db), timeout=30)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         assert [p for p in sb.qbo.ledger.list("Payment") if p["CustomerRef"]["value"] == "58"], "the write happened before the kill"
@@ -48,7 +48,7 @@ def test_kill_after_the_quickbooks_write_then_restart_finishes_with_one_payment(
         payments = [p for p in sb.qbo.ledger.list("Payment") if p["CustomerRef"]["value"] == "58"]
         assert len(payments) == 1
         replies = [m["text"] for m in sb.slack.thread(CHANNEL, parent["ts"])]
-        wait_until(lambda: any("Verified" in m["text"] for m in sb.slack.thread(CHANNEL, parent["ts"])), timeout=10)
+        wait_until(lambda: any("Verified" in m["text"] for m in sb.slack.thread(CHANNEL, parent["ts"])), timeout=30)
         replies = [m["text"] for m in sb.slack.thread(CHANNEL, parent["ts"])]
         assert len([r for r in replies if "Recorded in QuickBooks" in r]) == 1
         assert len([r for r in replies if "resynced" in r]) == 1

@@ -249,7 +249,7 @@ def test_command_from_a_channel_the_bot_is_not_in(slack: FakeSlack, bot: Bot, dr
     # real-world.md §1: the command reaches the app, only its chat.* calls fail there
     resp = driver.command(user="U0REQUEST", channel="C0ELSEWHERE", text="Atomar's Best Tackle")
     assert resp.status == 200
-    failed = slack.wait_for(lambda s: s.calls_to("chat.postMessage"))[-1]
+    failed = slack.wait_for(lambda s: s.calls_to("chat.postMessage"), timeout=20)[-1]
     assert failed["error"] == "not_in_channel" and slack.messages("C0ELSEWHERE") == []
     # the ack's text still reaches the requester: it does not need the bot in the channel
     assert [e["text"] for e in slack.ephemerals("U0REQUEST", "C0ELSEWHERE")] == ["Looking up Atomar's Best Tackle…"]
