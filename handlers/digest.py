@@ -9,11 +9,11 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from data.jobs import JobStore
+from data.jobs import JobStore, stamp
 from data.once import Marks
 from data.outbox import Outbox
 from handlers.blocks.digest import digest_message
-from workflow.digest import default_since, gather, iso
+from workflow.digest import default_since, gather
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class DigestPoster:
         queued = self.outbox.enqueue(job_id=None, dedupe_key=f"digest:{day}", method="chat.postMessage",
                                      payload={"args": {"channel": self.channel, "text": text, "blocks": blocks,
                                                        "unfurl_links": False}})
-        self.marks.record_digest(day, iso(now))
+        self.marks.record_digest(day, stamp(now))
         log.info("digest for %s %s", day, "queued" if queued else "was already queued")
         self.wake()
         return queued

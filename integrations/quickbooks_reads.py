@@ -187,3 +187,33 @@ class QuickBooksReads(QuickBooksTransport):
             payment_id=str(payment.get("Id", "")), sync_token=str(payment.get("SyncToken", "")),
             intuit_tid=self.last_intuit_tid, payment=payment,
         )
+
+    # ---- company-wide reads (guided mode: no ConnectBooster to list the credits) ----------------------
+
+    def all_open_credits(self) -> list[Credit]:
+        """Every credit memo with credit left and every payment with an unapplied amount, company-wide.
+
+        UnappliedAmt is not queryable: every payment with money is read and filtered here."""
+        memos = self._query_all("CreditMemo", "Balance > '0'")
+        payments = self._query_all("Payment", "TotalAmt > '0'")
+        credits = [credit_from_memo(m, self._currency) for m in memos]
+        credits += [credit_from_payment(p, self._currency) for p in payments]
+        return [c for c in credits if c.remaining > 0 and c.customer_id]
+
+    def used_up_credits(self, *, customer_id: str, since: str) -> list[Credit]:
+        """A customer's credits fully applied on or after `since` (YYYY-MM-DD): credit memos a payment of that date
+        linked and left empty, and payments once unapplied whose last change is that recent."""
+        payments = self.payments_for_customer(customer_id=customer_id)
+        memo_ids = sorted({link.get("TxnId") for p in payments if (p.get("TxnDate") or "") >= since
+                           for line in p.get("Line", []) for link in line.get("LinkedTxn", [])
+                           if link.get("TxnType") == "CreditMemo" and link.get("TxnId")})
+        memos = self.get_credits(kind=CREDIT_MEMO, ids=memo_ids) if memo_ids else {}
+        used = [m for m in sorted(memos.values(), key=lambda m: (m.txn_date, m.id)) if m.remaining == 0]
+        for p in payments:
+            credit = credit_from_payment(p, self._currency)
+            updated = ((p.get("MetaData") or {}).get("LastUpdatedTime") or p.get("TxnDate") or "")[:10]
+            if credit.remaining == 0 and (p.get("TxnDate") or "") >= since and updated >= since \
+                    and len(p.get("Line", [])) > 1:
+                used.append(credit)
+        return used
+

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from data.jobs import Job, JobStore
+from data.jobs import Job, JobStore, stamp
 from data.states import JobState
 from integrations.errors import IntegrationError
 
@@ -53,11 +53,6 @@ class DigestData:
         return min(self.credits, key=lambda c: (c.date, c.cb_id), default=None)
 
 
-def iso(dt: datetime) -> str:
-    """The jobs table's timestamp format (UTC, milliseconds, Z): comparable as text."""
-    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def parse_time(text: str | None) -> datetime | None:
     if not text:
         return None
@@ -86,7 +81,7 @@ def gather(*, cb, store: JobStore, pool: ThreadPoolExecutor, since: datetime) ->
     except IntegrationError:
         log.warning("digest: sync history unavailable")
         runs = []
-    after = iso(since)
+    after = stamp(since)
     completed = [j for j in store.in_states([JobState.VERIFIED]) if (j.completed_at or "") > after]
     completed.sort(key=lambda j: j.completed_at or "")
     return DigestData(credits=credits, attention=store.in_states([JobState.NEEDS_ATTENTION]),

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from data.jobs import stamp
 from integrations.errors import IntegrationError
 from workflow.lookup import APPLIED_WAITING_SYNC, ClientView, join_client
 
@@ -130,5 +131,4 @@ def build_inbox(*, qbo, cb, pool: ThreadPoolExecutor, now: datetime | None = Non
         if credits:
             clients.append(InboxClient(org.id, org.name, org.qbo_customer_id, credits))
     clients.sort(key=lambda c: (c.name.casefold(), c.org_id))
-    stamp = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
-    return Inbox(clients=clients, read_at=stamp.replace("+00:00", "Z"))
+    return Inbox(clients=clients, read_at=stamp(now or datetime.now(UTC)))

@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from data.batches import Batch
-from data.jobs import Job
+from data.jobs import Job, stamp
 from data.states import GUIDED, BatchState, JobKind, JobState
 
 # Resume states that (re)run a QuickBooks write: a Retry there is a change to the books.
@@ -66,11 +66,6 @@ class Permit:
     """An allowed decision; `withdraw` when the requester takes their own request back."""
 
     withdraw: bool = False
-
-
-def iso(dt: datetime) -> str:
-    """A UTC timestamp as stored in the database."""
-    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 NOTHING = "nothing was changed"
@@ -131,7 +126,7 @@ class Policy:
         if subject.state != waiting:
             who = f" by <@{subject.approver_id}>" if subject.approver_id else ""
             raise Refused(f"{what} was already decided ({subject.state.label}{who}); {NOTHING}.")
-        if subject.expires_at and subject.expires_at <= iso(self.now()):
+        if subject.expires_at and subject.expires_at <= stamp(self.now()):
             raise Refused(f"{what} expired; ask for a new one.", expired=True)
         return Permit(withdraw=withdraw)
 
@@ -171,7 +166,7 @@ class Policy:
         if job.state != JobState.VERIFIED:
             raise Refused(f"Application #{job.id} is {job.state.label}; only a completed application can be "
                           f"undone. {NOTHING.capitalize()}.", record=False)
-        if job.completed_at and job.completed_at < iso(self.now() - self.undo_window):
+        if job.completed_at and job.completed_at < stamp(self.now() - self.undo_window):
             hours = self.undo_window.total_seconds() / 3600
             raise Refused(f"Application #{job.id} completed more than {hours:g} hours ago, past the undo window; "
                           f"reverse it in QuickBooks. {NOTHING.capitalize()}.", record=False)

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from data.jobs import CreditBusy, Job
+from data.jobs import CreditBusy, Job, stamp
 from data.states import JobKind, JobState
 from integrations.errors import IntegrationError
-from integrations.quickbooks_models import credit_from_memo, credit_from_payment
 from workflow.inbox import CAN_APPLY, NO_OPEN_INVOICE, Inbox, InboxClient, InboxCredit
 from workflow.lookup import APPLIED_WAITING_SYNC, UNAPPLIED, ClientView, CreditOption, InvoiceOption, clean_query
 from workflow.service import CreditService
@@ -60,38 +59,16 @@ def load_client(*, qbo, org, pool: ThreadPoolExecutor, today: date | None = None
     customer = org.qbo_customer_id
     credits_f = pool.submit(qbo.list_credits, customer_id=customer)
     invoices_f = pool.submit(qbo.list_open_invoices, customer_id=customer)
-    payments_f = pool.submit(qbo.payments_for_customer, customer_id=customer)
+    since = date.fromordinal((today or datetime.now(UTC).date()).toordinal() - RESYNC_LOOKBACK_DAYS).isoformat()
+    used_f = pool.submit(qbo.used_up_credits, customer_id=customer, since=since)
     credits = [CreditOption(key=f"{c.kind}:{c.id}", kind=c.kind, qbo_id=c.id, number=c.number, date=c.txn_date,
                             remaining=c.remaining, currency=c.currency, diagnosis=UNAPPLIED)
                for c in credits_f.result()]
-    credits += used_up_credits(qbo, customer, payments_f.result(), today or datetime.now(UTC).date())
+    credits += [_used(c) for c in used_f.result()]  # ConnectBooster may still show them until a person syncs
     invoices = [InvoiceOption(qbo_id=i.id, number=i.number, date=i.txn_date, due_date=i.due_date, total=i.total,
                               balance=i.balance, currency=i.currency) for i in invoices_f.result()]
     # org_id None: the bot knows no ConnectBooster organization (this is what makes the job guided).
     return ClientView(org_id=None, name=org.name, qbo_customer_id=customer, credits=credits, invoices=invoices)
-
-
-def used_up_credits(qbo, customer: str, payments: list[dict], today: date) -> list[CreditOption]:
-    """Credits fully applied in QuickBooks lately: ConnectBooster may still show them until a person syncs."""
-    since = date.fromordinal(today.toordinal() - RESYNC_LOOKBACK_DAYS).isoformat()
-    memo_ids = {link.get("TxnId") for p in payments for line in p.get("Line", []) for link in line.get("LinkedTxn", [])
-                if link.get("TxnType") == "CreditMemo" and (p.get("TxnDate") or "") >= since}
-    out = []
-    memos = qbo.get_credits(kind="credit_memo", ids=sorted(i for i in memo_ids if i))
-    for memo in sorted(memos.values(), key=lambda m: (m.txn_date, m.id)):
-        if memo.remaining == 0:
-            out.append(_used(memo))
-    for p in payments:
-        credit = credit_from_payment(p, _home(qbo))
-        if credit.remaining == 0 and p.get("TxnDate", "") >= since and _applied_lately(p, since):
-            out.append(_used(credit))
-    return out
-
-
-def _applied_lately(payment: dict, since: str) -> bool:
-    """A payment that was unapplied once and is fully applied now (its last change is recent)."""
-    updated = ((payment.get("MetaData") or {}).get("LastUpdatedTime") or payment.get("TxnDate") or "")[:10]
-    return updated >= since and len(payment.get("Line", [])) > 1
 
 
 def _used(credit) -> CreditOption:
@@ -130,18 +107,12 @@ def create_resync_only(service, *, client: ClientView, user_id: str, channel_id:
 def build_inbox(*, qbo, pool: ThreadPoolExecutor, now: datetime | None = None) -> Inbox:
     """Every customer with an unapplied credit, oldest credit first, each with the oldest open invoice.
 
-    QuickBooks has no "unapplied" filter on payments (UnappliedAmt is not queryable): every payment is read
-    and filtered here; credit memos are filtered by Balance in the query.
+    QuickBooks has no "unapplied" filter on payments: the client reads every payment with money and filters.
     """
     now = now or datetime.now(UTC)
-    memos_f = pool.submit(qbo._query_all, "CreditMemo", "Balance > '0'")  # no public bulk read: see report
-    payments = qbo._query_all("Payment", "TotalAmt > '0'")
-    credits = [credit_from_memo(m, _home(qbo)) for m in memos_f.result()]
-    credits += [credit_from_payment(p, _home(qbo)) for p in payments]
     by_customer: dict[str, list] = {}
-    for c in credits:
-        if c.remaining > 0 and c.customer_id:
-            by_customer.setdefault(c.customer_id, []).append(c)
+    for c in qbo.all_open_credits():
+        by_customer.setdefault(c.customer_id, []).append(c)
     invoice_reads = {cid: pool.submit(qbo.list_open_invoices, customer_id=cid) for cid in by_customer}
     customer_reads = {cid: pool.submit(qbo.get_customer, customer_id=cid) for cid in by_customer}
     clients = []
@@ -162,8 +133,7 @@ def build_inbox(*, qbo, pool: ThreadPoolExecutor, now: datetime | None = None) -
         clients.append(InboxClient(_int(cid), name, cid, rows))
     # Oldest credit first: the money that has waited longest is the first thing to deal with.
     clients.sort(key=lambda c: (min((k.date for k in c.credits), default="9999"), c.name.casefold()))
-    stamp = now.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    return Inbox(clients=clients, read_at=stamp)
+    return Inbox(clients=clients, read_at=stamp(now))
 
 
 def age_days(credit_date: str, today: date) -> int | None:
@@ -172,11 +142,6 @@ def age_days(credit_date: str, today: date) -> int | None:
         return (today - date.fromisoformat(credit_date[:10])).days
     except ValueError:
         return None
-
-
-def _home(qbo) -> str:
-    """QuickBooks' home currency (records without CurrencyRef are in it)."""
-    return getattr(qbo, "_currency", "USD")
 
 
 def _int(customer_id: str) -> int:

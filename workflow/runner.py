@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from data.jobs import Job, JobStore
+from data.jobs import Job, JobStore, stamp
 from data.states import WORKING, JobState
 from integrations.errors import (
     AuthError,
@@ -63,8 +63,8 @@ class JobRunner:
         """On start-up: re-publish every unfinished job's history, then continue it."""
         # A crash between a job's last transition and its publish() would lose the final reply and the notice:
         # re-publish what finished lately too (publishing is idempotent per event).
-        since = (datetime.now(UTC) - timedelta(days=1)).isoformat(timespec="milliseconds")
-        for job in self.store.finished_since(since.replace("+00:00", "Z")):
+        since = stamp(datetime.now(UTC) - timedelta(days=1))
+        for job in self.store.finished_since(since):
             self.publish(job)
         jobs = self.store.unfinished()
         for job in jobs:

@@ -12,10 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from data.batches import BatchStore
-from data.jobs import CreditBusy, Job, JobStore
+from data.jobs import CreditBusy, Job, JobStore, stamp
 from data.states import JobKind, JobState
 from workflow.lookup import APPLIED_WAITING_SYNC, ClientView, load_client, search_clients
-from workflow.policy import Action, Permit, Policy, Refused, iso
+from workflow.policy import Action, Permit, Policy, Refused
 from workflow.runner import JobRunner
 from workflow.sweep_run import SweepService
 from workflow.validation import Refusal, validate
@@ -63,7 +63,7 @@ class CreditService:
                 invoice_number=sel.invoice.number, cb_invoice_id=sel.invoice.cb_id, amount=sel.amount,
                 currency=sel.invoice.currency, note=note, invoice_total=sel.invoice.total,
                 invoice_balance_before=sel.invoice.balance, credit_remaining_before=sel.credit.remaining,
-                expires_at=iso(self.now() + self.ttl),
+                expires_at=stamp(self.now() + self.ttl),
                 details={"amount": str(sel.amount), "invoice": sel.invoice.number, "credit": sel.credit.key},
             )
         except CreditBusy as busy:
@@ -112,7 +112,7 @@ class CreditService:
         job = self.store.get(job_id)
         self._permit(Action.APPROVE, user_id, job, channel=channel_id, message_ts=message_ts)
         moved = self.store.transition(job.id, from_states=[JobState.AWAITING_APPROVAL], to_state=JobState.APPROVED,
-                                      actor=user_id, approver_id=user_id, decided_at=iso(self.now()))
+                                      actor=user_id, approver_id=user_id, decided_at=stamp(self.now()))
         if moved is None:  # another click won the race
             raise Refused(f"Request #{job.id} was already decided ({self.store.get(job.id).state.label}); "
                           "nothing was changed.")
@@ -126,7 +126,7 @@ class CreditService:
         permit = self._permit(Action.REJECT, user_id, job, channel=channel_id, message_ts=message_ts)
         to_state, approver = (JobState.CANCELLED, None) if permit.withdraw else (JobState.REJECTED, user_id)
         moved = self.store.transition(job.id, from_states=[JobState.AWAITING_APPROVAL], to_state=to_state,
-                                      actor=user_id, decided_at=iso(self.now()),
+                                      actor=user_id, decided_at=stamp(self.now()),
                                       **({"approver_id": approver} if approver else {}))
         if moved is None:
             raise Refused("That request was already decided; nothing was changed.")
@@ -152,7 +152,7 @@ class CreditService:
         return moved
 
     def _approval_old(self, job: Job) -> bool:
-        return bool(job.decided_at) and job.decided_at < iso(self.now() - self.ttl)
+        return bool(job.decided_at) and job.decided_at < stamp(self.now() - self.ttl)
 
     def _reopen(self, job: Job, user_id: str) -> Job:
         """Back to awaiting approval with the figures QuickBooks has now (the old approval has lapsed)."""
@@ -162,7 +162,7 @@ class CreditService:
             job.id, from_states=[JobState.NEEDS_ATTENTION], to_state=JobState.AWAITING_APPROVAL, actor=user_id,
             event="reapproval_requested", error=None, retryable=0, approver_id=None, decided_at=None,
             invoice_balance_before=invoice.balance, credit_remaining_before=credit.remaining,
-            expires_at=iso(self.now() + self.ttl),
+            expires_at=stamp(self.now() + self.ttl),
             details={"reason": "approval older than the approval window", "approved_at": job.decided_at,
                      "invoice_balance": str(invoice.balance), "credit_remaining": str(credit.remaining)})
         if moved is None:
@@ -179,7 +179,7 @@ class CreditService:
 
     def expire_due(self) -> int:
         """Expire every request whose approval window has passed; returns how many."""
-        now = iso(self.now())
+        now = stamp(self.now())
         due = [j for j in self.store.in_states([JobState.AWAITING_APPROVAL]) if j.expires_at and j.expires_at <= now]
         return sum(1 for j in due if self.expire(j)) + self.sweeps.expire_due()
 
@@ -196,7 +196,7 @@ class CreditService:
                 credit_number=job.credit_number, invoice_qbo_id=job.invoice_qbo_id, invoice_number=job.invoice_number,
                 cb_invoice_id=job.cb_invoice_id, amount=job.amount, currency=job.currency,
                 invoice_total=job.invoice_total, invoice_balance_before=job.invoice_balance_after,
-                qbo_payment_id=job.qbo_payment_id, decided_at=iso(self.now()), details={"undo_of": job.id},
+                qbo_payment_id=job.qbo_payment_id, decided_at=stamp(self.now()), details={"undo_of": job.id},
             )
         except CreditBusy as busy:
             what = "An undo" if busy.job.undo_of == job.id else "Another request"

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from data.batches import Batch, BatchBusy, BatchStore
-from data.jobs import CreditBusy, Job, JobStore
+from data.jobs import CreditBusy, Job, JobStore, stamp
 from data.states import (
     BATCH_TERMINAL,
     IN_QUICKBOOKS,
@@ -39,7 +39,7 @@ from data.states import (
     JobState,
 )
 from integrations.errors import IntegrationError
-from workflow.policy import Action, Permit, Policy, Refused, iso
+from workflow.policy import Action, Permit, Policy, Refused
 from workflow.prefetch import Prefetch, RoundReads, confirm, read_round, unconfirmed
 from workflow.sweep import Plan, build_plan, heads, item_values
 
@@ -88,7 +88,7 @@ class SweepService:
             raise Refused("Nothing to sweep: no unapplied credit has an open invoice to go to." + extra, record=False)
         moved = self.batches.transition(batch.id, from_states=[BatchState.PLANNING],
                                         to_state=BatchState.AWAITING_APPROVAL, plan=plan.items, total=plan.total,
-                                        expires_at=iso(self.now() + self.ttl))
+                                        expires_at=stamp(self.now() + self.ttl))
         self.store.record(None, actor=batch.requester_id, kind="sweep_requested",
                           details={"batch": batch.id, "items": len(plan.items), "total": str(plan.total),
                                    "problems": plan.problems})
@@ -114,7 +114,7 @@ class SweepService:
         batch = self.batches.get(batch_id)
         self._permit(Action.SWEEP_APPROVE, user_id, batch, channel_id, message_ts)
         moved = self.batches.transition(batch.id, from_states=[BatchState.AWAITING_APPROVAL],
-                                        to_state=BatchState.RUNNING, approver_id=user_id, decided_at=iso(self.now()))
+                                        to_state=BatchState.RUNNING, approver_id=user_id, decided_at=stamp(self.now()))
         if moved is None:
             raise Refused(f"Sweep #{batch.id} was already decided; nothing was changed.", record=False)
         self.store.record(None, actor=user_id, kind="sweep_approved", details={"batch": batch.id})
@@ -127,7 +127,7 @@ class SweepService:
         permit = self._permit(Action.SWEEP_REJECT, user_id, batch, channel_id, message_ts)
         moved = self.batches.transition(batch.id, from_states=[BatchState.AWAITING_APPROVAL],
                                         to_state=BatchState.CANCELLED if permit.withdraw else BatchState.REJECTED,
-                                        approver_id=None if permit.withdraw else user_id, decided_at=iso(self.now()))
+                                        approver_id=None if permit.withdraw else user_id, decided_at=stamp(self.now()))
         if moved is None:
             raise Refused("That sweep was already decided; nothing was changed.", record=False)
         self.store.record(None, actor=user_id, kind=f"sweep_{moved.state}", details={"batch": batch.id})
@@ -141,7 +141,7 @@ class SweepService:
         return moved
 
     def expire_due(self) -> int:
-        now = iso(self.now())
+        now = stamp(self.now())
         due = [b for b in self.batches.in_states([BatchState.AWAITING_APPROVAL]) if b.expires_at and b.expires_at <= now]
         return sum(1 for b in due if self.expire(b))
 

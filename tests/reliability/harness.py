@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import requests
@@ -189,3 +190,20 @@ def new_request(world, text: str = "Atomar's Best Tackle", user: str = REQUESTER
     for view in world.slack.views(user)["modals"]:
         world.slack.close_view(user, view["id"])
     return world.request(text, user=user, **choices)
+
+
+def at_once(calls) -> list:
+    """Run the callables together (a barrier releases them at the same instant); returns their results."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(i, call):
+        barrier.wait()
+        results[i] = call()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results

@@ -8,8 +8,7 @@ import time
 from datetime import timedelta
 from decimal import Decimal
 
-from tests.reliability.harness import bot_payments, ledger_figures, new_request
-from tests.reliability.test_load import at_once
+from tests.reliability.harness import at_once, bot_payments, ledger_figures, new_request
 from tests.scenarios.world import APPROVER, APPROVER_2, CHANNEL, OUTSIDER, REQUESTER
 
 GROUP = "Controls: two people, no slow path"
@@ -133,7 +132,7 @@ def test_sweep_proposed_by_a_non_approver_is_refused(world, figures):
 
 
 def test_sweep_approved_by_its_proposer_is_refused(world, figures):
-    from tests.scenarios.test_sweep import batch, propose
+    from tests.scenarios.sweeps import batch, propose
 
     message = propose(world, user=APPROVER_2)
     world.driver.click(APPROVER_2, "sweep_approve", source=message)

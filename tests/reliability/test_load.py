@@ -1,31 +1,12 @@
 """Load: 50 clicks on one Approve, 20 clients approved at once, two people requesting the same credit at once."""
 from __future__ import annotations
 
-import threading
-
 from sandbox.cb_sync import SyncTiming
 from sandbox.extra_clients import add_clients, client_ids
-from tests.reliability.harness import ledger_figures, new_request, payments_per_job, wait_all
+from tests.reliability.harness import at_once, ledger_figures, new_request, payments_per_job, wait_all
 from tests.scenarios.world import APPROVER, APPROVER_2, OUTSIDER, REQUESTER
 
 NAMES = [f"Client R{n:02d}" for n in range(1, 21)]
-
-
-def at_once(calls) -> list:
-    """Run the callables together (a barrier releases them at the same instant); returns their results."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        barrier.wait()
-        results[i] = call()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 def test_fifty_concurrent_approve_clicks(world, figures):

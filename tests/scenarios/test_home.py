@@ -1,6 +1,5 @@
 """The App Home tab: what an approver and a requester see, and Slack's retried events handled once."""
-from tests.scenarios.test_picker import mrkdwn_texts
-from tests.scenarios.world import APPROVER, APPROVER_2, CHANNEL, OUTSIDER, REQUESTER
+from tests.scenarios.world import APPROVER, APPROVER_2, CHANNEL, OUTSIDER, REQUESTER, mrkdwn_texts
 
 
 def open_home(world, user: str, **kw) -> dict:

@@ -1,8 +1,7 @@
 """The credit inbox: every client with open credits, each credit's diagnosis, the buttons, and paging."""
 from decimal import Decimal
 
-from tests.scenarios.test_picker import mrkdwn_texts
-from tests.scenarios.world import APPROVER, CHANNEL, REQUESTER
+from tests.scenarios.world import APPROVER, CHANNEL, REQUESTER, mrkdwn_texts
 
 
 def open_inbox(world, text: str = "", user: str = REQUESTER) -> dict:

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.scenarios.world import APPROVER, CHANNEL, REQUESTER
+from tests.scenarios.world import APPROVER, CHANNEL, REQUESTER, mrkdwn_texts
 
 
 def blocks_text(view) -> str:
@@ -56,16 +56,6 @@ def test_curly_and_straight_apostrophes_find_the_same_client(world):
     for typed in ("O'Malley's Marina", "o’malley"):
         view = world.open_picker(typed)
         assert "Apply a credit — O’Malley’s Marina" in blocks_text(view), typed
-
-
-def mrkdwn_texts(node) -> list[str]:
-    """Every mrkdwn text in a block tree (plain_text never formats mentions, so only these can ping)."""
-    if isinstance(node, dict):
-        found = [node["text"]] if node.get("type") == "mrkdwn" else []
-        return found + [t for v in node.values() for t in mrkdwn_texts(v)]
-    if isinstance(node, list):
-        return [t for v in node for t in mrkdwn_texts(v)]
-    return []
 
 
 def test_channel_mention_in_a_client_name_pings_no_one(world):

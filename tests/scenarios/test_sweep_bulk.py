@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from bench.rig import add_client
 from integrations.http import RateLimiter
-from tests.scenarios.test_sweep import EXPECTED, batch, propose, wait_finished
+from tests.scenarios.sweeps import EXPECTED, batch, propose, wait_finished
 from tests.scenarios.world import APPROVER, CHANNEL
 
 EXTRA = 21  # clients added to the seed's six: 21 + the seed's 9 items = a sweep of 30 applications

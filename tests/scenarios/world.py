@@ -187,3 +187,13 @@ def wait_until(predicate, timeout: float = 5.0, interval: float = 0.02):
             return value
         time.sleep(interval)
     raise AssertionError("condition not met in time")
+
+
+def mrkdwn_texts(node) -> list[str]:
+    """Every mrkdwn text in a block tree (plain_text never formats mentions, so only these can ping)."""
+    if isinstance(node, dict):
+        found = [node["text"]] if node.get("type") == "mrkdwn" else []
+        return found + [t for v in node.values() for t in mrkdwn_texts(v)]
+    if isinstance(node, list):
+        return [t for v in node for t in mrkdwn_texts(v)]
+    return []

@@ -13,7 +13,7 @@ from data.jobs import Event, Job
 from data.states import JobKind, JobState
 from handlers.blocks import guided as blocks
 from tests.unit.blockkit import message_errors, view_limit_errors
-from tests.unit.test_blocks_property import jobs
+from tests.unit.strategies import jobs
 from workflow.guided import _cause, _money, sync_from
 from workflow.policy import Action, Policy, Refused
 
