@@ -252,28 +252,23 @@ class JobStore:
     # -- drafts: the picker's server-side snapshot ---------------------------------------------
     def save_draft(self, *, user_id: str, channel_id: str, data: dict) -> str:
         draft_id = secrets.token_urlsafe(12)
-        db = self._db()
-        with db.conn:
-            db.conn.execute(
-                "INSERT INTO drafts (id, user_id, channel_id, data, created_at) VALUES (?, ?, ?, ?, ?)",
-                [draft_id, user_id, channel_id, json.dumps(data, default=str), stamp(self.draft_clock())],
-            )
+        self._db()["drafts"].insert({"id": draft_id, "user_id": user_id, "channel_id": channel_id,
+                                     "data": json.dumps(data, default=str), "created_at": stamp(self.draft_clock())})
         return draft_id
 
     def delete_draft(self, draft_id: str) -> None:
         """A form that was used (submitted) is gone: its snapshot of client data is not kept."""
-        db = self._db()
-        with db.conn:
-            db.conn.execute("DELETE FROM drafts WHERE id = ?", [draft_id])
+        self._db()["drafts"].delete_where("id = ?", [draft_id])
 
     def drafts_cutoff(self) -> str:
         """Drafts created before this are expired (the approval window: a form older than that is stale)."""
         return stamp(self.draft_clock() - self.draft_ttl)
 
     def update_draft(self, draft_id: str, data: dict) -> None:
-        db = self._db()
-        with db.conn:
-            db.conn.execute("UPDATE drafts SET data = ? WHERE id = ?", [json.dumps(data, default=str), draft_id])
+        try:
+            self._db()["drafts"].update(draft_id, {"data": json.dumps(data, default=str)})
+        except sqlite_utils.db.NotFoundError:
+            pass  # expired and pruned meanwhile: the next load says the form expired
 
     def load_draft(self, draft_id: str) -> dict | None:
         """The draft's data, or None when there is none or it expired (an expired one is deleted)."""
