@@ -91,3 +91,32 @@ def test_invoice_options_are_empty_for_someone_elses_or_an_unknown_form(world):
     view = world.open_picker("Coastal Bait Co")
     assert invoice_menu(world, view, "2011", user=APPROVER) == []
     assert invoice_menu(world, {**view, "private_metadata": "no-such-draft"}, "2011") == []
+
+
+# -- "Resync only" (a credit QuickBooks shows used up, ConnectBooster not synced yet) ----------------------------
+def resync_only(world, view: dict, *, user: str = REQUESTER, value: str | None = None) -> dict:
+    """Click the button and return the modal once the bot has answered in it."""
+    before = len(world.slack.calls_to("views.update"))
+    assert world.driver.click(user, "resync_only", source=view, value=value).ok
+    world.slack.wait_for(lambda s: len(s.calls_to("views.update")) > before, timeout=10)
+    return world.slack.view(view["id"])
+
+
+@pytest.mark.parametrize(("user", "value", "message"), [
+    (APPROVER, None, "This form is not valid any more; run `/applycredit` again."),      # not their form
+    (REQUESTER, "other-draft|credit_memo:155", "This form is not valid any more"),    # another form's button
+    (REQUESTER, "{draft}|credit_memo:999", "Resync only is for a credit QuickBooks already shows as fully applied."),
+])
+def test_resync_only_refusals(world, user, value, message):
+    view = world.open_picker("Reel Deal Charters")
+    shown = resync_only(world, view, user=user, value=value.format(draft=view["private_metadata"]) if value else None)
+    assert message in str(shown["blocks"])
+    assert world.bot.store.all() == []
+
+
+def test_resync_only_when_quickbooks_cannot_be_read(world):
+    view = world.open_picker("Reel Deal Charters")
+    world.qbo.faults.inject("503", times=50)
+    shown = resync_only(world, view)
+    assert ":warning: QuickBooks could not be read (TransientError); nothing was started." in str(shown["blocks"])
+    assert world.bot.store.all() == []
