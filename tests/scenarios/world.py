@@ -91,12 +91,15 @@ class World:
     # -- the conversation ------------------------------------------------------------------------
     def open_picker(self, text: str = "Atomar's Best Tackle", user: str = REQUESTER, channel: str = CHANNEL) -> dict:
         """Run the command and wait until the modal shows something other than 'Looking up…'."""
+        # The command returns at ack(), before the listener's views.open: a modal the user still has open from
+        # an earlier request must not be taken for this one.
+        earlier = {v["id"] for v in self.slack.views(user)["modals"]}
         resp = self.driver.command(user, channel, text)
         assert resp.status == 200, resp.text
-        return self.slack.wait_for(lambda s: self._settled_view(user))
+        return self.slack.wait_for(lambda s: self._settled_view(user, earlier))
 
-    def _settled_view(self, user: str) -> dict | None:
-        modals = self.slack.views(user)["modals"]
+    def _settled_view(self, user: str, earlier: set[str] = frozenset()) -> dict | None:
+        modals = [v for v in self.slack.views(user)["modals"] if v["id"] not in earlier]
         if not modals:
             return None
         view = modals[-1]
