@@ -174,3 +174,35 @@ def test_undo_of_an_unfinished_application_is_refused(world, told, unchanged, ap
         eph = told(world, APPROVER_2, lambda: world.driver.click(APPROVER_2, "job_undo", value=str(waiting),
                                                                 source=reply))
     assert f"Application #{waiting} is awaiting approval; only a completed application can be undone" in eph["text"]
+
+
+def test_sync_again_is_for_approvers_and_the_requester(world, told, unchanged):
+    world.cb.faults.inject("fail_sync")  # stops after the QuickBooks write: a new sync writes nothing to the books
+    job_id = world.request(invoice="10040", amount="10")
+    world.approve(job_id, APPROVER)
+    world.wait_state(job_id, "needs_attention", timeout=15)
+    reply = world.slack.wait_for(lambda s: [m for m in s.thread(CHANNEL, world.job(job_id).parent_ts)
+                                            if "Sync again" in str(m.get("blocks"))])[-1]
+    with unchanged(world, job_id):
+        eph = told(world, OUTSIDER, lambda: world.driver.click(OUTSIDER, "job_retry", source=reply))
+    assert eph["text"] == "Only approvers or the requester can run the sync again; nothing was changed."
+    assert eph["thread_ts"] == world.job(job_id).parent_ts
+    assert world.driver.click(REQUESTER, "job_retry", source=reply).ok  # the requester may: nothing is written
+    world.wait_state(job_id, "verified", timeout=15)
+    assert len(world.payments_on("130")) == 1
+
+
+def test_retry_on_an_approval_past_its_window_asks_for_a_new_approval(make_world, clock, in_attention):
+    clock.set(time.time())
+    world = make_world(overrides={"now": clock.now})
+    job_id, reply = in_attention(world)
+    world.qbo.ledger.close_books(through="2000-01-01")
+    clock.advance(24 * 3600 + 60)  # the approval is older than APPROVAL_TTL_HOURS: it is not reused for a write
+    assert world.driver.click(APPROVER_2, "job_retry", source=reply).ok
+    job = world.wait_state(job_id, "awaiting_approval")
+    assert job.approver_id is None and world.payments_on("130") == []
+    assert [e.kind for e in world.bot.store.events(job_id)][-1] == "reapproval_requested"
+    world.slack.wait_for(lambda s: has_buttons(world.parent(job_id)))  # Approve / Reject are offered again
+    assert world.approve(job_id, APPROVER).ok
+    world.wait_state(job_id, "verified", timeout=15)
+    assert len(world.payments_on("130")) == 1

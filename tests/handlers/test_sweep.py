@@ -85,3 +85,13 @@ def test_a_sweep_proposed_where_the_app_cannot_post_is_cancelled(world):
                         "again.")
     world.slack.wait_for(lambda s: batch(world).state == "cancelled")
     assert propose(world, APPROVER)  # the slot is free again
+
+
+def test_an_expired_sweep_cannot_be_approved(make_world, clock, told):
+    world = make_world(overrides={"now": clock.now})
+    message = propose(world)
+    clock.advance(24 * 3600 + 1)
+    eph = told(world, APPROVER, lambda: world.driver.click(APPROVER, "sweep_approve", source=message))
+    assert eph["text"] == "Sweep #1 expired; ask for a new one."
+    world.slack.wait_for(lambda s: batch(world).state == "expired")
+    assert world.bot.store.all() == []  # no item job was created
