@@ -29,7 +29,9 @@ class Seen:
 
 
 def seen(world, job_id: int) -> Seen:
-    # Messages reach Slack through the outbox, after the state change: compare only once it is drained.
+    # Messages reach Slack through the outbox, after the state change: compare only once the runner has
+    # published (it is idle) and the outbox is drained.
+    assert world.bot.runner.wait_idle(10)
     world.slack.wait_for(lambda s: not world.bot.connections.get().execute(
         "SELECT 1 FROM outbox WHERE state IN ('pending', 'sending') LIMIT 1").fetchone())
     job = world.job(job_id)
