@@ -13,8 +13,8 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def world(tmp_path, request):
-    """The bot in a sandbox; parametrize it indirectly with "http" or "socket" to choose how Slack reaches it."""
-    w = World(tmp_path, transport=getattr(request, "param", "http"))
+    """The bot in a sandbox, reached in-process; parametrize it indirectly with "http" or "socket" to test those."""
+    w = World(tmp_path, transport=getattr(request, "param", "inprocess"))
     yield w
     w.close()
 

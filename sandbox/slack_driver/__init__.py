@@ -16,7 +16,10 @@ same payloads as Socket Mode envelopes to the app connected to the fake (`slack.
 sandbox/fake_slack/socket_mode.py) and returns the ack the same way: status 200 and the ack's payload as a JSON
 body. No ack within 3 s -> status 504 with `extra["error"] == "ack_timeout"` (and, for a command, Slack's
 "failed with the error operation_timeout" ephemeral to the user); no app connected within `connect_wait` ->
-ConnectionError. Signing arguments are ignored over the socket (Socket Mode is pre-authenticated).
+ConnectionError. `transport="inprocess"` hands the same signed body and headers to `dispatch(body, headers)`
+(a test wraps `App.dispatch(BoltRequest(...))`, as bolt-python's own scenario tests do) and returns its answer
+like the HTTP transport (header names in lower case, as BoltResponse keeps them). Signing arguments are ignored
+over the socket (Socket Mode is pre-authenticated); in-process they reach Bolt's verification as over HTTP.
 
 Tampering, for the signature tests: every request method takes `timestamp=` (e.g. `time() - 600`),
 `signature=` (sent instead of the right one) and `headers=` (merged last); `post_raw(body, headers)` sends

@@ -1,4 +1,4 @@
-"""The driver's foundation: the response type, signing, the two transports, and what every payload shares."""
+"""The driver's foundation: the response type, signing, the three transports, and what every payload shares."""
 from __future__ import annotations
 
 import copy
@@ -16,6 +16,9 @@ import requests
 from sandbox.fake_slack import FakeSlack
 
 VERIFICATION_TOKEN = "sandboxverificationtoken"  # legacy `token` field; Bolt ignores it
+TRANSPORTS = ("http", "socket", "inprocess")
+# transport="inprocess": (raw body, headers) -> (status, body, headers), e.g. App.dispatch(BoltRequest(...)) in a test.
+Dispatch = Callable[[str, dict], tuple[int, str, dict]]
 _INTERNAL_KEYS = ("channel", "validation_errors")
 
 
@@ -57,10 +60,14 @@ class DriverBase:
         timeout: float = 10,
         session: requests.Session | None = None,
         transport: str = "http",
+        dispatch: Dispatch | None = None,
     ) -> None:
-        if transport not in ("http", "socket"):
-            raise ValueError(f"transport must be 'http' or 'socket', not {transport!r}")
+        if transport not in TRANSPORTS:
+            raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}, not {transport!r}")
+        if (transport == "inprocess") != (dispatch is not None):
+            raise ValueError("dispatch= is required with transport='inprocess' (and only then)")
         self.transport = transport
+        self.dispatch = dispatch
         self.bot_url = bot_url
         self.signing_secret = signing_secret
         self.slack = slack
@@ -82,6 +89,9 @@ class DriverBase:
     def post_raw(self, body: str | bytes, headers: dict | None = None) -> DriverResponse:
         """POST exactly this body with exactly these headers (nothing is signed for you)."""
         data = body.encode() if isinstance(body, str) else body
+        if self.dispatch is not None:  # in-process: the same signed bytes and headers, no socket in between
+            status, text, got = self.dispatch(data.decode(), dict(headers or {}))
+            return DriverResponse(status=status, text=text, headers=got, body=data.decode(errors="replace"))
         r = self.session.post(self.bot_url, data=data, headers=headers or {}, timeout=self.timeout)
         return DriverResponse(status=r.status_code, text=r.text, headers=dict(r.headers),
                               body=data.decode(errors="replace"))

@@ -132,7 +132,7 @@ def guided_page(browser, tmp_path):
     from sandbox.console import start_console
     from tests.scenarios.world import World
 
-    world = World(tmp_path, settings={"connectbooster_mode": "guided"})
+    world = World(tmp_path, settings={"connectbooster_mode": "guided"}, transport="http")  # the console posts over HTTP
     world.sandbox.bot_url = world.driver.bot_url
     world.console = start_console(world.sandbox, 0, sync_timeout=world.settings.sync_timeout_seconds, guided=True)
     context = browser.new_context(viewport={"width": 1440, "height": 900})

@@ -3,6 +3,7 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 import requests
 import yaml
 
@@ -10,14 +11,17 @@ import bot
 from tests.scenarios.world import APPROVER, CHANNEL, REQUESTER
 
 ROOT = Path(__file__).resolve().parents[2]
+OVER_HTTP = pytest.mark.parametrize("world", ["http"], indirect=True)  # these are about the HTTP surface itself
 
 
+@OVER_HTTP
 def test_healthz(world):
     url = world.driver.bot_url.replace("/slack/events", "/healthz")
     resp = requests.get(url, timeout=2)
     assert resp.status_code == 200 and resp.json()["ok"] is True
 
 
+@OVER_HTTP
 def test_unsigned_stale_and_forged_requests_are_refused(world):
     body = "command=%2Fapplycredit&text=Atomar&user_id=U0REQUEST&channel_id=C0FINANCE&trigger_id=1.2.3"
     assert world.driver.post_raw(body, {"Content-Type": "application/x-www-form-urlencoded"}).status == 401

@@ -1,6 +1,8 @@
-"""A whole running world for scenario tests: both emulators, the fake Slack, and the real bot over HTTP.
+"""A whole running world for scenario tests: both emulators, the fake Slack, and the real bot.
 
-Requests reach the bot exactly as Slack sends them (signed, form-encoded) through the SlackDriver.
+Requests reach the bot exactly as Slack sends them (signed, form-encoded) through the SlackDriver: by default
+in-process (`App.dispatch(BoltRequest(...))`, what Bolt's HTTP adapters call after reading the socket), or
+over HTTP / Socket Mode when a test is about that path (transport="http" | "socket").
 """
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
+from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.request import BoltRequest
 
 from bot import Bot, Overrides
 from config import Settings
@@ -18,7 +22,7 @@ from integrations.http import RetryPolicy
 from sandbox.run import APPROVER, APPROVER_2, CHANNEL, NOTIFY, OUTSIDER, REQUESTER, Sandbox
 from sandbox.slack_driver import SlackDriver
 
-__all__ = ["World", "has_buttons", "BOTH_TRANSPORTS", "REQUESTER", "APPROVER", "APPROVER_2", "OUTSIDER", "CHANNEL", "NOTIFY"]
+__all__ = ["World", "dispatcher", "has_buttons", "BOTH_TRANSPORTS", "REQUESTER", "APPROVER", "APPROVER_2", "OUTSIDER", "CHANNEL", "NOTIFY"]
 
 
 APP_TOKEN = "xapp-1-A0SANDBOX-1-scenario"
@@ -33,9 +37,10 @@ def fast_retry() -> RetryPolicy:
 
 class World:
     def __init__(self, tmp_path, *, settings: dict | None = None, overrides: dict | None = None, prepare=None,
-                 timing=None, transport: str = "http") -> None:
+                 timing=None, transport: str = "inprocess") -> None:
         """`prepare(ledger)` adds QuickBooks records before ConnectBooster's first sync; `timing` its sync timing;
-        `transport` how Slack reaches the bot: "http" (signed POSTs) or "socket" (Socket Mode envelopes)."""
+        `transport` how Slack reaches the bot: "inprocess" (signed requests handed to `app.dispatch`), "http"
+        (signed POSTs to the bot's own HTTP server) or "socket" (Socket Mode envelopes)."""
         self.transport = transport
         self._socket = None
         self.sandbox = Sandbox(fast=True, prepare=prepare, timing=timing)
@@ -57,6 +62,10 @@ class World:
             self._socket.connect()
             self.driver = SlackDriver(bot_url="", signing_secret=self.settings.slack_signing_secret, slack=self.slack,
                                       transport="socket")
+            return bot
+        if self.transport == "inprocess":  # no server: the driver's signed requests go straight to Bolt
+            self.driver = SlackDriver(bot_url="", signing_secret=self.settings.slack_signing_secret, slack=self.slack,
+                                      transport="inprocess", dispatch=dispatcher(bot.app))
             return bot
         server = bot.serve_http(0, host="127.0.0.1")
         self.driver = SlackDriver(bot_url=f"http://127.0.0.1:{server.effective_port}/slack/events",
@@ -82,12 +91,15 @@ class World:
     # -- the conversation ------------------------------------------------------------------------
     def open_picker(self, text: str = "Atomar's Best Tackle", user: str = REQUESTER, channel: str = CHANNEL) -> dict:
         """Run the command and wait until the modal shows something other than 'Looking up…'."""
+        # The command returns at ack(), before the listener's views.open: a modal the user still has open from
+        # an earlier request must not be taken for this one.
+        earlier = {v["id"] for v in self.slack.views(user)["modals"]}
         resp = self.driver.command(user, channel, text)
         assert resp.status == 200, resp.text
-        return self.slack.wait_for(lambda s: self._settled_view(user))
+        return self.slack.wait_for(lambda s: self._settled_view(user, earlier))
 
-    def _settled_view(self, user: str) -> dict | None:
-        modals = self.slack.views(user)["modals"]
+    def _settled_view(self, user: str, earlier: set[str] = frozenset()) -> dict | None:
+        modals = [v for v in self.slack.views(user)["modals"] if v["id"] not in earlier]
         if not modals:
             return None
         view = modals[-1]
@@ -168,6 +180,16 @@ class World:
 
     def invoice_balance(self, invoice_id: str) -> Decimal:
         return Decimal(str(self.qbo.ledger.get("Invoice", invoice_id)["Balance"]))
+
+
+def dispatcher(app: App):
+    """The driver's in-process transport: Bolt's own request/response types, as its scenario tests use them."""
+    def dispatch(body: str, headers: dict) -> tuple[int, str, dict]:
+        # Like the HTTP adapters: dispatch returns at ack() (or after Bolt's 3 s wait); the listener may go on.
+        resp = app.dispatch(BoltRequest(body=body, headers=headers))
+        return resp.status, resp.body, resp.first_headers()
+
+    return dispatch
 
 
 def has_buttons(message: dict) -> bool:
