@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import sqlite_utils
 
 from data.db import Connections
-from data.jobs import utcnow
 
 DatabaseSource = Connections | Callable[[], sqlite_utils.Database]
 
@@ -61,7 +61,7 @@ class TokenStore:
         """Store both tokens of a realm in one transaction (insert or replace the row)."""
         if not refresh_token:
             raise ValueError("refresh_token is required")
-        now = utcnow()
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # microseconds: latest_realm orders by it
         db = self._db()
         with db.atomic():
             db.execute(
