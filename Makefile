@@ -20,7 +20,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q -n 4
+	$(PY) -m pytest -q -n 6 --reruns 2
 
 bench: $(STAMP)
 	$(PY) -m bench
