@@ -17,6 +17,7 @@ from data.states import JobKind, JobState
 from workflow.lookup import APPLIED_WAITING_SYNC, ClientView, load_client, search_clients
 from workflow.policy import Action, Permit, Policy, Refused
 from workflow.runner import JobRunner
+from workflow.steps_apply import own_write
 from workflow.sweep_run import SweepService
 from workflow.validation import Refusal, validate
 
@@ -137,11 +138,13 @@ class CreditService:
         """Send a job that needs attention back to its resume state (raises Refused).
 
         A Retry that would write to QuickBooks on an approval older than the approval window goes back for
-        a fresh approval with today's figures instead (an old approval is not reused)."""
+        a fresh approval with today's figures instead (an old approval is not reused). A write whose outcome was
+        unknown is looked for first: found, the Retry only finishes what the approval already did."""
         job = self.store.get(job_id)
         self._permit(Action.RETRY, user_id, job, channel=channel_id)
         resume = JobState(job.resume_state)
-        if resume == JobState.APPROVED and job.kind == JobKind.APPLY and not job.batch_id and self._approval_old(job):
+        if job.kind == JobKind.APPLY and not job.batch_id and self._approval_old(job) and (
+                resume == JobState.APPROVED or (resume == JobState.APPLYING and own_write(self.qbo, job) is None)):
             return self._reopen(job, user_id)
         moved = self.store.transition(job.id, from_states=[JobState.NEEDS_ATTENTION], to_state=resume,
                                       actor=user_id, event="retry", error=None, retryable=0)

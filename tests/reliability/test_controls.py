@@ -169,3 +169,20 @@ def test_twenty_concurrent_sweeps_and_an_approve_click(world, figures):
     assert slowest < 1.0
     assert figs == {"jobs": 1, "payments": 1, "duplicates": 0, "lost": 0}
     assert len(world.bot.service.sweeps.batches.in_states(["planning", "awaiting_approval"])) <= 1
+
+
+def test_retry_of_an_unknown_outcome_after_the_approval_window_looks_then_asks_again(make_world, clock, figures):
+    world = make_world(overrides={"now": clock.now})
+    world.qbo.faults.inject("503", times=20, match=lambda m, p: m == "POST" and p.endswith("/payment"))
+    job_id = new_request(world, invoice="10040", amount="10")
+    world.approve(job_id, APPROVER)
+    job = world.wait_state(job_id, "needs_attention", timeout=15)
+    assert job.resume_state == "applying_in_quickbooks"  # the outcome of the write is unknown
+    world.qbo.faults.clear()
+    clock.advance(timedelta(hours=world.settings.approval_ttl_hours + 1).total_seconds())
+    world.driver.click(APPROVER_2, "job_retry", source=thread_button(world, job_id, "job_retry"))
+    world.wait_state(job_id, "awaiting_approval", timeout=10)  # looked for the write, found none: ask again
+    figures.record(GROUP, "Retry of an unknown-outcome write after APPROVAL_TTL_HOURS", times=1, jobs=1,
+                   payments=len(bot_payments(world.qbo.ledger)), duplicates=0, lost=0,
+                   outcome="looked, found nothing, back for approval")
+    assert bot_payments(world.qbo.ledger) == []
