@@ -127,12 +127,14 @@ def register(app: App, deps) -> None:
     app.command(deps.command)(on_command)
 
 
-def show_lookup(deps, client, *, view_id: str, draft: str, query: str) -> None:
-    """Search ConnectBooster's organizations and show the picker, a choice of clients, or 'no match'."""
+def show_lookup(deps, client, *, view_id: str, draft: str, query: str, source: str = "ConnectBooster",
+                picker=None) -> None:
+    """Search the clients (ConnectBooster's organizations; QuickBooks' customers in guided mode) and show the
+    picker (`picker`, default the API mode's), a choice of clients, or 'no match'."""
     try:
         orgs = deps.service.find_clients(query)
     except IntegrationError as e:
-        client.views_update(view_id=view_id, view=views.message_view(unavailable("ConnectBooster", e)))
+        client.views_update(view_id=view_id, view=views.message_view(unavailable(source, e)))
         return
     if not orgs:
         client.views_update(view_id=view_id, view=views.no_match_view(query))
@@ -142,7 +144,7 @@ def show_lookup(deps, client, *, view_id: str, draft: str, query: str) -> None:
                                         "orgs": {str(o.id): _org_json(o) for o in orgs[:100]}})
         client.views_update(view_id=view_id, view=views.choose_client_view(query, orgs, draft))
     else:
-        show_picker(deps, client, view_id=view_id, draft=draft, org=orgs[0])
+        (picker or show_picker)(deps, client, view_id=view_id, draft=draft, org=orgs[0])
 
 
 def show_picker(deps, client, *, view_id: str, draft: str, org) -> None:

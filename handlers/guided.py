@@ -116,23 +116,10 @@ def on_command(ack, command: dict, client: WebClient, respond, context: BoltCont
 
 
 def show_lookup(deps, client, *, view_id: str, draft: str, query: str) -> None:
-    """QuickBooks customers matching the text: the picker, a choice of customers, or 'no match'."""
-    from handlers.commands import _draft_data, _org_json
+    """QuickBooks customers matching the text: the picker (with the guide), a choice of customers, or 'no match'."""
+    from handlers.commands import show_lookup as lookup
 
-    try:
-        orgs = deps.service.find_clients(query)
-    except IntegrationError as e:
-        client.views_update(view_id=view_id, view=views.message_view(unavailable("QuickBooks", e)))
-        return
-    if not orgs:
-        client.views_update(view_id=view_id, view=views.no_match_view(query))
-    elif len(orgs) > 1:
-        data = deps.store.load_draft(draft) or {}
-        deps.store.update_draft(draft, {**_draft_data(data), "org_ids": [o.id for o in orgs],
-                                        "orgs": {str(o.id): _org_json(o) for o in orgs[:100]}})
-        client.views_update(view_id=view_id, view=views.choose_client_view(query, orgs, draft))
-    else:
-        show_picker(deps, client, view_id=view_id, draft=draft, org=orgs[0])
+    lookup(deps, client, view_id=view_id, draft=draft, query=query, source="QuickBooks", picker=show_picker)
 
 
 def show_picker(deps, client, *, view_id: str, draft: str, org) -> None:
