@@ -23,7 +23,7 @@ run: $(STAMP)
 # The collection pass does that once, in one process, before the workers start.
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
-	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q --collect-only -p no:randomly > /dev/null
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q --collect-only > /dev/null
 	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -n 6 --reruns 2
 
 bench: $(STAMP)
