@@ -44,7 +44,7 @@ ANSWERS: dict[str, Answer] = {
     "guided_still_shows": Answer(JobState.GUIDED_CHECK, None, "guided_credit_still_shows"),
 }
 # Events that start (or restart) a step: its reminder clock runs from the last of them.
-STEP_STARTS = ("guided_resync", "guided_resynced", "guided_sync_finished", "retry", "guided_sync_failed",
+STEP_STARTS = (JobState.GUIDED_RESYNC, "guided_resynced", "guided_sync_finished", "retry", "guided_sync_failed",
                "guided_mismatch", "guided_credit_still_shows")
 
 
@@ -69,7 +69,7 @@ def guide(runner, job: Job) -> None:
     credit = runner.qbo.get_credit(kind=job.credit_kind, credit_id=job.qbo_credit_id)
     start = sync_from(job, credit.txn_date, runner.today())
     to_state = JobState.GUIDED_RESYNC if job.invoice_number else JobState.GUIDED_SYNC
-    runner.move(job, to_state, event="guided_resync" if job.invoice_number else "guided_sync",
+    runner.move(job, to_state, event=to_state,
                 sync_from=start.isoformat(),
                 details={"step": to_state, "sync_from": start.isoformat(), "credit_date": credit.txn_date,
                          "expected_balance": str(job.invoice_balance_after) if job.invoice_balance_after is not None
@@ -162,7 +162,7 @@ class GuidedService:
     def _mark_original_undone(self, job: Job) -> None:
         # The original first (as workflow/undo.py does): a crash in between leaves the undo to confirm again.
         self.runner.publish(self.store.transition(job.undo_of, from_states=[JobState.VERIFIED],
-                                                  to_state=JobState.UNDONE, event="undone",
+                                                  to_state=JobState.UNDONE, event=JobState.UNDONE,
                                                   details={"undo_job": job.id}))
 
     # -- reminders --------------------------------------------------------------------------------

@@ -258,7 +258,7 @@ class SweepService:
                 skip_reason = f"credit {item['credit_number']} is in open request #{busy.job.id}"
             else:
                 return job  # submitted by the caller (after its snapshot is stored)
-        return self.store.create(actor="bot", state=JobState.SKIPPED, event="skipped", open_credit_key=None,
+        return self.store.create(actor="bot", state=JobState.SKIPPED, event=JobState.SKIPPED, open_credit_key=None,
                                  completed_at=self.store.now(), error=skip_reason,
                                  details={**details, "reason": skip_reason}, **values)
 

@@ -5,7 +5,7 @@
 
 A credit memo's application is reversed by deleting its $0 Payment; an unapplied payment's by removing only
 the invoice line we added (a sparse update keeping every other line; the cash receipt is never deleted).
-The undo job shares the original job's thread (same parent_ts); the original becomes "undone" at the end.
+The undo job shares the original job's thread (same parent_ts); the original becomes UNDONE at the end.
 """
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ def verify(runner, job: Job) -> None:
     def mark_original_undone() -> None:
         # The original first: after a crash between the two, the undo job is verified again and finishes.
         runner.publish(runner.store.transition(job.undo_of, from_states=[JobState.VERIFIED], to_state=JobState.UNDONE,
-                                               event="undone", details={"undo_job": job.id}))
+                                               event=JobState.UNDONE, details={"undo_job": job.id}))
 
     runner.conclude_verification(
         job, cb_balance=cb_balance, credit_ok=credit_ok,

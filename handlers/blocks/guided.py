@@ -110,7 +110,7 @@ def _words(d: dict) -> str:
 def reply_for(job: Job, event: Event, url: str = ""):
     """The thread reply for one event of a guided job; None: not shown; FALLBACK: worded as in API mode."""
     d, kind, who = event.details, event.kind, f"<@{event.actor}>"
-    if kind in ("guided_resync", "guided_sync"):
+    if kind in (JobState.GUIDED_RESYNC, JobState.GUIDED_SYNC):
         return _reply(":compass: QuickBooks is done; now the ConnectBooster half of the help article, step by step. "
                       "Click each button when the step is done.", STEPS[JobState(d.get("step"))](job, url))
     if kind == "guided_resynced":
@@ -175,7 +175,7 @@ def _reply(text: str, blocks: list[dict], both: bool = True) -> tuple[str, list[
 def step_status(job: Job, events: list[Event]) -> list[tuple[str, str]]:
     """(step title, pending | active | complete | failed) for the parent's checklist."""
     seen = [e.kind for e in events]
-    done_resync = "guided_resynced" in seen or ("guided_sync" in seen and "guided_resync" not in seen)
+    done_resync = "guided_resynced" in seen or (JobState.GUIDED_SYNC in seen and JobState.GUIDED_RESYNC not in seen)
     done_sync = "guided_sync_finished" in seen
     done_check = job.state in (JobState.VERIFIED, JobState.UNDONE)
     sync = "pending"
@@ -197,7 +197,7 @@ ICONS = {"pending": ":white_circle:", "active": ":large_blue_circle:", "complete
 def parent_message(job: Job, events: list[Event]) -> tuple[str, list[dict]]:
     """API mode's request message plus the guided checklist, each step pending → active → complete."""
     text, blocks = job_blocks.parent_message(job)
-    if not any(e.kind in ("guided_resync", "guided_sync") for e in events):
+    if not any(e.kind in (JobState.GUIDED_RESYNC, JobState.GUIDED_SYNC) for e in events):
         return text, blocks
     steps = step_status(job, events)
     label = _label(job, events, steps)
