@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from handlers.blocks.common import button, context, esc, fmt, kind_label, plain, section
-from handlers.blocks.inbox import CALLBACK_INBOX
+from handlers.blocks.inbox import CALLBACK_INBOX, pager
 from handlers.blocks.times import when
 from workflow.inbox import CAN_APPLY, Inbox, InboxClient
 from workflow.lookup import APPLIED_WAITING_SYNC, ClientView
@@ -67,14 +67,7 @@ def inbox_view(inbox: Inbox, page: int, draft: str, *, today: date, tz: str = "U
         if i:
             blocks.append({"type": "divider"})
         blocks += client_blocks(client, draft, today)
-    nav = []
-    if page > 0:
-        nav.append(button("Previous", "guided_inbox_page", f"{draft}|{page - 1}"))
-    if page < last:
-        nav.append(button("Next", "guided_inbox_page", f"{draft}|{page + 1}", style="primary"))
-    if nav:
-        blocks.append({"type": "actions", "block_id": "inbox_nav", "elements": nav})
-    return _view(blocks, draft)
+    return _view(blocks + pager(draft, page, last, "guided_inbox_page", "guided_inbox_page"), draft)
 
 
 def with_guide(view: dict, client: ClientView, draft: str) -> dict:

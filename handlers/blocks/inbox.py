@@ -109,11 +109,14 @@ def inbox_view(inbox: Inbox, page: int, draft: str, *, started: dict | None = No
         if i:
             blocks.append({"type": "divider"})
         blocks += client_blocks(client, draft, started)
+    return _view(blocks + pager(draft, page, last, "inbox_page_prev", "inbox_page_next"), draft)
+
+
+def pager(draft: str, page: int, last: int, prev_action: str, next_action: str) -> list[dict]:
+    """Previous / Next under an inbox page (none on a single page); the buttons carry draft|page."""
     nav = []
     if page > 0:
-        nav.append(button("Previous", "inbox_page_prev", f"{draft}|{page - 1}"))
+        nav.append(button("Previous", prev_action, f"{draft}|{page - 1}"))
     if page < last:
-        nav.append(button("Next", "inbox_page_next", f"{draft}|{page + 1}", style="primary"))
-    if nav:
-        blocks.append({"type": "actions", "block_id": "inbox_nav", "elements": nav})
-    return _view(blocks, draft)
+        nav.append(button("Next", next_action, f"{draft}|{page + 1}", style="primary"))
+    return [{"type": "actions", "block_id": "inbox_nav", "elements": nav}] if nav else []
