@@ -114,7 +114,7 @@ class Bot:
         self.marks = Marks(self.connections.get)
         self.guided = GuidedService(store=self.store, runner=self.runner, policy=self.service.policy,
                                     remind_minutes=settings.guided_remind_minutes,
-                                    now=o.now) if self.guided_mode else None
+                                    now=o.now, sweeps=self.service.sweeps) if self.guided_mode else None
         self.deps = Deps(service=self.service, store=self.store, marks=self.marks, guided=self.guided,
                          tz=settings.team_timezone or "UTC")
         register(self.app, self.deps)

@@ -41,6 +41,11 @@ class Batch:
     expires_at: str | None
     decided_at: str | None
     completed_at: str | None
+    # guided mode's checklist (issue 14; migration 7)
+    sync_from: str | None = None
+    checklist_at: str | None = None
+    reminded_at: str | None = None
+    confirmed_by: str | None = None
 
     @classmethod
     def from_row(cls, row: dict) -> Batch:

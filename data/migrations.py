@@ -154,6 +154,14 @@ CREATE INDEX seen_events_seen ON seen_events(seen_at);      -- so are the Slack 
 """
 
 
+M7_GUIDED_SWEEP = """
+ALTER TABLE batches ADD COLUMN sync_from TEXT;      -- guided sweep: the sync date its checklist asks for
+ALTER TABLE batches ADD COLUMN checklist_at TEXT;   -- when the checklist was posted (the reminder counts from it)
+ALTER TABLE batches ADD COLUMN reminded_at TEXT;    -- its one reminder
+ALTER TABLE batches ADD COLUMN confirmed_by TEXT;   -- who confirmed ConnectBooster is done, for the whole batch
+"""
+
+
 MIGRATIONS = [
     (1, "jobs, events, oauth tokens, drafts, outbox", M1_CORE),
     (2, "sweep batches, jobs.batch_id", M2_BATCHES),
@@ -161,4 +169,5 @@ MIGRATIONS = [
     (4, "outbox: messages in flight when the bot died", M4_OUTBOX_IN_FLIGHT),
     (5, "outbox: which message of the job a row is", M5_OUTBOX_TARGET),
     (6, "indexes for retention: drafts, outbox, seen events by age", M6_RETENTION),
+    (7, "batches: guided sweep checklist (sync date, posted, reminded, confirmed by)", M7_GUIDED_SWEEP),
 ]

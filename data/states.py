@@ -74,6 +74,7 @@ class BatchState(StrEnum):
     AWAITING_APPROVAL = "awaiting_approval"
     RUNNING = "running"
     SYNCING = "syncing"
+    GUIDED_CHECKLIST = "guided_checklist"  # guided mode: one ConnectBooster checklist for the batch, confirmed once
     FINISHED = "finished"
     REJECTED = "rejected"
     CANCELLED = "cancelled"
@@ -85,4 +86,5 @@ class BatchState(StrEnum):
 
 
 BATCH_TERMINAL = frozenset({BatchState.FINISHED, BatchState.REJECTED, BatchState.EXPIRED, BatchState.CANCELLED})
-BATCH_OPEN = frozenset({BatchState.PLANNING, BatchState.AWAITING_APPROVAL, BatchState.RUNNING, BatchState.SYNCING})
+BATCH_OPEN = frozenset({BatchState.PLANNING, BatchState.AWAITING_APPROVAL, BatchState.RUNNING, BatchState.SYNCING,
+                        BatchState.GUIDED_CHECKLIST})

@@ -1,5 +1,6 @@
 """Guided mode's Slack edge (issue 14): the step buttons, the "Shows something else" question, and the
-command's guided variants (picker with the ConnectBooster-only guide, inbox from QuickBooks, no sweep yet).
+command's guided variants (picker with the ConnectBooster-only guide, inbox from QuickBooks, the sweep planned
+from QuickBooks with one checklist for the whole batch).
 
 Registered before handlers/commands.py and handlers/picker.py: Bolt runs the first listener whose matchers
 pass, and the matchers here pass only in guided mode, so API mode never reaches this module's listeners.
@@ -18,6 +19,7 @@ from handlers.blocks import guided as guided_blocks
 from handlers.blocks import guided_inbox as inbox_views
 from handlers.blocks import picker as views
 from handlers.commands import HELP_WORDS, INBOX_WORDS, unavailable
+from handlers.sweep import start_sweep
 from integrations.errors import IntegrationError
 from workflow.guided import ANSWERS
 from workflow.inbox import Inbox
@@ -80,6 +82,18 @@ def on_mismatch_submit(ack, body: dict, view: dict, client: WebClient, context: 
     deps.later(record)
 
 
+def on_sweep_answer(ack, body: dict, action: dict, client: WebClient, respond, context: BoltContext) -> None:
+    """A guided sweep's checklist: "All done" (confirmed once for the whole batch) or "Something's off"."""
+    ack()
+    click = Click.of(body, action, respond)
+    sweep = deps_of(context).guided.sweep
+    answer = sweep.confirm if action["action_id"] == "sweep_guided_done" else sweep.problem
+    try:
+        answer(batch_id=click.target, user=click.user, channel=click.channel, thread_ts=click.thread_ts)
+    except Refused as refused:
+        click.refuse(client, refused.message)
+
+
 # -- the command in guided mode -------------------------------------------------------------------------
 def _guided_mode(context: BoltContext) -> bool:
     return deps_of(context).guided is not None
@@ -91,12 +105,11 @@ def _command_matcher(command: dict, context: BoltContext) -> bool:
 
 
 def on_command(ack, command: dict, client: WebClient, respond, context: BoltContext) -> None:
-    """/applycredit in guided mode: the inbox and the picker from QuickBooks alone; no sweep yet."""
+    """/applycredit in guided mode: the inbox, the picker and the sweep from QuickBooks alone."""
     deps = deps_of(context)
     text = clean_query(command.get("text") or "")
-    if text.lower() == "sweep":
-        ack(response_type="ephemeral", text="The sweep is not available in guided ConnectBooster mode yet: apply "
-                                            "credits one by one (each gets its own ConnectBooster checklist).")
+    if text.lower() == "sweep":  # planned from QuickBooks; one ConnectBooster checklist for the whole batch
+        start_sweep(deps, ack, client, command, respond)
         return
     ack()
     loading = inbox_views.loading_view() if text.lower() in INBOX_WORDS else views.loading_view(text)
@@ -183,6 +196,7 @@ def register(app: App, deps) -> None:
     answers = "|".join(ANSWERS)
     app.action(re.compile(rf"^({answers})$"))(on_answer)
     app.action("guided_mismatch")(on_mismatch)
+    app.action(re.compile(r"^sweep_guided_(done|problem)$"))(on_sweep_answer)
     app.view("guided_mismatch")(on_mismatch_submit)
     app.action("guided_inbox_page")(on_inbox_page)
     app.command(deps.command, matchers=[_command_matcher])(on_command)

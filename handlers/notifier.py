@@ -13,6 +13,7 @@ from data.jobs import Event, Job
 from data.outbox import Outbox, Target
 from data.states import BatchState, JobKind, JobState
 from handlers.blocks import guided as guided_blocks
+from handlers.blocks import guided_sweep as guided_sweep_blocks
 from handlers.blocks import job as job_blocks
 from handlers.blocks import sweep as sweep_blocks
 from workflow.machine import is_guided
@@ -64,6 +65,16 @@ class SlackNotifier:
                                 payload={"args": {"channel": job.channel_id, "text": text, "blocks": blocks}})
         self.on_enqueue()
 
+    def batch_reply(self, batch, event: int, kind: str, who: str, **details) -> None:
+        """A reply in a guided sweep's thread: "Something's off" answered, or the checklist's reminder."""
+        if not batch.parent_ts:
+            return
+        text, blocks = guided_sweep_blocks.reply_for(batch, kind, who, **details)
+        self.outbox.enqueue(job_id=-batch.id, dedupe_key=f"event:{event}:reply", method="chat.postMessage",
+                            payload={"args": {"channel": batch.channel_id, "thread_ts": batch.parent_ts,
+                                              "text": text, "blocks": blocks}})
+        self.on_enqueue()
+
     def thread(self, job: Job, key: str, text: str, blocks: list[dict] | None = None) -> None:
         """Queue one reply in the job's thread (the deliverer adds the thread's ts once the parent is posted)."""
         args = {"channel": job.channel_id, "text": text, **({"blocks": blocks} if blocks else {})}
@@ -87,6 +98,11 @@ class SlackNotifier:
         self.outbox.enqueue(job_id=stream, dedupe_key=f"batch:{batch.id}:status:{digest}", method="chat.update",
                             payload={"args": {"channel": batch.channel_id, "ts": batch.parent_ts, "text": text,
                                               "blocks": blocks}})
+        if batch.state == BatchState.GUIDED_CHECKLIST:  # issue 14: ONE ConnectBooster checklist for the batch
+            text, blocks = guided_sweep_blocks.checklist(batch, items, self.portal_url)
+            self.outbox.enqueue(job_id=stream, dedupe_key=f"batch:{batch.id}:checklist", method="chat.postMessage",
+                                payload={"args": {"channel": batch.channel_id, "thread_ts": batch.parent_ts,
+                                                  "text": text, "blocks": blocks}})
         if batch.state == BatchState.FINISHED:
             text, blocks = sweep_blocks.summary(batch, items, reasons)
             self.outbox.enqueue(job_id=stream, dedupe_key=f"batch:{batch.id}:summary", method="chat.postMessage",

@@ -93,12 +93,17 @@ class GuidedService:
     """The person's answers to the guided steps, the reminders, and the day-old escalation."""
 
     def __init__(self, *, store: JobStore, runner, policy: Policy, remind_minutes: float = 30.0,
-                 now: Callable[[], datetime] | None = None) -> None:
+                 now: Callable[[], datetime] | None = None, sweeps=None) -> None:
+        from workflow.sweep_guided import GuidedSweep
+
         self.store = store
         self.runner = runner
         self.policy = policy
         self.remind_after = timedelta(minutes=remind_minutes)
         self.now = now or (lambda: datetime.now(UTC))
+        # A sweep's one checklist (workflow/sweep_guided.py): same people, same reminder delay.
+        self.sweep = GuidedSweep(sweeps=sweeps, policy=policy, remind_after=self.remind_after, now=self.now) \
+            if sweeps is not None else None
 
     def _permit(self, job_id: int | None, user: str, channel: str | None, thread_ts: str | None) -> Job:
         job = self.store.get(job_id) if job_id is not None else None
@@ -189,7 +194,7 @@ class GuidedService:
                                                    "waited_minutes": int(waited.total_seconds() // 60)})
                 self.runner.publish(moved)
                 done += 1 if moved else 0
-        return done
+        return done + (self.sweep.remind_due() if self.sweep is not None else 0)
 
 
 def _step_start(events: list[Event]) -> datetime | None:

@@ -21,6 +21,7 @@
     ConnectBooster half, each step confirmed with a button in the thread:
         APPLIED ─step 1→ GUIDED_RESYNC ─"Resynced"→ GUIDED_SYNC ─"Sync finished"→ GUIDED_CHECK ─"All clear"→ VERIFIED
                           (a step unconfirmed for a day → NEEDS_ATTENTION, which resumes that step)
+        a guided sweep's item: AWAITING_BATCH_SYNC ─the sweep's one checklist confirmed ("All done")→ VERIFIED
     any working state ─error→ NEEDS_ATTENTION ─Retry / Sync again→ its resume state (or FAILED for a sweep item
     that wrote nothing);  a sweep item behind a failed one of its client → SKIPPED
 

@@ -14,12 +14,14 @@ The rules, in one table (docs/security.md explains why):
 | sweep approve | an approver, not the proposer                           | awaiting approval, not expired           |
 | sweep reject  | as approve; the proposer withdraws                      | awaiting approval, not expired           |
 | guided confirm| the requester, the approver or any approver (see below) | a guided step, button in the job's thread|
+| guided sweep  | the proposer, the approver or any approver              | its checklist open, in the sweep's thread|
 
 Guided confirm (issue 14): a click on a guided ConnectBooster step reports what a person did or saw in the
 portal. It writes nothing to the books, and the requester is usually the one with the portal open, so the
 requester may confirm; so may the approver and any approver (finance staff who can see the portal). Nobody
 else: a false "All clear" closes the job and sends the completion notice. The button must sit in the job's
-own thread (`message_ts` is the click's thread_ts, which must be the job's parent message).
+own thread (`message_ts` is the click's thread_ts, which must be the job's parent message). A guided sweep's one
+checklist follows the same rule, with the sweep's proposer in the requester's place.
 
 A button is also checked against the stored row (never against what the button claims): it must sit on that
 job's own message in that channel. A refusal is a `Refused` whose message is shown only to the clicker.
@@ -88,6 +90,8 @@ class Policy:
             return Permit()
         if subject is None:
             raise Refused(f"This button does not belong to a request I know; {NOTHING}.", record=False)
+        if isinstance(subject, Batch) and action is Action.GUIDED_CONFIRM:  # issue 14: a guided sweep's checklist
+            return self._guided_batch(user, subject, channel, message_ts)
         if isinstance(subject, Batch):
             return self._decision(action, user, subject, channel, message_ts, what=f"Sweep #{subject.id}",
                                   noun="sweep", waiting=BatchState.AWAITING_APPROVAL)
@@ -153,6 +157,21 @@ class Policy:
         if job.state not in GUIDED:
             raise Refused(f"Job #{job.id} is {job.state.label}: no step is waiting for a confirmation; {NOTHING}.",
                           record=False)
+        return Permit()
+
+    def _guided_batch(self, user: str, batch: Batch, channel: str | None, thread_ts: str | None) -> Permit:
+        """Guided confirm of a sweep's one checklist: the same people as for a job's step, in the sweep's thread."""
+        if channel != batch.channel_id or not batch.parent_ts or thread_ts != batch.parent_ts:
+            raise Refused(f"That button does not belong to this checklist; {NOTHING}.")
+        if user not in self.approvers and user not in (batch.requester_id, batch.approver_id):
+            raise Refused("Only the sweep's proposer or an approver can confirm its ConnectBooster checklist (a "
+                          f"confirmation closes every application in it); {NOTHING}.")
+        if batch.confirmed_by:
+            raise Refused(f"Sweep #{batch.id}'s checklist was already confirmed by <@{batch.confirmed_by}>; "
+                          f"{NOTHING}.", record=False)
+        if batch.state != BatchState.GUIDED_CHECKLIST:
+            raise Refused(f"Sweep #{batch.id} is {batch.state.label}: no checklist is waiting for a confirmation; "
+                          f"{NOTHING}.", record=False)
         return Permit()
 
     def _undo(self, user: str, job: Job) -> Permit:

@@ -18,6 +18,7 @@ from integrations.errors import IntegrationError
 from workflow.inbox import CAN_APPLY, NO_OPEN_INVOICE, Inbox, InboxClient, InboxCredit
 from workflow.lookup import APPLIED_WAITING_SYNC, UNAPPLIED, ClientView, CreditOption, InvoiceOption, clean_query
 from workflow.service import CreditService
+from workflow.sweep import Plan, plan_clients
 from workflow.validation import Refusal
 
 RESYNC_LOOKBACK_DAYS = 60  # used-up credits this recent are offered for "guide me through ConnectBooster"
@@ -103,6 +104,20 @@ def create_resync_only(service, *, client: ClientView, user_id: str, channel_id:
     return job
 
 
+def plan_sweep(*, qbo, pool: ThreadPoolExecutor, today: date | None = None) -> Plan:
+    """The sweep's plan from QuickBooks alone: every customer with an unapplied credit, planned like API mode.
+
+    QuickBooks cannot see a payment waiting in ConnectBooster, so the plan cannot skip such an invoice; the guided
+    checklist says what to do if ConnectBooster shows one."""
+    ids = sorted({c.customer_id for c in qbo.all_open_credits()}, key=lambda i: (_int(i), i))
+
+    def load(customer: Customer) -> ClientView:
+        found = _customer(qbo.get_customer(customer_id=customer.qbo_customer_id))
+        return load_client(qbo=qbo, org=found, pool=pool, today=today)
+
+    return plan_clients([Customer(id=_int(i), name=f"customer {i}", qbo_customer_id=i) for i in ids], load)
+
+
 # -- the inbox ---------------------------------------------------------------------------------------------
 def build_inbox(*, qbo, pool: ThreadPoolExecutor, now: datetime | None = None) -> Inbox:
     """Every customer with an unapplied credit, oldest credit first, each with the oldest open invoice.
@@ -186,3 +201,6 @@ class GuidedCreditService(CreditService):
 
     def build_inbox(self) -> Inbox:
         return build_inbox(qbo=self.qbo, pool=self.pool, now=self.now())
+
+    def plan_sweep(self) -> Plan:
+        return plan_sweep(qbo=self.qbo, pool=self.pool, today=self.now().date())

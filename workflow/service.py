@@ -18,6 +18,7 @@ from workflow.lookup import APPLIED_WAITING_SYNC, ClientView, load_client, searc
 from workflow.policy import Action, Permit, Policy, Refused
 from workflow.runner import JobRunner
 from workflow.steps_apply import own_write
+from workflow.sweep import Plan, build_plan
 from workflow.sweep_run import SweepService
 from workflow.validation import Refusal, validate
 
@@ -40,7 +41,8 @@ class CreditService:
         self.undo_window = undo_window
         # Same database as the jobs (the store's connection factory): batches and their items commit side by side.
         self.sweeps = SweepService(store=store, batches=BatchStore(store._db, store.now), runner=runner, qbo=qbo,
-                                   cb=cb, pool=self.pool, policy=self.policy, ttl=approval_ttl, now=self.now)
+                                   cb=cb, pool=self.pool, policy=self.policy, ttl=approval_ttl, now=self.now,
+                                   planner=self.plan_sweep)
 
     # -- looking up ---------------------------------------------------------------------------
     def find_clients(self, text: str) -> list:
@@ -48,6 +50,10 @@ class CreditService:
 
     def load(self, org) -> ClientView:
         return load_client(qbo=self.qbo, cb=self.cb, org=org, pool=self.pool)
+
+    def plan_sweep(self) -> Plan:
+        """Every unapplied credit's Receive Payment allocation (reads both systems; the sweep's plan)."""
+        return build_plan(qbo=self.qbo, cb=self.cb, pool=self.pool)
 
     # -- requesting ---------------------------------------------------------------------------
     def request(self, *, client: ClientView, user_id: str, channel_id: str, credit: str | None, invoice: str | None,

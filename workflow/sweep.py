@@ -4,11 +4,13 @@ Oldest open invoices first; a credit larger than one invoice spreads over the ne
 ConnectBooster payment waiting to sync are skipped; one Payment per (credit, invoice). Several credits of one
 client consume the same running balances, so no invoice is over-applied. Clients come from ConnectBooster
 (every organization with an open credit) and are joined with QuickBooks by `load_client`, exactly as the
-picker does, so a credit already used in QuickBooks (waiting for a sync) is never planned again.
+picker does, so a credit already used in QuickBooks (waiting for a sync) is never planned again. Guided mode plans
+from QuickBooks alone (workflow/qbo_only.plan_sweep) through the same `plan_clients`.
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -51,7 +53,7 @@ def plan_client(view: ClientView) -> list[dict]:
             items.append({
                 "client": view.name, "org_id": view.org_id, "qbo_customer_id": view.qbo_customer_id,
                 "credit_kind": credit.kind, "qbo_credit_id": credit.qbo_id, "cb_credit_id": credit.cb_id,
-                "credit_number": credit.number, "credit_remaining_before": str(left),
+                "credit_number": credit.number, "credit_remaining_before": str(left), "credit_date": credit.date,
                 "invoice_qbo_id": inv.qbo_id, "invoice_number": inv.number, "cb_invoice_id": inv.cb_id,
                 "invoice_total": str(inv.total), "invoice_balance_before": str(balance), "amount": str(amount),
                 "currency": inv.currency,
@@ -64,15 +66,23 @@ def plan_client(view: ClientView) -> list[dict]:
 def build_plan(*, qbo, cb, pool: ThreadPoolExecutor, workers: int = 4) -> Plan:
     """Read every organization with an open credit and plan each; one client's trouble never stops the others."""
     orgs = cb.search_organizations(text="")
-    plan = Plan()
-    # Its own small pool: load_client uses `pool` for its four parallel reads, nesting there could starve it.
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sweep-plan") as outer:
         has_credit = list(outer.map(lambda o: bool(cb.list_credits(org_id=o.id, status="open")), orgs))
-        candidates = [o for o, yes in zip(orgs, has_credit, strict=True) if yes]
+    candidates = [o for o, yes in zip(orgs, has_credit, strict=True) if yes]
+    return plan_clients(candidates, lambda org: load_client(qbo=qbo, cb=cb, org=org, pool=pool), workers=workers)
+
+
+def plan_clients(candidates: list, load: Callable[[object], ClientView], *, workers: int = 4) -> Plan:
+    """Load each candidate client (`load`: its ClientView) and plan it, numbering the items in order.
+
+    A client that cannot be read is left out and named in `problems`, never stopping the others."""
+    plan = Plan()
+    # Its own small pool: `load` uses the read pool for its parallel reads, nesting there could starve it.
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sweep-plan") as outer:
 
         def view(org):
             try:
-                return load_client(qbo=qbo, cb=cb, org=org, pool=pool)
+                return load(org)
             except (IntegrationError, LookupError) as e:
                 return e
 

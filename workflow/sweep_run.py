@@ -1,8 +1,9 @@
 """SweepService: propose a sweep, decide it, and drive its items through the JobRunner.
 
     awaiting_approval ─approve→ running ─every item left QuickBooks→ syncing ─every item settled→ finished
-         ├─reject→ rejected / cancelled (requester)     └─nothing applied→ finished
-         └─expire→ expired
+         ├─reject→ rejected / cancelled (requester)     ├─nothing applied→ finished
+         └─expire→ expired                              └─guided mode→ guided_checklist ─confirmed→ finished
+                                                                      (workflow/sweep_guided.py)
 
 Each plan item becomes an "apply" job (batch_id, batch_seq) when its turn comes: items of one client run
 strictly one after another (they share credits and invoice balances; the plan assumed that order), clients in
@@ -42,6 +43,7 @@ from integrations.errors import IntegrationError
 from workflow.policy import Action, Permit, Policy, Refused
 from workflow.prefetch import Prefetch, RoundReads, confirm, read_round, unconfirmed
 from workflow.sweep import Plan, build_plan, heads, item_values
+from workflow.sweep_guided import is_guided_batch, open_checklist, settle
 
 log = logging.getLogger(__name__)
 # Items started together with bulk reads: one read's worth, so a snapshot is seconds old at its check, not minutes.
@@ -50,10 +52,13 @@ WAVE = 100
 
 class SweepService:
     def __init__(self, *, store: JobStore, batches: BatchStore, runner, qbo, cb, pool, policy: Policy,
-                 ttl: timedelta, now: Callable[[], datetime], bulk_reads: bool = True) -> None:
+                 ttl: timedelta, now: Callable[[], datetime], bulk_reads: bool = True,
+                 planner: Callable[[], Plan] | None = None) -> None:
         self.store, self.batches, self.runner = store, batches, runner
         self.qbo, self.cb, self.pool = qbo, cb, pool
         self.policy, self.ttl, self.now = policy, ttl, now
+        # What to sweep: the service's plan_sweep (API mode reads both systems, guided mode QuickBooks alone).
+        self.planner = planner or (lambda: build_plan(qbo=qbo, cb=cb, pool=pool))
         self.bulk_reads = bulk_reads  # read in bulk before and after each round (False: as a single request does)
         self.prefetch = Prefetch(now=now)  # the items' snapshots, taken by their check step
         self._lock = threading.RLock()
@@ -78,7 +83,7 @@ class SweepService:
         `plan`: one already built (the benchmark's, whose reads are not part of its figure). Raises Refused when
         there is nothing to sweep; the slot is released on any failure."""
         try:
-            plan = plan if plan is not None else build_plan(qbo=self.qbo, cb=self.cb, pool=self.pool)
+            plan = plan if plan is not None else self.planner()
         except Exception:
             self.batches.transition(batch.id, from_states=[BatchState.PLANNING], to_state=BatchState.CANCELLED)
             raise
@@ -151,8 +156,13 @@ class SweepService:
         claimed by a planning that died with the process."""
         for batch in self.batches.in_states([BatchState.PLANNING]):
             self.batches.transition(batch.id, from_states=[BatchState.PLANNING], to_state=BatchState.CANCELLED)
-        for batch in self.batches.in_states([BatchState.RUNNING, BatchState.SYNCING]):
+        for batch in self.batches.in_states([BatchState.RUNNING, BatchState.SYNCING, BatchState.GUIDED_CHECKLIST]):
             self.advance(batch.id)
+
+    @property
+    def lock(self) -> threading.RLock:
+        """Held while a sweep advances (guided mode's confirmation takes it too)."""
+        return self._lock
 
     def item_changed(self, job: Job) -> None:
         self.advance(job.batch_id)
@@ -180,6 +190,8 @@ class SweepService:
                     items = self._next_items(batch)
                     if all(j.state not in IN_QUICKBOOKS for j in items) and len(items) == len(batch.plan):
                         batch, run = self._request_sync(batch, items)
+                if batch.state == BatchState.GUIDED_CHECKLIST:  # guided mode: a person confirms ConnectBooster
+                    batch = settle(self, batch)
                 if batch.state == BatchState.SYNCING:
                     items = self.store.in_batch(batch.id)
                     if all(j.state in SETTLED for j in items):
@@ -267,6 +279,8 @@ class SweepService:
         parked = [j for j in items if j.state == JobState.AWAITING_BATCH_SYNC]
         if not parked:
             return self.batches.transition(batch.id, from_states=[BatchState.RUNNING], to_state=BatchState.FINISHED) or batch, None
+        if is_guided_batch(parked):  # no ConnectBooster API: one checklist for a person instead of the sync
+            return open_checklist(self, batch, parked), None
         key = batch.sync_key or f"sweep-{batch.id}-{secrets.token_hex(6)}"
         if not batch.sync_key:
             batch = self.batches.transition(batch.id, from_states=[BatchState.RUNNING], to_state=BatchState.RUNNING, sync_key=key) or batch

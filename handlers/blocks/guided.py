@@ -12,6 +12,8 @@ from handlers.blocks import job as job_blocks
 from handlers.blocks.common import button, confirm_dialog, context, esc, fmt, kind_label, message_text, section
 from handlers.blocks.times import when
 
+PSA_NOTE = ("_Note: if you use a PSA such as Autotask or ConnectWise, that sync will run first, followed by "
+            "QuickBooks Online._")
 FALLBACK = object()  # "not a guided message": the caller uses handlers/blocks/job.py
 NAME = job_blocks.NAME
 STEP_TITLES = {JobState.GUIDED_RESYNC: "Resync the invoice", JobState.GUIDED_SYNC: "Run the sync",
@@ -22,6 +24,20 @@ ORDER = [JobState.GUIDED_RESYNC, JobState.GUIDED_SYNC, JobState.GUIDED_CHECK]
 def portal(url: str, label: str = "ConnectBooster") -> str:
     """A link to the company's ConnectBooster portal (CONNECTBOOSTER_PORTAL_URL), or just the name."""
     return f"<{url}|{esc(label)}>" if url else esc(label)
+
+
+def still_shows_advice(sync_from: str | None, invoices: str) -> str:
+    """The help article's advice when an organizational credit still shows after the sync (`invoices`: escaped)."""
+    start = esc(sync_from or "the credit's date", 40)
+    return ("As the help article advises: go to *Integrations* → *QuickBooks Online*, widen the sync date range (set "
+            f"it back before {start}, to the credit's date or earlier), click *Sync Now* and wait until it completes; "
+            f"then resync {invoices} again (*Entities* → *Invoices* → ⋯ → *Resync*) and check once more.")
+
+
+def reminder(who, what: str, minutes) -> str:
+    """A reminder mentioning the person who should act (`what`: escaped mrkdwn naming the step)."""
+    return (f":bell: <@{esc(who, 40)}> reminder: {what} has waited {esc(minutes, 10)} minutes for a confirmation. "
+            "The buttons above still work.")
 
 
 def _credit(job: Job) -> str:
@@ -58,8 +74,7 @@ def step_sync(job: Job, url: str) -> list[dict]:
             f"4. Adjust the sync date range: sync from *{esc(job.sync_from or 'yesterday', 40)}* (the day before the "
             "application, or the credit's date if older).\n"
             "5. Monitor the sync status until it completes (pending → active → complete in the sync history).\n"
-            "_Note: if you use a PSA such as Autotask or ConnectWise, that sync will run first, followed by "
-            "QuickBooks Online._")
+            f"{PSA_NOTE}")
     return [section(text), _sync_buttons(job)]
 
 
@@ -132,17 +147,12 @@ def reply_for(job: Job, event: Event, url: str = ""):
     if kind == "guided_sync_finished":
         return _reply(f":checkered_flag: {who} confirmed the sync is *complete*.", step_check(job, url))
     if kind == "guided_credit_still_shows":
-        start = esc(job.sync_from or "the credit's date", 40)
-        text = (f":warning: {who} says the organizational credit still shows. As the help article advises: go to "
-                f"*Integrations* → *QuickBooks Online*, widen the sync date range (set it back before {start}, to "
-                "the credit's date or earlier), click *Sync Now* and wait until it completes; then resync invoice "
-                f"{esc(job.invoice_number, 100)} again (*Entities* → *Invoices* → ⋯ → *Resync*) and check once more.")
+        text = (f":warning: {who} says the organizational credit still shows. "
+                f"{still_shows_advice(job.sync_from, f'invoice {esc(job.invoice_number, 100)}')}")
         return _reply(text, [_check_buttons(job)], both=False)
     if kind == "guided_reminder":
         step = STEP_TITLES.get(d.get("step"), "The current step")
-        return _reply(f":bell: <@{esc(d.get('who'), 40)}> reminder: *{step}* has waited "
-                      f"{esc(d.get('waited_minutes'), 10)} minutes for a confirmation. The buttons above still work.",
-                      [], both=False)
+        return _reply(reminder(d.get("who"), f"*{step}*", d.get("waited_minutes")), [], both=False)
     if kind == "retry" and job.state in STEPS:
         return _reply(f":leftwards_arrow_with_hook: {who} continued the checklist.", STEPS[job.state](job, url))
     if kind == JobState.NEEDS_ATTENTION and d.get("guided"):

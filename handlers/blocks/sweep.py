@@ -30,6 +30,7 @@ STATE = {
     BatchState.AWAITING_APPROVAL: ":hourglass_flowing_sand: Awaiting approval",
     BatchState.RUNNING: ":ledger: Recording in QuickBooks",
     BatchState.SYNCING: ":repeat: ConnectBooster sync and checks",
+    BatchState.GUIDED_CHECKLIST: ":compass: Recorded in QuickBooks; ConnectBooster checklist in the thread",
     BatchState.FINISHED: ":checkered_flag: Finished",
     BatchState.REJECTED: ":x: Rejected",
     BatchState.CANCELLED: ":leftwards_arrow_with_hook: Withdrawn by the requester",
@@ -91,7 +92,7 @@ def batch_message(batch: Batch, items: list[Job], tz: str = "UTC") -> tuple[str,
              f"*{_money(batch.total)}* in all: each unapplied credit to the oldest open invoices, as QuickBooks' "
              "Receive Payment would.")
     blocks = [section(title)]
-    if batch.state in (BatchState.RUNNING, BatchState.SYNCING, BatchState.FINISHED):
+    if batch.state in (BatchState.RUNNING, BatchState.SYNCING, BatchState.GUIDED_CHECKLIST, BatchState.FINISHED):
         blocks.append(context(f"Done {c['done']}/{c['total']} · {_money(c['applied'])} applied in QuickBooks · "
                               f"{c['verified']} verified · {c['failed']} failed · approved by <@{batch.approver_id}>"))
     retry = [j for j in items if j.state == JobState.NEEDS_ATTENTION and j.retryable][:MAX_RETRY_BUTTONS]
@@ -100,7 +101,11 @@ def batch_message(batch: Batch, items: list[Job], tz: str = "UTC") -> tuple[str,
     reserved = len(blocks) + 1 + (2 if batch.state == BatchState.AWAITING_APPROVAL else 0) + len(retry)
     blocks += _client_sections(batch, {j.batch_seq: j for j in items}, min(MAX_CLIENT_SECTIONS, MAX_BLOCKS - reserved))
     if batch.state == BatchState.AWAITING_APPROVAL:
-        blocks.append(context(f"Expires {when(batch.expires_at, tz)} · an approver other than the requester decides."))
+        guided = batch.plan and all(i.get("org_id") is None for i in batch.plan)  # issue 14: no ConnectBooster API
+        blocks.append(context(f"Expires {when(batch.expires_at, tz)} · an approver other than the requester decides."
+                              + (" · Guided mode: planned from QuickBooks alone (it cannot see payments pending in "
+                                 "ConnectBooster); after the writes, one ConnectBooster checklist for the whole "
+                                 "sweep in this thread." if guided else "")))
         blocks.append({"type": "actions", "block_id": f"sweep:{batch.id}", "elements": [
             button("Approve sweep", "sweep_approve", str(batch.id), style="primary", confirm=confirm_dialog(
                 "Approve this sweep?", f"Record {c['total']} applications ({_money(batch.total)}) in QuickBooks?",
@@ -114,11 +119,17 @@ def batch_message(batch: Batch, items: list[Job], tz: str = "UTC") -> tuple[str,
     return message_text(text), blocks
 
 
+def _confirmed(batch: Batch) -> str:
+    """Guided mode (issue 14): who confirmed the ConnectBooster checklist (the verification is theirs)."""
+    return f"; ConnectBooster checklist confirmed by <@{esc(batch.confirmed_by, 40)}> (guided mode)" \
+        if batch.confirmed_by else ""
+
+
 def summary(batch: Batch, items: list[Job], reasons: dict[int, str]) -> tuple[str, list[dict]]:
     """The final reply in the sweep's thread: what was applied and every failure with its reason."""
     c = counts(batch, items)
     text = (f":broom: Sweep #{batch.id} finished: {c['verified']} of {c['total']} applications verified, "
-            f"{_money(c['applied'])} applied in QuickBooks, {c['failed']} failed.")
+            f"{_money(c['applied'])} applied in QuickBooks, {c['failed']} failed{_confirmed(batch)}.")
     failures = [j for j in items if j.state in FAILED]
     lines = [f"• {esc(j.client_name, 200)}, invoice {esc(j.invoice_number, 100)} ({_money(j.amount, j.currency)}): "
              f"{esc(reasons.get(j.id) or str(j.state).replace('_', ' '), 300)}" for j in failures]
@@ -134,5 +145,6 @@ def summary(batch: Batch, items: list[Job], reasons: dict[int, str]) -> tuple[st
 def notice(batch: Batch, items: list[Job]) -> tuple[str, list[dict]]:
     c = counts(batch, items)
     text = (f":broom: Sweep #{batch.id} finished: {c['verified']}/{c['total']} applications verified, "
-            f"{_money(c['applied'])} applied, {c['failed']} failed. Approved by <@{batch.approver_id}>.")
+            f"{_money(c['applied'])} applied, {c['failed']} failed. Approved by <@{batch.approver_id}>"
+            f"{_confirmed(batch)}.")
     return message_text(text), [section(text)]

@@ -85,10 +85,15 @@ def test_the_question_is_not_asked_once_the_step_is_done(guided, told):
     assert [c for c in guided.slack.calls_to("views.open") if "guided_mismatch" in str(c["args"])] == []
 
 
-def test_no_sweep_in_guided_mode(guided):
+def test_the_sweep_in_guided_mode_answers_at_once_with_the_same_rules(guided):
+    """Proposing is for approvers, as in API mode; an approver's proposal is acknowledged before any read."""
     resp = guided.driver.command(REQUESTER, CHANNEL, "sweep")
-    assert resp.status == 200 and "not available in guided ConnectBooster mode" in resp.json()["text"]
+    assert resp.status == 200 and resp.json()["text"].startswith("Only approvers can propose a sweep")
+    resp = guided.driver.command(APPROVER, CHANNEL, "sweep")
+    assert resp.status == 200 and "Planning the sweep" in resp.json()["text"]
+    guided.slack.wait_for(lambda s: any(m.get("text", "").startswith("Sweep #1") for m in s.messages(CHANNEL)))
     assert guided.slack.calls_to("views.open") == []
+    assert [r for r in guided.cb.requests if not r["path"].startswith("/_emulator")] == []
 
 
 def test_an_ambiguous_name_offers_a_choice_then_the_guided_picker(guided):

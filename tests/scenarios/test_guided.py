@@ -1,7 +1,7 @@
 """Guided ConnectBooster mode (issue 14), end to end: QuickBooks automated, ConnectBooster's half confirmed by a
 person with buttons in the thread. The bot talks to the QuickBooks emulator and the fake Slack only: the
 ConnectBooster emulator runs, and must see no request from the bot at all."""
-from datetime import UTC, datetime, timedelta
+import time
 from decimal import Decimal
 
 import pytest
@@ -12,24 +12,10 @@ PORTAL = "https://acme.connectboosterportal.com"
 GUIDED = {"connectbooster_mode": "guided", "connectbooster_portal_url": PORTAL}
 
 
-class Clock:
-    """The guided reminders' clock, moved by the test."""
-
-    def __init__(self) -> None:
-        self.at = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.at
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
 @pytest.fixture
 def guided(make_world, clock):
-    return make_world(settings=GUIDED, overrides={"now": clock})
+    clock.set(time.time())  # reminders compare the clock with the steps' stored (wall-clock) times
+    return make_world(settings=GUIDED, overrides={"now": clock.now})
 
 
 def buttons(message: dict, job_id: int | None = None) -> set[str]:
@@ -85,8 +71,8 @@ def test_credit_memo_guided_end_to_end(guided):
     press(w, job_id, "guided_resynced")
     second = step(w, job_id, "guided_sync_started")
     assert "Sync Now" in str(second["blocks"]) and "Autotask or ConnectWise" in str(second["blocks"])
-    assert f"sync from *{(datetime.now(UTC).date() - timedelta(days=1)).isoformat()}*" in str(second["blocks"]) or \
-        "sync from *2026-10-01*" in str(second["blocks"])  # the day before, or the credit's date if older
+    # The day before the application, or the credit's date if older: credit memo #1039 is dated 2026-10-01.
+    assert "sync from *2026-10-01*" in str(second["blocks"])
     w.slack.wait_for(lambda s: "Run the sync: pending" in parent_text(w, job_id))
 
     press(w, job_id, "guided_sync_started")
@@ -157,44 +143,23 @@ def test_credit_still_shows_answers_with_the_article_advice(guided):
 def test_reminder_at_a_fixed_clock_then_needs_attention_after_a_day(guided, clock):
     w = guided
     job_id = approved_job(w, invoice="10040", amount="10")
-    clock.at = datetime.now(UTC) + timedelta(minutes=29)
+    clock.advance(29 * 60)
     assert w.bot.guided.remind_due() == 0
-    clock.at = datetime.now(UTC) + timedelta(minutes=31)
+    clock.advance(2 * 60)
     assert w.bot.guided.remind_due() == 1
     assert w.bot.guided.remind_due() == 0  # one reminder per step
     thread = w.wait_thread(job_id, "reminder")
     assert any(f"<@{REQUESTER}> reminder" in t and "Resync the invoice" in t for t in thread)
-    clock.at = datetime.now(UTC) + timedelta(hours=25)
+    clock.advance(25 * 3600)
     assert w.bot.guided.remind_due() == 1
     w.wait_state(job_id, "needs_attention")
     attention = [j.id for j in w.bot.store.in_states(["needs_attention"])]
     assert job_id in attention  # App Home lists these (handlers/home.py reads the same state)
-    w.bot.digest.post(clock.at.date().isoformat())  # the digest, its open credits read from QuickBooks
+    w.bot.digest.post(clock.now().date().isoformat())  # the digest, its open credits read from QuickBooks
     digest = w.slack.wait_for(lambda s: next((m for m in s.messages(NOTIFY) if "Credit digest" in m["text"]), None))
     assert "1 job needing attention" in digest["text"] and "open credits" in digest["text"]
     press(w, job_id, "job_retry")  # "Continue the checklist" resumes step 1
     w.wait_state(job_id, "guided_resync")
-
-
-def test_kill_between_steps_resumes_without_repeating(guided):
-    w = guided
-    job_id = approved_job(w, invoice="10040", amount="10")
-    press(w, job_id, "guided_resynced")
-    w.wait_state(job_id, "guided_sync")
-    step(w, job_id, "guided_sync_finished")
-    w.restart()
-    press(w, job_id, "guided_sync_finished")
-    press(w, job_id, "guided_all_clear")
-    w.wait_state(job_id, "verified")
-    w.slack.wait_for(lambda s: s.messages(NOTIFY))
-    texts = [str(m.get("blocks")) for m in thread_messages(w, job_id)]
-    for title in ("Step 1 of 3", "Step 2 of 3", "Step 3 of 3"):
-        assert sum(title in t for t in texts) == 1, title
-    assert len(w.payments_on("130")) == 1 and w.invoice_balance("130") == Decimal("110.00")
-    assert len(w.slack.messages(NOTIFY)) == 1
-    # A stale button (step 1, already confirmed) changes nothing.
-    press(w, job_id, "guided_resynced")
-    assert w.job(job_id).state == "verified"
 
 
 def test_same_credit_refused_while_the_checklist_is_open(guided):

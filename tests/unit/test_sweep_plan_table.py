@@ -75,7 +75,7 @@ def test_an_item_carries_what_the_job_needs():
     assert item == {
         "client": "Atomar's Best Tackle", "org_id": 501, "qbo_customer_id": "58", "credit_kind": "credit_memo",
         "qbo_credit_id": "1", "cb_credit_id": 10001, "credit_number": "1", "credit_remaining_before": "125",
-        "invoice_qbo_id": "101", "invoice_number": "101", "cb_invoice_id": 9101, "invoice_total": "50",
+        "credit_date": "2026-10-01", "invoice_qbo_id": "101", "invoice_number": "101", "cb_invoice_id": 9101, "invoice_total": "50",
         "invoice_balance_before": "50", "amount": "50", "currency": "USD",
     }
     values = item_values({**item, "seq": 3})

@@ -1,0 +1,83 @@
+"""A guided sweep's messages (issue 14): the ONE ConnectBooster checklist for the whole batch, in the help
+article's words and order (every invoice to resync with its new balance, one Sync Now, the check), and the
+answers to its buttons. Pure builders: a batch and its items in, (text, blocks) out.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from data.batches import Batch
+from data.jobs import Job
+from data.states import JobState
+from handlers.blocks.common import button, confirm_dialog, context, esc, fmt, kind_label, message_text, section
+from handlers.blocks.guided import NAME, PSA_NOTE, portal, reminder, still_shows_advice
+
+TEXT_BUDGET = 2800       # characters of invoice lines per section (Slack's limit is 3,000)
+MAX_INVOICE_SECTIONS = 40  # + the steps, the note and the buttons stay under Slack's 50 blocks
+
+
+def _balance_line(job: Job) -> str:
+    after = job.invoice_balance_after if job.invoice_balance_after is not None else \
+        (job.invoice_balance_before or Decimal(0)) - job.amount
+    of = f" of {fmt(job.invoice_total, job.currency)}" if job.invoice_total is not None else ""
+    return (f"invoice *{esc(job.invoice_number, 100)}* → *{fmt(after, job.currency)}{of}* "
+            f"({kind_label(job.credit_kind)} #{esc(job.credit_number, 100)}, {fmt(job.amount, job.currency)})")
+
+
+def invoice_sections(parked: list[Job], room: int = MAX_INVOICE_SECTIONS) -> list[dict]:
+    """Every invoice to resync (client first), in at most `room` sections of at most TEXT_BUDGET characters."""
+    lines = [f"• *{esc(j.client_name, NAME)}*: {_balance_line(j)}" for j in parked]
+    sections, chunk, used = [], [], 0
+    for n, line in enumerate(lines):
+        if chunk and used + len(line) > TEXT_BUDGET:
+            sections.append(section("\n".join(chunk)))
+            chunk, used = [], 0
+            if len(sections) == room - 1:
+                sections.append(section(f"…and {len(lines) - n} more invoices: they are in the sweep's message "
+                                        "above, each with its new balance."))
+                return sections
+        chunk.append(line)
+        used += len(line) + 1
+    if chunk:
+        sections.append(section("\n".join(chunk)))
+    return sections
+
+
+def checklist(batch: Batch, items: list[Job], url: str = "") -> tuple[str, list[dict]]:
+    """The one checklist: resync every invoice, run one sync, check; confirmed once with "All done"."""
+    parked = [j for j in items if j.state == JobState.AWAITING_BATCH_SYNC]
+    invoices = len({j.invoice_qbo_id for j in parked})
+    lead = (f":compass: *Sweep #{batch.id} is recorded in QuickBooks; now ConnectBooster's half, once for the whole "
+            f"sweep.* <@{batch.requester_id}>: do the three steps below in {portal(url)}, then click *All done*.")
+    resync = (f"*Step 1 of 3 — Resync {invoices} invoice{'s' if invoices != 1 else ''}*: for each, click *Entities* "
+              "in the left-hand menu, change the dropdown to *Invoices*, search for the invoice number, click the "
+              "three-dot menu (⋯) and select *Resync*. *Expect* each to show its new balance:")
+    sync = (f"*Step 2 of 3 — Run the sync once*: *Integrations* → *QuickBooks Online* → *Sync Now*, sync from "
+            f"*{esc(batch.sync_from or 'yesterday', 40)}* (the day before the applications, or the oldest credit's "
+            f"date if older). Monitor the sync status until it completes (pending → active → complete).\n{PSA_NOTE}")
+    check = ("*Step 3 of 3 — Check* each client above: its organizational credit no longer shows (a credit larger "
+             "than its invoices shows only what is left), and each invoice shows the balance listed.")
+    blocks = [section(lead), section(resync), *invoice_sections(parked), section(sync), section(check),
+              context("QuickBooks cannot see payments waiting in ConnectBooster: if one of these invoices shows a "
+                      "pending payment there, tell an approver before you click *All done*."),
+              {"type": "actions", "block_id": f"guided-sweep:{batch.id}", "elements": [
+                  button("All done", "sweep_guided_done", str(batch.id), style="primary", confirm=confirm_dialog(
+                      "ConnectBooster is up to date?", f"Every invoice resynced, the sync complete and the credits "
+                      f"gone for all {len(parked)} applications of sweep #{batch.id}? This closes them.", "All done",
+                      style="primary")),
+                  button("Something's off", "sweep_guided_problem", str(batch.id))]}]
+    return message_text(f"Sweep #{batch.id}: ConnectBooster checklist — resync {invoices} invoices, run the sync "
+                        "once, check, then click All done."), blocks
+
+
+def reply_for(batch: Batch, kind: str, who: str, **details) -> tuple[str, list[dict]]:
+    """The thread reply to "Something's off" (the article's advice) or the checklist's reminder."""
+    if kind == "reminder":
+        text = reminder(who, f"Sweep #{batch.id}'s ConnectBooster checklist", details.get("waited_minutes"))
+        return message_text(text), [section(text)]
+    text = (f":mag: <@{esc(who, 40)}> says something is off. If an invoice still shows its old balance, resync it "
+            "again: the resync must run after QuickBooks has the payment. If an organizational credit still shows: "
+            f"{still_shows_advice(batch.sync_from, 'its invoices')} If ConnectBooster shows a payment pending on one "
+            "of the invoices, ask an approver to look at it in QuickBooks. When everything matches, click *All done* "
+            "above.")
+    return message_text(text), [section(text)]

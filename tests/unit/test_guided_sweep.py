@@ -1,0 +1,90 @@
+"""A guided sweep's checklist (issue 14) without a server: who may confirm it, and its messages within Block Kit's
+limits whatever the batch holds (hundreds of invoices, hostile client names)."""
+from dataclasses import fields, replace
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from data.batches import Batch
+from data.jobs import Job
+from data.states import BatchState, JobState
+from handlers.blocks import guided_sweep as blocks
+from handlers.blocks import sweep as sweep_blocks
+from tests.unit.blockkit import message_errors
+from tests.unit.strategies import jobs
+from workflow.policy import Action, Policy, Refused
+
+POLICY = Policy(approvers=frozenset({"U0APPROVE", "U0APPROVE2"}), undo_window=timedelta(hours=72))
+THREAD = "1.000100"
+
+
+def _batch(**values) -> Batch:
+    row = {f.name: None for f in fields(Batch)}
+    row.update(id=3, kind="sweep", state=BatchState.GUIDED_CHECKLIST, requester_id="U0PROPOSE",
+               approver_id="U0APPROVE", channel_id="C0FINANCE", parent_ts=THREAD, plan=[], total=Decimal("0"),
+               created_at="2026-11-29T10:00:00.000Z", updated_at="2026-11-29T10:00:00.000Z", sync_from="2026-10-01")
+    row.update(values)
+    return Batch(**row)
+
+
+@pytest.mark.parametrize("user", ["U0PROPOSE", "U0APPROVE", "U0APPROVE2"])
+def test_the_proposer_the_approver_and_any_approver_may_confirm(user):
+    POLICY.check(Action.GUIDED_CONFIRM, user, _batch(), channel="C0FINANCE", message_ts=THREAD)
+
+
+@pytest.mark.parametrize("user, batch, channel, thread, refusal", [
+    ("U0OUTSIDE", _batch(), "C0FINANCE", THREAD, "Only the sweep's proposer or an approver"),
+    ("U0PROPOSE", _batch(), "C0FINANCE", "9.000900", "does not belong to this checklist"),
+    ("U0PROPOSE", _batch(), "C0OTHER", THREAD, "does not belong to this checklist"),
+    ("U0PROPOSE", _batch(parent_ts=None), "C0FINANCE", THREAD, "does not belong to this checklist"),
+    ("U0APPROVE", _batch(confirmed_by="U0PROPOSE"), "C0FINANCE", THREAD, "already confirmed by <@U0PROPOSE>"),
+    ("U0APPROVE", _batch(state=BatchState.RUNNING), "C0FINANCE", THREAD, "no checklist is waiting"),
+    ("U0APPROVE", _batch(state=BatchState.FINISHED), "C0FINANCE", THREAD, "no checklist is waiting"),
+])
+def test_who_and_where_a_checklist_confirmation_is_refused(user, batch, channel, thread, refusal):
+    with pytest.raises(Refused, match=refusal.replace("(", r"\(")):
+        POLICY.check(Action.GUIDED_CONFIRM, user, batch, channel=channel, message_ts=thread)
+
+
+def test_a_sweep_decision_is_still_the_sweep_rule():
+    """GUIDED_CONFIRM on a batch is its own rule; approving a sweep is unchanged (not the proposer)."""
+    with pytest.raises(Refused, match="You requested this sweep"):
+        POLICY.check(Action.SWEEP_APPROVE, "U0APPROVE", _batch(state=BatchState.AWAITING_APPROVAL,
+                                                               requester_id="U0APPROVE", expires_at=None),
+                     channel="C0FINANCE", message_ts=THREAD)
+
+
+@settings(max_examples=60, deadline=None)
+@given(items=st.lists(jobs(state=JobState.AWAITING_BATCH_SYNC, cb_org_id=None), min_size=1, max_size=400),
+       sync_from=st.one_of(st.none(), st.text(max_size=60)))
+def test_every_checklist_message_fits_and_never_pings(items, sync_from):
+    batch = _batch(sync_from=sync_from, confirmed_by="U0APPROVE")
+    text, built = blocks.checklist(batch, items, "https://acme.connectboosterportal.com")
+    assert message_errors(text, built) == []
+    # Every invoice is listed, or counted in the last line (plain names here, so the count cannot be fooled).
+    plain = [replace(j, client_name="Client", invoice_number=f"INV{n}") for n, j in enumerate(items)]
+    shown = str(blocks.checklist(batch, plain)[1])
+    listed = sum(f"invoice *INV{n}*" in shown for n in range(len(plain)))
+    assert listed == len(items) or f"…and {len(items) - listed} more invoices" in shown
+    assert all(f"invoice *INV{n}*" in shown for n in range(listed))  # the first ones, in order
+    for kind in ("problem", "reminder"):
+        assert message_errors(*blocks.reply_for(batch, kind, "U0APPROVE", waited_minutes=31)) == []
+    finished = replace(batch, state=BatchState.FINISHED, approver_id="U0APPROVE")
+    assert message_errors(*sweep_blocks.notice(finished, items)) == []
+    assert message_errors(*sweep_blocks.summary(finished, items, {})) == []
+
+
+def test_a_checklist_too_long_for_one_message_counts_the_rest():
+    row = {f.name: None for f in fields(Job)}
+    row.update(kind="apply", state=JobState.AWAITING_BATCH_SYNC, credit_kind="credit_memo", credit_number="1039",
+               amount=Decimal("10.00"), currency="USD", invoice_total=Decimal("120.00"),
+               invoice_balance_after=Decimal("110.00"))
+    items = [Job(**{**row, "id": n, "client_name": f"Client {n}", "invoice_number": f"INV{n}"}) for n in range(3000)]
+    text, built = blocks.checklist(_batch(), items)
+    assert message_errors(text, built) == [] and len(built) <= 50
+    shown = str(built)
+    listed = sum(f"invoice *INV{n}*" in shown for n in range(3000))
+    assert 500 < listed < 3000 and f"…and {3000 - listed} more invoices" in shown

@@ -1,0 +1,120 @@
+"""Guided mode's sweep (issue 14): the QuickBooks items run as in API mode, then ONE ConnectBooster checklist for
+the whole batch (every invoice to resync, one Sync Now, one check), confirmed once.
+
+    running ─every item left QuickBooks→ guided_checklist ─"All done" (recorded: confirmed_by)→ finished
+                                             │ "Something's off": the help article's advice, the checklist stays
+                                             └ unconfirmed for GUIDED_REMIND_MINUTES: one reminder to the proposer
+
+The confirmation is stored on the batch first; the items then move from awaiting_batch_sync to verified and the
+batch to finished, each a guarded transition inside `SweepService.advance`, which a restart runs again: a crash
+between two steps finishes the same way, and nothing here writes to QuickBooks, so nothing can be written twice.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from data.batches import Batch
+from data.jobs import Job, stamp
+from data.states import SETTLED, BatchState, JobState
+from workflow.guided import sync_from
+from workflow.machine import is_guided
+from workflow.policy import Action, Policy, Refused
+
+
+def is_guided_batch(items: list[Job]) -> bool:
+    """A sweep planned from QuickBooks alone: its items know no ConnectBooster organization."""
+    return bool(items) and all(is_guided(j) for j in items)
+
+
+def open_checklist(sweeps, batch: Batch, parked: list[Job]) -> Batch:
+    """Every item left QuickBooks: post the one checklist (the sync date covers every item's credit)."""
+    today = sweeps.runner.today()
+    credit_dates = {i["seq"]: i.get("credit_date") for i in batch.plan}
+    start = min(sync_from(j, credit_dates.get(j.batch_seq), today) for j in parked)
+    moved = sweeps.batches.transition(batch.id, from_states=[BatchState.RUNNING], to_state=BatchState.GUIDED_CHECKLIST,
+                                      sync_from=start.isoformat(), checklist_at=stamp(sweeps.now()))
+    if moved is not None:
+        sweeps.store.record(None, actor="bot", kind="sweep_guided_checklist",
+                            details={"batch": batch.id, "invoices": len(parked), "sync_from": start.isoformat()})
+    return moved or sweeps.batches.get(batch.id)
+
+
+def settle(sweeps, batch: Batch) -> Batch:
+    """Once confirmed: every parked item verified (confirmed by that person), then the batch finished."""
+    if batch.confirmed_by:
+        for job in sweeps.store.in_batch(batch.id):
+            if job.state == JobState.AWAITING_BATCH_SYNC:
+                sweeps.store.transition(job.id, from_states=[JobState.AWAITING_BATCH_SYNC], to_state=JobState.VERIFIED,
+                                        actor=batch.confirmed_by, event=JobState.VERIFIED,
+                                        details={"batch": batch.id, "guided": True,
+                                                 "confirmed_by": batch.confirmed_by})
+    if all(j.state in SETTLED for j in sweeps.store.in_batch(batch.id)):
+        return sweeps.batches.transition(batch.id, from_states=[BatchState.GUIDED_CHECKLIST],
+                                         to_state=BatchState.FINISHED) or sweeps.batches.get(batch.id)
+    return batch
+
+
+class GuidedSweep:
+    """The person's answers to a sweep's checklist, and its reminder."""
+
+    def __init__(self, *, sweeps, policy: Policy, remind_after: timedelta,
+                 now: Callable[[], datetime] | None = None) -> None:
+        self.sweeps, self.policy, self.remind_after = sweeps, policy, remind_after
+        self.now = now or (lambda: datetime.now(UTC))
+
+    def _permit(self, batch_id: int | None, user: str, channel: str | None, thread_ts: str | None) -> Batch:
+        batch = self.sweeps.batches.get(batch_id) if batch_id is not None else None
+        try:
+            self.policy.check(Action.GUIDED_CONFIRM, user, batch, channel=channel, message_ts=thread_ts)
+        except Refused as refused:
+            if batch is not None and refused.record:
+                self.sweeps.store.record(None, actor=user, kind=f"sweep_refused_{Action.GUIDED_CONFIRM}",
+                                         details={"batch": batch.id, "reason": refused.message})
+            raise
+        return batch
+
+    def confirm(self, *, batch_id: int | None, user: str, channel: str | None, thread_ts: str | None) -> Batch:
+        """"All done": ConnectBooster is up to date for the whole batch (raises Refused)."""
+        batch = self._permit(batch_id, user, channel, thread_ts)
+        with self.sweeps.lock:  # two clicks at once: one confirms, the other is told who did
+            self._permit(batch.id, user, channel, thread_ts)  # again: another click may have confirmed meanwhile
+            self.sweeps.batches.transition(batch.id, from_states=[BatchState.GUIDED_CHECKLIST],
+                                           to_state=BatchState.GUIDED_CHECKLIST, confirmed_by=user)
+            self.sweeps.store.record(None, actor=user, kind="sweep_guided_confirmed", details={"batch": batch.id})
+        self.sweeps.advance(batch.id)
+        return self.sweeps.batches.get(batch.id)
+
+    def problem(self, *, batch_id: int | None, user: str, channel: str | None, thread_ts: str | None) -> int:
+        """"Something's off": recorded, and answered in the thread with the help article's advice."""
+        batch = self._permit(batch_id, user, channel, thread_ts)
+        event = self.sweeps.store.record(None, actor=user, kind="sweep_guided_problem",
+                                         details={"batch": batch.id, "sync_from": batch.sync_from})
+        self._reply(batch, event, "problem", user)
+        return event
+
+    def remind_due(self) -> int:
+        """One reminder for each checklist left unconfirmed for remind_after; returns how many were sent."""
+        sent = 0
+        for batch in self.sweeps.batches.in_states([BatchState.GUIDED_CHECKLIST]):
+            if batch.reminded_at or batch.confirmed_by or not batch.checklist_at:
+                continue
+            waited = self.now() - datetime.fromisoformat(batch.checklist_at.replace("Z", "+00:00"))
+            if waited < self.remind_after:
+                continue
+            moved = self.sweeps.batches.transition(batch.id, from_states=[BatchState.GUIDED_CHECKLIST],
+                                                   to_state=BatchState.GUIDED_CHECKLIST,
+                                                   reminded_at=stamp(self.now()))
+            event = self.sweeps.store.record(None, actor="bot", kind="sweep_guided_reminder",
+                                             details={"batch": batch.id, "who": batch.requester_id,
+                                                      "waited_minutes": int(waited.total_seconds() // 60)})
+            self._reply(moved or batch, event, "reminder", batch.requester_id,
+                        waited_minutes=int(waited.total_seconds() // 60))
+            sent += 1
+        return sent
+
+    def _reply(self, batch: Batch, event: int, kind: str, who: str, **details) -> None:
+        reply = getattr(self.sweeps.runner.notifier, "batch_reply", None)
+        if reply is not None:
+            reply(batch, event, kind, who, **details)
+
