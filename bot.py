@@ -130,7 +130,7 @@ class Bot:
             posted=self.marks.digest_posted, now=clock, check_seconds=o.digest_check_seconds,
             post=DigestPoster(cb=digest_reads, store=self.store, outbox=self.outbox, marks=self.marks,
                               pool=self.service.pool, channel=settings.notify_channel, tz=settings.team_timezone,
-                              now=clock, wake=self.deliverer.wake))
+                              now=clock, wake=self.deliverer.wake, batches=self.service.sweeps.batches))
         self._expiry_seconds = o.expiry_check_seconds
         self._stop = threading.Event()
         self._servers: list = []

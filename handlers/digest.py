@@ -14,21 +14,24 @@ from data.once import Marks
 from data.outbox import Outbox
 from handlers.blocks.digest import digest_message
 from workflow.digest import default_since, gather
+from workflow.sweep_guided import overdue
 
 log = logging.getLogger(__name__)
 
 
 class DigestPoster:
     def __init__(self, *, cb, store: JobStore, outbox: Outbox, marks: Marks, pool, channel: str, tz: str,
-                 now: Callable[[], datetime], wake: Callable[[], None] = lambda: None) -> None:
+                 now: Callable[[], datetime], wake: Callable[[], None] = lambda: None, batches=None) -> None:
         self.cb, self.store, self.outbox, self.marks, self.pool = cb, store, outbox, marks, pool
         self.channel, self.tz, self.now, self.wake = channel, tz, now, wake
+        self.batches = batches  # guided mode: sweeps whose checklist has waited a day are listed too
 
     def __call__(self, day: str) -> bool:
         """Queue the digest for `day`; False when it was already queued (nothing new is sent)."""
         now = self.now()
         data = gather(cb=self.cb, store=self.store, pool=self.pool,
-                      since=default_since(self.marks.last_digest_at(), now))
+                      since=default_since(self.marks.last_digest_at(), now),
+                      checklists=overdue(self.batches, now) if self.batches is not None else [])
         text, blocks = digest_message(data, now, self.tz)
         queued = self.outbox.enqueue(job_id=None, dedupe_key=f"digest:{day}", method="chat.postMessage",
                                      payload={"args": {"channel": self.channel, "text": text, "blocks": blocks,

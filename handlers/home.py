@@ -14,13 +14,15 @@ from data.jobs import JobStore
 from data.states import JobState
 from handlers import deps_of
 from handlers.blocks.home import HomeData, home_view
+from workflow.sweep_guided import overdue
 
 log = logging.getLogger(__name__)
 RECENT = 200  # jobs scanned for "my requests" (newest first)
 _workspace: dict[str, str] = {}
 
 
-def gather_home(store: JobStore, user: str, approvers: frozenset[str]) -> HomeData:
+def gather_home(store: JobStore, user: str, approvers: frozenset[str], checklists: list | None = None) -> HomeData:
+    """`checklists`: guided sweeps whose ConnectBooster checklist has waited a day (approvers and the proposer)."""
     recent = store.all(limit=RECENT)
     approver = user in approvers
     attention = store.in_states([JobState.NEEDS_ATTENTION])
@@ -29,8 +31,9 @@ def gather_home(store: JobStore, user: str, approvers: frozenset[str]) -> HomeDa
         attention = [j for j in attention if j.requester_id == user]
         verified = [j for j in verified if j.requester_id == user]
     waiting = [j for j in store.in_states([JobState.AWAITING_APPROVAL]) if j.requester_id != user] if approver else []
+    checklists = [b for b in checklists or [] if approver or b.requester_id == user]
     return HomeData(user=user, approver=approver, waiting=waiting, mine=[j for j in recent if j.requester_id == user],
-                    attention=attention, recent=verified[:5])
+                    attention=attention, recent=verified[:5], checklists=checklists)
 
 
 def base_url(client: WebClient) -> str:
@@ -56,7 +59,8 @@ def on_home_opened(event: dict, body: dict, client: WebClient, context: BoltCont
 
 def publish_home(deps, client: WebClient, user: str) -> None:
     """Gather the user's App Home and publish it (background pool)."""
-    data = gather_home(deps.store, user, deps.service.approvers)
+    data = gather_home(deps.store, user, deps.service.approvers,
+                       overdue(deps.service.sweeps.batches, deps.service.now()))
     client.views_publish(user_id=user, view=home_view(data, base_url(client)))
 
 

@@ -40,6 +40,7 @@ class DigestData:
     completed: list[Job]              # verified since `since`
     since: datetime
     unreadable: list[str] = field(default_factory=list)  # clients whose credits could not be read
+    checklists: list = field(default_factory=list)  # guided sweeps' checklists unconfirmed for a day (Batch)
 
     @property
     def totals(self) -> dict[str, Decimal]:
@@ -63,7 +64,7 @@ def parse_time(text: str | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-def gather(*, cb, store: JobStore, pool: ThreadPoolExecutor, since: datetime) -> DigestData:
+def gather(*, cb, store: JobStore, pool: ThreadPoolExecutor, since: datetime, checklists: list | None = None) -> DigestData:
     """Open ConnectBooster credits (every organization, read in parallel), the last sync, and the jobs."""
     history = pool.submit(cb.sync_history, page_size=1)
     orgs = cb.search_organizations(text="")
@@ -86,7 +87,7 @@ def gather(*, cb, store: JobStore, pool: ThreadPoolExecutor, since: datetime) ->
     completed.sort(key=lambda j: j.completed_at or "")
     return DigestData(credits=credits, attention=store.in_states([JobState.NEEDS_ATTENTION]),
                       last_sync=runs[0] if runs else None, completed=completed, since=since,
-                      unreadable=unreadable)
+                      unreadable=unreadable, checklists=list(checklists or []))
 
 
 class DigestScheduler:

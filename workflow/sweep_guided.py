@@ -3,7 +3,8 @@ the whole batch (every invoice to resync, one Sync Now, one check), confirmed on
 
     running ─every item left QuickBooks→ guided_checklist ─"All done" (recorded: confirmed_by)→ finished
                                              │ "Something's off": the help article's advice, the checklist stays
-                                             └ unconfirmed for GUIDED_REMIND_MINUTES: one reminder to the proposer
+                                             ├ unconfirmed for GUIDED_REMIND_MINUTES: one reminder to the proposer
+                                             └ unconfirmed for a day: under "needs attention" (digest, App Home)
 
 The confirmation is stored on the batch first; the items then move from awaiting_batch_sync to verified and the
 batch to finished, each a guarded transition inside `SweepService.advance`, which a restart runs again: a crash
@@ -17,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from data.batches import Batch
 from data.jobs import Job, stamp
 from data.states import SETTLED, BatchState, JobState
-from workflow.guided import sync_from
+from workflow.guided import ESCALATE_AFTER, sync_from
 from workflow.machine import is_guided
 from workflow.policy import Action, Policy, Refused
 
@@ -53,6 +54,13 @@ def settle(sweeps, batch: Batch) -> Batch:
         return sweeps.batches.transition(batch.id, from_states=[BatchState.GUIDED_CHECKLIST],
                                          to_state=BatchState.FINISHED) or sweeps.batches.get(batch.id)
     return batch
+
+
+def overdue(batches, now: datetime) -> list[Batch]:
+    """Checklists unconfirmed for a day: listed under "needs attention" in the digest and App Home."""
+    due = stamp(now - ESCALATE_AFTER)
+    return [b for b in batches.in_states([BatchState.GUIDED_CHECKLIST])
+            if not b.confirmed_by and b.checklist_at and b.checklist_at <= due]
 
 
 class GuidedSweep:

@@ -54,13 +54,27 @@ def _credits_line(data: DigestData, now: datetime) -> str:
 
 
 def _attention_line(data: DigestData) -> str:
-    if not data.attention:
+    if not data.attention and not data.checklists:
         return "*Needs attention:* nothing."
     rows = [f"• #{j.id} *{esc(j.client_name, 200)}* — {esc(j.error or 'see its thread', 200)}"
             for j in data.attention[:LISTED]]
     more = f"\n…and {len(data.attention) - LISTED} more." if len(data.attention) > LISTED else ""
-    return f"*Needs attention:* {len(data.attention)} job{'s' if len(data.attention) != 1 else ''}\n" + \
-        "\n".join(rows) + more
+    # Guided mode: a sweep's one ConnectBooster checklist left unconfirmed for a day.
+    rows += [checklist_row(b) for b in data.checklists[:LISTED]]
+    return f"*Needs attention:* {_attention_count(data)}\n" + "\n".join(rows) + more
+
+
+def checklist_row(batch) -> str:
+    """A guided sweep whose ConnectBooster checklist has waited a day (digest and App Home)."""
+    return (f"• Sweep #{batch.id} — its ConnectBooster checklist ({len(batch.plan)} applications) has waited a day "
+            f"for *All done*; <@{batch.requester_id}> proposed it")
+
+
+def _attention_count(data: DigestData) -> str:
+    jobs = f"{len(data.attention)} job{'s' if len(data.attention) != 1 else ''}"
+    if not data.checklists:
+        return jobs
+    return f"{jobs}, {len(data.checklists)} sweep checklist{'s' if len(data.checklists) != 1 else ''}"
 
 
 def _sync_line(data: DigestData, now: datetime) -> str:
@@ -108,6 +122,6 @@ def digest_message(data: DigestData, now: datetime, tz: str = "UTC") -> tuple[st
                       f"{when(now, tz)}")]
     sync = data.last_sync
     text = (f"Credit digest: {len(data.credits)} open credit{'s' if len(data.credits) != 1 else ''} "
-            f"({_money_totals(data)}), {len(data.attention)} job{'s' if len(data.attention) != 1 else ''} needing "
-            f"attention, last sync {esc(sync.status, 100) if sync else 'unknown'}, {len(data.completed)} done since the last digest.")
+            f"({_money_totals(data)}), {_attention_count(data)} needing attention, last sync "
+            f"{esc(sync.status, 100) if sync else 'unknown'}, {len(data.completed)} done since the last digest.")
     return message_text(text), blocks

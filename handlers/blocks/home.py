@@ -1,11 +1,12 @@
 """The App Home tab: requests waiting for me, my requests, jobs needing attention, recent completions."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from data.jobs import Job
 from data.states import JobState
 from handlers.blocks.common import context, esc, fmt, header, section
+from handlers.blocks.digest import checklist_row
 from handlers.blocks.job import STATE_LABEL
 
 PER_LIST = 10
@@ -19,6 +20,7 @@ class HomeData:
     mine: list[Job]         # my requests, newest first
     attention: list[Job]
     recent: list[Job]       # verified, newest first
+    checklists: list = field(default_factory=list)  # guided sweeps' checklists unconfirmed for a day (Batch)
 
 
 def permalink(base: str, job: Job) -> str | None:
@@ -63,6 +65,7 @@ def home_view(data: HomeData, base: str = "https://slack.com/") -> dict:
     blocks += _list("Your requests", data.mine, base, "You have not requested anything yet.")
     blocks.append({"type": "divider"})
     blocks += _list("Needs attention", data.attention, base, "No job needs attention.", show_requester=True)
+    blocks += [section(checklist_row(b)) for b in data.checklists[:PER_LIST]]  # guided sweeps waiting a day
     blocks.append({"type": "divider"})
     blocks += _list("Recently completed", data.recent, base, "Nothing completed yet.", show_requester=True)
     return {"type": "home", "blocks": blocks[:100]}

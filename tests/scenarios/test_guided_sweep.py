@@ -130,6 +130,22 @@ def test_one_reminder_for_an_unconfirmed_checklist_at_a_fixed_clock(guided, cloc
     assert f"<@{APPROVER_2}> reminder" in reminder and "Sweep #1's ConnectBooster checklist" in reminder
     assert "31 minutes" in reminder
 
+    # After a day it is listed under "needs attention": the digest, and App Home for approvers and the proposer.
+    w.bot.digest.post(clock.now().date().isoformat())
+    digest = w.slack.wait_for(lambda s: next((m for m in s.messages(NOTIFY) if "Credit digest" in m["text"]), None))
+    assert "sweep checklist" not in digest["text"]  # 31 minutes is not a day
+    clock.advance(24 * 3600)
+    w.bot.digest.post(clock.now().date().isoformat())
+    digest = w.slack.wait_for(lambda s: next((m for m in reversed(s.messages(NOTIFY)) if "1 sweep checklist"
+                                              in m["text"]), None))
+    assert "Sweep #1 — its ConnectBooster checklist (9 applications) has waited a day" in str(digest["blocks"])
+    for user, shown in ((APPROVER, True), (APPROVER_2, True), (REQUESTER, False)):
+        before = len(w.slack.calls_to("views.publish"))
+        assert w.driver.app_home_opened(user).status == 200
+        w.slack.wait_for(lambda s, before=before: len(s.calls_to("views.publish")) > before)
+        assert ("Sweep #1 — its ConnectBooster checklist" in str(w.slack.views(user)["home"])) is shown, user
+    assert w.bot.guided.remind_due() == 0  # still one reminder
+
 
 def test_a_restart_between_the_confirmation_and_the_items_finishes_once(guided):
     w = guided
