@@ -7,7 +7,7 @@ The rules, in one table (docs/security.md explains why):
 |---------------|---------------------------------------------------------|------------------------------------------|
 | approve       | an approver, not the requester                          | awaiting approval, not expired           |
 | reject        | an approver, not the requester; the requester withdraws | awaiting approval, not expired           |
-| retry         | an approver, not the requester (it re-runs a write)     | needs attention and retryable            |
+| retry         | an approver, not the requester (it re-runs a write)     | needs attention and retryable (see below)|
 | sync again    | an approver or the requester (writes nothing)           | needs attention past the QuickBooks write|
 | undo          | an approver other than the original requester           | verified, within the undo window         |
 | propose sweep | an approver                                             | always                                   |
@@ -21,7 +21,8 @@ portal. It writes nothing to the books, and the requester is usually the one wit
 requester may confirm; so may the approver and any approver (finance staff who can see the portal). Nobody
 else: a false "All clear" closes the job and sends the completion notice. The button must sit in the job's
 own thread (`message_ts` is the click's thread_ts, which must be the job's parent message). A guided sweep's one
-checklist follows the same rule, with the sweep's proposer in the requester's place.
+checklist follows the same rule, with the sweep's proposer in the requester's place. An item of a guided sweep is
+never retried (nor synced again) on its own: it has no thread and no sync of its own; the sweep is run again.
 
 A button is also checked against the stored row (never against what the button claims): it must sit on that
 job's own message in that channel. A refusal is a `Refused` whose message is shown only to the clicker.
@@ -36,6 +37,7 @@ from enum import StrEnum
 from data.batches import Batch
 from data.jobs import Job, stamp
 from data.states import GUIDED, BatchState, JobKind, JobState
+from workflow.machine import is_guided
 
 # Resume states that (re)run a QuickBooks write: a Retry there is a change to the books.
 WRITES = frozenset({JobState.APPROVED, JobState.APPLYING, JobState.UNDOING})
@@ -102,6 +104,11 @@ class Policy:
             raise Refused(f"That button is not valid; {NOTHING}.")
         if action is Action.GUIDED_CONFIRM:  # issue 14
             return self._guided(user, subject, message_ts)
+        if action in (Action.RETRY, Action.SYNC_AGAIN) and subject.batch_id and is_guided(subject):
+            # A guided sweep's item has no thread and no sync of its own: its sweep's checklist was its one chance.
+            raise Refused("An item of a guided sweep is not retried on its own: run `/applycredit sweep` again "
+                          "(credits already used are never planned twice) or request the credit with "
+                          f"`/applycredit <client>`; {NOTHING}.", record=False)
         if action is Action.RETRY and subject.resume_state not in WRITES:
             action = Action.SYNC_AGAIN  # resuming past the QuickBooks write changes nothing in the books
         if action is Action.RETRY:

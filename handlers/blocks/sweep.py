@@ -96,12 +96,12 @@ def batch_message(batch: Batch, items: list[Job], tz: str = "UTC") -> tuple[str,
         blocks.append(context(f"Done {c['done']}/{c['total']} · {_money(c['applied'])} applied in QuickBooks · "
                               f"{c['verified']} verified · {c['failed']} failed · approved by <@{batch.approver_id}>"))
     retry = [j for j in items if j.state == JobState.NEEDS_ATTENTION and j.retryable][:MAX_RETRY_BUTTONS]
-    retry = retry if batch.state == BatchState.FINISHED else []
+    guided = bool(batch.plan) and all(i.get("org_id") is None for i in batch.plan)  # issue 14: no ConnectBooster API
+    retry = retry if batch.state == BatchState.FINISHED and not guided else []  # guided items: the sweep runs again
     # Room left for client sections: the blocks below, and one for the "…and N more clients" line.
     reserved = len(blocks) + 1 + (2 if batch.state == BatchState.AWAITING_APPROVAL else 0) + len(retry)
     blocks += _client_sections(batch, {j.batch_seq: j for j in items}, min(MAX_CLIENT_SECTIONS, MAX_BLOCKS - reserved))
     if batch.state == BatchState.AWAITING_APPROVAL:
-        guided = batch.plan and all(i.get("org_id") is None for i in batch.plan)  # issue 14: no ConnectBooster API
         blocks.append(context(f"Expires {when(batch.expires_at, tz)} · an approver other than the requester decides."
                               + (" · Guided mode: planned from QuickBooks alone (it cannot see payments pending in "
                                  "ConnectBooster); after the writes, one ConnectBooster checklist for the whole "

@@ -88,3 +88,28 @@ def test_a_checklist_too_long_for_one_message_counts_the_rest():
     shown = str(built)
     listed = sum(f"invoice *INV{n}*" in shown for n in range(3000))
     assert 500 < listed < 3000 and f"…and {3000 - listed} more invoices" in shown
+
+
+@pytest.mark.parametrize("resume", [JobState.APPROVED, JobState.RESYNCED])
+def test_a_guided_sweep_item_is_never_retried_on_its_own(resume):
+    """Its sweep's checklist was its one ConnectBooster step: a Retry (or Sync again) would have nowhere to go."""
+    row = {f.name: None for f in fields(Job)}
+    row.update(id=9, kind="apply", state=JobState.NEEDS_ATTENTION, requester_id="U0PROPOSE", channel_id="C0FINANCE",
+               batch_id=3, cb_org_id=None, retryable=1, resume_state=resume)
+    with pytest.raises(Refused, match="not retried on its own"):
+        POLICY.check(Action.RETRY, "U0APPROVE", Job(**row), channel="C0FINANCE")
+    POLICY.check(Action.RETRY, "U0APPROVE", Job(**{**row, "cb_org_id": 501}), channel="C0FINANCE")  # API mode
+
+
+def test_a_finished_guided_sweep_offers_no_retry_buttons():
+    row = {f.name: None for f in fields(Job)}
+    row.update(kind="apply", state=JobState.NEEDS_ATTENTION, retryable=1, amount=Decimal("10"), currency="USD",
+               batch_seq=0, client_name="Atomar's Best Tackle", invoice_number="10031")
+    plan = [{"seq": 0, "qbo_customer_id": "58", "client": "Atomar's Best Tackle", "credit_kind": "credit_memo",
+             "credit_number": "1039", "invoice_number": "10031", "amount": "10.00", "currency": "USD",
+             "invoice_balance_before": "85.00", "org_id": None}]
+    done = _batch(state=BatchState.FINISHED, plan=plan, confirmed_by="U0APPROVE")
+    guided_text = str(sweep_blocks.batch_message(done, [Job(**{**row, "id": 1, "cb_org_id": None})])[1])
+    api_text = str(sweep_blocks.batch_message(replace(done, plan=[{**plan[0], "org_id": 501}]),
+                                              [Job(**{**row, "id": 1, "cb_org_id": 501})])[1])
+    assert "job_retry" not in guided_text and "job_retry" in api_text
