@@ -118,6 +118,12 @@ class ConnectBoosterEmulator:
         with self._lock:
             self.engine.advance(self.clock())
 
+    def seconds_to_next_change(self) -> float | None:
+        """How long until a resync or sync moves on by itself (None: nothing will change without a request)."""
+        with self._lock:
+            due = self.engine.next_due()
+            return None if due is None else max(0.0, due - self.clock())
+
     def snapshot(self) -> dict:
         """Everything, contract-shaped, after playing due transitions."""
         with self._lock:

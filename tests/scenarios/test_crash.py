@@ -3,6 +3,7 @@ import signal
 
 from data.db import Connections
 from data.jobs import JobStore
+from data.outbox import Target
 from sandbox.run import APPROVER, CHANNEL, REQUESTER, Sandbox
 from sandbox.slack_driver import SlackDriver
 from tests.reliability.harness import bot_env, free_port, start_bot, store_state
@@ -10,8 +11,11 @@ from tests.scenarios.world import wait_until
 
 
 def recorded_reply_sent(db) -> bool:
+    """The thread reply is delivered. (Only the reply: the parent's status line says "Recorded in QuickBooks" too,
+    and that chat.update is superseded when the next one is queued first, which on a loaded machine made this
+    wait for a row that would never be sent.)"""
     row = Connections(str(db)).get().execute(
-        "SELECT state FROM outbox WHERE payload LIKE '%Recorded in QuickBooks%'").fetchone()
+        "SELECT state FROM outbox WHERE target = ? AND payload LIKE '%Recorded in QuickBooks%'", [Target.THREAD]).fetchone()
     return bool(row) and row[0] == "sent"
 
 

@@ -18,7 +18,7 @@ from slack_bolt.request import BoltRequest
 
 from bot import Bot, Overrides
 from config import Settings
-from integrations.http import RetryPolicy
+from integrations.http import RateLimiter, RetryPolicy
 from sandbox.run import APPROVER, APPROVER_2, CHANNEL, NOTIFY, OUTSIDER, REQUESTER, Sandbox
 from sandbox.slack_driver import SlackDriver
 
@@ -35,6 +35,13 @@ def fast_retry() -> RetryPolicy:
     return RetryPolicy(attempts=3, sleep=lambda s: None, jitter=lambda a, b: b)
 
 
+def fast_limiter() -> RateLimiter:
+    """The real client-side limiter, paced far above QuickBooks' 10/s: a world's QuickBooks emulator enforces no
+    rate (Sandbox(limits=None)), so at 9/s it only made every sweep and picker wait. Pacing itself is tested in
+    tests/unit/test_rate_limiter_slot.py and measured by bench/throughput.py; the real-process bots keep 9/s."""
+    return RateLimiter(per_second=200, per_minute=9000)
+
+
 class World:
     def __init__(self, tmp_path, *, settings: dict | None = None, overrides: dict | None = None, prepare=None,
                  timing=None, transport: str = "inprocess") -> None:
@@ -49,8 +56,8 @@ class World:
                         sync_timeout_seconds=20.0)
         self.settings = replace(self.sandbox.settings(base), **(settings or {}))
         self.qbo_retry, self.cb_retry = fast_retry(), fast_retry()
-        opts = {"qbo_retry": self.qbo_retry, "cb_retry": self.cb_retry, "outbox_idle_seconds": 0.05,
-                "http_timeout": 2.0, **(overrides or {})}
+        opts = {"qbo_retry": self.qbo_retry, "cb_retry": self.cb_retry, "qbo_limiter": fast_limiter(),
+                "outbox_idle_seconds": 0.05, "http_timeout": 2.0, **(overrides or {})}
         self.bot = self._start_bot(Overrides(**opts))
 
     def _start_bot(self, overrides: Overrides) -> Bot:
