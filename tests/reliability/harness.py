@@ -116,7 +116,12 @@ class ProcessBot:
         self.driver.submit_view(REQUESTER, view, {
             "invoice": {"invoice": {"type": "static_select", "selected_option": option}},
             "amount": {"amount": {"type": "plain_text_input", "value": amount}}})
-        return self.slack.wait_for(lambda s: len(s.messages(CHANNEL)) > before and s.messages(CHANNEL)[-1], 10)
+        message = self.slack.wait_for(lambda s: len(s.messages(CHANNEL)) > before and s.messages(CHANNEL)[-1], 10)
+        # Buttons are checked against the message the bot recorded (World.request waits the same way): a click in
+        # the instant between Slack showing the message and the bot storing its ts is refused, and the kill
+        # points would then wait for an approval that never came.
+        self.slack.wait_for(lambda s: any(j.parent_ts == message["ts"] for j in self.store.all()), 10)
+        return message
 
     def state(self, job_id: int = 1) -> str | None:
         job = self.store.get(job_id)

@@ -17,6 +17,8 @@ from sandbox.cb_sync import SyncTiming
 from sandbox.run import APPROVER, CHANNEL, NOTIFY
 from tests.reliability.harness import assert_clean_thread, bot_payments, payments_per_job, wait_all
 
+pytestmark = pytest.mark.slow  # real bot processes, killed and restarted: scheduled first (tests/conftest.py)
+
 HOLD = 8.0  # seconds an emulator sits on a request: far longer than it takes to kill the bot
 
 

@@ -2,10 +2,14 @@
 from collections import Counter
 from decimal import Decimal
 
+import pytest
+
 from bench.rig import add_client
 from integrations.http import RateLimiter
 from tests.scenarios.sweeps import EXPECTED, batch, propose, wait_finished
 from tests.scenarios.world import APPROVER, CHANNEL
+
+pytestmark = pytest.mark.slow  # sweeps of up to 30 applications: scheduled first (tests/conftest.py)
 
 EXTRA = 21  # clients added to the seed's six: 21 + the seed's 9 items = a sweep of 30 applications
 

@@ -19,6 +19,7 @@ from slack_bolt.request import BoltRequest
 from bot import Bot, Overrides
 from config import Settings
 from integrations.http import RateLimiter, RetryPolicy
+from sandbox.cb_sync import SyncTiming
 from sandbox.run import APPROVER, APPROVER_2, CHANNEL, NOTIFY, OUTSIDER, REQUESTER, Sandbox
 from sandbox.slack_driver import SlackDriver
 
@@ -28,6 +29,11 @@ __all__ = ["World", "dispatcher", "has_buttons", "BOTH_TRANSPORTS", "REQUESTER",
 APP_TOKEN = "xapp-1-A0SANDBOX-1-scenario"
 # A scenario module runs its stories over both ways Slack reaches the bot with: pytestmark = BOTH_TRANSPORTS
 BOTH_TRANSPORTS = pytest.mark.parametrize("world", ["http", "socket"], indirect=True)
+
+
+# A whole sync in 0.12 s and a resync in 0.05 s, still a few 0.05 s polls long (SyncTiming.fast() takes 0.25 s).
+# A story about what the thread shows of each stage, or one that needs a sync still running, sets its own timing.
+QUICK_SYNC = SyncTiming(to_active=0.02, psa_seconds=0.05, accounting_seconds=0.05, resync_seconds=0.05)
 
 
 def fast_retry() -> RetryPolicy:
@@ -50,7 +56,7 @@ class World:
         (signed POSTs to the bot's own HTTP server) or "socket" (Socket Mode envelopes)."""
         self.transport = transport
         self._socket = None
-        self.sandbox = Sandbox(fast=True, prepare=prepare, timing=timing)
+        self.sandbox = Sandbox(fast=True, prepare=prepare, timing=timing or QUICK_SYNC)
         self.qbo, self.cb, self.slack = self.sandbox.qbo, self.sandbox.cb, self.sandbox.slack
         base = Settings(sandbox=True, database_path=str(tmp_path / "bot.db"), sync_poll_seconds=0.05,
                         sync_timeout_seconds=20.0)
