@@ -89,8 +89,7 @@ class ConnectBoosterEmulator:
         """First full sync from the ledger, the portal's pending payments, then QuickBooks moves on alone."""
         t, now = self.engine.timing, self.clock()
         took = t.to_active + t.psa_seconds + t.accounting_seconds
-        dates = [r.get("TxnDate") for e in ("Invoice", "CreditMemo", "Payment") for r in ledger.list(e)]
-        first = min((d for d in dates if d), default=(utc_date(now) - timedelta(days=1)).isoformat())
+        first = ledger.earliest_txn_date() or (utc_date(now) - timedelta(days=1)).isoformat()
         run = self.engine.start_run(QBO, "scheduled", date.fromisoformat(first), now - took)
         details, counts = self.state.pull(None, now)
         self.engine.record_finished_run(run, details, counts)
@@ -117,6 +116,12 @@ class ConnectBoosterEmulator:
     def advance(self) -> None:
         with self._lock:
             self.engine.advance(self.clock())
+
+    def seconds_to_next_change(self) -> float | None:
+        """How long until a resync or sync moves on by itself (None: nothing will change without a request)."""
+        with self._lock:
+            due = self.engine.next_due()
+            return None if due is None else max(0.0, due - self.clock())
 
     def snapshot(self) -> dict:
         """Everything, contract-shaped, after playing due transitions."""

@@ -155,6 +155,17 @@ class SyncEngine:
         self._next_resync += 1
         return rs
 
+    def next_due(self) -> float | None:
+        """The planned time of the next transition still to play (None: nothing open, or only stuck runs)."""
+        times = [rs.active_at if rs.status == "pending" else rs.end_at
+                 for rs in self.resyncs.values() if rs.status in ("pending", "active")]
+        for run in self.runs.values():
+            stage = next((s for s in run.stages if s.status in ("pending", "active")), None)
+            if stage is not None and run.status in ("pending", "active"):
+                times.append(stage.start if stage.status == "pending" else stage.end)
+        finite = [t for t in times if t != math.inf]
+        return min(finite) if finite else None
+
     def advance(self, now: float) -> None:
         """Play every due transition, oldest first."""
         for rs in self.resyncs.values():

@@ -32,6 +32,13 @@ class LedgerSeeding:
                 }) for a in seed.AFTER_FIRST_SYNC]
             return clone(self._after_first_sync)
 
+    def earliest_txn_date(self: Ledger) -> str | None:
+        """The first TxnDate of any live invoice, credit memo or payment (where ConnectBooster's first sync starts),
+        read in place: list() deep-copies every record, which was most of every sandbox's start-up."""
+        with self._lock:
+            dates = [r.get("TxnDate") for e in ("Invoice", "CreditMemo", "Payment") for r in self._docs[e].values()]
+        return min((d for d in dates if d), default=None)
+
     def _seed(self: Ledger) -> None:
         for entity, rec in build():
             self._docs[entity][rec["Id"]] = rec

@@ -5,6 +5,12 @@ from tests.clock import FakeClock
 from tests.scenarios.world import World
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """Tests marked slow run first (a stable sort: the rest keep their order). With --maxschedchunk=1 (pytest.ini)
+    xdist hands tests out one at a time in this order, so a 10 s test never starts last and holds up the run."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     """The shared fake clock at 2026-11-26 18:00 UTC; it moves only by advance(), set() or sleep()."""

@@ -125,7 +125,9 @@ def find_copy(runner, job: Job) -> None:
 
 @step(JobState.RESYNCING)
 def resync(runner, job: Job) -> None:
-    result = runner.cb.resync_invoice_and_wait(invoice_id=job.cb_invoice_id, idempotency_key=job.cb_resync_key)
+    # A resync takes about a second: poll it every second, or as often as SYNC_POLL_SECONDS asks if that is less.
+    result = runner.cb.resync_invoice_and_wait(invoice_id=job.cb_invoice_id, idempotency_key=job.cb_resync_key,
+                                               poll=min(1.0, runner.sync.poll_seconds))
     answer = result.result or {}
     runner.move(job, JobState.RESYNCED, cb_resync_id=result.id,
                 details={"resync_id": result.id, "before": (answer.get("before") or {}).get("balance"),

@@ -23,7 +23,7 @@ STATIC = Path(__file__).with_name("static")
 FILES = {"/": ("index.html", "text/html"), "/console.css": ("console.css", "text/css"),
          "/console.js": ("console.js", "text/javascript")}
 ALLOWED_HOSTS = ("127.0.0.1", "localhost")  # a page on another origin can't reach us by DNS rebinding
-LONG_POLL_SECONDS = 4.0  # also how often the books refresh when Slack is quiet (syncs advance on their own)
+LONG_POLL_SECONDS = 4.0  # also how often the books refresh when Slack is quiet and no sync or resync is running
 
 
 def fault_catalogue(sync_timeout: float) -> dict[str, dict]:
@@ -85,7 +85,10 @@ class Console:
               wait: float = LONG_POLL_SECONDS) -> dict:
         """Everything the page shows for `user`, rendered; blocks up to `wait` s for a change after `since`."""
         if since is not None:
-            self.slack.wait_version(since, wait)
+            # Slack's history wakes the poll; a resync or sync moving on in ConnectBooster changes only the books,
+            # so the wait also ends when the emulator's next transition is due.
+            due = self.sb.cb.seconds_to_next_change()
+            self.slack.wait_version(since, wait if due is None else min(wait, due + 0.02))
         st = self.slack.state(user)
         users, chans = names(st)
         channels = sorted((c for c in st["channels"] if not c.get("is_im")),

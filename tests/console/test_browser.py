@@ -13,8 +13,9 @@ import pytest
 
 CHROMIUM = next((p for p in (os.environ.get("CHROMIUM_PATH"), shutil.which("chromium"),
                              shutil.which("chromium-browser"), "/usr/bin/chromium") if p and os.path.exists(p)), None)
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="browser test skipped: no Chromium found (install Debian's "
-                                                          "`chromium`, or set CHROMIUM_PATH)")
+pytestmark = [pytest.mark.skipif(CHROMIUM is None, reason="browser test skipped: no Chromium found (install Debian's "
+                                                           "`chromium`, or set CHROMIUM_PATH)"),
+              pytest.mark.slow]  # a real Chromium: scheduled first (tests/conftest.py)
 sync_api = pytest.importorskip("playwright.sync_api", reason="browser test skipped: Playwright is not installed")
 expect = sync_api.expect
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -14,9 +14,10 @@ STALE = "This inbox is not valid any more; run `/applycredit` again."
 
 
 def open_inbox(world, user: str = REQUESTER) -> dict:
+    earlier = {v["id"] for v in world.slack.views(user)["modals"]}  # the command returns before views.open
     assert world.driver.command(user, CHANNEL, "").status == 200
-    return world.slack.wait_for(lambda s: (m := s.views(user)["modals"]) and "Reading every client" not in
-                                str(m[-1]["blocks"]) and m[-1])
+    return world.slack.wait_for(lambda s: (m := [v for v in s.views(user)["modals"] if v["id"] not in earlier])
+                                and "Reading every client" not in str(m[-1]["blocks"]) and m[-1])
 
 
 def answer(world, view: dict, user: str, action_id: str, value: str | None = None) -> dict:

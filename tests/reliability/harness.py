@@ -20,6 +20,7 @@ from data.jobs import JobStore
 from sandbox import seed
 from sandbox.run import APPROVER, APPROVER_2, CHANNEL, NOTIFY, QBO_CLIENT_ID, QBO_CLIENT_SECRET, REQUESTER, Sandbox
 from sandbox.slack_driver import SlackDriver
+from tests.reliability import zygote
 from tests.scenarios.world import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,17 +53,21 @@ def store_state(db: Path, job_id: int = 1) -> str | None:
     return job.state if job else None
 
 
-def start_bot(env: dict, cwd: Path, log: Path | None = None) -> subprocess.Popen:
-    """`bot.py run` as a child process; returns once /healthz answers. Output goes to `log` (appended) if given."""
-    out = open(log, "ab") if log else None
-    proc = subprocess.Popen([sys.executable, str(ROOT / "bot.py"), "run"], env=env, cwd=cwd,
-                            stdin=subprocess.DEVNULL, stdout=out or subprocess.DEVNULL,
-                            stderr=out or subprocess.PIPE)
+def start_bot(env: dict, cwd: Path, log: Path | None = None) -> subprocess.Popen | zygote.Forked:
+    """`bot.py run` as its own process (forked from a warm interpreter: tests/reliability/zygote.py); returns once
+    /healthz answers. Output goes to `log` (appended), by default cwd/bot-output.log."""
+    log = log or cwd / "bot-output.log"
+    if zygote.FRESH:
+        with open(log, "ab") as out:
+            proc = subprocess.Popen([sys.executable, str(ROOT / "bot.py"), "run"], env=env, cwd=cwd,
+                                    stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+    else:
+        proc = zygote.spawn(env, cwd, log)
     url = f"http://127.0.0.1:{env['PORT']}/healthz"
 
     def healthy():
         if proc.poll() is not None:
-            raise AssertionError(log.read_text() if log else proc.stderr.read().decode())
+            raise AssertionError(log.read_text())
         try:
             return requests.get(url, timeout=0.5).status_code == 200
         except requests.ConnectionError:
@@ -72,7 +77,7 @@ def start_bot(env: dict, cwd: Path, log: Path | None = None) -> subprocess.Popen
     return proc
 
 
-def kill(proc: subprocess.Popen) -> None:
+def kill(proc: subprocess.Popen | zygote.Forked) -> None:
     """SIGKILL: no handler, no flush, no clean shutdown."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGKILL)
@@ -116,7 +121,12 @@ class ProcessBot:
         self.driver.submit_view(REQUESTER, view, {
             "invoice": {"invoice": {"type": "static_select", "selected_option": option}},
             "amount": {"amount": {"type": "plain_text_input", "value": amount}}})
-        return self.slack.wait_for(lambda s: len(s.messages(CHANNEL)) > before and s.messages(CHANNEL)[-1], 10)
+        message = self.slack.wait_for(lambda s: len(s.messages(CHANNEL)) > before and s.messages(CHANNEL)[-1], 10)
+        # Buttons are checked against the message the bot recorded (World.request waits the same way): a click in
+        # the instant between Slack showing the message and the bot storing its ts is refused, and the kill
+        # points would then wait for an approval that never came.
+        self.slack.wait_for(lambda s: any(j.parent_ts == message["ts"] for j in self.store.all()), 10)
+        return message
 
     def state(self, job_id: int = 1) -> str | None:
         job = self.store.get(job_id)

@@ -87,6 +87,7 @@ def test_a_form_expires_after_the_approval_window_and_is_gone_once_used(make_wor
     assert len(jobs) == 1 and drafts == 0
 
 
+@pytest.mark.slow  # 700 requests through the stores: scheduled first (tests/conftest.py)
 def test_a_week_of_use_keeps_the_database_small(tmp_path, clock, figures):
     """7 days x 100 requests through the stores (no HTTP), retention running hourly by the same clock."""
     path = tmp_path / "week.db"

@@ -1,6 +1,8 @@
 """ConnectBooster and Slack misbehaving: 5xx, timeouts, failed / stuck / already-running syncs, rate limits."""
 from __future__ import annotations
 
+import pytest
+
 from sandbox.cb_sync import SyncTiming
 from tests.reliability.harness import assert_clean_thread, ledger_figures, retry_until
 from tests.scenarios.world import APPROVER, NOTIFY
@@ -33,6 +35,7 @@ def test_5xx_storm_on_every_connectbooster_call(world, figures):
     assert len(bot_resyncs(world)) == 1
 
 
+@pytest.mark.slow  # four answers past the 2 s client timeout: scheduled first (tests/conftest.py)
 def test_resync_and_polls_answered_past_the_client_timeout(world, figures):
     def arm():
         world.cb.faults.inject("slow", times=2, seconds=2.3, match=lambda m, p: m == "POST" and "/resync" in p)

@@ -55,6 +55,7 @@ def test_5xx_on_the_write_then_retry_replays(world, figures, kinds):
     assert "may or may not be recorded" in " ".join(world.thread(1))
 
 
+@pytest.mark.slow  # three answers past the 2 s client timeout: scheduled first (tests/conftest.py)
 def test_every_attempt_answered_after_the_client_timeout(world, figures):
     # Each slow request still commits after the client gave up: the requestid must make them one payment.
     world.qbo.faults.inject("slow", times=3, seconds=2.3, match=payment_post)

@@ -1,10 +1,14 @@
 """Load: 50 clicks on one Approve, 20 clients approved at once, two people requesting the same credit at once."""
 from __future__ import annotations
 
+import pytest
+
 from sandbox.cb_sync import SyncTiming
 from sandbox.extra_clients import add_clients, client_ids
 from tests.reliability.harness import at_once, ledger_figures, new_request, payments_per_job, wait_all
 from tests.scenarios.world import APPROVER, APPROVER_2, OUTSIDER, REQUESTER
+
+pytestmark = pytest.mark.slow  # 20-50 concurrent clients: scheduled first (tests/conftest.py)
 
 NAMES = [f"Client R{n:02d}" for n in range(1, 21)]
 

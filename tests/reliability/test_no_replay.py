@@ -13,6 +13,8 @@ import pytest
 from tests.reliability.harness import bot_payments, new_request, retry_until, wait_all
 from tests.scenarios.world import APPROVER
 
+pytestmark = pytest.mark.slow  # real bot processes, killed and restarted: scheduled first (tests/conftest.py)
+
 # (kind, client, invoice number, invoice QuickBooks id, balance after $10)
 CASES = [("credit memo", "Atomar's Best Tackle", "10040", "130", Decimal("110.00")),
          ("unapplied payment", "Blue Heron Marine", "10050", "140", Decimal("50.00"))]

@@ -41,6 +41,7 @@ def test_signature_verification_cannot_be_switched_off(tmp_path, figures):
                    payments=0, duplicates=0, lost=0, outcome=outcome)
 
 
+@pytest.mark.slow  # a real bot process: scheduled first (tests/conftest.py)
 def test_no_secret_in_any_log_line_of_a_full_troubled_run(process_bot, figures):
     pb = process_bot(LOG_LEVEL="DEBUG")
     parent = pb.request()

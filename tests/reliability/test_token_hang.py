@@ -8,7 +8,11 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from tests.scenarios.world import CHANNEL, REQUESTER
+
+pytestmark = pytest.mark.slow  # waits out hung token calls: scheduled first (tests/conftest.py)
 
 
 def test_a_hung_token_call_neither_blocks_the_ack_nor_the_picker(world, figures):

@@ -1,6 +1,7 @@
 """The help article's example, end to end through signed Slack requests."""
 from decimal import Decimal
 
+from sandbox.cb_sync import SyncTiming
 from tests.scenarios.world import APPROVER, BOTH_TRANSPORTS, CHANNEL, NOTIFY, REQUESTER, has_buttons
 
 
@@ -15,6 +16,9 @@ def test_credit_11261_applied_to_invoice_10040_end_to_end(world):
     assert has_buttons(parent) and f"<@{REQUESTER}>" in str(parent["blocks"])
     assert "$120.00 → $110.00" in str(parent["blocks"])
 
+    # Each sync stage lasts several 0.05 s polls, so the thread shows every one even on a loaded machine (the
+    # quarter-second fast run could end a stage between two polls).
+    world.cb.engine.timing = SyncTiming(to_active=0.1, psa_seconds=0.3, accounting_seconds=0.3, resync_seconds=0.05)
     resp = world.approve(job_id, APPROVER)
     assert resp.status == 200
     world.wait_state(job_id, "verified", timeout=15)

@@ -1,6 +1,8 @@
 """/applycredit sweep: the plan over the seeded clients, one approval, execution, one sync, summary."""
 from decimal import Decimal
 
+import pytest
+
 from data.jobs import JobStore
 from tests.scenarios.sweeps import BALANCES_AFTER, EXPECTED, batch, planned, propose, sync_posts, wait_finished
 from tests.scenarios.world import APPROVER, APPROVER_2, CHANNEL, NOTIFY, OUTSIDER, REQUESTER
@@ -135,6 +137,7 @@ def test_requester_cannot_approve_own_sweep_reject_and_one_open_sweep_at_a_time(
     assert world.bot.store.in_batch(1) == [] and world.payments_on("1001") == []
 
 
+@pytest.mark.slow  # a real bot process, killed and restarted: scheduled first (tests/conftest.py)
 def test_sweep_killed_mid_write_resumes_and_a_rerun_applies_nothing_twice(tmp_path):
     """A real SIGKILL while QuickBooks has committed writes the bot has not heard back about yet."""
     import signal
@@ -160,6 +163,9 @@ def test_sweep_killed_mid_write_resumes_and_a_rerun_applies_nothing_twice(tmp_pa
         driver.command(APPROVER_2, CHANNEL, "sweep")
         message = sb.slack.wait_for(lambda s: [m for m in s.messages(CHANNEL) if m.get("text", "").startswith("Sweep #")],
                                     timeout=20)[-1]
+        batches = BatchStore(Connections(str(db)).get)
+        # The button is checked against the message the bot recorded (as propose() waits): wait for its ts.
+        wait_until(lambda: (b := batches.get(1)) is not None and b.parent_ts == message["ts"], timeout=10)
         driver.click(APPROVER, "sweep_approve", source=message)
         wait_until(lambda: len(ours()) >= 2, timeout=20)
         proc.send_signal(signal.SIGKILL)
@@ -169,7 +175,6 @@ def test_sweep_killed_mid_write_resumes_and_a_rerun_applies_nothing_twice(tmp_pa
 
         sb.qbo.faults.clear()
         proc = start_bot(env, tmp_path)
-        batches = BatchStore(Connections(str(db)).get)
         wait_until(lambda: batches.get(1).state == "finished", timeout=40)
         payments = ours()
         assert len(payments) == 9  # eight $0 Payments and payment 171, each written once

@@ -2,10 +2,13 @@
 from collections import Counter
 from decimal import Decimal
 
+import pytest
+
 from bench.rig import add_client
-from integrations.http import RateLimiter
 from tests.scenarios.sweeps import EXPECTED, batch, propose, wait_finished
-from tests.scenarios.world import APPROVER, CHANNEL
+from tests.scenarios.world import APPROVER, CHANNEL, fast_limiter
+
+pytestmark = pytest.mark.slow  # sweeps of up to 30 applications: scheduled first (tests/conftest.py)
 
 EXTRA = 21  # clients added to the seed's six: 21 + the seed's 9 items = a sweep of 30 applications
 
@@ -16,10 +19,6 @@ def extra_clients(ledger) -> None:
         add_client(ledger, cid=str(9500 + n), name=f"Bulk Client {n:02d}", invoices=1,
                    invoice_amount=Decimal("80.00"), credit=Decimal("20.00"), first_id=500000 + 10 * n,
                    doc_base=700000 + 10 * n)
-
-
-def fast_limiter() -> RateLimiter:
-    return RateLimiter(per_second=200, per_minute=9000)
 
 
 def kind(request: dict) -> str:

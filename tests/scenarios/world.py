@@ -18,7 +18,8 @@ from slack_bolt.request import BoltRequest
 
 from bot import Bot, Overrides
 from config import Settings
-from integrations.http import RetryPolicy
+from integrations.http import RateLimiter, RetryPolicy
+from sandbox.cb_sync import SyncTiming
 from sandbox.run import APPROVER, APPROVER_2, CHANNEL, NOTIFY, OUTSIDER, REQUESTER, Sandbox
 from sandbox.slack_driver import SlackDriver
 
@@ -30,9 +31,21 @@ APP_TOKEN = "xapp-1-A0SANDBOX-1-scenario"
 BOTH_TRANSPORTS = pytest.mark.parametrize("world", ["http", "socket"], indirect=True)
 
 
+# A whole sync in 0.12 s and a resync in 0.05 s, still a few 0.05 s polls long (SyncTiming.fast() takes 0.25 s).
+# A story about what the thread shows of each stage, or one that needs a sync still running, sets its own timing.
+QUICK_SYNC = SyncTiming(to_active=0.02, psa_seconds=0.05, accounting_seconds=0.05, resync_seconds=0.05)
+
+
 def fast_retry() -> RetryPolicy:
     """Real retry logic with sleeps recorded instead of slept (tests assert on `waits`)."""
     return RetryPolicy(attempts=3, sleep=lambda s: None, jitter=lambda a, b: b)
+
+
+def fast_limiter() -> RateLimiter:
+    """The real client-side limiter, paced far above QuickBooks' 10/s: a world's QuickBooks emulator enforces no
+    rate (Sandbox(limits=None)), so at 9/s it only made every sweep and picker wait. Pacing itself is tested in
+    tests/unit/test_rate_limiter_slot.py and measured by bench/throughput.py; the real-process bots keep 9/s."""
+    return RateLimiter(per_second=200, per_minute=9000)
 
 
 class World:
@@ -43,14 +56,14 @@ class World:
         (signed POSTs to the bot's own HTTP server) or "socket" (Socket Mode envelopes)."""
         self.transport = transport
         self._socket = None
-        self.sandbox = Sandbox(fast=True, prepare=prepare, timing=timing)
+        self.sandbox = Sandbox(fast=True, prepare=prepare, timing=timing or QUICK_SYNC)
         self.qbo, self.cb, self.slack = self.sandbox.qbo, self.sandbox.cb, self.sandbox.slack
         base = Settings(sandbox=True, database_path=str(tmp_path / "bot.db"), sync_poll_seconds=0.05,
                         sync_timeout_seconds=20.0)
         self.settings = replace(self.sandbox.settings(base), **(settings or {}))
         self.qbo_retry, self.cb_retry = fast_retry(), fast_retry()
-        opts = {"qbo_retry": self.qbo_retry, "cb_retry": self.cb_retry, "outbox_idle_seconds": 0.05,
-                "http_timeout": 2.0, **(overrides or {})}
+        opts = {"qbo_retry": self.qbo_retry, "cb_retry": self.cb_retry, "qbo_limiter": fast_limiter(),
+                "outbox_idle_seconds": 0.05, "http_timeout": 2.0, **(overrides or {})}
         self.bot = self._start_bot(Overrides(**opts))
 
     def _start_bot(self, overrides: Overrides) -> Bot:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -35,6 +36,8 @@ from tests.unit.strategies import (
     plans,
 )
 from workflow.digest import DigestData, OpenCredit
+
+pytestmark = pytest.mark.slow  # property tests over every message builder: scheduled first (tests/conftest.py)
 
 
 @SETTINGS

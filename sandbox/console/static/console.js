@@ -5,7 +5,7 @@
 const S = {
   user: "U0REQUEST", channel: "C0FINANCE", client: "Atomar's Best Tackle", version: null, token: 0,
   meta: null, modalHtml: null, modalId: null, booksHtml: null, expanded: new Set(), collapsed: new Set(),
-  replies: new Map(), seen: new Map(), loaded: false, last: null,
+  replies: new Map(), seen: new Map(), loaded: false, last: null, polling: null,
 };
 const $ = (sel, root = document) => root.querySelector(sel);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -20,10 +20,11 @@ async function api(verb, body = {}) {
   return data;
 }
 
-function status(text, isError = false) {
+function status(text, isError = false, fromPoll = false) {
   const el = $("#status");
   el.textContent = text;
   el.classList.toggle("error", isError);
+  el.dataset.poll = fromPoll ? "1" : "";  // only the poller's own words are cleared when the state arrives
 }
 
 function announce(text) {
@@ -41,18 +42,23 @@ const speak = (t) => (t || "").replace(/<@([^>|]+)(\|[^>]*)?>/g, "@$1").replace(
 
 async function poll() {
   const token = ++S.token;
+  // A refresh ends the poll it replaces: the browser queues a GET behind an identical one still in flight (its
+  // cache lock), so the new loop's long poll would wait for the old one and the books would lag seconds behind.
+  if (S.polling) S.polling.abort();
+  const ctl = new AbortController();
+  S.polling = ctl;
   while (token === S.token) {
     try {
       const q = new URLSearchParams({ user: S.user, client: S.client });
       if (S.version !== null) q.set("since", String(S.version));
-      const r = await fetch(`/api/state?${q}`);
+      const r = await fetch(`/api/state?${q}`, { cache: "no-store", signal: ctl.signal });
       if (!r.ok) throw new Error(`HTTP ${r.status}`);
       const st = await r.json();
       if (token !== S.token) return;
       render(st);
     } catch (e) {
       if (token !== S.token) return;
-      status("Lost contact with the sandbox; retrying…", true);
+      status("Lost contact with the sandbox; retrying…", true, true);
       await sleep(1000);
     }
   }
@@ -75,7 +81,10 @@ function render(st) {
     li.textContent = line;
     $("#armed").append(li);
   }
-  if (!S.loaded) { S.loaded = true; status(""); }
+  // Clear "Connecting…" / "Lost contact…", never what a click said meanwhile: the heading is in the static page,
+  // so someone can pick an actor before the first state arrives, and "Now acting as …" must stay.
+  S.loaded = true;
+  if ($("#status").dataset.poll) status("");
 }
 
 function renderChannels(channels) {
@@ -402,7 +411,7 @@ document.addEventListener("keydown", (ev) => {
 });
 
 async function start() {
-  status("Connecting to the sandbox…");
+  status("Connecting to the sandbox…", false, true);
   S.meta = await (await fetch("/api/meta")).json();
   S.channel = S.meta.channel;
   const box = $("#actor-options");

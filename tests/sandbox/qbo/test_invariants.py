@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal as D
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from sandbox.qbo_ledger import Ledger
 from sandbox.qbo_wire import QBOFault
 from tests.hypothesis_budget import budget
+
+pytestmark = pytest.mark.slow  # a property test over random ledger writes: scheduled first (tests/conftest.py)
 
 CUSTOMERS = ["58", "59", "60"]
 TARGETS = [("Invoice", "120"), ("Invoice", "130"), ("Invoice", "140"), ("Invoice", "141"),

@@ -70,7 +70,7 @@ def connected():
     h.connect()
     assert fake.socket.wait_connected(5)
     yield fake, h
-    h.close()
+    close_later(h)  # xdist may spread the module over workers: each would wait out the ~3 s close
     fake.stop()
 
 
