@@ -108,7 +108,8 @@ class Bot:
                                      approver_ids=settings.approver_ids,
                                      approval_ttl=timedelta(hours=settings.approval_ttl_hours),
                                      undo_window=timedelta(hours=settings.undo_window_hours), now=o.now)
-        self.app = App(client=self.slack, signing_secret=settings.slack_signing_secret or None,
+        # A name: without one Bolt inspects the call stack for it on every construction.
+        self.app = App(name="applycredit", client=self.slack, signing_secret=settings.slack_signing_secret or None,
                        token_verification_enabled=False,
                        listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="bolt"))
         self.marks = Marks(self.connections.get)

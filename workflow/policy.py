@@ -125,7 +125,9 @@ class Policy:
     # -- the rules ------------------------------------------------------------------------------
     def _decision(self, action: Action, user: str, subject: Job | Batch, channel, message_ts, *, what: str,
                   noun: str, waiting: str) -> Permit:
-        if subject.channel_id != channel or subject.parent_ts != message_ts:
+        # The button must sit on the request's own message. Until the outbox has stored that message's ts (the
+        # instant between Slack's answer and the database), the only message carrying it is that one.
+        if subject.channel_id != channel or (subject.parent_ts is not None and subject.parent_ts != message_ts):
             raise Refused(f"This button does not belong to that request; {NOTHING}.")
         own = user == subject.requester_id
         withdraw = own and action in (Action.REJECT, Action.SWEEP_REJECT)

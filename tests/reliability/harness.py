@@ -53,11 +53,12 @@ def store_state(db: Path, job_id: int = 1) -> str | None:
     return job.state if job else None
 
 
-def start_bot(env: dict, cwd: Path, log: Path | None = None) -> subprocess.Popen | zygote.Forked:
-    """`bot.py run` as its own process (forked from a warm interpreter: tests/reliability/zygote.py); returns once
-    /healthz answers. Output goes to `log` (appended), by default cwd/bot-output.log."""
+def start_bot(env: dict, cwd: Path, log: Path | None = None, *, fresh: bool = False) -> subprocess.Popen | zygote.Forked:
+    """`bot.py run` as its own process (forked from a warm interpreter: tests/reliability/zygote.py; `fresh`: a new
+    `python bot.py run` interpreter, exactly as deployed); returns once /healthz answers. Output goes to `log`
+    (appended), by default cwd/bot-output.log."""
     log = log or cwd / "bot-output.log"
-    if zygote.FRESH:
+    if fresh or zygote.FRESH:
         with open(log, "ab") as out:
             proc = subprocess.Popen([sys.executable, str(ROOT / "bot.py"), "run"], env=env, cwd=cwd,
                                     stdin=subprocess.DEVNULL, stdout=out, stderr=out)

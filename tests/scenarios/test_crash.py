@@ -27,7 +27,7 @@ def test_kill_after_the_quickbooks_write_then_restart_finishes_with_one_payment(
     sb = Sandbox(fast=True)
     db = tmp_path / "bot.db"
     env = bot_env(sb, db, free_port())
-    proc = start_bot(env, tmp_path)
+    proc = start_bot(env, tmp_path, fresh=True)  # the one story that starts `python bot.py run` as deployed
     try:
         driver = SlackDriver(bot_url=f"http://127.0.0.1:{env['PORT']}/slack/events",
                              signing_secret=sb.signing_secret, slack=sb.slack)
@@ -53,7 +53,7 @@ def test_kill_after_the_quickbooks_write_then_restart_finishes_with_one_payment(
         assert store.get(1).state == "resyncing_invoice"
 
         sb.cb.faults.clear()
-        proc = start_bot(env, tmp_path)
+        proc = start_bot(env, tmp_path, fresh=True)
         wait_until(lambda: store.get(1).state == "verified", timeout=60)
         payments = [p for p in sb.qbo.ledger.list("Payment") if p["CustomerRef"]["value"] == "58"]
         assert len(payments) == 1
