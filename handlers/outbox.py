@@ -42,9 +42,12 @@ class Deliverer:
         self._thread = threading.Thread(target=self._loop, name="slack-outbox", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop after the message being sent (none is started after this); wait up to `timeout` for it."""
         self._stop.set()
         self._wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
 
     def wake(self) -> None:
         self._wake.set()
@@ -65,6 +68,8 @@ class Deliverer:
         settled = 0
         blocked: set[int] = set()
         for item in self.outbox.due(self.clock()):
+            if self._stop.is_set():
+                break  # stopping: what is left stays pending for the next start
             if item.job_id in blocked or self.outbox.earlier_pending(item):
                 blocked.add(item.job_id)
                 continue
