@@ -71,7 +71,7 @@ def start_bot(env: dict, cwd: Path, log: Path | None = None, *, fresh: bool = Fa
             raise AssertionError(log.read_text())
         try:
             return requests.get(url, timeout=0.5).status_code == 200
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or too busy starting to answer in time
             return False
 
     wait_until(healthy, timeout=60)  # a loaded machine can take long to import and start
