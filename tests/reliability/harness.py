@@ -74,7 +74,11 @@ def start_bot(env: dict, cwd: Path, log: Path | None = None, *, fresh: bool = Fa
         except requests.RequestException:  # not listening yet, or too busy starting to answer in time
             return False
 
-    wait_until(healthy, timeout=60)  # a loaded machine can take long to import and start
+    try:
+        wait_until(healthy, timeout=60)  # a loaded machine can take long to import and start
+    except BaseException:
+        kill(proc)  # never leave a bot running behind a failed start
+        raise
     return proc
 
 

@@ -93,6 +93,7 @@ def _child(bot, request: dict) -> None:
     """In the forked child: become `bot.py run` with the request's environment; never returns."""
     code = 1
     try:
+        _die_with_parent()  # the zygote ends when its test worker does: its bots must not outlive it
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.chdir(request["cwd"])
         os.environ.clear()
@@ -111,6 +112,19 @@ def _child(bot, request: dict) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this process when the zygote (its parent) exits; elsewhere nothing."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the zygote died before the call: do not run orphaned
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass
 
 
 if __name__ == "__main__":
