@@ -7,7 +7,7 @@ import time
 
 import requests
 
-from tests.scenarios.world import APPROVER, CHANNEL, REQUESTER
+from tests.scenarios.world import APPROVER, CHANNEL, REQUESTER, wait_until
 
 
 def post(world, verb: str, **body) -> requests.Response:
@@ -49,7 +49,8 @@ def request_10040(world, amount: str = "10.00", user: str = REQUESTER) -> int:
 
 
 def click_on_parent(world, job_id: int, action_id: str, user: str) -> requests.Response:
-    ts = world.job(job_id).parent_ts
+    # The channel shows the message as soon as Slack has it; the bot stores its ts an instant later.
+    ts = wait_until(lambda: world.job(job_id).parent_ts, timeout=10)
     return post(world, "action", user=user, kind="message", channel=CHANNEL, ts=ts, action_id=action_id)
 
 
