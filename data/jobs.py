@@ -104,6 +104,10 @@ class Event:
     details: dict
 
 
+# Event: the approval message was sent again after a crash (Slack may show an earlier copy with the same buttons).
+PARENT_RESENT = "approval_message_resent"
+
+
 class CreditBusy(Exception):
     """Another open job already uses this credit."""
 
@@ -234,6 +238,11 @@ class JobStore:
         db = self._db()
         with db.conn:
             return self._event(db, job_id, actor, kind, details or {}, self.now())
+
+    def parent_resent(self, job_id: int) -> bool:
+        """True when the job's message went out again after a crash (an earlier copy may be in Slack)."""
+        return self._db().execute("SELECT 1 FROM events WHERE job_id = ? AND kind = ? LIMIT 1",
+                                  [job_id, PARENT_RESENT]).fetchone() is not None
 
     def events(self, job_id: int | None = None) -> list[Event]:
         sql, args = "SELECT * FROM events ORDER BY id", []

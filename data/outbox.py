@@ -37,6 +37,7 @@ class OutboxItem:
     payload: dict
     attempts: int
     target: Target = Target.PLAIN
+    in_flight_at_crash: bool = False  # was being sent when the bot died: Slack may already show it
 
 
 class Outbox:
@@ -60,10 +61,10 @@ class Outbox:
 
     def due(self, now: float, limit: int = 50) -> list[OutboxItem]:
         rows = self._db().execute(
-            "SELECT id, job_id, dedupe_key, method, payload, attempts, target FROM outbox "
+            "SELECT id, job_id, dedupe_key, method, payload, attempts, target, in_flight_at_crash FROM outbox "
             "WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?", [now, limit]
         ).fetchall()
-        return [OutboxItem(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], Target(r[6])) for r in rows]
+        return [OutboxItem(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], Target(r[6]), bool(r[7])) for r in rows]
 
     def start_sending(self, item_id: int) -> None:
         db = self._db()

@@ -16,6 +16,7 @@ from handlers.blocks import guided as guided_blocks
 from handlers.blocks import guided_sweep as guided_sweep_blocks
 from handlers.blocks import job as job_blocks
 from handlers.blocks import sweep as sweep_blocks
+from handlers.blocks.common import context
 from workflow.machine import is_guided
 
 PARENT_EVENTS = ("requested", "resync_only_requested")
@@ -73,6 +74,15 @@ class SlackNotifier:
         self.outbox.enqueue(job_id=-batch.id, dedupe_key=f"event:{event}:reply", method="chat.postMessage",
                             payload={"args": {"channel": batch.channel_id, "thread_ts": batch.parent_ts,
                                               "text": text, "blocks": blocks}})
+        self.on_enqueue()
+
+    def retire_copy(self, job: Job, ts: str) -> None:
+        """An earlier copy of the job's message (sent again after a crash): no buttons, a pointer to the live one."""
+        text = (f"This copy of request #{job.id}'s message was sent again after a restart; it is followed in the "
+                "newer message below.")
+        self.outbox.enqueue(job_id=job.id, dedupe_key=f"job:{job.id}:copy:{ts}", method="chat.update",
+                            payload={"args": {"channel": job.channel_id, "ts": ts, "text": text,
+                                              "blocks": [context(f":arrow_down: {text}")]}})
         self.on_enqueue()
 
     def thread(self, job: Job, key: str, text: str, blocks: list[dict] | None = None) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from data.jobs import JobStore
+from data.jobs import PARENT_RESENT, JobStore
 from data.outbox import Outbox, OutboxItem, Target
 from handlers.blocks import job as job_blocks
 from handlers.refusals import Refusals
@@ -109,6 +109,8 @@ class Deliverer:
         self.outbox.mark(item.id, "sent", result_ts=ts)
         if item.target is Target.PARENT and ts and job is not None:
             self.store.set_parent(job.id, ts)
+            if item.in_flight_at_crash:  # Slack may show an earlier copy, whose buttons then stand for this one
+                self.store.record(job.id, actor="bot", kind=PARENT_RESENT, details={"ts": ts})
         return True
 
     def _failed(self, item: OutboxItem, job, status: int, error: str | None, retry_after) -> bool:

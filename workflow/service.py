@@ -114,9 +114,24 @@ class CreditService:
                 self.expire(job)
             raise
 
+    def _copy(self, job: Job | None, channel_id: str, message_ts: str) -> str | None:
+        """The click's message when it is an earlier copy of the job's approval message: one Slack took before a
+        crash lost its answer, so the message went out again (the same request, the same figures)."""
+        if job is None or not job.parent_ts or message_ts == job.parent_ts or channel_id != job.channel_id:
+            return None
+        return message_ts if self.store.parent_resent(job.id) else None
+
+    def _retire(self, job: Job, copy: str | None) -> None:
+        """Replace an earlier copy's buttons with a pointer to the request's message."""
+        retire = getattr(self.runner.notifier, "retire_copy", None)
+        if copy and retire is not None:
+            retire(job, copy)
+
     def approve(self, *, job_id: int, user_id: str, channel_id: str, message_ts: str) -> Job:
         """Approve a request (raises Refused); the runner takes it from there."""
         job = self.store.get(job_id)
+        copy = self._copy(job, channel_id, message_ts)
+        message_ts = job.parent_ts if copy else message_ts
         self._permit(Action.APPROVE, user_id, job, channel=channel_id, message_ts=message_ts)
         moved = self.store.transition(job.id, from_states=[JobState.AWAITING_APPROVAL], to_state=JobState.APPROVED,
                                       actor=user_id, approver_id=user_id, decided_at=stamp(self.now()))
@@ -125,11 +140,14 @@ class CreditService:
                           "nothing was changed.")
         self.runner.publish(moved)
         self.runner.submit(moved.id)
+        self._retire(moved, copy)
         return moved
 
     def reject(self, *, job_id: int, user_id: str, channel_id: str, message_ts: str) -> Job:
         """Reject (an approver) or withdraw (the requester) a request (raises Refused)."""
         job = self.store.get(job_id)
+        copy = self._copy(job, channel_id, message_ts)
+        message_ts = job.parent_ts if copy else message_ts
         permit = self._permit(Action.REJECT, user_id, job, channel=channel_id, message_ts=message_ts)
         to_state, approver = (JobState.CANCELLED, None) if permit.withdraw else (JobState.REJECTED, user_id)
         moved = self.store.transition(job.id, from_states=[JobState.AWAITING_APPROVAL], to_state=to_state,
@@ -138,6 +156,7 @@ class CreditService:
         if moved is None:
             raise Refused("That request was already decided; nothing was changed.")
         self.runner.publish(moved)
+        self._retire(moved, copy)
         return moved
 
     def retry(self, *, job_id: int, user_id: str, channel_id: str | None = None) -> Job:

@@ -66,7 +66,9 @@ class SlackFaults(_BaseFaults):
     """`sandbox.faults.Faults` with Slack's vocabulary.
 
     Kinds: "ratelimited" (HTTP 429, `Retry-After: retry_after`), "500" (HTTP 500), "slow" (sleep `retry_after`
-    seconds, then answer normally), any other string: HTTP 200 `{"ok": false, "error": kind}` (e.g.
+    seconds, then answer normally), "hold_after_commit" (carry the call out, then hold the answer `seconds`: the
+    message is in the channel while the caller still waits, as when Slack's answer is lost on the way back),
+    any other string: HTTP 200 `{"ok": false, "error": kind}` (e.g.
     "channel_not_found"). `method=None` matches every call, including response URLs; `method="response_url"`
     only those.
     """

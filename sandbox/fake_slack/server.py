@@ -49,6 +49,7 @@ class FakeSlack(MembershipMixin, MessagesMixin, ResponsesMixin, ViewsMixin, Reco
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._server = LoopbackServer(self._wsgi, name="fake-slack")
+        self._stopping = threading.Event()  # releases answers held by "hold_after_commit"
         self.socket = SocketModeServer(app_id, ack_timeout=ack_timeout, connect_wait=connect_wait,
                                        refresh_interval=refresh_interval, on_change=self._touch)
         self.url: str | None = None
@@ -64,6 +65,7 @@ class FakeSlack(MembershipMixin, MessagesMixin, ResponsesMixin, ViewsMixin, Reco
         return self.api_url
 
     def stop(self) -> None:
+        self._stopping.set()
         self.socket.stop()
         self._server.stop()
 
@@ -190,8 +192,11 @@ class FakeSlack(MembershipMixin, MessagesMixin, ResponsesMixin, ViewsMixin, Reco
         fault = self.faults.take(request.method, request.path)
         if fault is None:
             return None
-        if fault.kind == "slow":
-            time.sleep(fault.seconds or 0)
+        if fault.kind in ("slow", "hold_after_commit"):
+            if fault.kind == "slow":
+                time.sleep(fault.seconds or 0)
+            else:
+                request.environ["fake_slack.hold"] = fault.seconds or 0  # answered late, after the call is done
             return None
         if fault.kind == "ratelimited":
             resp = _json({"ok": False, "error": "ratelimited"}, 429)
@@ -225,6 +230,9 @@ class FakeSlack(MembershipMixin, MessagesMixin, ResponsesMixin, ViewsMixin, Reco
                         self._record(method, args, body, 200)
                     return _json(body)
         status, body = self.call(method, args, token)
+        held = request.environ.get("fake_slack.hold")
+        if held:
+            self._stopping.wait(held)
         return _json(body, status)
 
     def _response_url(self, request: Request, url_id: str) -> Response:

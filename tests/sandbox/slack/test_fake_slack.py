@@ -274,6 +274,16 @@ def test_ratelimited_fault_is_a_429_with_retry_after(slack: FakeSlack, client: W
     assert answer["error"] == "channel_not_found"
 
 
+def test_an_answer_held_after_the_commit_leaves_the_message_posted_while_the_caller_waits(slack: FakeSlack):
+    """Slack may take a message and the answer never reach the caller: the message is there all the same."""
+    slack.faults.inject("hold_after_commit", method="chat.postMessage", seconds=30)
+    impatient = WebClient(base_url=slack.api_url, token="xoxb-sandbox", timeout=0.5)
+    with pytest.raises(TimeoutError):
+        impatient.chat_postMessage(channel=CH, text="approve me?")
+    assert [m["text"] for m in slack.messages(CH)] == ["approve me?"]  # committed, though never answered
+    assert WebClient(base_url=slack.api_url, token="xoxb-sandbox").chat_postMessage(channel=CH, text="next")["ok"]
+
+
 # ---- response_url -----------------------------------------------------------------------------------
 
 
