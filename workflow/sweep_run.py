@@ -15,9 +15,8 @@ item has left its QuickBooks step, ONE ConnectBooster sync serves them all, then
 
 Bulk reads (issue 11 item 6, workflow/prefetch.py; `bulk_reads=False` restores one read per document): items
 go in rounds (waves of at most WAVE items), the next item of every client once the whole previous round has
-left QuickBooks. Between rounds
-ONE read per 100 invoices confirms every item just written (they park unconfirmed) and, with one read per 100
-credits, gives each item of the next round the snapshot its check step compares, instead of its own reads.
+left QuickBooks. Between rounds ONE read per 100 invoices confirms every item just written (they park unconfirmed)
+and, with one read per 100 credits, gives each item of the next round the snapshot its check step compares.
 """
 from __future__ import annotations
 
@@ -61,7 +60,7 @@ class SweepService:
         self.planner = planner or (lambda: build_plan(qbo=qbo, cb=cb, pool=pool))
         self.bulk_reads = bulk_reads  # read in bulk before and after each round (False: as a single request does)
         self.prefetch = Prefetch(now=now)  # the items' snapshots, taken by their check step
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()  # held while a sweep advances (guided mode's confirmation takes it too)
         self._local = threading.local()  # set while this thread advances: an item moved meanwhile is seen anyway
         runner.batch_hook = self
 
@@ -159,11 +158,6 @@ class SweepService:
         for batch in self.batches.in_states([BatchState.RUNNING, BatchState.SYNCING, BatchState.GUIDED_CHECKLIST]):
             self.advance(batch.id)
 
-    @property
-    def lock(self) -> threading.RLock:
-        """Held while a sweep advances (guided mode's confirmation takes it too)."""
-        return self._lock
-
     def item_changed(self, job: Job) -> None:
         self.advance(job.batch_id)
 
@@ -177,7 +171,7 @@ class SweepService:
         if getattr(self._local, "active", False):
             return  # an item this very call moved (a confirmation): the call goes on from the stored rows
         run = None
-        with self._lock:
+        with self.lock:
             self._local.active = True
             try:
                 batch = self.batches.get(batch_id)
