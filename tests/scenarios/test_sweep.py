@@ -98,6 +98,33 @@ def test_a_failure_on_one_client_does_not_stop_the_others(make_world):
         ("20002", "50.00"), ("20003", "50.00"), ("20004", "25.00")}
 
 
+def test_an_item_retried_after_its_sweep_finished_is_written_once_and_syncs_on_its_own(make_world):
+    world = make_world(overrides={"workers": 1})  # one write at a time: the fault below picks its item exactly
+    # QuickBooks is down for Atomar's write (every attempt): that item needs attention, the others go on.
+    world.qbo.faults.inject("503", times=3, match=lambda m, p: m == "POST" and p.endswith("/payment")
+                            and _pending_invoice(world) == "120")
+    message = propose(world)
+    world.driver.click(APPROVER, "sweep_approve", source=message)
+    wait_finished(world)
+    item = next(j for j in world.bot.store.in_batch(1) if j.invoice_qbo_id == "120")
+    assert item.state == "needs_attention" and item.retryable and world.payments_on("120") == []
+    final = world.slack.wait_for(lambda s: "job_retry" in str(s.message(CHANNEL, message["ts"])["blocks"])
+                                 and s.message(CHANNEL, message["ts"]), timeout=10)
+    assert f"Retry #{item.id}" in str(final["blocks"])
+
+    # Retry re-runs a write: not by the sweep's proposer (two people), by another approver.
+    world.driver.click(APPROVER_2, "job_retry", source=final)
+    world.slack.wait_for(lambda s: any("a colleague has to retry it" in t for t in world.ephemeral_texts(APPROVER_2)))
+    assert world.job(item.id).state == "needs_attention"
+    world.driver.click(APPROVER, "job_retry", source=final)
+    world.wait_state(item.id, "verified", timeout=20)
+    assert len(world.payments_on("120")) == 1 and world.invoice_balance("120") == Decimal("75.00")
+    # The sweep's one sync had run: the retried item ran its own, and nothing else was written again.
+    assert [r["status"] for r in sync_posts(world)] == [202, 202]
+    ours = [p for p in world.qbo.ledger.list("Payment") if "applycredit job" in (p.get("PrivateNote") or "")]
+    assert len(ours) == 9
+
+
 def _pending_invoice(world):
     """The invoice of the sweep item now writing to QuickBooks (the fault's selector)."""
     jobs = [j for j in world.bot.store.in_batch(1) if j.state == "applying_in_quickbooks"] if batch(world) else []
