@@ -38,7 +38,8 @@ def test_approval_message_answer_lost_then_sigkill_either_copy_decides_once(proc
     retired = pb.slack.wait_for(lambda s: "sent again after a restart" in str(s.message(CHANNEL, first["ts"]))
                                 and s.message(CHANNEL, first["ts"]), timeout=10)
     assert "approve" not in str(retired["blocks"])
-    assert any("Verified" in m.get("text", "") for m in pb.slack.thread(CHANNEL, second["ts"]))
+    pb.slack.wait_for(lambda s: any("Verified" in m.get("text", "") for m in s.thread(CHANNEL, second["ts"])),
+                      timeout=10)
     # A click on the other copy, from a screen not yet refreshed, changes nothing.
     assert pb.driver.click(APPROVER, "approve", source=second).status == 200
     pb.slack.wait_for(lambda s: any("already decided" in e.get("text", "") for e in s.ephemerals(APPROVER)),
