@@ -12,14 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from data.jobs import CreditBusy, Job, stamp
-from data.states import JobKind, JobState
+from data.jobs import stamp
 from integrations.errors import IntegrationError
 from workflow.inbox import CAN_APPLY, NO_OPEN_INVOICE, Inbox, InboxClient, InboxCredit
 from workflow.lookup import APPLIED_WAITING_SYNC, UNAPPLIED, ClientView, CreditOption, InvoiceOption, clean_query
 from workflow.service import CreditService
 from workflow.sweep import Plan, plan_clients
-from workflow.validation import Refusal
 
 RESYNC_LOOKBACK_DAYS = 60  # used-up credits this recent are offered for "guide me through ConnectBooster"
 
@@ -76,32 +74,6 @@ def _used(credit) -> CreditOption:
     return CreditOption(key=f"{credit.kind}:{credit.id}", kind=credit.kind, qbo_id=credit.id, number=credit.number,
                         date=credit.txn_date, remaining=Decimal("0.00"), cb_remaining=credit.total,
                         currency=credit.currency, diagnosis=APPLIED_WAITING_SYNC)
-
-
-def create_resync_only(service, *, client: ClientView, user_id: str, channel_id: str, credit: str) -> Job:
-    """"Credit already applied in QuickBooks? Guide me through the ConnectBooster steps": a guided job that
-    writes nothing to QuickBooks (raises Refusal)."""
-    option = client.credit(credit)
-    if option is None or option.diagnosis != APPLIED_WAITING_SYNC:
-        raise Refusal("credit", "The ConnectBooster-only guide is for a credit QuickBooks already shows as used up.")
-    invoice = service.qbo.applied_invoice_for_credit(customer_id=client.qbo_customer_id, kind=option.kind,
-                                                     credit_id=option.qbo_id)
-    try:
-        job = service.store.create(
-            actor=user_id, kind=JobKind.RESYNC_ONLY, state=JobState.APPLIED, requester_id=user_id,
-            channel_id=channel_id, client_name=client.name, qbo_customer_id=client.qbo_customer_id, cb_org_id=None,
-            credit_kind=option.kind, qbo_credit_id=option.qbo_id, cb_credit_id=None, credit_number=option.number,
-            invoice_qbo_id=invoice.id if invoice else "", invoice_number=invoice.number if invoice else "",
-            cb_invoice_id=None, amount=option.cb_remaining or 0, currency=option.currency,
-            invoice_total=invoice.total if invoice else None,
-            invoice_balance_after=invoice.balance if invoice else None, event="resync_only_requested",
-            details={"credit": option.key, "reason": "already applied in QuickBooks", "guided": True})
-    except CreditBusy as busy:
-        raise Refusal("credit", f"Credit #{option.number} already has an open request (#{busy.job.id}, "
-                                f"{busy.job.state.label}); finish that checklist first.") from None
-    service.runner.publish(job)
-    service.runner.submit(job.id)
-    return job
 
 
 def plan_sweep(*, qbo, pool: ThreadPoolExecutor, today: date | None = None) -> Plan:
@@ -195,9 +167,6 @@ class GuidedCreditService(CreditService):
 
     def load(self, org) -> ClientView:
         return load_client(qbo=self.qbo, org=org, pool=self.pool, today=self.now().date())
-
-    def request_resync_only(self, *, client: ClientView, user_id: str, channel_id: str, credit: str) -> Job:
-        return create_resync_only(self, client=client, user_id=user_id, channel_id=channel_id, credit=credit)
 
     def build_inbox(self) -> Inbox:
         return build_inbox(qbo=self.qbo, pool=self.pool, now=self.now())

@@ -79,12 +79,20 @@ class CreditService:
                           ) from None
 
     def request_resync_only(self, *, client: ClientView, user_id: str, channel_id: str, credit: str) -> Job:
-        """The other half of the help article: nothing to write in QuickBooks, only resync, sync and verify."""
+        """The other half of the help article: nothing to write in QuickBooks, only resync, sync and verify.
+
+        In guided mode (a client read from QuickBooks alone: no ConnectBooster organization) the job guides those
+        steps in its thread and carries the invoice's figures for the step messages."""
+        guided = client.org_id is None
         option = client.credit(credit)
         if option is None or option.diagnosis != APPLIED_WAITING_SYNC:
-            raise Refusal("credit", "Resync only is for a credit QuickBooks already shows as fully applied.")
+            raise Refusal("credit", "The ConnectBooster-only guide is for a credit QuickBooks already shows as used "
+                                    "up." if guided else
+                          "Resync only is for a credit QuickBooks already shows as fully applied.")
         target = self.qbo.applied_invoice_for_credit(customer_id=client.qbo_customer_id, kind=option.kind,
                                                      credit_id=option.qbo_id)
+        figures = {"invoice_total": target.total if target else None,
+                   "invoice_balance_after": target.balance if target else None} if guided else {}
         try:
             job = self.store.create(
                 actor=user_id, kind=JobKind.RESYNC_ONLY, state=JobState.APPLIED, requester_id=user_id,
@@ -93,10 +101,11 @@ class CreditService:
                 credit_number=option.number, invoice_qbo_id=target.id if target else "",
                 invoice_number=target.number if target else "", cb_invoice_id=None,
                 amount=option.cb_remaining or 0, currency=option.currency, event="resync_only_requested",
-                details={"credit": option.key, "reason": "already applied in QuickBooks"},
-            )
+                details={"credit": option.key, "reason": "already applied in QuickBooks",
+                         **({"guided": True} if guided else {})}, **figures)
         except CreditBusy as busy:
-            raise Refusal("credit", f"Credit {option.cb_id} already has an open request (#{busy.job.id}).") from None
+            raise Refusal("credit", f"Credit {option.cb_id or '#' + option.number} already has an open request "
+                                    f"(#{busy.job.id}, {busy.job.state.label}).") from None
         self.runner.publish(job)
         self.runner.submit(job.id)
         return job
