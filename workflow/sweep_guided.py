@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from data.batches import Batch
 from data.jobs import Job, stamp
 from data.states import SETTLED, BatchState, JobState
+from workflow.digest import parse_time
 from workflow.guided import ESCALATE_AFTER, sync_from
 from workflow.machine import is_guided
 from workflow.policy import Action, Policy, Refused
@@ -107,16 +108,18 @@ class GuidedSweep:
         for batch in self.sweeps.batches.in_states([BatchState.GUIDED_CHECKLIST]):
             if batch.reminded_at or batch.confirmed_by or not batch.checklist_at:
                 continue
-            waited = self.now() - datetime.fromisoformat(batch.checklist_at.replace("Z", "+00:00"))
+            waited = self.now() - parse_time(batch.checklist_at)
             if waited < self.remind_after:
                 continue
             moved = self.sweeps.batches.transition(batch.id, from_states=[BatchState.GUIDED_CHECKLIST],
                                                    to_state=BatchState.GUIDED_CHECKLIST,
                                                    reminded_at=stamp(self.now()))
+            if moved is None:
+                continue  # confirmed (and finished) meanwhile: nothing to remind of
             event = self.sweeps.store.record(None, actor="bot", kind="sweep_guided_reminder",
                                              details={"batch": batch.id, "who": batch.requester_id,
                                                       "waited_minutes": int(waited.total_seconds() // 60)})
-            self._reply(moved or batch, event, "reminder", batch.requester_id,
+            self._reply(moved, event, "reminder", batch.requester_id,
                         waited_minutes=int(waited.total_seconds() // 60))
             sent += 1
         return sent
