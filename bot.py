@@ -9,8 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -24,28 +22,44 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
+from cli.history import cmd_history
+from cli.run import cmd_run, configure_logging
 from config import ConfigError, Settings
+from data.batches import BatchStore
 from data.db import Connections
+from data.drafts import Drafts
 from data.jobs import JobStore
 from data.once import Marks
 from data.outbox import Outbox
 from data.retention import Retention
+from data.states import Mode
 from data.tokens import TokenStore
 from handlers import Deps, register
+from handlers import guided as guided_listeners
 from handlers.commands import access_gate
-from handlers.digest import DigestPoster
-from handlers.notifier import SlackNotifier
-from handlers.outbox import Deliverer
 from integrations.connectbooster import ConnectBoosterClient
 from integrations.errors import IntegrationError
 from integrations.http import RateLimiter, RetryPolicy
 from integrations.quickbooks import QuickBooksClient
 from integrations.quickbooks_auth import QuickBooksTokens, connect_quickbooks
+from messages.blocks.guided import GuidedWording
+from messages.blocks.guided_inbox import GuidedScreens
+from messages.deliverer import Deliverer
+from messages.digest import DigestPoster
+from messages.notifier import SlackNotifier
+from messages.screens import Screens
+from messages.wording import Wording, Wordings
+from workflow.connectbooster import AutomatedConnectBooster
 from workflow.digest import DigestScheduler
+from workflow.directory import ConnectBoosterDirectory
 from workflow.guided import GuidedService
-from workflow.qbo_only import DigestReads, GuidedCreditService, NoConnectBooster
+from workflow.guided_half import GuidedConnectBooster
+from workflow.policy import Policy
+from workflow.qbo_only import QuickBooksDirectory
 from workflow.runner import JobRunner
 from workflow.service import CreditService
+from workflow.sweep_guided import GuidedSweep
+from workflow.sweep_run import SweepService
 
 log = logging.getLogger("applycredit")
 
@@ -76,9 +90,10 @@ class Bot:
         self.settings = settings
         self.connections = Connections(settings.database_path)
         clock = o.now or (lambda: datetime.now(UTC))
-        # Drafts (form snapshots) live as long as an approval: a form older than that is stale (issue 13).
-        self.store = JobStore(self.connections.get, draft_ttl=timedelta(hours=settings.approval_ttl_hours),
-                              draft_clock=clock)
+        tz = settings.team_timezone or "UTC"
+        self.store = JobStore(self.connections.get)
+        # Drafts (form snapshots) live as long as an approval: a form older than that is stale.
+        self.drafts = Drafts(self.connections.get, ttl=timedelta(hours=settings.approval_ttl_hours), clock=clock)
         self.outbox = Outbox(self.connections.get)
         self.tokens = TokenStore(self.connections)
         realm = settings.qbo_realm_id or self.tokens.latest_realm() or ""
@@ -86,52 +101,71 @@ class Bot:
                                 redirect_uri=settings.qbo_redirect_uri, environment=settings.qbo_environment,
                                 realm_id=realm, store=self.tokens, initial_refresh_token=settings.qbo_refresh_token,
                                 timeout=(min(3.05, o.http_timeout), o.http_timeout))  # intuit-oauth has none
-        self.guided_mode = settings.guided  # issue 14: ConnectBooster's half guided in Slack, never called
         self.qbo = QuickBooksClient(session=requests.Session(), base_url=settings.qbo_base_url, realm_id=realm,
                                     tokens=auth, retry=o.qbo_retry, limiter=o.qbo_limiter, timeout=o.http_timeout)
-        self.cb = NoConnectBooster() if self.guided_mode else ConnectBoosterClient(
-            session=requests.Session(), base_url=settings.connectbooster_base_url,
-            api_key=settings.connectbooster_api_key, retry=o.cb_retry, timeout=min(o.http_timeout, 15.0))
+        self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="read")  # the directory's parallel reads
+        # The two ports (workflow/ports.py), picked once: where clients come from, and who does ConnectBooster's half.
+        self.mode = Mode.GUIDED if settings.guided else Mode.API
+        self.cb = None  # the ConnectBooster client, in API mode only
+        if self.mode == Mode.API:
+            self.cb = cb = ConnectBoosterClient(session=requests.Session(), base_url=settings.connectbooster_base_url,
+                                      api_key=settings.connectbooster_api_key, retry=o.cb_retry,
+                                      timeout=min(o.http_timeout, 15.0))
+            self.directory = ConnectBoosterDirectory(qbo=self.qbo, cb=cb, pool=self.pool, now=clock)
+            half = AutomatedConnectBooster(cb, poll_seconds=settings.sync_poll_seconds,
+                                           timeout_seconds=settings.sync_timeout_seconds, wall_clock=o.wall_clock)
+            screens = Screens()
+        else:  # ConnectBooster's half guided in Slack: no ConnectBooster API is ever called
+            self.directory = QuickBooksDirectory(qbo=self.qbo, pool=self.pool, now=clock)
+            half = GuidedConnectBooster()
+            screens = GuidedScreens()
         self.slack = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url or WebClient.BASE_URL)
-        self.deliverer = Deliverer(self.outbox, self.store, self.slack, idle_seconds=o.outbox_idle_seconds)
-        notifier = SlackNotifier(self.outbox, notify_channel=settings.notify_channel, on_enqueue=self.deliverer.wake,
-                                 tz=settings.team_timezone or "UTC", portal_url=settings.connectbooster_portal_url)
-        team_zone = ZoneInfo(settings.team_timezone or "UTC")
+        wordings = Wordings({Mode.API: Wording(tz),
+                             Mode.GUIDED: GuidedWording(tz, portal_url=settings.connectbooster_portal_url)})
+        self.deliverer = Deliverer(self.outbox, self.store, self.slack, wordings=wordings,
+                                   idle_seconds=o.outbox_idle_seconds)
+        notifier = SlackNotifier(self.outbox, wordings=wordings, notify_channel=settings.notify_channel,
+                                 on_enqueue=self.deliverer.wake, tz=tz, portal_url=settings.connectbooster_portal_url)
+        team_zone = ZoneInfo(tz)
+        ttl = timedelta(hours=settings.approval_ttl_hours)
+        self.policy = Policy(approvers=frozenset(settings.approver_ids),
+                             undo_window=timedelta(hours=settings.undo_window_hours), now=clock)
+        batches = BatchStore(self.connections.get)
         # QuickBooks dates every write by the team's calendar (an omitted TxnDate is Intuit's server date): an
         # application approved at 23:30 in Chicago on the 31st belongs to that month, not the next.
-        self.runner = JobRunner(store=self.store, qbo=self.qbo, cb=self.cb, notifier=notifier,
-                                poll_seconds=settings.sync_poll_seconds, timeout_seconds=settings.sync_timeout_seconds,
-                                workers=o.workers, wall_clock=o.wall_clock,
-                                today=lambda: clock().astimezone(team_zone).date())
-        service_class = GuidedCreditService if self.guided_mode else CreditService
-        self.service = service_class(store=self.store, runner=self.runner, qbo=self.qbo, cb=self.cb,
-                                     approver_ids=settings.approver_ids,
-                                     approval_ttl=timedelta(hours=settings.approval_ttl_hours),
-                                     undo_window=timedelta(hours=settings.undo_window_hours), now=o.now)
+        self.runner = JobRunner(
+            store=self.store, qbo=self.qbo, half=half, notifier=notifier, workers=o.workers,
+            today=lambda: clock().astimezone(team_zone).date(),
+            sweeps=lambda runner: SweepService(store=self.store, batches=batches, runner=runner,
+                                               planner=self.directory.plan_sweep, policy=self.policy, ttl=ttl,
+                                               now=clock))
+        self.service = CreditService(store=self.store, runner=self.runner, policy=self.policy, approval_ttl=ttl,
+                                     now=o.now)
         # A name: without one Bolt inspects the call stack for it on every construction.
         self.app = App(name="applycredit", client=self.slack, signing_secret=settings.slack_signing_secret or None,
                        token_verification_enabled=False,
                        listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="bolt"))
         self.marks = Marks(self.connections.get)
-        self.guided = GuidedService(store=self.store, runner=self.runner, policy=self.service.policy,
-                                    remind_minutes=settings.guided_remind_minutes,
-                                    now=o.now, sweeps=self.service.sweeps) if self.guided_mode else None
-        self.deps = Deps(service=self.service, store=self.store, marks=self.marks, guided=self.guided,
-                         tz=settings.team_timezone or "UTC")
-        register(self.app, self.deps)
+        self.guided = None
+        if self.mode == Mode.GUIDED:
+            remind = timedelta(minutes=settings.guided_remind_minutes)
+            self.guided = GuidedService(
+                store=self.store, runner=self.runner, policy=self.policy, remind_after=remind, now=o.now,
+                sweep=GuidedSweep(sweeps=self.runner.sweeps, policy=self.policy, remind_after=remind, now=o.now))
+        self.deps = Deps(service=self.service, store=self.store, drafts=self.drafts, directory=self.directory,
+                         screens=screens, marks=self.marks, guided=self.guided, tz=tz)
+        register(self.app, self.deps, (guided_listeners,) if self.guided is not None else ())
         self.app.use(access_gate(settings.access))  # after register's deps middleware: REQUESTER_IDS, ALLOWED_CHANNELS
         # Delivery bookkeeping is pruned after RETENTION_DAYS; its timestamps are wall-clock (utcnow), so is this.
-        self.retention = Retention(self.connections.get, self.store, days=settings.retention_days,
+        self.retention = Retention(self.connections.get, self.drafts, days=settings.retention_days,
                                    undo_window=timedelta(hours=settings.undo_window_hours))
         # The daily digest (DIGEST_TIME in TEAM_TIMEZONE; empty = off), queued through the outbox once per day.
-        # Guided mode (issue 14): the digest's "open credits" come from QuickBooks; there is no ConnectBooster API.
-        digest_reads = DigestReads(self.qbo, self.service.pool) if self.guided_mode else self.cb
         self.digest = DigestScheduler(
             at=settings.digest_time if settings.notify_channel else "", tz=settings.team_timezone,
             posted=self.marks.digest_posted, now=clock, check_seconds=o.digest_check_seconds,
-            post=DigestPoster(cb=digest_reads, store=self.store, outbox=self.outbox, marks=self.marks,
-                              pool=self.service.pool, channel=settings.notify_channel, tz=settings.team_timezone,
-                              now=clock, wake=self.deliverer.wake, batches=self.service.sweeps.batches))
+            post=DigestPoster(directory=self.directory, store=self.store, outbox=self.outbox, marks=self.marks,
+                              pool=self.pool, channel=settings.notify_channel, tz=settings.team_timezone,
+                              now=clock, wake=self.deliverer.wake, batches=batches))
         self._expiry_seconds = o.expiry_check_seconds
         self._stop = threading.Event()
         self._servers: list = []
@@ -141,10 +175,9 @@ class Bot:
         self.deliverer.start()
         resumed = self.runner.resume_all()
         threading.Thread(target=self._expiry_loop, name="expiry", daemon=True).start()
-        log.info("ConnectBooster mode: %s (%s)%s", self.settings.connectbooster_mode,
-                 self.settings.connectbooster_mode_reason or "default",
+        log.info("ConnectBooster mode: %s (%s)%s", self.mode, self.settings.connectbooster_mode_reason or "default",
                  ": QuickBooks is automated, the ConnectBooster steps are guided in each request's thread"
-                 if self.guided_mode else "")
+                 if self.mode == Mode.GUIDED else "")
         if self.digest.at:
             threading.Thread(target=self.digest.run, args=(self._stop,), name="digest", daemon=True).start()
         log.info("resumed %d unfinished job(s)", resumed)
@@ -160,7 +193,7 @@ class Bot:
                 self.retention.run_due()  # at most hourly
             except Exception:
                 log.exception("retention pruning failed")
-            if self.guided is not None:  # issue 14: reminders and the day-old escalation of guided steps
+            if self.guided is not None:  # reminders and the day-old escalation of guided steps
                 try:
                     self.guided.remind_due()
                 except Exception:
@@ -205,60 +238,6 @@ class Bot:
         self.deliverer.stop()
 
 
-def configure_logging(level: str = "INFO") -> None:
-    logging.basicConfig(level=getattr(logging, level, logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("urllib3", "slack_bolt", "slack_sdk", "waitress"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-def cmd_run(settings: Settings) -> int:
-    sandbox = None
-    if settings.sandbox:
-        from sandbox.run import start_sandbox
-
-        sandbox, settings = start_sandbox(settings)
-    bot = Bot(settings)
-    bot.start()
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    if settings.socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        handler = SocketModeHandler(bot.app, settings.slack_app_token)
-        handler.connect()
-        print("applycredit is connected to Slack (Socket Mode). Ctrl-C to stop.")
-    else:
-        # In the sandbox the console takes CONSOLE_PORT and reaches the bot as Slack would, on a free port.
-        server = bot.serve_http(0 if sandbox else settings.port, host="127.0.0.1" if sandbox else "0.0.0.0")
-        print(f"applycredit is listening on http://127.0.0.1:{server.effective_port}/slack/events "
-              f"(health: /healthz). Ctrl-C to stop.")
-        if sandbox:
-            sandbox.attach(bot, server.effective_port, console_port=settings.console_port)
-    try:
-        if sandbox and sys.stdin.isatty():
-            if "LOG_LEVEL" not in os.environ:  # the prompt's own output says what happens; keep logs to problems
-                logging.getLogger().setLevel(logging.WARNING)
-            sandbox.repl()
-        else:
-            while not done.wait(0.5):
-                pass
-    except (KeyboardInterrupt, EOFError):
-        pass
-    bot.stop()
-    if sandbox:
-        sandbox.stop()
-    return 0
-
-
-def cmd_history(settings: Settings, job_id: int | None) -> int:
-    store = JobStore(Connections(settings.database_path).get)
-    for event in store.events(job_id):
-        details = json.dumps(event.details, sort_keys=True)
-        print(f"{event.at}  job {event.job_id or '-':>4}  {event.actor or '-':<12} {event.kind:<28} {details}")
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command")
@@ -286,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
             print(e, file=sys.stderr)
             return 1
         return 0
-    return cmd_run(settings)
+    return cmd_run(settings, Bot)
 
 
 if __name__ == "__main__":

@@ -82,10 +82,10 @@ class Settings:
     team_timezone: str = "UTC"
     console_port: int = 3000
     log_level: str = "INFO"
-    requester_ids: tuple[str, ...] = ()       # empty: anyone in the workspace may request (issue 13)
+    requester_ids: tuple[str, ...] = ()       # empty: anyone in the workspace may request
     allowed_channels: tuple[str, ...] = ()    # empty: any channel the command is run in
     retention_days: float = 30.0              # delivery bookkeeping (outbox, seen events) kept this long
-    # --- guided ConnectBooster mode (issue 14) ---
+    # --- guided ConnectBooster mode ---
     connectbooster_mode: str = "api"          # api | guided (default: see connectbooster_mode_reason)
     connectbooster_mode_reason: str = ""      # why this mode: said once at start-up
     connectbooster_portal_url: str = ""       # e.g. https://acme.connectboosterportal.com, for the step links
@@ -155,7 +155,7 @@ def _parse(env: dict[str, str]) -> Settings:
     }
     configured = any(get(n) for names in groups.values() for n in names)
     sandbox = not configured
-    mode, mode_reason = _connectbooster_mode(get, problems)  # guided mode (issue 14)
+    mode, mode_reason = _connectbooster_mode(get, problems)  # guided mode
     if mode == "guided":  # no ConnectBooster API to configure: a person does that half
         groups.pop("ConnectBooster")
     if configured:

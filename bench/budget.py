@@ -65,7 +65,7 @@ def run(jobs: int = 5) -> dict:
                "from_approval": counted(rig, *at_approval)}
 
         marks = len(rig.qbo.requests), len(rig.cb.requests), len(rig.qbo.token_requests)
-        polls0, runs0 = rig.bot.runner.sync.polls, len(rig.bot.runner.sync._watchers)
+        polls0, runs0 = rig.bot.runner.half.sync.polls, rig.bot.runner.half.sync.pollers
         ids = []
         for n in range(1, jobs + 1):
             time.sleep(1.1)  # one picker at a time: the limiter's 9/s is not what this counts
@@ -74,8 +74,8 @@ def run(jobs: int = 5) -> dict:
             approve(rig, job_id)
         states = wait_states(rig, ids, ("verified", "needs_attention", "stale"), timeout=180)
         many = {**counted(rig, *marks), "states": Counter(states.values()), "jobs": jobs,
-                "pollers": len(rig.bot.runner.sync._watchers) - runs0,
-                "coordinator_polls": rig.bot.runner.sync.polls - polls0,
+                "pollers": rig.bot.runner.half.sync.pollers - runs0,
+                "coordinator_polls": rig.bot.runner.half.sync.polls - polls0,
                 "syncs": len({rig.bot.store.get(j).sync_id for j in ids})}
     finally:
         rig.close()

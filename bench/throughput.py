@@ -6,7 +6,7 @@ $80 invoice and a $20 credit memo; the sweep's plan is built in-process from the
 show (workflow/sweep.py plan_client; the plan's reads are not part of this figure, as a single request's
 picker reads are not), posted for approval in the fake Slack and approved through SweepService.approve.
 Counted from the approval to the sweep's end: every QuickBooks /v3/ request. The baseline is the same sweep
-with `bulk_reads=False` (one read per document, as before issue 11 item 6), measured in the same run on a
+with `bulk_reads=False` (one read per document, as before bulk reads), measured in the same run on a
 fresh world; the result is the sweep as it runs now. Sync runs are fast here: this measures QuickBooks.
 
     python -m bench.throughput [--items 300] [--no-baseline]
@@ -19,8 +19,9 @@ from collections import Counter
 from decimal import Decimal
 
 from bench.rig import APPROVER, CHANNEL, Rig, add_client, machine, quiet, tmpdir
+from data.events import EventKind
 from data.states import BatchState
-from handlers.blocks.sweep import batch_message
+from messages.blocks.sweep import batch_message
 from sandbox.run import APPROVER_2
 from workflow.lookup import ClientView, CreditOption, InvoiceOption
 from workflow.sweep import Plan, plan_client
@@ -101,7 +102,7 @@ def sweep(items: int, *, bulk: bool, timeout: float) -> dict:
         states = Counter(str(j.state) for j in jobs)
         events = [e for j in jobs for e in bot.store.events(j.id)]
         reads = Counter(f"{e.kind.removeprefix('quickbooks_')}:{e.details.get('read')}" for e in events
-                        if e.kind in ("quickbooks_write_started", "quickbooks_balance_confirmed"))
+                        if e.kind in (EventKind.QUICKBOOKS_WRITE_STARTED, EventKind.QUICKBOOKS_BALANCE_CONFIRMED))
         reqs = [r for r in rig.qbo.requests[q0:] if r["path"].startswith("/v3/")]
     finally:
         rig.close()

@@ -15,7 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from data.jobs import utcnow
-from data.states import BATCH_TERMINAL, BatchState
+from data.states import BATCH_TERMINAL, BatchState, Mode
 
 SWEEP_KEY = "sweep"
 
@@ -41,11 +41,12 @@ class Batch:
     expires_at: str | None
     decided_at: str | None
     completed_at: str | None
-    # guided mode's checklist (issue 14; migration 7)
+    # guided mode's checklist (migration 7)
     sync_from: str | None = None
     checklist_at: str | None = None
     reminded_at: str | None = None
     confirmed_by: str | None = None
+    mode: Mode = Mode.API  # migration 8
 
     @classmethod
     def from_row(cls, row: dict) -> Batch:
@@ -53,6 +54,7 @@ class Batch:
         values["plan"] = json.loads(values["plan"] or "[]")
         values["total"] = Decimal(values["total"] or "0")
         values["state"] = BatchState(values["state"])
+        values["mode"] = Mode(values["mode"] or Mode.API)
         return cls(**values)
 
 
@@ -70,13 +72,13 @@ class BatchStore:
         self.now = now
 
     def create(self, *, kind: str, requester_id: str, channel_id: str, plan: list[dict], total: Decimal,
-               expires_at: str | None, state: BatchState = BatchState.AWAITING_APPROVAL) -> Batch:
+               expires_at: str | None, state: BatchState = BatchState.AWAITING_APPROVAL, mode: Mode = Mode.API) -> Batch:
         """Open a batch (one open at a time: BatchBusy names the open one)."""
         db = self._db()
         now = self.now()
         row = {"kind": kind, "state": state, "requester_id": requester_id, "channel_id": channel_id,
                "plan": json.dumps(plan, default=str), "total": str(total), "open_key": SWEEP_KEY,
-               "created_at": now, "updated_at": now, "expires_at": expires_at}
+               "created_at": now, "updated_at": now, "expires_at": expires_at, "mode": mode}
         try:
             with db.conn:
                 cur = db.conn.execute(f"INSERT INTO batches ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",

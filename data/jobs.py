@@ -6,17 +6,17 @@ others learn they lost. The change and its event are written in one transaction.
 from __future__ import annotations
 
 import json
-import secrets
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlite_utils
 
-from data.states import TERMINAL, JobKind, JobState
+from data.events import EventKind
+from data.states import TERMINAL, JobKind, JobState, Mode
 
 MONEY_FIELDS = ("amount", "invoice_total", "invoice_balance_before", "credit_remaining_before", "invoice_balance_after")
 
@@ -79,6 +79,7 @@ class Job:
     completed_at: str | None
     batch_id: int | None = None       # set on the items of a sweep (migration 2)
     batch_seq: int | None = None
+    mode: Mode = Mode.API             # how its ConnectBooster half is done (migration 8)
 
     @property
     def terminal(self) -> bool:
@@ -91,21 +92,27 @@ class Job:
             if values[name] is not None:
                 values[name] = Decimal(values[name])
         values["kind"], values["state"] = JobKind(values["kind"]), JobState(values["state"])
+        values["mode"] = Mode(values["mode"] or Mode.API)
         return cls(**values)
 
 
 @dataclass(frozen=True)
 class Event:
+    """A row of the append-only audit trail."""
+
     id: int
     job_id: int | None
     at: str
     actor: str | None
-    kind: str
+    kind: EventKind | str   # a kind this version does not know (an older database's) stays its stored string
     details: dict
 
 
-# Event: the approval message was sent again after a crash (Slack may show an earlier copy with the same buttons).
-PARENT_RESENT = "approval_message_resent"
+def _kind(text: str) -> EventKind | str:
+    try:
+        return EventKind(text)
+    except ValueError:
+        return text
 
 
 class CreditBusy(Exception):
@@ -125,20 +132,15 @@ def _db_value(value: Any) -> Any:
 
 
 class JobStore:
-    """Jobs, events and drafts over a per-thread Database factory.
+    """Jobs and their events over a per-thread Database factory."""
 
-    Drafts live `draft_ttl` (APPROVAL_TTL_HOURS) by `draft_clock`; an older one is gone (load_draft: None)."""
-
-    def __init__(self, db: Callable[[], sqlite_utils.Database], now: Callable[[], str] = utcnow, *,
-                 draft_ttl: timedelta = timedelta(hours=24),
-                 draft_clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, db: Callable[[], sqlite_utils.Database], now: Callable[[], str] = utcnow) -> None:
         self._db = db
         self.now = now
-        self.draft_ttl = draft_ttl
-        self.draft_clock = draft_clock or (lambda: datetime.now(UTC))
 
     # -- jobs -------------------------------------------------------------------------------
-    def create(self, *, actor: str, event: str = "requested", details: dict | None = None, **values: Any) -> Job:
+    def create(self, *, actor: str, event: EventKind = EventKind.REQUESTED, details: dict | None = None,
+               **values: Any) -> Job:
         """Insert a job (one open job per credit) and its first event."""
         db = self._db()
         now = self.now()
@@ -174,11 +176,13 @@ class JobStore:
         from_states: Iterable[str],
         to_state: str,
         actor: str = "bot",
-        event: str | None = None,
+        event: EventKind | None = None,
         details: dict | None = None,
         **values: Any,
     ) -> Job | None:
-        """Move the job from one of `from_states` to `to_state`, with an event; None if another caller won."""
+        """Move the job from one of `from_states` to `to_state`, with an event; None if another caller won.
+
+        Only `workflow/machine.py` calls this: it checks the move against the table of moves first."""
         db = self._db()
         now = self.now()
         updates = {k: _db_value(v) for k, v in values.items()}
@@ -195,14 +199,14 @@ class JobStore:
             )
             if cur.rowcount != 1:
                 return None
-            self._event(db, job_id, actor, event or to_state, details or {}, now)
+            self._event(db, job_id, actor, event or EventKind.of_state(JobState(to_state)), details or {}, now)
         return self.get(job_id)
 
-    def update(self, job_id: int, *, expect_state: str, actor: str = "bot", event: str | None = None,
+    def update(self, job_id: int, *, expect_state: str, actor: str = "bot", event: EventKind | None = None,
                details: dict | None = None, **values: Any) -> Job | None:
         """Set fields without changing state (e.g. a requestid before the call); guarded by the state."""
         return self.transition(job_id, from_states=[expect_state], to_state=expect_state, actor=actor,
-                               event=event or "updated", details=details, **values)
+                               event=event or EventKind.UPDATED, details=details, **values)
 
     def set_parent(self, job_id: int, ts: str) -> None:
         """Remember the approval message (the thread parent) once Slack has it; not a state change."""
@@ -210,7 +214,7 @@ class JobStore:
         with db.conn:
             cur = db.conn.execute("UPDATE jobs SET parent_ts = ? WHERE id = ? AND parent_ts IS NULL", [ts, job_id])
             if cur.rowcount == 1:
-                self._event(db, job_id, "bot", "parent_posted", {"ts": ts}, self.now())
+                self._event(db, job_id, "bot", EventKind.PARENT_POSTED, {"ts": ts}, self.now())
 
     def unfinished(self) -> list[Job]:
         marks = ", ".join("?" for _ in TERMINAL)
@@ -233,7 +237,7 @@ class JobStore:
         return self._jobs("SELECT * FROM jobs ORDER BY id DESC LIMIT ?", [limit])
 
     # -- events -----------------------------------------------------------------------------
-    def record(self, job_id: int | None, *, actor: str, kind: str, details: dict | None = None) -> int:
+    def record(self, job_id: int | None, *, actor: str, kind: EventKind, details: dict | None = None) -> int:
         """Append an event outside a transition (a refusal, an observation)."""
         db = self._db()
         with db.conn:
@@ -242,14 +246,14 @@ class JobStore:
     def parent_resent(self, job_id: int) -> bool:
         """True when the job's message went out again after a crash (an earlier copy may be in Slack)."""
         return self._db().execute("SELECT 1 FROM events WHERE job_id = ? AND kind = ? LIMIT 1",
-                                  [job_id, PARENT_RESENT]).fetchone() is not None
+                                  [job_id, EventKind.APPROVAL_MESSAGE_RESENT]).fetchone() is not None
 
     def events(self, job_id: int | None = None) -> list[Event]:
         sql, args = "SELECT * FROM events ORDER BY id", []
         if job_id is not None:
             sql, args = "SELECT * FROM events WHERE job_id = ? ORDER BY id", [job_id]
         rows = self._db().execute(sql, args).fetchall()
-        return [Event(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
+        return [Event(r[0], r[1], r[2], r[3], _kind(r[4]), json.loads(r[5])) for r in rows]
 
     def _event(self, db, job_id, actor, kind, details, now) -> int:
         cur = db.conn.execute(
@@ -257,38 +261,6 @@ class JobStore:
             [job_id, now, actor, kind, json.dumps(details, default=str, sort_keys=True)],
         )
         return cur.lastrowid
-
-    # -- drafts: the picker's server-side snapshot ---------------------------------------------
-    def save_draft(self, *, user_id: str, channel_id: str, data: dict) -> str:
-        draft_id = secrets.token_urlsafe(12)
-        self._db()["drafts"].insert({"id": draft_id, "user_id": user_id, "channel_id": channel_id,
-                                     "data": json.dumps(data, default=str), "created_at": stamp(self.draft_clock())})
-        return draft_id
-
-    def delete_draft(self, draft_id: str) -> None:
-        """A form that was used (submitted) is gone: its snapshot of client data is not kept."""
-        self._db()["drafts"].delete_where("id = ?", [draft_id])
-
-    def drafts_cutoff(self) -> str:
-        """Drafts created before this are expired (the approval window: a form older than that is stale)."""
-        return stamp(self.draft_clock() - self.draft_ttl)
-
-    def update_draft(self, draft_id: str, data: dict) -> None:
-        try:
-            self._db()["drafts"].update(draft_id, {"data": json.dumps(data, default=str)})
-        except sqlite_utils.db.NotFoundError:
-            pass  # expired and pruned meanwhile: the next load says the form expired
-
-    def load_draft(self, draft_id: str) -> dict | None:
-        """The draft's data, or None when there is none or it expired (an expired one is deleted)."""
-        row = self._db().execute("SELECT user_id, channel_id, data, created_at FROM drafts WHERE id = ?",
-                                 [draft_id]).fetchone()
-        if not row:
-            return None
-        if row[3] < self.drafts_cutoff():
-            self.delete_draft(draft_id)
-            return None
-        return {"user_id": row[0], "channel_id": row[1], **json.loads(row[2])}
 
     def _jobs(self, sql: str, args: list) -> list[Job]:
         cur = self._db().execute(sql, args)

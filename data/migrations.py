@@ -162,6 +162,18 @@ ALTER TABLE batches ADD COLUMN confirmed_by TEXT;   -- who confirmed ConnectBoos
 """
 
 
+M8_MODE = """
+-- How a job's ConnectBooster half is done (data.states.Mode), stored instead of inferred. A job made without
+-- ConnectBooster has no organization: that is how guided jobs were recognised before this column.
+ALTER TABLE jobs ADD COLUMN mode TEXT NOT NULL DEFAULT 'api';
+UPDATE jobs SET mode = 'guided' WHERE cb_org_id IS NULL;
+ALTER TABLE batches ADD COLUMN mode TEXT NOT NULL DEFAULT 'api';
+UPDATE batches SET mode = 'guided'
+ WHERE EXISTS (SELECT 1 FROM jobs WHERE jobs.batch_id = batches.id)
+   AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.batch_id = batches.id AND jobs.cb_org_id IS NOT NULL);
+"""
+
+
 MIGRATIONS = [
     (1, "jobs, events, oauth tokens, drafts, outbox", M1_CORE),
     (2, "sweep batches, jobs.batch_id", M2_BATCHES),
@@ -170,4 +182,5 @@ MIGRATIONS = [
     (5, "outbox: which message of the job a row is", M5_OUTBOX_TARGET),
     (6, "indexes for retention: drafts, outbox, seen events by age", M6_RETENTION),
     (7, "batches: guided sweep checklist (sync date, posted, reminded, confirmed by)", M7_GUIDED_SWEEP),
+    (8, "jobs and batches: the ConnectBooster mode", M8_MODE),
 ]

@@ -1,4 +1,4 @@
-"""Retention: nothing but the audit trail grows without bound (issue 13, item 4).
+"""Retention: nothing but the audit trail grows without bound.
 
 | table        | kept                                                                     | why                         |
 |--------------|--------------------------------------------------------------------------|-----------------------------|
@@ -20,7 +20,8 @@ from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
-from data.jobs import JobStore, stamp
+from data.drafts import Drafts
+from data.jobs import stamp
 from data.states import BATCH_TERMINAL, TERMINAL
 
 log = logging.getLogger(__name__)
@@ -30,11 +31,11 @@ DELIVERED = ("sent", "superseded", "failed")  # an outbox row in any of these is
 class Retention:
     """Deletes expired drafts and old delivery bookkeeping; `run_due()` at most once per `every`."""
 
-    def __init__(self, db: Callable[[], sqlite_utils.Database], store: JobStore, *, days: float,
+    def __init__(self, db: Callable[[], sqlite_utils.Database], drafts: Drafts, *, days: float,
                  undo_window: timedelta = timedelta(hours=72), now: Callable[[], datetime] | None = None,
                  every: timedelta = timedelta(hours=1)) -> None:
         self._db = db
-        self.store = store  # drafts expire by its draft clock and TTL
+        self.drafts = drafts  # drafts expire by their own clock and TTL
         self.keep = max(timedelta(days=days), undo_window)
         self.now = now or (lambda: datetime.now(UTC))
         self.every = every
@@ -54,7 +55,7 @@ class Retention:
         jobs_done, batches_done = list(TERMINAL), list(BATCH_TERMINAL)
         db = self._db()
         with db.conn:
-            drafts = db.conn.execute("DELETE FROM drafts WHERE created_at < ?", [self.store.drafts_cutoff()]).rowcount
+            drafts = db.conn.execute("DELETE FROM drafts WHERE created_at < ?", [self.drafts.cutoff()]).rowcount
             # Sweep rows use the stream -batch.id as job_id; rows with no job (digests, DMs) are done once sent.
             outbox = db.conn.execute(
                 f"DELETE FROM outbox WHERE state IN ({_marks(DELIVERED)}) AND created_at < ? AND ("

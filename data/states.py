@@ -9,6 +9,13 @@ from __future__ import annotations
 from enum import StrEnum
 
 
+class Mode(StrEnum):
+    """How the ConnectBooster half of a job is done, chosen once per bot (CONNECTBOOSTER_MODE) and stored on each job."""
+
+    API = "api"          # through the ConnectBooster gateway's REST contract: resync, sync and verify by the bot
+    GUIDED = "guided"    # no API: a person follows the checklist in the thread, confirming each step
+
+
 class JobKind(StrEnum):
     """What a job does."""
 
@@ -31,7 +38,7 @@ class JobState(StrEnum):
     SYNCING = "syncing"
     SYNC_FINISHED = "sync_finished"
     NEEDS_ATTENTION = "needs_attention"
-    # guided mode (issue 14): a person does ConnectBooster's half, confirming each step with a button
+    # guided mode: a person does ConnectBooster's half, confirming each step with a button
     GUIDED_RESYNC = "guided_resync"   # waiting for "Resynced" (Entities > Invoices > Resync)
     GUIDED_SYNC = "guided_sync"       # waiting for "Sync finished" (Integrations > QuickBooks Online > Sync Now)
     GUIDED_CHECK = "guided_check"     # waiting for "All clear" (credit gone, invoice at the new balance)
@@ -56,7 +63,7 @@ TERMINAL = frozenset({JobState.VERIFIED, JobState.REJECTED, JobState.CANCELLED, 
 # States the runner advances by itself (each has a step in workflow/machine.py).
 WORKING = frozenset({JobState.APPROVED, JobState.APPLYING, JobState.APPLIED, JobState.UNDOING, JobState.RESYNCING,
                      JobState.RESYNCED, JobState.SYNC_FINISHED})
-# Guided mode (issue 14): states that wait for a person's confirmation in the thread.
+# Guided mode: states that wait for a person's confirmation in the thread.
 GUIDED = frozenset({JobState.GUIDED_RESYNC, JobState.GUIDED_SYNC, JobState.GUIDED_CHECK})
 # A sweep item still in its QuickBooks steps (the next item of the same client waits for it).
 IN_QUICKBOOKS = frozenset({JobState.APPROVED, JobState.APPLYING, JobState.APPLIED})
@@ -64,7 +71,7 @@ IN_QUICKBOOKS = frozenset({JobState.APPROVED, JobState.APPLYING, JobState.APPLIE
 SETTLED = TERMINAL | {JobState.NEEDS_ATTENTION}
 # Past the QuickBooks write: what a sweep counts as done in QuickBooks.
 PAST_QUICKBOOKS = frozenset({JobState.AWAITING_BATCH_SYNC, JobState.SYNCING, JobState.SYNC_FINISHED,
-                             JobState.VERIFIED, JobState.RESYNCED, JobState.RESYNCING}) | GUIDED  # guided: issue 14
+                             JobState.VERIFIED, JobState.RESYNCED, JobState.RESYNCING}) | GUIDED
 
 
 class BatchState(StrEnum):

@@ -1,7 +1,8 @@
-"""The Slack edge: thin Bolt listeners grouped by surface, as module-level functions.
+"""The Slack edge: thin Bolt listeners grouped by surface, as module-level functions. Nothing else lives here:
+what the bot says and how it reaches Slack is messages/.
 
-`register(app, deps)` puts `deps` into every request's context (one middleware) and registers each module's
-listeners; a listener gets them back with `deps_of(context)`, so it can be imported and tested on its own.
+`register(app, deps, modules)` puts `deps` into every request's context (one middleware) and registers each
+listener module; a listener gets them back with `deps_of(context)`, so it can be imported and tested on its own.
 """
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk.errors import SlackApiError
 
+from data.drafts import Drafts
 from data.jobs import JobStore
+from messages.screens import Screens
+from workflow.ports import Directory
 from workflow.service import CreditService
 
 log = logging.getLogger(__name__)
@@ -26,10 +30,13 @@ UNREACHABLE = frozenset({"not_in_channel", "channel_not_found", "is_archived", "
 class Deps:
     service: CreditService
     store: JobStore
+    drafts: Drafts
+    directory: Directory  # where clients are looked up (workflow/ports.py), picked once by the bot
+    screens: Screens = field(default_factory=Screens)  # the directory's modals (messages/screens.py)
     command: str = "/applycredit"
     marks: Any = None  # data.once.Marks: Slack events already handled (App Home)
     tz: str = "UTC"    # TEAM_TIMEZONE: the fallback text of the times people read
-    guided: Any = None  # workflow.guided.GuidedService in guided ConnectBooster mode (issue 14), else None
+    guided: Any = None  # workflow.guided.GuidedService: the checklist's answers (its listeners: handlers/guided.py)
     # Slow work after ack() (lookups, planning) runs here, not on Bolt's listener executor: Bolt runs every
     # listener, ack included, on that executor, so reads waiting on QuickBooks would queue the next acks.
     background: Executor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=8,
@@ -96,17 +103,16 @@ def post_joining(client, **args: Any) -> dict:
     return client.chat_postMessage(**args)
 
 
-def register(app: App, deps: Deps) -> None:
-    from handlers import commands, decisions, guided, home, inbox, picker, sweep
+def register(app: App, deps: Deps, modules: tuple = ()) -> None:
+    """Every listener module (`modules`: extra ones the bot's mode needs, e.g. handlers.guided)."""
+    from handlers import commands, decisions, home, inbox, picker, sweep
 
     @app.middleware
     def give_deps(context: BoltContext, next) -> None:  # noqa: A002 (Bolt's name for the chain)
         context["deps"] = deps
         next()
 
-    if deps.guided is not None:  # issue 14: first, so its guided-only matchers win over the API mode's listeners
-        guided.register(app, deps)
-    for module in (commands, picker, decisions, sweep, inbox):
+    for module in (commands, picker, decisions, sweep, inbox, *modules):
         module.register(app, deps)
     if deps.marks is not None:
         home.register(app, deps)

@@ -14,8 +14,8 @@ from slack_sdk.errors import SlackApiError
 
 from config import Access
 from handlers import deps_of
-from handlers.blocks import picker as views
 from integrations.errors import AuthError, IntegrationError
+from messages.blocks import picker as views
 from workflow.lookup import clean_query
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ CHANNEL_NOT_ALLOWED = ("{command} isn't used in this channel: requests and their
                        "command runs, so only {channels} are allowed. Run it there; nothing was shown or changed.")
 # Buttons outside the picker, inbox and App Home: who may press them is decided by workflow/policy.py.
 GATED_ACTIONS = frozenset({"choose_client", "resync_only", "inbox_apply", "inbox_resync", "inbox_page_prev",
-                           "inbox_page_next", "guided_inbox_page"})
+                           "inbox_page_next"})
 
 
 def access_gate(access: Access) -> Callable[..., BoltResponse | None]:
@@ -119,7 +119,7 @@ def on_command(ack, command: dict, client: WebClient, respond, context: BoltCont
         return
     view_id = opened["view"]["id"]
     user, channel = command["user_id"], command["channel_id"]
-    draft = deps.store.save_draft(user_id=user, channel_id=channel, data={"query": text})
+    draft = deps.drafts.save(user_id=user, channel_id=channel, data={"query": text})
     deps.later(show_lookup, deps, client, view_id=view_id, draft=draft, query=text)  # keeps acks prompt
 
 
@@ -127,38 +127,36 @@ def register(app: App, deps) -> None:
     app.command(deps.command)(on_command)
 
 
-def show_lookup(deps, client, *, view_id: str, draft: str, query: str, source: str = "ConnectBooster",
-                picker=None) -> None:
-    """Search the clients (ConnectBooster's organizations; QuickBooks' customers in guided mode) and show the
-    picker (`picker`, default the API mode's), a choice of clients, or 'no match'."""
+def show_lookup(deps, client, *, view_id: str, draft: str, query: str) -> None:
+    """Search the directory's clients and show the picker, a choice of clients, or 'no match'."""
     try:
-        orgs = deps.service.find_clients(query)
+        orgs = deps.directory.find_clients(query)
     except IntegrationError as e:
-        client.views_update(view_id=view_id, view=views.message_view(unavailable(source, e)))
+        client.views_update(view_id=view_id, view=views.message_view(unavailable(deps.directory.source, e)))
         return
     if not orgs:
         client.views_update(view_id=view_id, view=views.no_match_view(query))
     elif len(orgs) > 1:
-        data = deps.store.load_draft(draft) or {}
-        deps.store.update_draft(draft, {**_draft_data(data), "org_ids": [o.id for o in orgs],
+        data = deps.drafts.load(draft) or {}
+        deps.drafts.update(draft, {**_draft_data(data), "org_ids": [o.id for o in orgs],
                                         "orgs": {str(o.id): _org_json(o) for o in orgs[:100]}})
         client.views_update(view_id=view_id, view=views.choose_client_view(query, orgs, draft))
     else:
-        (picker or show_picker)(deps, client, view_id=view_id, draft=draft, org=orgs[0])
+        show_picker(deps, client, view_id=view_id, draft=draft, org=orgs[0])
 
 
 def show_picker(deps, client, *, view_id: str, draft: str, org) -> None:
     try:
-        found = deps.service.load(org)
+        found = deps.directory.load(org)
     except IntegrationError as e:
         client.views_update(view_id=view_id, view=views.message_view(unavailable(e.service or "an integration", e)))
         return
     except LookupError as e:
         client.views_update(view_id=view_id, view=views.message_view(views.esc(str(e))))
         return
-    data = deps.store.load_draft(draft) or {}
-    deps.store.update_draft(draft, {**_draft_data(data), "client": found.to_json()})
-    client.views_update(view_id=view_id, view=views.picker_view(found, draft))
+    data = deps.drafts.load(draft) or {}
+    deps.drafts.update(draft, {**_draft_data(data), "client": found.to_json()})
+    client.views_update(view_id=view_id, view=deps.screens.picker(found, draft))
 
 
 def unavailable(service: str, e: IntegrationError) -> str:

@@ -8,7 +8,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from handlers import Click, deps_of
-from workflow.policy import Refused
+from workflow.policy import NotAllowed
 
 INVALID = "That button is not valid; nothing was changed."
 
@@ -51,7 +51,7 @@ def _decide(click: Click, client: WebClient, decision, context: BoltContext, lat
     def run() -> None:
         try:
             decision(deps.service)
-        except Refused as refused:
+        except NotAllowed as refused:
             click.refuse(client, refused.message)
 
     if later:

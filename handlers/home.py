@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from data.jobs import JobStore
 from data.states import JobState
 from handlers import deps_of
-from handlers.blocks.home import HomeData, home_view
+from messages.blocks.home import HomeData, home_view
 from workflow.sweep_guided import overdue
 
 log = logging.getLogger(__name__)

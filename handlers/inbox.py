@@ -10,12 +10,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from handlers import deps_of
-from handlers.blocks import inbox as views
-from handlers.blocks import picker as picker_views
 from handlers.commands import show_picker, unavailable
 from integrations.errors import IntegrationError
-from workflow.inbox import Inbox, build_inbox
-from workflow.validation import Refusal
+from messages.blocks import inbox as views
+from messages.blocks import picker as picker_views
+from workflow.inbox import Inbox
+from workflow.validation import InvalidRequest
 
 log = logging.getLogger(__name__)
 
@@ -23,29 +23,32 @@ log = logging.getLogger(__name__)
 def open_inbox(deps, client, respond, *, trigger_id: str, user: str, channel: str) -> None:
     """Open the loading modal at once (the trigger expires in 3 s), then read and show the inbox."""
     try:
-        opened = client.views_open(trigger_id=trigger_id, view=views.loading_view())
+        opened = client.views_open(trigger_id=trigger_id, view=deps.screens.inbox_loading())
     except SlackApiError as e:  # e.g. expired_trigger_id when Slack delivered the command late
         log.warning("views.open failed: %s", e.response.get("error"))
         respond(f"Slack didn't let me open the inbox ({e.response.get('error')}); please run `{deps.command}` again.")
         return
-    draft = deps.store.save_draft(user_id=user, channel_id=channel, data={"inbox": None})
+    draft = deps.drafts.save(user_id=user, channel_id=channel, data={"inbox": None})
     deps.later(show_inbox, deps, client, view_id=opened["view"]["id"], draft=draft)  # keeps acks prompt
 
 
 def show_inbox(deps, client, *, view_id: str, draft: str) -> None:
-    service = deps.service
     try:
-        inbox = build_inbox(qbo=service.qbo, cb=service.cb, pool=service.pool, now=service.now())
+        inbox = deps.directory.inbox()
     except IntegrationError as e:
-        client.views_update(view_id=view_id, view=views.message_view(unavailable("ConnectBooster", e)))
+        client.views_update(view_id=view_id, view=views.message_view(unavailable(deps.directory.source, e)))
         return
-    deps.store.update_draft(draft, {"inbox": inbox.to_json(), "page": 0, "started": {}})
-    client.views_update(view_id=view_id, view=views.inbox_view(inbox, 0, draft, tz=deps.tz))
+    deps.drafts.update(draft, {"inbox": inbox.to_json(), "page": 0, "started": {}})
+    client.views_update(view_id=view_id, view=_page(deps, inbox, 0, draft))
+
+
+def _page(deps, inbox: Inbox, page: int, draft_id: str, **extra) -> dict:
+    return deps.screens.inbox(inbox, page, draft_id, tz=deps.tz, today=deps.service.now().date(), **extra)
 
 
 def _own(deps, draft_id: str, user: str) -> dict | None:
     """The inbox snapshot behind a button, only for the user who opened it."""
-    draft = deps.store.load_draft(draft_id or "")
+    draft = deps.drafts.load(draft_id or "")
     return draft if draft and draft["user_id"] == user and draft.get("inbox") else None
 
 
@@ -62,9 +65,9 @@ def on_page(ack, body: dict, action: dict, client: WebClient, context: BoltConte
     if draft is None:
         return deps.later(_expired, deps, client, body["view"]["id"])
     page_no = int(page) if page.isdigit() else 0
-    deps.store.update_draft(draft_id, {**_data(draft), "page": page_no})
-    deps.later(client.views_update, view_id=body["view"]["id"], view=views.inbox_view(  # a Slack call: off Bolt's threads
-        Inbox.from_json(draft["inbox"]), page_no, draft_id, started=draft.get("started"), tz=deps.tz))
+    deps.drafts.update(draft_id, {**_data(draft), "page": page_no})
+    deps.later(client.views_update, view_id=body["view"]["id"], view=_page(  # a Slack call: off Bolt's threads
+        deps, Inbox.from_json(draft["inbox"]), page_no, draft_id, started=draft.get("started")))
 
 
 def on_apply(ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
@@ -82,7 +85,7 @@ def on_apply(ack, body: dict, action: dict, client: WebClient, context: BoltCont
         opened = client.views_push(trigger_id=body["trigger_id"], view=loading)
     else:
         opened = client.views_open(trigger_id=body["trigger_id"], view=loading)
-    picker_draft = deps.store.save_draft(user_id=user, channel_id=draft["channel_id"],
+    picker_draft = deps.drafts.save(user_id=user, channel_id=draft["channel_id"],
                                          data={"query": row.name, "from_inbox": draft_id})
     org = SimpleNamespace(id=row.org_id, name=row.name, qbo_customer_id=row.qbo_customer_id)
     deps.later(show_picker, deps, client, view_id=opened["view"]["id"], draft=picker_draft, org=org)
@@ -112,9 +115,9 @@ def start_resync(deps, body: dict, action: dict, client) -> None:
     started = dict(draft.get("started") or {})
     org = SimpleNamespace(id=row.org_id, name=row.name, qbo_customer_id=row.qbo_customer_id)
     try:  # re-read now: the service checks the credit is still used up in QuickBooks
-        job = deps.service.request_resync_only(client=deps.service.load(org), user_id=user,
+        job = deps.service.request_resync_only(client=deps.directory.load(org), user_id=user,
                                                channel_id=draft["channel_id"], credit=key)
-    except Refusal as r:
+    except InvalidRequest as r:
         notice = f":no_entry: {views.esc(r.message)}"
     except IntegrationError as e:
         notice = unavailable(e.service or "an integration", e)
@@ -124,9 +127,9 @@ def start_resync(deps, body: dict, action: dict, client) -> None:
         started[key] = job.id
         notice = (f":arrows_counterclockwise: Resync #{job.id} for *{views.esc(row.name, 200)}* started in "
                   f"<#{job.channel_id}>; its thread shows each step.")
-    deps.store.update_draft(draft_id, {**_data(draft), "started": started})
-    client.views_update(view_id=view_id, view=views.inbox_view(inbox, int(draft.get("page") or 0), draft_id,
-                                                                started=started, notice=notice, tz=deps.tz))
+    deps.drafts.update(draft_id, {**_data(draft), "started": started})
+    client.views_update(view_id=view_id, view=_page(deps, inbox, int(draft.get("page") or 0), draft_id,
+                                                     started=started, notice=notice))
 
 
 def _data(draft: dict) -> dict:

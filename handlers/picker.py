@@ -8,18 +8,18 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from handlers import deps_of
-from handlers.blocks import picker as views
 from handlers.commands import show_picker
 from integrations.errors import IntegrationError
+from messages.blocks import picker as views
 from workflow.lookup import ClientView
-from workflow.validation import Refusal
+from workflow.validation import InvalidRequest
 
 log = logging.getLogger(__name__)
 
 
 def _own_draft(deps, draft_id: str, user: str) -> dict | None:
     """The draft behind a modal, only for the user who opened it."""
-    draft = deps.store.load_draft(draft_id or "")
+    draft = deps.drafts.load(draft_id or "")
     return draft if draft and draft["user_id"] == user else None
 
 
@@ -69,10 +69,10 @@ def on_submit(ack, body: dict, view: dict, context: BoltContext) -> None:
             client=ClientView.from_json(draft["client"]), user_id=user, channel_id=draft["channel_id"],
             credit=_selected(values, "credit"), invoice=_selected(values, "invoice"),
             amount=_text(values, "amount"), note=_text(values, "note"))
-    except Refusal as r:
+    except InvalidRequest as r:
         ack(response_action="errors", errors={r.field: r.message[:150]})
         return
-    deps.store.delete_draft(view["private_metadata"])  # used: its snapshot of the client is not kept
+    deps.drafts.delete(view["private_metadata"])  # used: its snapshot of the client is not kept
     ack(response_action="update", view=views.submitted_view(job.id, job.channel_id))
     deps.service.runner.publish(job)
 
@@ -96,14 +96,14 @@ def start_resync_only(deps, body: dict, action: dict, client) -> None:
     try:
         job = deps.service.request_resync_only(client=ClientView.from_json(draft["client"]), user_id=user,
                                                channel_id=draft["channel_id"], credit=credit)
-    except Refusal as r:
+    except InvalidRequest as r:
         client.views_update(view_id=view["id"], view=views.message_view(views.esc(r.message)))
         return
     except IntegrationError as e:
         client.views_update(view_id=view["id"], view=views.message_view(
             f":warning: QuickBooks could not be read ({views.esc(type(e).__name__)}); nothing was started."))
         return
-    deps.store.delete_draft(draft_id)  # used
+    deps.drafts.delete(draft_id)  # used
     client.views_update(view_id=view["id"], view=views.message_view(
         f":arrows_counterclockwise: Resync #{job.id} started in <#{job.channel_id}>; its thread shows each step.",
         title="Resync started"))

@@ -7,12 +7,11 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from data.states import BatchState
 from handlers import UNREACHABLE, Click, deps_of, post_joining
-from handlers.blocks import sweep as sweep_blocks
-from handlers.blocks.common import esc
 from integrations.errors import IntegrationError
-from workflow.policy import Refused
+from messages.blocks import sweep as sweep_blocks
+from messages.blocks.common import esc
+from workflow.policy import NotAllowed
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +21,7 @@ def start_sweep(deps, ack, client: WebClient, command: dict, respond=None) -> No
     user, channel = command["user_id"], command["channel_id"]
     try:
         batch = deps.service.sweeps.claim(user_id=user, channel_id=channel)
-    except Refused as refused:
+    except NotAllowed as refused:
         ack(response_type="ephemeral", text=refused.message)  # our own words: ids and states only
         return
     ack(response_type="ephemeral", text=":broom: Planning the sweep: reading every client with an unapplied credit…")
@@ -42,7 +41,7 @@ def plan_and_post(deps, client: WebClient, *, batch, respond=None) -> None:
 
     try:
         batch, plan = sweeps.plan(batch)
-    except Refused as refused:
+    except NotAllowed as refused:
         tell(esc(refused.message))
         return
     except IntegrationError as e:
@@ -53,8 +52,8 @@ def plan_and_post(deps, client: WebClient, *, batch, respond=None) -> None:
     try:
         posted = post_joining(client, channel=channel, text=text, blocks=blocks, unfurl_links=False)
     except SlackApiError as e:
-        sweeps.batches.transition(batch.id, from_states=[BatchState.AWAITING_APPROVAL], to_state=BatchState.CANCELLED)
         error = e.response.get("error")
+        sweeps.cancel_unposted(batch, error)
         fix = " Invite the app to this channel with `/invite @applycredit`, then run the sweep again." \
             if error in UNREACHABLE else ""
         tell(f"Slack refused the sweep's message ({esc(error)}); the sweep was cancelled and nothing was changed.{fix}")
@@ -80,10 +79,11 @@ def _decide(name: str, click: Click, client: WebClient, context: BoltContext) ->
     if click.target is None:
         click.refuse(client, "That button is not valid; nothing was changed.")
         return
-    decision = getattr(deps_of(context).service.sweeps, name)
+    sweeps = deps_of(context).service.sweeps
+    decision = sweeps.approve if name == "approve" else sweeps.reject
     try:
         decision(batch_id=click.target, user_id=click.user, channel_id=click.channel, message_ts=click.message_ts)
-    except Refused as refused:
+    except NotAllowed as refused:
         click.refuse(client, refused.message)
 
 

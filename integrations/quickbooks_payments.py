@@ -1,4 +1,4 @@
-"""Typed QuickBooks Payments (issue 10) and the marker every bot write carries in PrivateNote (issue 11 item 1).
+"""Typed QuickBooks Payments and the marker every bot write carries in PrivateNote.
 
 Callers never parse raw Payment JSON: `to_payment()` turns it into a `Payment` of `PaymentLine`s, each with
 its `LinkedTxn`s (the shape python-quickbooks uses: Payment.Line[PaymentLine{Amount, LinkedTxn[LinkedTxn]}]).

@@ -1,6 +1,6 @@
 """QuickBooks reads: customers, invoices and credits one by one or in bulk, typed Payments, and reconcile reads.
 
-Reconcile reads answer "did my earlier write land?" without writing (issue 11 item 1): before repeating a write
+Reconcile reads answer "did my earlier write land?" without writing: before repeating a write
 whose outcome is unknown (no answer, 5xx, a kill, Retry hours later), look first; found -> continue as applied.
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ from integrations.quickbooks_transport import QuickBooksTransport
 
 log = logging.getLogger("integrations.quickbooks")
 
-BULK_CHUNK = 100  # ids per `Id IN (...)` query: one request each (issue 11 item 6)
+BULK_CHUNK = 100  # ids per `Id IN (...)` query: one request each
 
 
 class QuickBooksReads(QuickBooksTransport):

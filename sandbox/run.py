@@ -70,7 +70,7 @@ class Sandbox:
             from sandbox.console import start_console
 
             self.console = start_console(self, console_port, sync_timeout=bot.settings.sync_timeout_seconds,
-                                         guided=bot.settings.guided)  # issue 14: the portal's actions as buttons
+                                         guided=bot.settings.guided)  # guided mode: the portal's actions as buttons
         INFO_PATH.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(INFO_PATH, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
@@ -78,7 +78,7 @@ class Sandbox:
                        "qbo_url": self.qbo.base_url, "cb_url": self.cb.base_url, "channel": CHANNEL,
                        "notify_channel": NOTIFY, "requester": REQUESTER, "approver": APPROVER}, f)
         print(banner(self))
-        if bot.settings.guided:  # issue 14
+        if bot.settings.guided:
             print("Guided ConnectBooster mode: the bot never calls the ConnectBooster emulator; each request's thread "
                   "guides its steps, and the console's books panel has the portal's Resync and Sync Now buttons.")
 

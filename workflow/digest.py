@@ -1,4 +1,4 @@
-"""The daily digest: what it reports (gathered from ConnectBooster and the jobs table) and when it is due.
+"""The daily digest: what it reports (gathered through the directory and from the jobs table) and when it is due.
 
 Gathering reads; building the message is a pure function elsewhere (handlers/blocks/digest.py) over
 `DigestData` and a clock. The scheduler posts once per local day: the `digests` table remembers the day.
@@ -23,8 +23,10 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class OpenCredit:
+    """An open credit as the digest lists it; `ref` is the id people look it up by in the directory's system."""
+
     client: str
-    cb_id: int
+    ref: str
     kind: str
     number: str
     date: str
@@ -41,6 +43,7 @@ class DigestData:
     since: datetime
     unreadable: list[str] = field(default_factory=list)  # clients whose credits could not be read
     checklists: list = field(default_factory=list)  # guided sweeps' checklists unconfirmed for a day (Batch)
+    source: str = "ConnectBooster"  # where the open credits were read (the directory's system)
 
     @property
     def totals(self) -> dict[str, Decimal]:
@@ -51,7 +54,7 @@ class DigestData:
 
     @property
     def oldest(self) -> OpenCredit | None:
-        return min(self.credits, key=lambda c: (c.date, c.cb_id), default=None)
+        return min(self.credits, key=lambda c: (c.date, c.ref), default=None)
 
 
 def parse_time(text: str | None) -> datetime | None:
@@ -64,30 +67,22 @@ def parse_time(text: str | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-def gather(*, cb, store: JobStore, pool: ThreadPoolExecutor, since: datetime, checklists: list | None = None) -> DigestData:
-    """Open ConnectBooster credits (every organization, read in parallel), the last sync, and the jobs."""
-    history = pool.submit(cb.sync_history, page_size=1)
-    orgs = cb.search_organizations(text="")
-    reads = [(o, pool.submit(cb.list_credits, org_id=o.id, status="open")) for o in orgs]
-    credits: list[OpenCredit] = []
-    unreadable: list[str] = []
-    for org, future in reads:
-        try:
-            credits += [OpenCredit(org.name, c.id, c.kind, c.number, c.date, c.remaining_amount, c.currency)
-                        for c in future.result()]
-        except IntegrationError:  # one unreadable organization is named in the digest, not fatal
-            unreadable.append(org.name)
+def gather(*, directory, store: JobStore, pool: ThreadPoolExecutor, since: datetime,
+           checklists: list | None = None) -> DigestData:
+    """Open credits (through the directory, read in parallel), the last sync it can see, and the jobs."""
+    history = pool.submit(directory.last_sync)
+    credits, unreadable = directory.open_credits()
     try:
-        runs = history.result()
+        last_sync = history.result()
     except IntegrationError:
         log.warning("digest: sync history unavailable")
-        runs = []
+        last_sync = None
     after = stamp(since)
     completed = [j for j in store.in_states([JobState.VERIFIED]) if (j.completed_at or "") > after]
     completed.sort(key=lambda j: j.completed_at or "")
-    return DigestData(credits=credits, attention=store.in_states([JobState.NEEDS_ATTENTION]),
-                      last_sync=runs[0] if runs else None, completed=completed, since=since,
-                      unreadable=unreadable, checklists=list(checklists or []))
+    return DigestData(credits=credits, attention=store.in_states([JobState.NEEDS_ATTENTION]), last_sync=last_sync,
+                      completed=completed, since=since, unreadable=unreadable, checklists=list(checklists or []),
+                      source=directory.source)
 
 
 class DigestScheduler:

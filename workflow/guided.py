@@ -1,7 +1,11 @@
-"""Guided mode's ConnectBooster half (issue 14): after the QuickBooks write a person follows the help article's
-steps in the portal and confirms each one with a button in the job's thread.
+"""Guided mode's ConnectBooster half: after the QuickBooks write a person follows the help article's steps in the
+portal and confirms each one with a button in the job's thread.
 
-    APPLIED ─(runner step below)→ GUIDED_RESYNC ─Resynced→ GUIDED_SYNC ─Sync finished→ GUIDED_CHECK ─All clear→ VERIFIED
+    APPLIED ─(step: guide)→ GUIDED_RESYNC ─Resynced→ GUIDED_SYNC ─Sync finished→ GUIDED_CHECK ─All clear→ VERIFIED
+    a sweep: its items park, then ONE checklist for the whole batch (workflow/sweep_guided.py)
+
+The port (the `guide` step, the sweep's checklist) is workflow/guided_half.py; this module holds the answers a
+person gives in the thread, and the reminders.
 
 Every click is one guarded transition or one guarded event (the job's state must still be the step the button
 belongs to), so a double click, a stale button or a restart between steps never repeats a step; nothing here
@@ -16,10 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from data.events import EventKind
 from data.jobs import Event, Job, JobStore
 from data.states import GUIDED, JobKind, JobState
-from workflow.machine import Flavor, is_guided, step
-from workflow.policy import Action, Policy, Refused
+from workflow.machine import move, note
+from workflow.policy import REFUSAL_EVENTS, Action, NotAllowed, Policy
 
 log = logging.getLogger(__name__)
 
@@ -32,20 +37,21 @@ class Answer:
 
     state: JobState
     to_state: JobState | None
-    event: str
+    event: EventKind
 
 
+# The buttons' action ids (handlers/guided.py) and what each answers.
 ANSWERS: dict[str, Answer] = {
-    "guided_resynced": Answer(JobState.GUIDED_RESYNC, JobState.GUIDED_SYNC, "guided_resynced"),
-    "guided_sync_started": Answer(JobState.GUIDED_SYNC, None, "guided_sync_started"),
-    "guided_sync_finished": Answer(JobState.GUIDED_SYNC, JobState.GUIDED_CHECK, "guided_sync_finished"),
-    "guided_sync_failed": Answer(JobState.GUIDED_SYNC, None, "guided_sync_failed"),
-    "guided_all_clear": Answer(JobState.GUIDED_CHECK, JobState.VERIFIED, JobState.VERIFIED),
-    "guided_still_shows": Answer(JobState.GUIDED_CHECK, None, "guided_credit_still_shows"),
+    "guided_resynced": Answer(JobState.GUIDED_RESYNC, JobState.GUIDED_SYNC, EventKind.GUIDED_RESYNCED),
+    "guided_sync_started": Answer(JobState.GUIDED_SYNC, None, EventKind.GUIDED_SYNC_STARTED),
+    "guided_sync_finished": Answer(JobState.GUIDED_SYNC, JobState.GUIDED_CHECK, EventKind.GUIDED_SYNC_FINISHED),
+    "guided_sync_failed": Answer(JobState.GUIDED_SYNC, None, EventKind.GUIDED_SYNC_FAILED),
+    "guided_all_clear": Answer(JobState.GUIDED_CHECK, JobState.VERIFIED, EventKind.VERIFIED),
+    "guided_still_shows": Answer(JobState.GUIDED_CHECK, None, EventKind.GUIDED_CREDIT_STILL_SHOWS),
 }
 # Events that start (or restart) a step: its reminder clock runs from the last of them.
-STEP_STARTS = (JobState.GUIDED_RESYNC, "guided_resynced", "guided_sync_finished", "retry", "guided_sync_failed",
-               "guided_mismatch", "guided_credit_still_shows")
+STEP_STARTS = (EventKind.GUIDED_RESYNC, EventKind.GUIDED_RESYNCED, EventKind.GUIDED_SYNC_FINISHED, EventKind.RETRY,
+               EventKind.GUIDED_SYNC_FAILED, EventKind.GUIDED_MISMATCH, EventKind.GUIDED_CREDIT_STILL_SHOWS)
 
 
 def sync_from(job: Job, credit_date: str | None, today: date) -> date:
@@ -63,92 +69,64 @@ def _day(text: str | None) -> date | None:
         return None
 
 
-@step(JobState.APPLIED, Flavor.GUIDED)
-def guide(runner, job: Job) -> None:
-    """Post step 1 (resync the invoice), or step 2 when there is no invoice to resync; store the sync date."""
-    credit = runner.qbo.get_credit(kind=job.credit_kind, credit_id=job.qbo_credit_id)
-    start = sync_from(job, credit.txn_date, runner.today())
-    to_state = JobState.GUIDED_RESYNC if job.invoice_number else JobState.GUIDED_SYNC
-    runner.move(job, to_state, event=to_state,
-                sync_from=start.isoformat(),
-                details={"step": to_state, "sync_from": start.isoformat(), "credit_date": credit.txn_date,
-                         "expected_balance": str(job.invoice_balance_after) if job.invoice_balance_after is not None
-                         else None, "total": str(job.invoice_total) if job.invoice_total is not None else None})
-
-
-def _undo_applied(runner, job: Job) -> None:
-    """An undo's APPLIED step: guided for a guided job, else the API mode's own (steps_apply.find_copy)."""
-    if is_guided(job):
-        guide(runner, job)
-        return
-    from workflow.steps_apply import find_copy
-
-    find_copy(runner, job)
-
-
-step(JobState.APPLIED, Flavor.UNDO)(_undo_applied)
-
-
 class GuidedService:
     """The person's answers to the guided steps, the reminders, and the day-old escalation."""
 
-    def __init__(self, *, store: JobStore, runner, policy: Policy, remind_minutes: float = 30.0,
-                 now: Callable[[], datetime] | None = None, sweeps=None) -> None:
-        from workflow.sweep_guided import GuidedSweep
-
+    def __init__(self, *, store: JobStore, runner, policy: Policy, remind_after: timedelta = timedelta(minutes=30),
+                 now: Callable[[], datetime] | None = None, sweep=None) -> None:
+        """`sweep`: the answers to a sweep's one checklist (workflow/sweep_guided.GuidedSweep), reminded alike."""
         self.store = store
         self.runner = runner
         self.policy = policy
-        self.remind_after = timedelta(minutes=remind_minutes)
+        self.remind_after = remind_after
         self.now = now or (lambda: datetime.now(UTC))
-        # A sweep's one checklist (workflow/sweep_guided.py): same people, same reminder delay.
-        self.sweep = GuidedSweep(sweeps=sweeps, policy=policy, remind_after=self.remind_after, now=self.now) \
-            if sweeps is not None else None
+        self.sweep = sweep
 
     def _permit(self, job_id: int | None, user: str, channel: str | None, thread_ts: str | None) -> Job:
         job = self.store.get(job_id) if job_id is not None else None
         try:
             self.policy.check(Action.GUIDED_CONFIRM, user, job, channel=channel, message_ts=thread_ts)
-        except Refused as refused:
+        except NotAllowed as refused:
             if job is not None and refused.record:
-                self.store.record(job.id, actor=user, kind=f"refused_{Action.GUIDED_CONFIRM}",
+                self.store.record(job.id, actor=user, kind=REFUSAL_EVENTS[Action.GUIDED_CONFIRM, "job"],
                                   details={"reason": refused.message})
             raise
         return job
 
     def check(self, *, job_id: int | None, user: str, channel: str | None, thread_ts: str | None) -> Job:
-        """May this user answer step 1 now? (before asking "what does it show?"; raises Refused)."""
+        """May this user answer step 1 now? (before asking "what does it show?"; raises NotAllowed)."""
         job = self._permit(job_id, user, channel, thread_ts)
         if job.state != JobState.GUIDED_RESYNC:
-            raise Refused(_stale(job, JobState.GUIDED_RESYNC), record=False)
+            raise NotAllowed(_stale(job, JobState.GUIDED_RESYNC), record=False)
         return job
 
     def answer(self, *, job_id: int | None, action: str, user: str, channel: str | None,
                thread_ts: str | None) -> Job:
-        """Record a click on a step's button (raises Refused when the step is not the job's current one)."""
+        """Record a click on a step's button (raises NotAllowed when the step is not the job's current one)."""
         what = ANSWERS.get(action)
         if what is None:
-            raise Refused("That button is not valid; nothing was changed.", record=False)
+            raise NotAllowed("That button is not valid; nothing was changed.", record=False)
         job = self._permit(job_id, user, channel, thread_ts)
+        if job.state != what.state:
+            raise NotAllowed(_stale(job, what.state), record=False)
         details = {"step": what.state, "answer": action}
         if what.to_state == JobState.VERIFIED:
             details.update(confirmed_by=user, guided=True)
             if job.kind == JobKind.UNDO and job.undo_of:
-                self._mark_original_undone(job)
+                self.runner.mark_undone(job)  # the original first: after a crash the undo is confirmed again
         if what.to_state is None:
-            moved = self.store.update(job.id, expect_state=what.state, actor=user, event=what.event, details=details)
+            moved = note(self.store, job, what.event, actor=user, details=details)
         else:
-            moved = self.store.transition(job.id, from_states=[what.state], to_state=what.to_state, actor=user,
-                                          event=what.event, details=details)
+            moved = move(self.store, job, what.to_state, actor=user, event=what.event, details=details)
         if moved is None:
-            raise Refused(_stale(self.store.get(job.id), what.state), record=False)
+            raise NotAllowed(_stale(self.store.get(job.id), what.state), record=False)
         self.runner.publish(moved)
         return moved
 
     def mismatch(self, *, job_id: int | None, user: str, shown: str, channel: str | None,
                  thread_ts: str | None) -> Job:
         """"Shows something else": record what ConnectBooster shows and explain the usual cause."""
-        job = self._permit(job_id, user, channel, thread_ts)
+        job = self.check(job_id=job_id, user=user, channel=channel, thread_ts=thread_ts)
         shown_amount = _money(shown)
         qbo_balance = self.runner.qbo.get_invoice(invoice_id=job.invoice_qbo_id).balance if job.invoice_qbo_id \
             else None
@@ -157,18 +135,11 @@ class GuidedService:
                    "expected": str(job.invoice_balance_after) if job.invoice_balance_after is not None else None,
                    "qbo_balance": str(qbo_balance) if qbo_balance is not None else None,
                    "cause": _cause(job, shown_amount, qbo_balance)}
-        moved = self.store.update(job.id, expect_state=JobState.GUIDED_RESYNC, actor=user, event="guided_mismatch",
-                                  details=details)
+        moved = note(self.store, job, EventKind.GUIDED_MISMATCH, actor=user, details=details)
         if moved is None:
-            raise Refused(_stale(self.store.get(job.id), JobState.GUIDED_RESYNC), record=False)
+            raise NotAllowed(_stale(self.store.get(job.id), JobState.GUIDED_RESYNC), record=False)
         self.runner.publish(moved)
         return moved
-
-    def _mark_original_undone(self, job: Job) -> None:
-        # The original first (as workflow/undo.py does): a crash in between leaves the undo to confirm again.
-        self.runner.publish(self.store.transition(job.undo_of, from_states=[JobState.VERIFIED],
-                                                  to_state=JobState.UNDONE, event=JobState.UNDONE,
-                                                  details={"undo_job": job.id}))
 
     # -- reminders --------------------------------------------------------------------------------
     def remind_due(self) -> int:
@@ -189,9 +160,9 @@ class GuidedService:
                                       extra={"guided": True, "step": job.state})
                 done += 1
             elif waited >= self.remind_after and not _reminded(events, job.state, started):
-                moved = self.store.update(job.id, expect_state=job.state, event="guided_reminder",
-                                          details={"step": job.state, "who": job.requester_id,
-                                                   "waited_minutes": int(waited.total_seconds() // 60)})
+                moved = note(self.store, job, EventKind.GUIDED_REMINDER,
+                             details={"step": job.state, "who": job.requester_id,
+                                      "waited_minutes": int(waited.total_seconds() // 60)})
                 self.runner.publish(moved)
                 done += 1 if moved else 0
         return done + (self.sweep.remind_due() if self.sweep is not None else 0)
@@ -203,7 +174,7 @@ def _step_start(events: list[Event]) -> datetime | None:
 
 
 def _reminded(events: list[Event], state: str, since: datetime) -> bool:
-    return any(e.kind == "guided_reminder" and e.details.get("step") == state and _parse(e.at) >= since
+    return any(e.kind == EventKind.GUIDED_REMINDER and e.details.get("step") == state and _parse(e.at) >= since
                for e in events)
 
 

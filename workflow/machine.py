@@ -1,4 +1,4 @@
-"""The job state machine: every state, who moves a job out of it, and the one table of steps.
+"""The job state machine: every allowed move, what makes it, and the one table of steps.
 
     request (Slack) ──────────────→ AWAITING_APPROVAL ─reject→ REJECTED   ─withdraw→ CANCELLED   ─expire→ EXPIRED
                                           │ approve (workflow/policy.py decides who may)
@@ -11,58 +11,130 @@
                          │ write (or find our own)        │ reverse    reconciles first: never twice)
                          ▼                                ▼
     resync-only ──→ APPLIED ←────────────────────────────┘
-                         │ find ConnectBooster's copy             sweep item: APPLIED ─park→ AWAITING_BATCH_SYNC
-                         ▼                                                       (the sweep starts ONE sync)─┐
-                     RESYNCING ─resync→ RESYNCED ─start/join sync→ SYNCING ←────────────────────────────────┘
-                                                                     │ sync finished (poller)
-                                                                     ▼
-                                                               SYNC_FINISHED ─verify→ VERIFIED ─undo done→ UNDONE
-    guided mode (issue 14, workflow/guided.py; a job with no ConnectBooster organization): a person does the
-    ConnectBooster half, each step confirmed with a button in the thread:
-        APPLIED ─step 1→ GUIDED_RESYNC ─"Resynced"→ GUIDED_SYNC ─"Sync finished"→ GUIDED_CHECK ─"All clear"→ VERIFIED
-                          (a step unconfirmed for a day → NEEDS_ATTENTION, which resumes that step)
-        a guided sweep's item: AWAITING_BATCH_SYNC ─the sweep's one checklist confirmed ("All done")→ VERIFIED
-    any working state ─error→ NEEDS_ATTENTION ─Retry / Sync again→ its resume state (or FAILED for a sweep item
-    that wrote nothing);  a sweep item behind a failed one of its client → SKIPPED
+                         │ the ConnectBooster half (a port, workflow/connectbooster.py or workflow/guided.py)
+                         ▼
+      API mode:      RESYNCING ─resync→ RESYNCED ─start/join sync→ SYNCING ─sync finished→ SYNC_FINISHED ─verify→ VERIFIED
+      guided mode:   GUIDED_RESYNC ─"Resynced"→ GUIDED_SYNC ─"Sync finished"→ GUIDED_CHECK ─"All clear"→ VERIFIED
+      a sweep item:  APPLIED ─park→ AWAITING_BATCH_SYNC ─the sweep's one sync (API) → SYNCING
+                                                       └─the sweep's one checklist confirmed (guided) → VERIFIED
+                                                                                       VERIFIED ─undo done→ UNDONE
+    any working state ─error→ NEEDS_ATTENTION ─Retry / Sync again→ its resume state (a lapsed approval: back to
+    AWAITING_APPROVAL);  a sweep item that wrote nothing → FAILED;  behind a failed item of its client → SKIPPED
 
-Working states (data.states.WORKING) are advanced by the runner, each through the step registered here for
-the job's flavour: an undo or a sweep item registers its own step where it differs and falls back to the
-plain application's step everywhere else. AWAITING_APPROVAL and NEEDS_ATTENTION wait for a person; SYNCING
-waits for the sync poller; AWAITING_BATCH_SYNC waits for the sweep.
+`MOVES` below is that drawing as data: every change of a job's state goes through `move()`, which refuses a move
+the table does not hold (IllegalMove: a bug, never a person's click). Sweeps have their own `BATCH_MOVES`.
+Working states (data.states.WORKING) are advanced by the runner through `step_for`: the QuickBooks half's steps
+are listed here; the ConnectBooster half's come from the port the bot picked (`ConnectBoosterHalf.steps`).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from data.jobs import Job
-from data.states import JobKind, JobState
+from data.events import EventKind
+from data.jobs import Job, JobStore
+from data.states import BatchState, JobKind, JobState
+from workflow import steps_apply, sweep_items, undo
 
 if TYPE_CHECKING:
+    from data.batches import Batch, BatchStore
     from workflow.runner import JobRunner
 
 Step = Callable[["JobRunner", Job], None]
+S = JobState
+
+# Where a job is created (not a move): a request, a resync-only request, an undo, a sweep item (or its skip).
+CREATED_IN = frozenset({S.AWAITING_APPROVAL, S.APPLIED, S.APPROVED, S.SKIPPED})
+TROUBLE = "an error in the step: what happened and what is safe, said in the thread"
+
+# state -> {state it may go to: what moves it there}
+MOVES: dict[JobState, dict[JobState, str]] = {
+    S.AWAITING_APPROVAL: {S.APPROVED: "Approve, by an approver other than the requester", S.REJECTED: "Reject, by an approver",
+                          S.CANCELLED: "the requester withdraws, or Slack refused the approval message",
+                          S.EXPIRED: "the approval window passed"},
+    S.APPROVED: {S.APPLYING: "check: figures unchanged, requestid stored", S.UNDOING: "undo check: books unchanged",
+                 S.STALE: "check: the figures changed since the request", S.NEEDS_ATTENTION: TROUBLE,
+                 S.FAILED: "a sweep item that wrote nothing"},
+    S.APPLYING: {S.APPLIED: "write, or our own earlier write found", S.NEEDS_ATTENTION: TROUBLE,
+                 S.FAILED: "a sweep item QuickBooks refused"},
+    S.UNDOING: {S.APPLIED: "reverse", S.NEEDS_ATTENTION: TROUBLE},
+    S.APPLIED: {S.RESYNCING: "find ConnectBooster's copy", S.RESYNCED: "no copy to resync / a sweep item on its own",
+                S.AWAITING_BATCH_SYNC: "park: a sweep item waits for the sweep's one sync",
+                S.GUIDED_RESYNC: "guided step 1 posted", S.GUIDED_SYNC: "guided step 2 posted (no invoice to resync)",
+                S.NEEDS_ATTENTION: TROUBLE},
+    S.RESYNCING: {S.RESYNCED: "resync", S.NEEDS_ATTENTION: TROUBLE},
+    S.RESYNCED: {S.SYNCING: "start or join a sync", S.NEEDS_ATTENTION: TROUBLE},
+    S.AWAITING_BATCH_SYNC: {S.SYNCING: "the sweep's one sync", S.VERIFIED: "the sweep's checklist confirmed",
+                            S.NEEDS_ATTENTION: "the sweep's bulk read shows another balance"},
+    S.SYNCING: {S.SYNC_FINISHED: "the sync poller", S.NEEDS_ATTENTION: "the sync failed or is stuck"},
+    S.SYNC_FINISHED: {S.VERIFIED: "verify", S.NEEDS_ATTENTION: TROUBLE},
+    S.GUIDED_RESYNC: {S.GUIDED_SYNC: "\"Resynced\"", S.NEEDS_ATTENTION: "a day without a confirmation"},
+    S.GUIDED_SYNC: {S.GUIDED_CHECK: "\"Sync finished\"", S.NEEDS_ATTENTION: "a day without a confirmation"},
+    S.GUIDED_CHECK: {S.VERIFIED: "\"All clear\"", S.NEEDS_ATTENTION: "a day without a confirmation"},
+    S.NEEDS_ATTENTION: {**{s: "Retry, Sync again or Continue, as the policy allows" for s in (
+        S.APPROVED, S.APPLYING, S.UNDOING, S.APPLIED, S.RESYNCING, S.RESYNCED, S.SYNC_FINISHED, S.GUIDED_RESYNC,
+        S.GUIDED_SYNC, S.GUIDED_CHECK)}, S.AWAITING_APPROVAL: "Retry on a lapsed approval: asked again"},
+    S.VERIFIED: {S.UNDONE: "its undo verified"},
+}
+
+BATCH_MOVES: dict[BatchState, dict[BatchState, str]] = {
+    BatchState.PLANNING: {BatchState.AWAITING_APPROVAL: "planned", BatchState.CANCELLED: "nothing to sweep, or the "
+                          "planning failed or died with the process"},
+    BatchState.AWAITING_APPROVAL: {BatchState.RUNNING: "Approve", BatchState.REJECTED: "Reject",
+                                   BatchState.CANCELLED: "the proposer withdraws, or Slack refused its message",
+                                   BatchState.EXPIRED: "the approval window passed"},
+    BatchState.RUNNING: {BatchState.SYNCING: "every item left QuickBooks: one sync",
+                         BatchState.GUIDED_CHECKLIST: "every item left QuickBooks: one checklist, in guided mode",
+                         BatchState.FINISHED: "nothing was applied"},
+    BatchState.SYNCING: {BatchState.FINISHED: "every item settled"},
+    BatchState.GUIDED_CHECKLIST: {BatchState.FINISHED: "the checklist confirmed, every item settled"},
+}
+
+
+class IllegalMove(Exception):
+    """A move the table does not hold: a bug in the bot, never the answer to a person's click."""
+
+
+def allowed(from_state: str, to_state: str) -> bool:
+    return JobState(to_state) in MOVES.get(JobState(from_state), {})
+
+
+def move(store: JobStore, job: Job, to: JobState, *, actor: str = "bot", event: EventKind | None = None,
+         details: dict | None = None, **values: Any) -> Job | None:
+    """Move `job` from the state it was read in to `to`, with its event, in one guarded transaction.
+
+    None when someone else moved it first (the caller lost a race); IllegalMove when the table forbids it."""
+    if not allowed(job.state, to):
+        raise IllegalMove(f"job {job.id}: {JobState(job.state).label} -> {JobState(to).label} is not a move")
+    return store.transition(job.id, from_states=[job.state], to_state=to, actor=actor, event=event,
+                            details=details, **values)
+
+
+def note(store: JobStore, job: Job, event: EventKind, *, actor: str = "bot", details: dict | None = None,
+         **values: Any) -> Job | None:
+    """Record an event and set fields without changing the state (guarded by it); None if the job moved."""
+    return store.update(job.id, expect_state=job.state, actor=actor, event=event, details=details, **values)
+
+
+def move_batch(batches: BatchStore, batch: Batch, to: BatchState | None = None, **values: Any) -> Batch | None:
+    """The same for a sweep; `to` None sets fields in its current state. None when another caller won."""
+    to = to or batch.state
+    if to != batch.state and to not in BATCH_MOVES.get(batch.state, {}):
+        raise IllegalMove(f"sweep {batch.id}: {batch.state.label} -> {BatchState(to).label} is not a move")
+    return batches.transition(batch.id, from_states=[batch.state], to_state=to, **values)
 
 
 class Flavor(StrEnum):
-    """Which variant of the steps a job runs."""
+    """Which variant of the steps a job runs (its ConnectBooster half comes from the bot's port)."""
 
     APPLY = "apply"
     RESYNC_ONLY = "resync_only"
     UNDO = "undo"
     SWEEP_ITEM = "sweep_item"
-    GUIDED = "guided"  # issue 14: ConnectBooster's half done by a person (workflow/guided.py)
-
-
-def is_guided(job: Job) -> bool:
-    """A guided-mode job (issue 14): made without ConnectBooster, so it has no ConnectBooster organization."""
-    return job.cb_org_id is None
 
 
 def flavor_of(job: Job) -> Flavor:
-    if job.kind != JobKind.UNDO and not job.batch_id and is_guided(job):  # guided mode (issue 14)
-        return Flavor.GUIDED
     if job.kind == JobKind.UNDO:
         return Flavor.UNDO
     if job.kind == JobKind.RESYNC_ONLY:
@@ -70,37 +142,28 @@ def flavor_of(job: Job) -> Flavor:
     return Flavor.SWEEP_ITEM if job.batch_id else Flavor.APPLY
 
 
-_STEPS: dict[tuple[Flavor, JobState], Step] = {}
+# The QuickBooks half: the same in both modes.
+QUICKBOOKS_STEPS: dict[tuple[Flavor, JobState], Step] = {
+    (Flavor.APPLY, S.APPROVED): steps_apply.check,
+    (Flavor.APPLY, S.APPLYING): steps_apply.write,
+    (Flavor.UNDO, S.APPROVED): undo.check,
+    (Flavor.UNDO, S.UNDOING): undo.reverse,
+    (Flavor.SWEEP_ITEM, S.APPLIED): sweep_items.park,
+}
 
 
-def step(state: JobState, *flavors: Flavor) -> Callable[[Step], Step]:
-    """Register the decorated function as the step for `state` (for the given flavours; default: APPLY)."""
-    def register(fn: Step) -> Step:
-        for flavor in flavors or (Flavor.APPLY,):
-            key = (flavor, state)
-            if key in _STEPS:
-                raise ValueError(f"two steps for {flavor} in {state}")
-            _STEPS[key] = fn
-        return fn
-    return register
+def steps(half_steps: Mapping[tuple[Flavor, JobState], Step]) -> dict[tuple[Flavor, JobState], Step]:
+    """The whole step table: the QuickBooks half's steps and a ConnectBooster half's."""
+    overlap = QUICKBOOKS_STEPS.keys() & half_steps.keys()
+    if overlap:
+        raise ValueError(f"two steps for {sorted(overlap)}")
+    return {**QUICKBOOKS_STEPS, **half_steps}
 
 
-def step_for(job: Job) -> Step:
+def step_for(table: Mapping[tuple[Flavor, JobState], Step], job: Job) -> Step:
     """The step to run for this job now: its flavour's own, else the plain application's."""
-    _load()
     state = JobState(job.state)
-    found = _STEPS.get((flavor_of(job), state)) or _STEPS.get((Flavor.APPLY, state))
+    found = table.get((flavor_of(job), state)) or table.get((Flavor.APPLY, state))
     if found is None:
         raise LookupError(f"no step for a {flavor_of(job)} job in {state}")
     return found
-
-
-def table() -> dict[tuple[Flavor, JobState], Step]:
-    """Every registered step (for the architecture page and the tests)."""
-    _load()
-    return dict(_STEPS)
-
-
-def _load() -> None:
-    """Import the modules that register steps (they import this one)."""
-    from workflow import guided, steps_apply, sweep_items, undo  # noqa: F401  (guided: issue 14)

@@ -16,7 +16,7 @@ The rules, in one table (docs/security.md explains why):
 | guided confirm| the requester, the approver or any approver (see below) | a guided step, button in the job's thread|
 | guided sweep  | the proposer, the approver or any approver              | its checklist open, in the sweep's thread|
 
-Guided confirm (issue 14): a click on a guided ConnectBooster step reports what a person did or saw in the
+Guided confirm: a click on a guided ConnectBooster step reports what a person did or saw in the
 portal. It writes nothing to the books, and the requester is usually the one with the portal open, so the
 requester may confirm; so may the approver and any approver (finance staff who can see the portal). Nobody
 else: a false "All clear" closes the job and sends the completion notice. The button must sit in the job's
@@ -25,7 +25,7 @@ checklist follows the same rule, with the sweep's proposer in the requester's pl
 never retried (nor synced again) on its own: it has no thread and no sync of its own; the sweep is run again.
 
 A button is also checked against the stored row (never against what the button claims): it must sit on that
-job's own message in that channel. A refusal is a `Refused` whose message is shown only to the clicker.
+job's own message in that channel. A refusal is a `NotAllowed` whose message is shown only to the clicker.
 """
 from __future__ import annotations
 
@@ -35,9 +35,10 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from data.batches import Batch
+from data.events import EventKind
 from data.jobs import Job, stamp
-from data.states import GUIDED, BatchState, JobKind, JobState
-from workflow.machine import is_guided
+from data.states import GUIDED, BatchState, JobKind, JobState, Mode
+from workflow.declined import Declined
 
 # Resume states that (re)run a QuickBooks write: a Retry there is a change to the books.
 WRITES = frozenset({JobState.APPROVED, JobState.APPLYING, JobState.UNDOING})
@@ -52,15 +53,25 @@ class Action(StrEnum):
     PROPOSE_SWEEP = "propose_sweep"
     SWEEP_APPROVE = "sweep_approve"
     SWEEP_REJECT = "sweep_reject"
-    GUIDED_CONFIRM = "guided_confirm"  # issue 14: a person confirms a guided ConnectBooster step
+    GUIDED_CONFIRM = "guided_confirm"  # a person confirms a guided ConnectBooster step
 
 
-class Refused(Exception):
-    """A click that is not allowed; `message` is shown to the clicker only, and nothing changed."""
+# The audit event of a refused click, by action and by what was clicked on (a job, or a sweep).
+REFUSAL_EVENTS: dict[tuple[Action, str], EventKind] = {
+    (Action.APPROVE, "job"): EventKind.REFUSED_APPROVAL, (Action.REJECT, "job"): EventKind.REFUSED_REJECT,
+    (Action.RETRY, "job"): EventKind.REFUSED_RETRY, (Action.SYNC_AGAIN, "job"): EventKind.REFUSED_SYNC_AGAIN,
+    (Action.UNDO, "job"): EventKind.REFUSED_UNDO, (Action.GUIDED_CONFIRM, "job"): EventKind.REFUSED_GUIDED_CONFIRM,
+    (Action.SWEEP_APPROVE, "sweep"): EventKind.SWEEP_REFUSED_APPROVE,
+    (Action.SWEEP_REJECT, "sweep"): EventKind.SWEEP_REFUSED_REJECT,
+    (Action.GUIDED_CONFIRM, "sweep"): EventKind.SWEEP_REFUSED_GUIDED_CONFIRM,
+}
+
+
+class NotAllowed(Declined):
+    """A click this person may not make now; `message` is shown to the clicker only, and nothing changed."""
 
     def __init__(self, message: str, *, expired: bool = False, record: bool = True) -> None:
         super().__init__(message)
-        self.message = message
         self.expired = expired    # the request's window has passed: the caller expires it
         self.record = record      # worth an audit event (a wrong-message click is, a stale one too)
 
@@ -84,15 +95,15 @@ class Policy:
 
     def check(self, action: Action, user: str, subject: Job | Batch | None, *, channel: str | None = None,
               message_ts: str | None = None) -> Permit:
-        """Permit, or raise Refused with the message for the clicker."""
+        """Permit, or raise NotAllowed with the message for the clicker."""
         if action is Action.PROPOSE_SWEEP:
             if user not in self.approvers:
-                raise Refused("Only approvers can propose a sweep (it plans many applications at once); "
+                raise NotAllowed("Only approvers can propose a sweep (it plans many applications at once); "
                               f"ask a finance approver. {NOTHING.capitalize()}.")
             return Permit()
         if subject is None:
-            raise Refused(f"This button does not belong to a request I know; {NOTHING}.", record=False)
-        if isinstance(subject, Batch) and action is Action.GUIDED_CONFIRM:  # issue 14: a guided sweep's checklist
+            raise NotAllowed(f"This button does not belong to a request I know; {NOTHING}.", record=False)
+        if isinstance(subject, Batch) and action is Action.GUIDED_CONFIRM:  # a guided sweep's checklist
             return self._guided_batch(user, subject, channel, message_ts)
         if isinstance(subject, Batch):
             return self._decision(action, user, subject, channel, message_ts, what=f"Sweep #{subject.id}",
@@ -101,12 +112,12 @@ class Policy:
             return self._decision(action, user, subject, channel, message_ts, what=f"Request #{subject.id}",
                                   noun="application", waiting=JobState.AWAITING_APPROVAL)
         if channel is not None and subject.channel_id != channel:
-            raise Refused(f"That button is not valid; {NOTHING}.")
-        if action is Action.GUIDED_CONFIRM:  # issue 14
+            raise NotAllowed(f"That button is not valid; {NOTHING}.")
+        if action is Action.GUIDED_CONFIRM:
             return self._guided(user, subject, message_ts)
-        if action in (Action.RETRY, Action.SYNC_AGAIN) and subject.batch_id and is_guided(subject):
+        if action in (Action.RETRY, Action.SYNC_AGAIN) and subject.batch_id and subject.mode == Mode.GUIDED:
             # A guided sweep's item has no thread and no sync of its own: its sweep's checklist was its one chance.
-            raise Refused("An item of a guided sweep is not retried on its own: run `/applycredit sweep` again "
+            raise NotAllowed("An item of a guided sweep is not retried on its own: run `/applycredit sweep` again "
                           "(credits already used are never planned twice) or request the credit with "
                           f"`/applycredit <client>`; {NOTHING}.", record=False)
         if action is Action.RETRY and subject.resume_state not in WRITES:
@@ -115,12 +126,12 @@ class Policy:
             return self._retry(user, subject)
         if action is Action.SYNC_AGAIN:
             if user not in self.approvers and user != subject.requester_id:
-                raise Refused(f"Only approvers or the requester can run the sync again; {NOTHING}.")
+                raise NotAllowed(f"Only approvers or the requester can run the sync again; {NOTHING}.")
             self._needs_attention(subject)
             return Permit()
         if action is Action.UNDO:
             return self._undo(user, subject)
-        raise Refused(f"That button is not valid; {NOTHING}.", record=False)
+        raise NotAllowed(f"That button is not valid; {NOTHING}.", record=False)
 
     # -- the rules ------------------------------------------------------------------------------
     def _decision(self, action: Action, user: str, subject: Job | Batch, channel, message_ts, *, what: str,
@@ -128,74 +139,74 @@ class Policy:
         # The button must sit on the request's own message. Until the outbox has stored that message's ts (the
         # instant between Slack's answer and the database), the only message carrying it is that one.
         if subject.channel_id != channel or (subject.parent_ts is not None and subject.parent_ts != message_ts):
-            raise Refused(f"This button does not belong to that request; {NOTHING}.")
+            raise NotAllowed(f"This button does not belong to that request; {NOTHING}.")
         own = user == subject.requester_id
         withdraw = own and action in (Action.REJECT, Action.SWEEP_REJECT)
         if not withdraw:
             if user not in self.approvers:
-                raise Refused(f"Only approvers can decide this (ask a finance approver); {NOTHING}.")
+                raise NotAllowed(f"Only approvers can decide this (ask a finance approver); {NOTHING}.")
             if own:
-                raise Refused(f"You requested this {noun}, so a colleague has to approve it; {NOTHING}.")
+                raise NotAllowed(f"You requested this {noun}, so a colleague has to approve it; {NOTHING}.")
         if subject.state != waiting:
             who = f" by <@{subject.approver_id}>" if subject.approver_id else ""
-            raise Refused(f"{what} was already decided ({subject.state.label}{who}); {NOTHING}.")
+            raise NotAllowed(f"{what} was already decided ({subject.state.label}{who}); {NOTHING}.")
         if subject.expires_at and subject.expires_at <= stamp(self.now()):
-            raise Refused(f"{what} expired; ask for a new one.", expired=True)
+            raise NotAllowed(f"{what} expired; ask for a new one.", expired=True)
         return Permit(withdraw=withdraw)
 
     def _needs_attention(self, job: Job) -> None:
         if job.state != JobState.NEEDS_ATTENTION or not job.retryable or not job.resume_state:
-            raise Refused(f"Job #{job.id} is {job.state.label}; there is nothing to retry.", record=False)
+            raise NotAllowed(f"Job #{job.id} is {job.state.label}; there is nothing to retry.", record=False)
 
     def _retry(self, user: str, job: Job) -> Permit:
         if user not in self.approvers:
-            raise Refused("Only approvers can retry: Retry carries out an approved change to the books again. "
+            raise NotAllowed("Only approvers can retry: Retry carries out an approved change to the books again. "
                           f"Ask a finance approver; {NOTHING}.")
         if user == job.requester_id:
-            raise Refused(f"You requested this application, so a colleague has to retry it; {NOTHING}.")
+            raise NotAllowed(f"You requested this application, so a colleague has to retry it; {NOTHING}.")
         self._needs_attention(job)
         return Permit()
 
     def _guided(self, user: str, job: Job, thread_ts: str | None) -> Permit:
-        """Guided confirm (issue 14): who may say a ConnectBooster step is done; the state is checked by the caller."""
+        """Guided confirm: who may say a ConnectBooster step is done; the state is checked by the caller."""
         if not job.parent_ts or thread_ts != job.parent_ts:
-            raise Refused(f"That button does not belong to this checklist; {NOTHING}.")
+            raise NotAllowed(f"That button does not belong to this checklist; {NOTHING}.")
         if user not in self.approvers and user not in (job.requester_id, job.approver_id):
-            raise Refused("Only the requester or an approver can confirm a ConnectBooster step (a confirmation "
+            raise NotAllowed("Only the requester or an approver can confirm a ConnectBooster step (a confirmation "
                           f"can close the request); {NOTHING}.")
         if job.state not in GUIDED:
-            raise Refused(f"Job #{job.id} is {job.state.label}: no step is waiting for a confirmation; {NOTHING}.",
+            raise NotAllowed(f"Job #{job.id} is {job.state.label}: no step is waiting for a confirmation; {NOTHING}.",
                           record=False)
         return Permit()
 
     def _guided_batch(self, user: str, batch: Batch, channel: str | None, thread_ts: str | None) -> Permit:
         """Guided confirm of a sweep's one checklist: the same people as for a job's step, in the sweep's thread."""
         if channel != batch.channel_id or not batch.parent_ts or thread_ts != batch.parent_ts:
-            raise Refused(f"That button does not belong to this checklist; {NOTHING}.")
+            raise NotAllowed(f"That button does not belong to this checklist; {NOTHING}.")
         if user not in self.approvers and user not in (batch.requester_id, batch.approver_id):
-            raise Refused("Only the sweep's proposer or an approver can confirm its ConnectBooster checklist (a "
+            raise NotAllowed("Only the sweep's proposer or an approver can confirm its ConnectBooster checklist (a "
                           f"confirmation closes every application in it); {NOTHING}.")
         if batch.confirmed_by:
-            raise Refused(f"Sweep #{batch.id}'s checklist was already confirmed by <@{batch.confirmed_by}>; "
+            raise NotAllowed(f"Sweep #{batch.id}'s checklist was already confirmed by <@{batch.confirmed_by}>; "
                           f"{NOTHING}.", record=False)
         if batch.state != BatchState.GUIDED_CHECKLIST:
-            raise Refused(f"Sweep #{batch.id} is {batch.state.label}: no checklist is waiting for a confirmation; "
+            raise NotAllowed(f"Sweep #{batch.id} is {batch.state.label}: no checklist is waiting for a confirmation; "
                           f"{NOTHING}.", record=False)
         return Permit()
 
     def _undo(self, user: str, job: Job) -> Permit:
         if job.kind != JobKind.APPLY or not job.parent_ts:
-            raise Refused(f"That Undo button is not valid; {NOTHING}.", record=False)
+            raise NotAllowed(f"That Undo button is not valid; {NOTHING}.", record=False)
         if user not in self.approvers:
-            raise Refused(f"Only approvers can undo a credit application; {NOTHING}.")
+            raise NotAllowed(f"Only approvers can undo a credit application; {NOTHING}.")
         if user == job.requester_id:
-            raise Refused("You requested this application, so a colleague (an approver) has to undo it: every "
+            raise NotAllowed("You requested this application, so a colleague (an approver) has to undo it: every "
                           f"change to the books takes two people. {NOTHING.capitalize()}.")
         if job.state != JobState.VERIFIED:
-            raise Refused(f"Application #{job.id} is {job.state.label}; only a completed application can be "
+            raise NotAllowed(f"Application #{job.id} is {job.state.label}; only a completed application can be "
                           f"undone. {NOTHING.capitalize()}.", record=False)
         if job.completed_at and job.completed_at < stamp(self.now() - self.undo_window):
             hours = self.undo_window.total_seconds() / 3600
-            raise Refused(f"Application #{job.id} completed more than {hours:g} hours ago, past the undo window; "
+            raise NotAllowed(f"Application #{job.id} completed more than {hours:g} hours ago, past the undo window; "
                           f"reverse it in QuickBooks. {NOTHING.capitalize()}.", record=False)
         return Permit()

@@ -1,4 +1,4 @@
-"""A sweep's bulk QuickBooks reads (issue 11 item 6): read a round's documents before, confirm its writes after.
+"""A sweep's bulk QuickBooks reads: read a round's documents before, confirm its writes after.
 
 A sweep item used to spend 4 QuickBooks requests (re-read invoice, re-read credit, write, re-read invoice).
 A sweep now runs in rounds (the next item of every client, once every earlier item has left QuickBooks):
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from data.events import EventKind
 from data.jobs import Job
 from data.states import JobState
 from integrations.errors import IntegrationError
@@ -106,15 +107,13 @@ def read_round(qbo, *, invoice_ids: Iterable[str], credits: Iterable[tuple[str, 
 # -- the check step's side -------------------------------------------------------------------------------------
 def prefetched(runner, job: Job) -> Snapshot | None:
     """The snapshot the sweep read for this item (consumed), or None: read both documents yourself."""
-    prefetch = getattr(runner.batch_hook, "prefetch", None)
-    return prefetch.take(job.id) if job.batch_id and prefetch is not None else None
+    return runner.sweeps.prefetch.take(job.id) if job.batch_id and runner.sweeps is not None else None
 
 
 def confirm_later(runner, job: Job) -> bool:
     """True when the item's sweep confirms its invoice's balance in bulk after the write (instead of a re-read)."""
-    hook = runner.batch_hook
-    return bool(job.batch_id) and hook is not None and getattr(hook, "bulk_reads", False) \
-        and hook.accepts_parked(job)
+    sweeps = runner.sweeps
+    return bool(job.batch_id) and sweeps is not None and sweeps.bulk_reads and sweeps.accepts_parked(job)
 
 
 # -- confirming a write ----------------------------------------------------------------------------------------
@@ -157,5 +156,5 @@ def confirm(runner, jobs: Iterable[Job], invoices: dict[str, Invoice]) -> None:
         if invoice.balance != expected_after(job):
             wrong_balance(runner, job, payment_id=job.qbo_payment_id, balance=invoice.balance, details=details)
             continue
-        runner.store.update(job.id, expect_state=JobState.AWAITING_BATCH_SYNC, event="quickbooks_balance_confirmed",
-                            details=details, invoice_balance_after=invoice.balance)
+        runner.note(job, EventKind.QUICKBOOKS_BALANCE_CONFIRMED, details=details,
+                    invoice_balance_after=invoice.balance)

@@ -1,9 +1,8 @@
-"""Guided mode's picker and inbox, read from QuickBooks alone (issue 14): no ConnectBooster call at all.
+"""The directory of guided mode: clients, credits and invoices read from QuickBooks alone, no ConnectBooster call.
 
 Credits are credit memos with credit left and payments with an unapplied amount; invoices are the open ones.
 A client is a QuickBooks customer: its `id` is the customer's numeric Id, `qbo_customer_id` the same as text.
-The job made from such a view has no ConnectBooster organization (cb_org_id None), which is what marks it
-guided (workflow.machine.is_guided).
+A view read here knows no ConnectBooster ids; the job made from it is a guided one (its mode is stored).
 """
 from __future__ import annotations
 
@@ -13,10 +12,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from data.jobs import stamp
+from data.states import Mode
 from integrations.errors import IntegrationError
+from workflow.digest import OpenCredit
 from workflow.inbox import CAN_APPLY, NO_OPEN_INVOICE, Inbox, InboxClient, InboxCredit
 from workflow.lookup import APPLIED_WAITING_SYNC, UNAPPLIED, ClientView, CreditOption, InvoiceOption, clean_query
-from workflow.service import CreditService
 from workflow.sweep import Plan, plan_clients
 
 RESYNC_LOOKBACK_DAYS = 60  # used-up credits this recent are offered for "guide me through ConnectBooster"
@@ -30,15 +30,6 @@ class Customer:
     name: str
     qbo_customer_id: str
     balance: dict | None = None
-
-
-class NoConnectBooster:
-    """Stands in for the ConnectBooster client in guided mode: any call is a bug, and says so."""
-
-    base_url = ""
-
-    def __getattr__(self, name: str):
-        raise RuntimeError(f"guided mode has no ConnectBooster API: nothing may call ConnectBooster.{name}")
 
 
 def _customer(c) -> Customer:
@@ -66,7 +57,7 @@ def load_client(*, qbo, org, pool: ThreadPoolExecutor, today: date | None = None
     credits += [_used(c) for c in used_f.result()]  # ConnectBooster may still show them until a person syncs
     invoices = [InvoiceOption(qbo_id=i.id, number=i.number, date=i.txn_date, due_date=i.due_date, total=i.total,
                               balance=i.balance, currency=i.currency) for i in invoices_f.result()]
-    # org_id None: the bot knows no ConnectBooster organization (this is what makes the job guided).
+    # org_id None: the bot knows no ConnectBooster organization.
     return ClientView(org_id=None, name=org.name, qbo_customer_id=customer, credits=credits, invoices=invoices)
 
 
@@ -135,41 +126,32 @@ def _int(customer_id: str) -> int:
     return int(customer_id) if str(customer_id).isdigit() else 0
 
 
-class DigestReads:
-    """What the daily digest reads of ConnectBooster, answered from QuickBooks in guided mode: the customers with
-    unapplied credits and those credits (ids are QuickBooks'); no sync history (the bot runs no sync)."""
+class QuickBooksDirectory:
+    """The `Directory` port over QuickBooks alone (guided mode: the bot has no ConnectBooster API)."""
 
-    def __init__(self, qbo, pool: ThreadPoolExecutor) -> None:
-        self.qbo, self.pool = qbo, pool
-        self._credits: dict[int, list] = {}
+    mode = Mode.GUIDED
+    source = "QuickBooks"
 
-    def sync_history(self, *, page_size: int = 1) -> list:
-        return []
+    def __init__(self, *, qbo, pool: ThreadPoolExecutor, now=lambda: datetime.now(UTC)) -> None:
+        self.qbo, self.pool, self.now = qbo, pool, now
 
-    def search_organizations(self, *, text: str = "") -> list[Customer]:
-        inbox = build_inbox(qbo=self.qbo, pool=self.pool)
-        self._credits = {c.org_id: c.credits for c in inbox.clients}
-        return [Customer(id=c.org_id, name=c.name, qbo_customer_id=c.qbo_customer_id or "") for c in inbox.clients]
-
-    def list_credits(self, *, org_id: int, status: str = "open") -> list:
-        from types import SimpleNamespace
-
-        return [SimpleNamespace(id=int(k.key.split(":")[1]) if k.key.split(":")[1].isdigit() else 0, kind=k.kind,
-                                number=k.number, date=k.date, remaining_amount=k.remaining, currency=k.currency)
-                for k in self._credits.get(org_id, [])]
-
-
-class GuidedCreditService(CreditService):
-    """The credit service of guided mode: lookups from QuickBooks alone; approvals and the write as in API mode."""
-
-    def find_clients(self, text: str) -> list:
+    def find_clients(self, text: str) -> list[Customer]:
         return search_customers(self.qbo, text)
 
-    def load(self, org) -> ClientView:
-        return load_client(qbo=self.qbo, org=org, pool=self.pool, today=self.now().date())
+    def load(self, client) -> ClientView:
+        return load_client(qbo=self.qbo, org=client, pool=self.pool, today=self.now().date())
 
-    def build_inbox(self) -> Inbox:
+    def inbox(self) -> Inbox:
         return build_inbox(qbo=self.qbo, pool=self.pool, now=self.now())
 
     def plan_sweep(self) -> Plan:
         return plan_sweep(qbo=self.qbo, pool=self.pool, today=self.now().date())
+
+    def open_credits(self) -> tuple[list[OpenCredit], list[str]]:
+        inbox = self.inbox()
+        credits = [OpenCredit(c.name, f"#{k.number}", k.kind, k.number, k.date, k.remaining, k.currency)
+                   for c in inbox.clients for k in c.credits]
+        return credits, [c.name for c in inbox.clients if c.error]
+
+    def last_sync(self) -> None:
+        return None  # a person runs ConnectBooster's syncs: the bot sees none

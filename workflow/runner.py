@@ -1,9 +1,10 @@
 """The job runner: advances persisted jobs through the steps of workflow/machine.py, resumed on start-up.
 
-The runner owns scheduling (one thread per job at a time), publishing (a job's events to its thread), the
-shared end of every verification, the sync poller's callbacks, and turning an integration error into a
-needs-attention state that says what happened and what is safe. The steps themselves live in
-workflow/steps_apply.py, workflow/undo.py and workflow/sweep_items.py.
+The runner owns scheduling (one thread per job at a time), publishing (a job's events to its thread, a sweep
+item's to its sweep), the shared end of every verification, and turning an integration error into a
+needs-attention state that says what happened and what is safe. The steps live in workflow/steps_apply.py and
+workflow/undo.py (the QuickBooks half), workflow/sweep_items.py, and the ConnectBooster half the bot picked
+(workflow/connectbooster.py or workflow/guided.py).
 """
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
+from data.events import EventKind
 from data.jobs import Job, JobStore, stamp
 from data.states import WORKING, JobState
 from integrations.errors import (
@@ -27,7 +30,7 @@ from integrations.errors import (
 )
 from workflow import machine
 from workflow.notifier import Notifier
-from workflow.sync import SyncCoordinator
+from workflow.ports import ConnectBoosterHalf
 
 log = logging.getLogger(__name__)
 
@@ -37,26 +40,30 @@ def new_key(prefix: str, job: Job, attempt: int | None = None) -> str:
     return f"{prefix}-{job.id}-{job.attempt if attempt is None else attempt}-{secrets.token_hex(6)}"
 
 
-class JobRunner:
-    """Advances jobs on a small thread pool; one thread per job at a time."""
+class ModeMismatch(Exception):
+    """A job whose ConnectBooster half belongs to the other mode than the one the bot runs in."""
 
-    def __init__(self, *, store: JobStore, qbo, cb, notifier: Notifier, poll_seconds: float = 3.0,
-                 timeout_seconds: float = 600.0, workers: int = 4, today: Callable[[], date] | None = None,
-                 wall_clock: Callable[[], float] | None = None) -> None:
+
+class JobRunner:
+    """Advances jobs on a small thread pool; one thread per job at a time.
+
+    `sweeps(runner)` builds the sweep service the runner tells of its items' changes (workflow/sweep_run.py)."""
+
+    def __init__(self, *, store: JobStore, qbo, half: ConnectBoosterHalf, notifier: Notifier, workers: int = 4,
+                 today: Callable[[], date] | None = None, sweeps: Callable[[JobRunner], Any] | None = None) -> None:
         self.store = store
         self.qbo = qbo
-        self.cb = cb
+        self.half = half
         self.notifier = notifier
         self.today = today or (lambda: datetime.now(UTC).date())
-        kwargs = {"wall_clock": wall_clock} if wall_clock else {}
-        self.sync = SyncCoordinator(cb, on_update=self.on_sync_update, on_stuck=self.on_sync_stuck,
-                                    poll_seconds=poll_seconds, timeout_seconds=timeout_seconds, **kwargs)
+        self.steps = machine.steps(half.steps)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
         self._busy: set[int] = set()
         self._again: set[int] = set()
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
-        self.batch_hook = None  # the sweep (workflow/sweep_run.py): told of its items' changes instead of the notifier
+        half.attach(self)
+        self.sweeps = sweeps(self) if sweeps is not None else None
 
     # -- scheduling --------------------------------------------------------------------------
     def resume_all(self) -> int:
@@ -69,12 +76,12 @@ class JobRunner:
         jobs = self.store.unfinished()
         for job in jobs:
             self.publish(job)
-            if job.state == JobState.SYNCING and job.sync_id:
-                self.sync.watch(job.sync_id)
-            elif job.state in WORKING:
+            if job.state in WORKING:
                 self.submit(job.id)
-        if self.batch_hook is not None:
-            self.batch_hook.resume()
+            else:
+                self.half.resume(job)
+        if self.sweeps is not None:
+            self.sweeps.resume()
         return len(jobs)
 
     def submit(self, job_id: int) -> None:
@@ -90,7 +97,7 @@ class JobRunner:
             return self._idle.wait_for(lambda: not self._busy, timeout)
 
     def stop(self) -> None:
-        self.sync.stop()
+        self.half.stop()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _run(self, job_id: int) -> None:
@@ -100,9 +107,15 @@ class JobRunner:
                 if job is None or job.state not in WORKING:
                     break
                 try:
-                    machine.step_for(job)(self, job)
+                    self._step(job)(self, job)
                 except IntegrationError as e:
                     self._trouble(job, e)
+                    break
+                except ModeMismatch:
+                    self.attention(job, f"This job was started in {job.mode} mode, but the bot now runs in "
+                                        f"{self.half.mode} mode (CONNECTBOOSTER_MODE), so it cannot do this job's "
+                                        "ConnectBooster steps. Run the bot in its mode again and Retry, or finish the "
+                                        "ConnectBooster steps in the portal.", resume=job.state, retryable=True)
                     break
         except Exception:
             log.exception("job %s: unexpected error", job_id)
@@ -119,19 +132,35 @@ class JobRunner:
             if again:
                 self.submit(job_id)
 
+    def _step(self, job: Job) -> machine.Step:
+        step = machine.step_for(self.steps, job)
+        if job.mode != self.half.mode and step not in machine.QUICKBOOKS_STEPS.values():
+            raise ModeMismatch(job.id)
+        return step
+
     def publish(self, job: Job | None) -> None:
-        if job is not None and job.batch_id and self.batch_hook is not None:
-            self.batch_hook.item_changed(job)  # sweep items have no thread: the sweep's message shows them
+        if job is not None and job.batch_id and self.sweeps is not None:
+            self.sweeps.item_changed(job)  # sweep items have no thread: the sweep's message shows them
         elif job is not None:
             self.notifier.publish(job, self.store.events(job.id))
 
     new_key = staticmethod(new_key)
 
     def move(self, job: Job, to_state: JobState, **kwargs) -> Job | None:
-        """A guarded transition from the job's current state, published; None if someone else moved it first."""
-        moved = self.store.transition(job.id, from_states=[job.state], to_state=to_state, **kwargs)
+        """A move of the table (workflow/machine.py), published; None if someone else moved it first."""
+        moved = machine.move(self.store, job, to_state, **kwargs)
         self.publish(moved)
         return moved
+
+    def note(self, job: Job, event: EventKind, **kwargs) -> Job | None:
+        """An event and fields, the state unchanged (guarded by it); not published."""
+        return machine.note(self.store, job, event, **kwargs)
+
+    def mark_undone(self, undo: Job) -> None:
+        """An undo's original application becomes UNDONE (first: after a crash the undo finishes again)."""
+        original = self.store.get(undo.undo_of) if undo.undo_of else None
+        if original is not None and original.state == JobState.VERIFIED:
+            self.move(original, JobState.UNDONE, details={"undo_job": undo.id})
 
     def conclude_verification(self, job: Job, *, cb_balance: Decimal | None, credit_ok: bool, credit_problem: str,
                               details: dict, before_verified: Callable[[], None] | None = None) -> None:
@@ -152,34 +181,6 @@ class JobRunner:
             f"ConnectBooster shows invoice {job.invoice_number} at {cb_balance}, QuickBooks at {qbo_balance}"
         self.attention(job, problem + " after the sync. Run the sync again.", resume=JobState.RESYNCED,
                         retryable=True, sync_key=None, extra=details, action="sync_again")
-
-    # -- sync callbacks (from the poller thread) ----------------------------------------------
-    def on_sync_update(self, run) -> None:
-        for job in self.store.in_states([JobState.SYNCING]):
-            if job.sync_id != run.id:
-                continue
-            stage = next((s.integration_id for s in run.stages if s.status == "active"), None)
-            progress = {"sync_id": run.id, "status": run.status, "stage": stage}
-            # The sync_requested reply already said "pending": a first poll that sees the same is not news.
-            seen = [e.details for e in self.store.events(job.id) if e.kind in ("sync_progress", "sync_requested")]
-            if not seen or {k: seen[-1].get(k) for k in progress} != progress:
-                self.store.record(job.id, actor="bot", kind="sync_progress",
-                                  details={**progress, "counts": run.counts, "error": run.error})
-                self.publish(self.store.get(job.id))
-            if run.status == "finished":
-                if self.move(job, JobState.SYNC_FINISHED, details={"sync_id": run.id, "counts": run.counts}):
-                    self.submit(job.id)
-            elif run.status == "failed":
-                self.attention(job, f"ConnectBooster sync {run.id} failed: {run.error or 'no reason given'}.",
-                                resume=JobState.RESYNCED, retryable=True, sync_key=None, alert=True,
-                                action="sync_again")
-
-    def on_sync_stuck(self, run) -> None:
-        for job in self.store.in_states([JobState.SYNCING]):
-            if job.sync_id == run.id:
-                self.attention(job, f"ConnectBooster sync {run.id} has been {run.status} for longer than "
-                                     f"{int(self.sync.timeout_seconds)} s.", resume=JobState.RESYNCED,
-                                retryable=True, sync_key=None, alert=True, action="sync_again")
 
     # -- trouble -----------------------------------------------------------------------------
     def _trouble(self, job: Job, e: IntegrationError) -> None:
@@ -216,10 +217,7 @@ class JobRunner:
                            intuit_tid=error.intuit_tid)
         if job.batch_id and resume == JobState.APPROVED:
             # A sweep item that wrote nothing fails for good (releasing its credit); re-running the sweep retries it.
-            self.publish(self.store.transition(job.id, from_states=[job.state], to_state=JobState.FAILED, event=JobState.FAILED,
-                                               details=details, error=message, **values))
+            self.move(job, JobState.FAILED, details=details, error=message, **values)
             return
-        moved = self.store.transition(job.id, from_states=[job.state], to_state=JobState.NEEDS_ATTENTION,
-                                      event=JobState.NEEDS_ATTENTION, details=details, error=message,
-                                      retryable=int(retryable), resume_state=resume, **values)
-        self.publish(moved)
+        self.move(job, JobState.NEEDS_ATTENTION, details=details, error=message, retryable=int(retryable),
+                  resume_state=resume, **values)

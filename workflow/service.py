@@ -1,4 +1,4 @@
-"""What the Slack edge asks of the domain: look clients up, request, decide, retry. No Slack here.
+"""What the Slack edge asks of the domain: request, decide, retry, undo. No Slack here (lookups: the directory).
 
 Every decision is checked against the stored job (never against what a button claims): the clicker must be
 an approver and not the requester, the request must be open and unexpired, and the button must sit on that
@@ -8,57 +8,49 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from data.batches import BatchStore
+from data.events import EventKind
 from data.jobs import CreditBusy, Job, JobStore, stamp
 from data.states import JobKind, JobState
-from workflow.lookup import APPLIED_WAITING_SYNC, ClientView, load_client, search_clients
-from workflow.policy import Action, Permit, Policy, Refused
+from workflow.lookup import APPLIED_WAITING_SYNC, ClientView
+from workflow.machine import move
+from workflow.policy import REFUSAL_EVENTS, Action, NotAllowed, Permit, Policy
 from workflow.runner import JobRunner
 from workflow.steps_apply import own_write
-from workflow.sweep import Plan, build_plan
-from workflow.sweep_run import SweepService
-from workflow.validation import Refusal, validate
+from workflow.validation import InvalidRequest, validate
 
 log = logging.getLogger(__name__)
 
 
+def cancel_unposted(store: JobStore, job: Job, error: str) -> Job | None:
+    """Slack refused a request's approval message for good: cancel it (its credit is free again); None when it
+    was decided meanwhile."""
+    if job.state != JobState.AWAITING_APPROVAL:
+        return None
+    return move(store, job, JobState.CANCELLED, event=EventKind.APPROVAL_MESSAGE_REFUSED,
+                details={"error": error, "channel": job.channel_id})
+
+
 class CreditService:
-    def __init__(self, *, store: JobStore, runner: JobRunner, qbo, cb, approver_ids: tuple[str, ...],
-                 approval_ttl: timedelta = timedelta(hours=24), now: Callable[[], datetime] | None = None,
-                 read_pool: ThreadPoolExecutor | None = None, undo_window: timedelta = timedelta(hours=72)) -> None:
+    """Requests and decisions on single jobs; sweeps are `runner.sweeps` (workflow/sweep_run.py)."""
+
+    def __init__(self, *, store: JobStore, runner: JobRunner, policy: Policy,
+                 approval_ttl: timedelta = timedelta(hours=24), now: Callable[[], datetime] | None = None) -> None:
         self.store = store
         self.runner = runner
-        self.qbo = qbo
-        self.cb = cb
-        self.approvers = frozenset(approver_ids)
+        self.qbo = runner.qbo
+        self.mode = runner.half.mode  # every job made here is done in the bot's ConnectBooster mode
+        self.policy = policy
+        self.approvers = policy.approvers
         self.ttl = approval_ttl
         self.now = now or (lambda: datetime.now(UTC))
-        self.policy = Policy(approvers=self.approvers, undo_window=undo_window, now=self.now)
-        self.pool = read_pool or ThreadPoolExecutor(max_workers=8, thread_name_prefix="read")
-        self.undo_window = undo_window
-        # Same database as the jobs (the store's connection factory): batches and their items commit side by side.
-        self.sweeps = SweepService(store=store, batches=BatchStore(store._db, store.now), runner=runner, qbo=qbo,
-                                   cb=cb, pool=self.pool, policy=self.policy, ttl=approval_ttl, now=self.now,
-                                   planner=self.plan_sweep)
-
-    # -- looking up ---------------------------------------------------------------------------
-    def find_clients(self, text: str) -> list:
-        return search_clients(self.cb, text)
-
-    def load(self, org) -> ClientView:
-        return load_client(qbo=self.qbo, cb=self.cb, org=org, pool=self.pool)
-
-    def plan_sweep(self) -> Plan:
-        """Every unapplied credit's Receive Payment allocation (reads both systems; the sweep's plan)."""
-        return build_plan(qbo=self.qbo, cb=self.cb, pool=self.pool)
+        self.sweeps = runner.sweeps
 
     # -- requesting ---------------------------------------------------------------------------
     def request(self, *, client: ClientView, user_id: str, channel_id: str, credit: str | None, invoice: str | None,
                 amount: str | None, note: str | None) -> Job:
-        """Validate the selection and open a job awaiting approval (raises Refusal or CreditBusy)."""
+        """Validate the selection and open a job awaiting approval (raises InvalidRequest)."""
         sel = validate(client, credit_key=credit, invoice_id=invoice, amount_text=amount)
         note = (note or "").strip()[:500] or None
         try:
@@ -70,29 +62,27 @@ class CreditService:
                 invoice_number=sel.invoice.number, cb_invoice_id=sel.invoice.cb_id, amount=sel.amount,
                 currency=sel.invoice.currency, note=note, invoice_total=sel.invoice.total,
                 invoice_balance_before=sel.invoice.balance, credit_remaining_before=sel.credit.remaining,
-                expires_at=stamp(self.now() + self.ttl),
+                expires_at=stamp(self.now() + self.ttl), mode=self.mode,
                 details={"amount": str(sel.amount), "invoice": sel.invoice.number, "credit": sel.credit.key},
             )
         except CreditBusy as busy:
-            raise Refusal("credit", f"Credit {sel.credit.cb_id or sel.credit.number} already has an open request "
+            raise InvalidRequest("credit", f"Credit {sel.credit.cb_id or sel.credit.number} already has an open request "
                                     f"(#{busy.job.id}, {busy.job.state.label}); it can't be spent twice."
                           ) from None
 
     def request_resync_only(self, *, client: ClientView, user_id: str, channel_id: str, credit: str) -> Job:
-        """The other half of the help article: nothing to write in QuickBooks, only resync, sync and verify.
+        """The other half of the help article: nothing to write in QuickBooks, only the ConnectBooster half.
 
-        In guided mode (a client read from QuickBooks alone: no ConnectBooster organization) the job guides those
-        steps in its thread and carries the invoice's figures for the step messages."""
-        guided = client.org_id is None
+        The job carries the invoice's figures as QuickBooks has them now (the verification and the steps compare
+        ConnectBooster's copy with them)."""
         option = client.credit(credit)
         if option is None or option.diagnosis != APPLIED_WAITING_SYNC:
-            raise Refusal("credit", "The ConnectBooster-only guide is for a credit QuickBooks already shows as used "
-                                    "up." if guided else
-                          "Resync only is for a credit QuickBooks already shows as fully applied.")
+            raise InvalidRequest("credit", "This is only for a credit QuickBooks already shows as fully applied "
+                                           "(nothing left to apply, only ConnectBooster to bring up to date).")
         target = self.qbo.applied_invoice_for_credit(customer_id=client.qbo_customer_id, kind=option.kind,
                                                      credit_id=option.qbo_id)
         figures = {"invoice_total": target.total if target else None,
-                   "invoice_balance_after": target.balance if target else None} if guided else {}
+                   "invoice_balance_after": target.balance if target else None}
         try:
             job = self.store.create(
                 actor=user_id, kind=JobKind.RESYNC_ONLY, state=JobState.APPLIED, requester_id=user_id,
@@ -100,11 +90,10 @@ class CreditService:
                 cb_org_id=client.org_id, credit_kind=option.kind, qbo_credit_id=option.qbo_id, cb_credit_id=option.cb_id,
                 credit_number=option.number, invoice_qbo_id=target.id if target else "",
                 invoice_number=target.number if target else "", cb_invoice_id=None,
-                amount=option.cb_remaining or 0, currency=option.currency, event="resync_only_requested",
-                details={"credit": option.key, "reason": "already applied in QuickBooks",
-                         **({"guided": True} if guided else {})}, **figures)
+                amount=option.cb_remaining or 0, currency=option.currency, event=EventKind.RESYNC_ONLY_REQUESTED,
+                mode=self.mode, details={"credit": option.key, "reason": "already applied in QuickBooks"}, **figures)
         except CreditBusy as busy:
-            raise Refusal("credit", f"Credit {option.cb_id or '#' + option.number} already has an open request "
+            raise InvalidRequest("credit", f"Credit {option.cb_id or '#' + option.number} already has an open request "
                                     f"(#{busy.job.id}, {busy.job.state.label}).") from None
         self.runner.publish(job)
         self.runner.submit(job.id)
@@ -115,10 +104,10 @@ class CreditService:
         """Ask the policy; record a refusal in the audit trail and expire a request found past its window."""
         try:
             return self.policy.check(action, user_id, job, **where)
-        except Refused as refused:
+        except NotAllowed as refused:
             if job is not None and refused.record:
-                kind = "refused_approval" if action is Action.APPROVE else f"refused_{action}"
-                self.store.record(job.id, actor=user_id, kind=kind, details={"reason": refused.message})
+                self.store.record(job.id, actor=user_id, kind=REFUSAL_EVENTS[action, "job"],
+                                  details={"reason": refused.message})
             if refused.expired and job is not None:
                 self.expire(job)
             raise
@@ -132,20 +121,19 @@ class CreditService:
 
     def _retire(self, job: Job, copy: str | None) -> None:
         """Replace an earlier copy's buttons with a pointer to the request's message."""
-        retire = getattr(self.runner.notifier, "retire_copy", None)
-        if copy and retire is not None:
-            retire(job, copy)
+        if copy:
+            self.runner.notifier.retire_copy(job, copy)
 
     def approve(self, *, job_id: int, user_id: str, channel_id: str, message_ts: str) -> Job:
-        """Approve a request (raises Refused); the runner takes it from there."""
+        """Approve a request (raises NotAllowed); the runner takes it from there."""
         job = self.store.get(job_id)
         copy = self._copy(job, channel_id, message_ts)
         message_ts = job.parent_ts if copy else message_ts
         self._permit(Action.APPROVE, user_id, job, channel=channel_id, message_ts=message_ts)
-        moved = self.store.transition(job.id, from_states=[JobState.AWAITING_APPROVAL], to_state=JobState.APPROVED,
-                                      actor=user_id, approver_id=user_id, decided_at=stamp(self.now()))
+        moved = move(self.store, job, JobState.APPROVED, actor=user_id, approver_id=user_id,
+                     decided_at=stamp(self.now()))
         if moved is None:  # another click won the race
-            raise Refused(f"Request #{job.id} was already decided ({self.store.get(job.id).state.label}); "
+            raise NotAllowed(f"Request #{job.id} was already decided ({self.store.get(job.id).state.label}); "
                           "nothing was changed.")
         self.runner.publish(moved)
         self.runner.submit(moved.id)
@@ -153,23 +141,22 @@ class CreditService:
         return moved
 
     def reject(self, *, job_id: int, user_id: str, channel_id: str, message_ts: str) -> Job:
-        """Reject (an approver) or withdraw (the requester) a request (raises Refused)."""
+        """Reject (an approver) or withdraw (the requester) a request (raises NotAllowed)."""
         job = self.store.get(job_id)
         copy = self._copy(job, channel_id, message_ts)
         message_ts = job.parent_ts if copy else message_ts
         permit = self._permit(Action.REJECT, user_id, job, channel=channel_id, message_ts=message_ts)
         to_state, approver = (JobState.CANCELLED, None) if permit.withdraw else (JobState.REJECTED, user_id)
-        moved = self.store.transition(job.id, from_states=[JobState.AWAITING_APPROVAL], to_state=to_state,
-                                      actor=user_id, decided_at=stamp(self.now()),
-                                      **({"approver_id": approver} if approver else {}))
+        moved = move(self.store, job, to_state, actor=user_id, decided_at=stamp(self.now()),
+                     **({"approver_id": approver} if approver else {}))
         if moved is None:
-            raise Refused("That request was already decided; nothing was changed.")
+            raise NotAllowed("That request was already decided; nothing was changed.")
         self.runner.publish(moved)
         self._retire(moved, copy)
         return moved
 
     def retry(self, *, job_id: int, user_id: str, channel_id: str | None = None) -> Job:
-        """Send a job that needs attention back to its resume state (raises Refused).
+        """Send a job that needs attention back to its resume state (raises NotAllowed).
 
         A Retry that would write to QuickBooks on an approval older than the approval window goes back for
         a fresh approval with today's figures instead (an old approval is not reused). A write whose outcome was
@@ -180,10 +167,9 @@ class CreditService:
         if job.kind == JobKind.APPLY and not job.batch_id and self._approval_old(job) and (
                 resume == JobState.APPROVED or (resume == JobState.APPLYING and own_write(self.qbo, job) is None)):
             return self._reopen(job, user_id)
-        moved = self.store.transition(job.id, from_states=[JobState.NEEDS_ATTENTION], to_state=resume,
-                                      actor=user_id, event="retry", error=None, retryable=0)
+        moved = move(self.store, job, resume, actor=user_id, event=EventKind.RETRY, error=None, retryable=0)
         if moved is None:
-            raise Refused("Someone else already retried this job.", record=False)
+            raise NotAllowed("Someone else already retried this job.", record=False)
         self.runner.publish(moved)
         self.runner.submit(moved.id)
         return moved
@@ -195,24 +181,24 @@ class CreditService:
         """Back to awaiting approval with the figures QuickBooks has now (the old approval has lapsed)."""
         invoice = self.qbo.get_invoice(invoice_id=job.invoice_qbo_id)
         credit = self.qbo.get_credit(kind=job.credit_kind, credit_id=job.qbo_credit_id)
-        moved = self.store.transition(
-            job.id, from_states=[JobState.NEEDS_ATTENTION], to_state=JobState.AWAITING_APPROVAL, actor=user_id,
-            event="reapproval_requested", error=None, retryable=0, approver_id=None, decided_at=None,
+        moved = move(
+            self.store, job, JobState.AWAITING_APPROVAL, actor=user_id,
+            event=EventKind.REAPPROVAL_REQUESTED, error=None, retryable=0, approver_id=None, decided_at=None,
             invoice_balance_before=invoice.balance, credit_remaining_before=credit.remaining,
             expires_at=stamp(self.now() + self.ttl),
             details={"reason": "approval older than the approval window", "approved_at": job.decided_at,
                      "invoice_balance": str(invoice.balance), "credit_remaining": str(credit.remaining)})
         if moved is None:
-            raise Refused("Someone else already retried this job.", record=False)
+            raise NotAllowed("Someone else already retried this job.", record=False)
         self.runner.publish(moved)
         return moved
 
     def expire(self, job: Job) -> Job | None:
-        moved = self.store.transition(job.id, from_states=[JobState.AWAITING_APPROVAL], to_state=JobState.EXPIRED,
-                                      actor="bot",
-                                      details={"expires_at": job.expires_at})
+        moved = move(self.store, job, JobState.EXPIRED, details={"expires_at": job.expires_at})
         self.runner.publish(moved)
         return moved
+
+
 
     def expire_due(self) -> int:
         """Expire every request whose approval window has passed; returns how many."""
@@ -221,12 +207,13 @@ class CreditService:
         return sum(1 for j in due if self.expire(j)) + self.sweeps.expire_due()
 
     def undo(self, *, job_id: int, user_id: str, channel_id: str) -> Job:
-        """Reverse a verified application (raises Refused); exactly one undo per job."""
+        """Reverse a verified application (raises NotAllowed); exactly one undo per job."""
         job = self.store.get(job_id)
         self._permit(Action.UNDO, user_id, job, channel=channel_id)
         try:
             undo = self.store.create(
-                actor=user_id, kind=JobKind.UNDO, state=JobState.APPROVED, event="undo_requested", undo_of=job.id,
+                actor=user_id, kind=JobKind.UNDO, state=JobState.APPROVED, event=EventKind.UNDO_REQUESTED,
+                undo_of=job.id, mode=job.mode,
                 requester_id=user_id, approver_id=user_id, channel_id=job.channel_id, parent_ts=job.parent_ts,
                 client_name=job.client_name, qbo_customer_id=job.qbo_customer_id, cb_org_id=job.cb_org_id,
                 credit_kind=job.credit_kind, qbo_credit_id=job.qbo_credit_id, cb_credit_id=job.cb_credit_id,
@@ -237,7 +224,7 @@ class CreditService:
             )
         except CreditBusy as busy:
             what = "An undo" if busy.job.undo_of == job.id else "Another request"
-            raise Refused(f"{what} (#{busy.job.id}) is already open on this credit; nothing was changed.",
+            raise NotAllowed(f"{what} (#{busy.job.id}) is already open on this credit; nothing was changed.",
                           record=False) from None
         self.runner.publish(undo)
         self.runner.submit(undo.id)

@@ -1,23 +1,18 @@
-"""The steps of a plain credit application (and, where they share them, of resync-only, undo and sweep items).
+"""The QuickBooks half of a credit application (a single request's and a sweep item's): check, then write.
 
-Each step is idempotent: the QuickBooks `requestid` and the ConnectBooster `Idempotency-Key` are stored on
-the job before the call, so a step repeated after a crash replays or reconciles instead of writing twice.
+Each step is idempotent: the QuickBooks `requestid` is stored on the job before the call, so a step repeated
+after a crash reconciles instead of writing twice. The ConnectBooster half comes from the bot's port.
 """
 from __future__ import annotations
 
-from datetime import timedelta
-from decimal import Decimal
-
+from data.events import EventKind
 from data.jobs import Job
 from data.states import JobState
-from integrations.errors import NotFoundError
 from integrations.quickbooks import write_marker
 from integrations.quickbooks_models import CREDIT_MEMO
-from workflow.machine import step
 from workflow.prefetch import confirm_later, expected_after, prefetched, wrong_balance
 
 
-@step(JobState.APPROVED)
 def check(runner, job: Job) -> None:
     """Read both documents (a sweep item: its round's bulk read); refuse if anything changed since the request,
     else store a requestid."""
@@ -40,27 +35,27 @@ def check(runner, job: Job) -> None:
         problems.append(f"currencies differ ({invoice.currency} / {credit.currency})")
     if job.amount > min(invoice.balance, credit.remaining):
         problems.append(f"{job.amount} is more than what is open now")
-    if job.cb_invoice_id and runner.cb.pending_payments(invoice_id=job.cb_invoice_id):
+    if runner.half.pending_payment(job):
         problems.append(f"invoice {job.invoice_number} now has a ConnectBooster payment waiting to sync")
     if problems:
         runner.move(job, JobState.STALE, details={"problems": problems, "invoice_balance": str(invoice.balance),
                                                   "credit_remaining": str(credit.remaining), "read": read})
         return
     attempt = job.attempt + 1
-    runner.move(job, JobState.APPLYING, event="quickbooks_write_started", attempt=attempt,
+    runner.move(job, JobState.APPLYING, event=EventKind.QUICKBOOKS_WRITE_STARTED, attempt=attempt,
                 qbo_request_id=runner.new_key("ac", job, attempt), details={"attempt": attempt, "read": read})
 
 
-@step(JobState.APPLYING)
 def write(runner, job: Job) -> None:
     """The one ledger write. A repeat (after a kill, a lost answer, a Retry) looks for the job's own marked write
     first: QuickBooks documents requestid replay only for a dropped connection with the same body."""
     result = own_write(runner.qbo, job) if write_was_sent(runner.store, job) else None
     if result is not None:
-        runner.store.record(job.id, actor="bot", kind="quickbooks_write_found",
+        runner.store.record(job.id, actor="bot", kind=EventKind.QUICKBOOKS_WRITE_FOUND,
                             details={"payment_id": result.payment_id, "request_id": job.qbo_request_id})
     else:
-        runner.store.record(job.id, actor="bot", kind="quickbooks_write_sent", details={"request_id": job.qbo_request_id})
+        runner.store.record(job.id, actor="bot", kind=EventKind.QUICKBOOKS_WRITE_SENT,
+                            details={"request_id": job.qbo_request_id})
         note = (f"{write_marker(job.id, job.qbo_request_id)}: {job.credit_kind.replace('_', ' ')} "
                 f"{job.credit_number} to invoice {job.invoice_number}")
         if job.credit_kind == CREDIT_MEMO:
@@ -93,8 +88,8 @@ def write(runner, job: Job) -> None:
 def write_was_sent(store, job: Job) -> bool:
     """True when this attempt's write may already have reached QuickBooks (sent before a kill or a lost answer)."""
     events = store.events(job.id)
-    started = max((i for i, e in enumerate(events) if e.kind == "quickbooks_write_started"), default=-1)
-    return any(e.kind == "quickbooks_write_sent" for e in events[started + 1:])
+    started = max((i for i, e in enumerate(events) if e.kind == EventKind.QUICKBOOKS_WRITE_STARTED), default=-1)
+    return any(e.kind == EventKind.QUICKBOOKS_WRITE_SENT for e in events[started + 1:])
 
 
 def own_write(qbo, job: Job):
@@ -105,88 +100,3 @@ def own_write(qbo, job: Job):
                                                 invoice_id=job.invoice_qbo_id, amount=job.amount, marker=marker)
     return qbo.find_payment_application(payment_id=job.qbo_credit_id, invoice_id=job.invoice_qbo_id,
                                         amount=job.amount, marker=marker)
-
-
-@step(JobState.APPLIED)
-def find_copy(runner, job: Job) -> None:
-    """Find ConnectBooster's copy of the invoice and store the resync's idempotency key."""
-    cb_invoice_id = job.cb_invoice_id
-    if cb_invoice_id is None and job.invoice_number:
-        matches = [i for i in runner.cb.find_invoices_by_number(number=job.invoice_number)
-                   if i.qbo_id == job.invoice_qbo_id]
-        cb_invoice_id = matches[0].id if matches else None
-    if cb_invoice_id is None:
-        runner.move(job, JobState.RESYNCED, event="resync_skipped",
-                    details={"reason": "ConnectBooster has no copy of this invoice yet; the sync will bring it"})
-        return
-    runner.move(job, JobState.RESYNCING, event="resync_started", cb_invoice_id=cb_invoice_id,
-                cb_resync_key=job.cb_resync_key or runner.new_key("rs", job))
-
-
-@step(JobState.RESYNCING)
-def resync(runner, job: Job) -> None:
-    # A resync takes about a second: poll it every second, or as often as SYNC_POLL_SECONDS asks if that is less.
-    result = runner.cb.resync_invoice_and_wait(invoice_id=job.cb_invoice_id, idempotency_key=job.cb_resync_key,
-                                               poll=min(1.0, runner.sync.poll_seconds))
-    answer = result.result or {}
-    runner.move(job, JobState.RESYNCED, cb_resync_id=result.id,
-                details={"resync_id": result.id, "before": (answer.get("before") or {}).get("balance"),
-                         "after": (answer.get("after") or {}).get("balance"),
-                         "total": str(job.invoice_total) if job.invoice_total is not None else None})
-
-
-@step(JobState.RESYNCED)
-def start_sync(runner, job: Job) -> None:
-    """Join the running sync or start one whose sync-from date covers today's change."""
-    key = job.sync_key or runner.new_key("sync", job)
-    if not job.sync_key:
-        job = runner.store.update(job.id, expect_state=job.state, event="sync_key_stored", sync_key=key) or job
-    sync_from = runner.today() - timedelta(days=1)
-    run = runner.sync.join(sync_from=sync_from, idempotency_key=key)
-    moved = runner.move(job, JobState.SYNCING, event="sync_requested", sync_id=run.id, sync_from=run.sync_from,
-                        details={"sync_id": run.id, "status": run.status, "attached": run.attached,
-                                 "trigger": run.trigger, "sync_from": run.sync_from})
-    if moved is not None:
-        # The run may have ended between join() and this transition, after its poller's last look:
-        # watching again (a no-op while a poller is alive) guarantees this job sees the outcome.
-        runner.sync.watch(run.id)
-
-
-@step(JobState.SYNC_FINISHED)
-def verify(runner, job: Job) -> None:
-    """ConnectBooster shows what QuickBooks has: the credit gone (or open with what is left of it, after a partial
-    application) and the invoice at QuickBooks' balance."""
-    credit_ok, remaining = credit_matches(runner, job)
-    cb_balance = _resynced_balance(runner, job) if job.invoice_balance_after is not None else None
-    if cb_balance is None and job.cb_invoice_id:  # no resync answer to rely on: read ConnectBooster's copy
-        cb_balance = runner.cb.get_invoice(invoice_id=job.cb_invoice_id).balance
-    problem = (f"ConnectBooster still shows credit {job.cb_credit_id}" if remaining == 0 else
-               f"ConnectBooster does not show credit {job.cb_credit_id} with {remaining} left")
-    runner.conclude_verification(job, cb_balance=cb_balance, credit_ok=credit_ok, credit_problem=problem,
-                                 details={"credit_ok": credit_ok, "credit_remaining": str(remaining)})
-
-
-def credit_matches(runner, job: Job) -> tuple[bool, Decimal]:
-    """Does ConnectBooster's copy of the credit match QuickBooks? (and the remaining amount it should show).
-
-    A credit our application used up needs no QuickBooks read; a partly used one is compared with what QuickBooks
-    has left now (someone may have used more of it since)."""
-    used_up = job.credit_remaining_before is not None and job.credit_remaining_before - job.amount == 0
-    remaining = Decimal("0") if used_up else \
-        runner.qbo.get_credit(kind=job.credit_kind, credit_id=job.qbo_credit_id).remaining
-    if not job.cb_credit_id:
-        return True, remaining
-    try:
-        cb_credit = runner.cb.get_credit(credit_id=job.cb_credit_id)
-    except NotFoundError:
-        return remaining == 0, remaining
-    if remaining == 0:
-        return cb_credit.status != "open", remaining
-    return cb_credit.status == "open" and cb_credit.remaining_amount == remaining, remaining
-
-
-def _resynced_balance(runner, job: Job) -> Decimal | None:
-    """The balance ConnectBooster read from QuickBooks in this job's resync (a sync does not change it again),
-    which spares a request per job; None when there was no resync."""
-    resynced = [e for e in runner.store.events(job.id) if e.kind == JobState.RESYNCED and e.details.get("after")]
-    return Decimal(resynced[-1].details["after"]) if resynced else None

@@ -1,4 +1,4 @@
-"""Guided mode's sweep (issue 14): the QuickBooks items run as in API mode, then ONE ConnectBooster checklist for
+"""Guided mode's sweep: the QuickBooks items run as in API mode, then ONE ConnectBooster checklist for
 the whole batch (every invoice to resync, one Sync Now, one check), confirmed once.
 
     running ─every item left QuickBooks→ guided_checklist ─"All done" (recorded: confirmed_by)→ finished
@@ -16,17 +16,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from data.batches import Batch
+from data.events import EventKind
 from data.jobs import Job, stamp
 from data.states import SETTLED, BatchState, JobState
 from workflow.digest import parse_time
 from workflow.guided import ESCALATE_AFTER, sync_from
-from workflow.machine import is_guided
-from workflow.policy import Action, Policy, Refused
-
-
-def is_guided_batch(items: list[Job]) -> bool:
-    """A sweep planned from QuickBooks alone: its items know no ConnectBooster organization."""
-    return bool(items) and all(is_guided(j) for j in items)
+from workflow.machine import move, move_batch
+from workflow.policy import REFUSAL_EVENTS, Action, NotAllowed, Policy
 
 
 def open_checklist(sweeps, batch: Batch, parked: list[Job]) -> Batch:
@@ -34,26 +30,25 @@ def open_checklist(sweeps, batch: Batch, parked: list[Job]) -> Batch:
     today = sweeps.runner.today()
     credit_dates = {i["seq"]: i.get("credit_date") for i in batch.plan}
     start = min(sync_from(j, credit_dates.get(j.batch_seq), today) for j in parked)
-    moved = sweeps.batches.transition(batch.id, from_states=[BatchState.RUNNING], to_state=BatchState.GUIDED_CHECKLIST,
-                                      sync_from=start.isoformat(), checklist_at=stamp(sweeps.now()))
+    moved = move_batch(sweeps.batches, batch, BatchState.GUIDED_CHECKLIST, sync_from=start.isoformat(),
+                       checklist_at=stamp(sweeps.now()))
     if moved is not None:
-        sweeps.store.record(None, actor="bot", kind="sweep_guided_checklist",
+        sweeps.store.record(None, actor="bot", kind=EventKind.SWEEP_GUIDED_CHECKLIST,
                             details={"batch": batch.id, "invoices": len(parked), "sync_from": start.isoformat()})
     return moved or sweeps.batches.get(batch.id)
 
 
 def settle(sweeps, batch: Batch) -> Batch:
     """Once confirmed: every parked item verified (confirmed by that person), then the batch finished."""
+    if batch.state != BatchState.GUIDED_CHECKLIST:
+        return batch
     if batch.confirmed_by:
         for job in sweeps.store.in_batch(batch.id):
             if job.state == JobState.AWAITING_BATCH_SYNC:
-                sweeps.store.transition(job.id, from_states=[JobState.AWAITING_BATCH_SYNC], to_state=JobState.VERIFIED,
-                                        actor=batch.confirmed_by, event=JobState.VERIFIED,
-                                        details={"batch": batch.id, "guided": True,
-                                                 "confirmed_by": batch.confirmed_by})
+                move(sweeps.store, job, JobState.VERIFIED, actor=batch.confirmed_by,
+                     details={"batch": batch.id, "guided": True, "confirmed_by": batch.confirmed_by})
     if all(j.state in SETTLED for j in sweeps.store.in_batch(batch.id)):
-        return sweeps.batches.transition(batch.id, from_states=[BatchState.GUIDED_CHECKLIST],
-                                         to_state=BatchState.FINISHED) or sweeps.batches.get(batch.id)
+        return move_batch(sweeps.batches, batch, BatchState.FINISHED) or sweeps.batches.get(batch.id)
     return batch
 
 
@@ -76,28 +71,28 @@ class GuidedSweep:
         batch = self.sweeps.batches.get(batch_id) if batch_id is not None else None
         try:
             self.policy.check(Action.GUIDED_CONFIRM, user, batch, channel=channel, message_ts=thread_ts)
-        except Refused as refused:
+        except NotAllowed as refused:
             if batch is not None and refused.record:
-                self.sweeps.store.record(None, actor=user, kind=f"sweep_refused_{Action.GUIDED_CONFIRM}",
+                self.sweeps.store.record(None, actor=user, kind=REFUSAL_EVENTS[Action.GUIDED_CONFIRM, "sweep"],
                                          details={"batch": batch.id, "reason": refused.message})
             raise
         return batch
 
     def confirm(self, *, batch_id: int | None, user: str, channel: str | None, thread_ts: str | None) -> Batch:
-        """"All done": ConnectBooster is up to date for the whole batch (raises Refused)."""
+        """"All done": ConnectBooster is up to date for the whole batch (raises NotAllowed)."""
         batch = self._permit(batch_id, user, channel, thread_ts)
         with self.sweeps.lock:  # two clicks at once: one confirms, the other is told who did
             self._permit(batch.id, user, channel, thread_ts)  # again: another click may have confirmed meanwhile
-            self.sweeps.batches.transition(batch.id, from_states=[BatchState.GUIDED_CHECKLIST],
-                                           to_state=BatchState.GUIDED_CHECKLIST, confirmed_by=user)
-            self.sweeps.store.record(None, actor=user, kind="sweep_guided_confirmed", details={"batch": batch.id})
+            move_batch(self.sweeps.batches, self.sweeps.batches.get(batch.id), confirmed_by=user)
+            self.sweeps.store.record(None, actor=user, kind=EventKind.SWEEP_GUIDED_CONFIRMED,
+                                     details={"batch": batch.id})
         self.sweeps.advance(batch.id)
         return self.sweeps.batches.get(batch.id)
 
     def problem(self, *, batch_id: int | None, user: str, channel: str | None, thread_ts: str | None) -> int:
         """"Something's off": recorded, and answered in the thread with the help article's advice."""
         batch = self._permit(batch_id, user, channel, thread_ts)
-        event = self.sweeps.store.record(None, actor=user, kind="sweep_guided_problem",
+        event = self.sweeps.store.record(None, actor=user, kind=EventKind.SWEEP_GUIDED_PROBLEM,
                                          details={"batch": batch.id, "sync_from": batch.sync_from})
         self._reply(batch, event, "problem", user)
         return event
@@ -111,12 +106,10 @@ class GuidedSweep:
             waited = self.now() - parse_time(batch.checklist_at)
             if waited < self.remind_after:
                 continue
-            moved = self.sweeps.batches.transition(batch.id, from_states=[BatchState.GUIDED_CHECKLIST],
-                                                   to_state=BatchState.GUIDED_CHECKLIST,
-                                                   reminded_at=stamp(self.now()))
+            moved = move_batch(self.sweeps.batches, batch, reminded_at=stamp(self.now()))
             if moved is None:
                 continue  # confirmed (and finished) meanwhile: nothing to remind of
-            event = self.sweeps.store.record(None, actor="bot", kind="sweep_guided_reminder",
+            event = self.sweeps.store.record(None, actor="bot", kind=EventKind.SWEEP_GUIDED_REMINDER,
                                              details={"batch": batch.id, "who": batch.requester_id,
                                                       "waited_minutes": int(waited.total_seconds() // 60)})
             self._reply(moved, event, "reminder", batch.requester_id,
@@ -125,7 +118,5 @@ class GuidedSweep:
         return sent
 
     def _reply(self, batch: Batch, event: int, kind: str, who: str, **details) -> None:
-        reply = getattr(self.sweeps.runner.notifier, "batch_reply", None)
-        if reply is not None:
-            reply(batch, event, kind, who, **details)
+        self.sweeps.runner.notifier.batch_reply(batch, event, kind, who, **details)
 

@@ -8,18 +8,16 @@ the item checks against its round's snapshot and parks with its balance still to
 """
 from __future__ import annotations
 
+from data.events import EventKind
 from data.jobs import Job
 from data.states import JobState
-from workflow.machine import Flavor, step
 from workflow.prefetch import expected_after, wrong_balance
 
 
-@step(JobState.APPLIED, Flavor.SWEEP_ITEM)
 def park(runner, job: Job) -> None:
     """Wait for the sweep's one sync; a Retry after the sweep finished syncs on its own (no resync: the sync brings it)."""
-    hook = runner.batch_hook
-    if hook is not None and hook.accepts_parked(job):
-        runner.move(job, JobState.AWAITING_BATCH_SYNC, event="waiting_for_sweep_sync", open_credit_key=None)
+    if runner.sweeps is not None and runner.sweeps.accepts_parked(job):
+        runner.move(job, JobState.AWAITING_BATCH_SYNC, event=EventKind.WAITING_FOR_SWEEP_SYNC, open_credit_key=None)
         return
     if job.invoice_balance_after is None and job.qbo_payment_id:
         # Written while its sweep confirmed in bulk, but that sweep has moved on: confirm with its own read.
@@ -29,7 +27,7 @@ def park(runner, job: Job) -> None:
         if balance != expected_after(job):
             wrong_balance(runner, job, payment_id=job.qbo_payment_id, balance=balance, details=details)
             return
-        job = runner.store.update(job.id, expect_state=job.state, event="quickbooks_balance_confirmed",
-                                  details=details, invoice_balance_after=balance) or job
-    runner.move(job, JobState.RESYNCED, event="resync_skipped",
+        job = runner.note(job, EventKind.QUICKBOOKS_BALANCE_CONFIRMED, details=details,
+                          invoice_balance_after=balance) or job
+    runner.move(job, JobState.RESYNCED, event=EventKind.RESYNC_SKIPPED,
                 details={"reason": "sweep item: the ConnectBooster sync brings the invoice"})

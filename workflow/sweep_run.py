@@ -13,7 +13,7 @@ that fails stops its client's chain (later items are recorded as skipped); the o
 item has left its QuickBooks step, ONE ConnectBooster sync serves them all, then each item is verified.
 `advance()` is idempotent and derives everything from the stored rows, so a restart simply calls it again.
 
-Bulk reads (issue 11 item 6, workflow/prefetch.py; `bulk_reads=False` restores one read per document): items
+Bulk reads (workflow/prefetch.py; `bulk_reads=False` restores one read per document): items
 go in rounds (waves of at most WAVE items), the next item of every client once the whole previous round has
 left QuickBooks. Between rounds ONE read per 100 invoices confirms every item just written (they park unconfirmed)
 and, with one read per 100 credits, gives each item of the next round the snapshot its check step compares.
@@ -21,13 +21,13 @@ and, with one read per 100 credits, gives each item of the next round the snapsh
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from data.batches import Batch, BatchBusy, BatchStore
+from data.events import EventKind
 from data.jobs import CreditBusy, Job, JobStore, stamp
 from data.states import (
     BATCH_TERMINAL,
@@ -38,11 +38,10 @@ from data.states import (
     JobKind,
     JobState,
 )
-from integrations.errors import IntegrationError
-from workflow.policy import Action, Permit, Policy, Refused
+from workflow.machine import move_batch
+from workflow.policy import REFUSAL_EVENTS, Action, NotAllowed, Permit, Policy
 from workflow.prefetch import Prefetch, RoundReads, confirm, read_round, unconfirmed
-from workflow.sweep import Plan, build_plan, heads, item_values
-from workflow.sweep_guided import is_guided_batch, open_checklist, settle
+from workflow.sweep import Plan, heads, item_values
 
 log = logging.getLogger(__name__)
 # Items started together with bulk reads: one read's worth, so a snapshot is seconds old at its check, not minutes.
@@ -50,50 +49,50 @@ WAVE = 100
 
 
 class SweepService:
-    def __init__(self, *, store: JobStore, batches: BatchStore, runner, qbo, cb, pool, policy: Policy,
-                 ttl: timedelta, now: Callable[[], datetime], bulk_reads: bool = True,
-                 planner: Callable[[], Plan] | None = None) -> None:
+    """Built by the runner it drives (JobRunner(sweeps=...)); `planner` is the directory's plan_sweep."""
+
+    def __init__(self, *, store: JobStore, batches: BatchStore, runner, planner: Callable[[], Plan], policy: Policy,
+                 ttl: timedelta, now: Callable[[], datetime], bulk_reads: bool = True) -> None:
         self.store, self.batches, self.runner = store, batches, runner
-        self.qbo, self.cb, self.pool = qbo, cb, pool
+        self.qbo, self.half = runner.qbo, runner.half
         self.policy, self.ttl, self.now = policy, ttl, now
-        # What to sweep: the service's plan_sweep (API mode reads both systems, guided mode QuickBooks alone).
-        self.planner = planner or (lambda: build_plan(qbo=qbo, cb=cb, pool=pool))
+        self.planner = planner
         self.bulk_reads = bulk_reads  # read in bulk before and after each round (False: as a single request does)
         self.prefetch = Prefetch(now=now)  # the items' snapshots, taken by their check step
         self.lock = threading.RLock()  # held while a sweep advances (guided mode's confirmation takes it too)
         self._local = threading.local()  # set while this thread advances: an item moved meanwhile is seen anyway
-        runner.batch_hook = self
 
     # -- proposing and deciding (who may: workflow/policy.py) -----------------------------------
     def claim(self, *, user_id: str, channel_id: str) -> Batch:
-        """Take the one-sweep-at-a-time slot before reading anything (raises Refused when taken or not allowed)."""
+        """Take the one-sweep-at-a-time slot before reading anything (raises NotAllowed when taken or not allowed)."""
         self.policy.check(Action.PROPOSE_SWEEP, user_id, None)
         try:
             return self.batches.create(kind="sweep", requester_id=user_id, channel_id=channel_id, plan=[],
-                                       total=Decimal("0"), expires_at=None, state=BatchState.PLANNING)
+                                       total=Decimal("0"), expires_at=None, state=BatchState.PLANNING,
+                                       mode=self.half.mode)
         except BatchBusy as busy:
             doing = ("being planned" if busy.batch.state == BatchState.PLANNING else busy.batch.state.label)
-            raise Refused(f"Sweep #{busy.batch.id} is {doing} (by <@{busy.batch.requester_id}>); one sweep at a "
+            raise NotAllowed(f"Sweep #{busy.batch.id} is {doing} (by <@{busy.batch.requester_id}>); one sweep at a "
                           "time.", record=False) from None
 
     def plan(self, batch: Batch, plan: Plan | None = None) -> tuple[Batch, Plan]:
         """Read both systems (slow: run it off Slack's threads) and put the plan up for approval.
 
-        `plan`: one already built (the benchmark's, whose reads are not part of its figure). Raises Refused when
+        `plan`: one already built (the benchmark's, whose reads are not part of its figure). Raises NotAllowed when
         there is nothing to sweep; the slot is released on any failure."""
         try:
             plan = plan if plan is not None else self.planner()
         except Exception:
-            self.batches.transition(batch.id, from_states=[BatchState.PLANNING], to_state=BatchState.CANCELLED)
+            move_batch(self.batches, batch, BatchState.CANCELLED)
             raise
         if not plan.items:
-            self.batches.transition(batch.id, from_states=[BatchState.PLANNING], to_state=BatchState.CANCELLED)
+            move_batch(self.batches, batch, BatchState.CANCELLED)
             extra = (" Could not read: " + "; ".join(plan.problems)) if plan.problems else ""
-            raise Refused("Nothing to sweep: no unapplied credit has an open invoice to go to." + extra, record=False)
-        moved = self.batches.transition(batch.id, from_states=[BatchState.PLANNING],
-                                        to_state=BatchState.AWAITING_APPROVAL, plan=plan.items, total=plan.total,
-                                        expires_at=stamp(self.now() + self.ttl))
-        self.store.record(None, actor=batch.requester_id, kind="sweep_requested",
+            raise NotAllowed("Nothing to sweep: no unapplied credit has an open invoice to go to." + extra,
+                             record=False)
+        moved = move_batch(self.batches, batch, BatchState.AWAITING_APPROVAL, plan=plan.items, total=plan.total,
+                           expires_at=stamp(self.now() + self.ttl))
+        self.store.record(None, actor=batch.requester_id, kind=EventKind.SWEEP_REQUESTED,
                           details={"batch": batch.id, "items": len(plan.items), "total": str(plan.total),
                                    "problems": plan.problems})
         return moved or self.batches.get(batch.id), plan
@@ -105,41 +104,46 @@ class SweepService:
     def _permit(self, action: Action, user_id: str, batch: Batch | None, channel_id: str, message_ts: str) -> Permit:
         try:
             return self.policy.check(action, user_id, batch, channel=channel_id, message_ts=message_ts)
-        except Refused as refused:
+        except NotAllowed as refused:
             if refused.record:
-                self.store.record(None, actor=user_id, kind=f"sweep_refused_{action}",
+                self.store.record(None, actor=user_id, kind=REFUSAL_EVENTS[action, "sweep"],
                                   details={"batch": batch.id if batch else None, "reason": refused.message})
             if refused.expired and batch is not None:
                 self.expire(batch)
             raise
 
     def approve(self, *, batch_id: int, user_id: str, channel_id: str, message_ts: str) -> Batch:
-        """Start the sweep (raises Refused)."""
+        """Start the sweep (raises NotAllowed)."""
         batch = self.batches.get(batch_id)
         self._permit(Action.SWEEP_APPROVE, user_id, batch, channel_id, message_ts)
-        moved = self.batches.transition(batch.id, from_states=[BatchState.AWAITING_APPROVAL],
-                                        to_state=BatchState.RUNNING, approver_id=user_id, decided_at=stamp(self.now()))
+        moved = move_batch(self.batches, batch, BatchState.RUNNING, approver_id=user_id, decided_at=stamp(self.now()))
         if moved is None:
-            raise Refused(f"Sweep #{batch.id} was already decided; nothing was changed.", record=False)
-        self.store.record(None, actor=user_id, kind="sweep_approved", details={"batch": batch.id})
+            raise NotAllowed(f"Sweep #{batch.id} was already decided; nothing was changed.", record=False)
+        self.store.record(None, actor=user_id, kind=EventKind.SWEEP_APPROVED, details={"batch": batch.id})
         self.advance(batch.id)
         return moved
 
     def reject(self, *, batch_id: int, user_id: str, channel_id: str, message_ts: str) -> Batch:
-        """Reject (an approver) or withdraw (the proposer) a sweep (raises Refused)."""
+        """Reject (an approver) or withdraw (the proposer) a sweep (raises NotAllowed)."""
         batch = self.batches.get(batch_id)
         permit = self._permit(Action.SWEEP_REJECT, user_id, batch, channel_id, message_ts)
-        moved = self.batches.transition(batch.id, from_states=[BatchState.AWAITING_APPROVAL],
-                                        to_state=BatchState.CANCELLED if permit.withdraw else BatchState.REJECTED,
-                                        approver_id=None if permit.withdraw else user_id, decided_at=stamp(self.now()))
+        moved = move_batch(self.batches, batch, BatchState.CANCELLED if permit.withdraw else BatchState.REJECTED,
+                           approver_id=None if permit.withdraw else user_id, decided_at=stamp(self.now()))
         if moved is None:
-            raise Refused("That sweep was already decided; nothing was changed.", record=False)
-        self.store.record(None, actor=user_id, kind=f"sweep_{moved.state}", details={"batch": batch.id})
+            raise NotAllowed("That sweep was already decided; nothing was changed.", record=False)
+        self.store.record(None, actor=user_id, kind=EventKind.SWEEP_CANCELLED if permit.withdraw else
+                          EventKind.SWEEP_REJECTED, details={"batch": batch.id})
         self._publish(moved)
         return moved
 
+    def cancel_unposted(self, batch: Batch, error: str | None) -> Batch | None:
+        """Slack refused the sweep's approval message: cancel it (the one-sweep slot is free again)."""
+        self.store.record(None, actor="bot", kind=EventKind.APPROVAL_MESSAGE_REFUSED,
+                          details={"batch": batch.id, "error": error})
+        return move_batch(self.batches, batch, BatchState.CANCELLED)
+
     def expire(self, batch: Batch) -> Batch | None:
-        moved = self.batches.transition(batch.id, from_states=[BatchState.AWAITING_APPROVAL], to_state=BatchState.EXPIRED)
+        moved = move_batch(self.batches, batch, BatchState.EXPIRED)
         if moved is not None:
             self._publish(moved)
         return moved
@@ -154,7 +158,7 @@ class SweepService:
         """On start-up: continue every approved sweep (items were resumed by the runner); release a slot
         claimed by a planning that died with the process."""
         for batch in self.batches.in_states([BatchState.PLANNING]):
-            self.batches.transition(batch.id, from_states=[BatchState.PLANNING], to_state=BatchState.CANCELLED)
+            move_batch(self.batches, batch, BatchState.CANCELLED)
         for batch in self.batches.in_states([BatchState.RUNNING, BatchState.SYNCING, BatchState.GUIDED_CHECKLIST]):
             self.advance(batch.id)
 
@@ -170,7 +174,7 @@ class SweepService:
         """Create the next items, request the sync when all left QuickBooks, finish when all settled."""
         if getattr(self._local, "active", False):
             return  # an item this very call moved (a confirmation): the call goes on from the stored rows
-        run = None
+        followup = None
         with self.lock:
             self._local.active = True
             try:
@@ -183,24 +187,14 @@ class SweepService:
                 if batch.state == BatchState.RUNNING:
                     items = self._next_items(batch)
                     if all(j.state not in IN_QUICKBOOKS for j in items) and len(items) == len(batch.plan):
-                        batch, run = self._request_sync(batch, items)
-                if batch.state == BatchState.GUIDED_CHECKLIST:  # guided mode: a person confirms ConnectBooster
-                    batch = settle(self, batch)
-                if batch.state == BatchState.SYNCING:
-                    items = self.store.in_batch(batch.id)
-                    if all(j.state in SETTLED for j in items):
-                        batch = self.batches.transition(batch.id, from_states=[BatchState.SYNCING],
-                                                        to_state=BatchState.FINISHED) or batch
+                        batch, followup = self._finish_quickbooks(batch, items)
+                if batch.state not in BATCH_TERMINAL and batch.state != BatchState.RUNNING:
+                    batch = self.half.settle_sweep(self, batch)  # its one sync, or its one checklist
                 self._publish(batch)
             finally:
                 self._local.active = False
-        if run is not None:
-            try:  # the run may have ended before its items were moved to `syncing`: no poller update would come
-                run = self.cb.get_sync(sync_id=run.id)
-            except IntegrationError:
-                return  # the poller keeps watching it
-            if run.status not in ("pending", "active"):
-                self.runner.on_sync_update(run)
+        if followup is not None:
+            followup()
 
     def _next_items(self, batch: Batch) -> list[Job]:
         """Per client, create the next item once the previous one left QuickBooks; skip after a failure.
@@ -255,43 +249,31 @@ class SweepService:
     def _create_item(self, batch: Batch, item: dict, skip_reason: str | None) -> Job:
         values = dict(item_values(item), kind=JobKind.APPLY, requester_id=batch.requester_id,
                       approver_id=batch.approver_id, channel_id=batch.channel_id, batch_id=batch.id,
-                      decided_at=batch.decided_at)
+                      decided_at=batch.decided_at, mode=batch.mode)
         details = {"batch": batch.id, "seq": item["seq"], "amount": item["amount"], "invoice": item["invoice_number"]}
         if skip_reason is None:
             try:
-                job = self.store.create(actor="bot", state=JobState.APPROVED, event="sweep_item", details=details, **values)
+                job = self.store.create(actor="bot", state=JobState.APPROVED, event=EventKind.SWEEP_ITEM,
+                                        details=details, **values)
             except CreditBusy as busy:
                 skip_reason = f"credit {item['credit_number']} is in open request #{busy.job.id}"
             else:
                 return job  # submitted by the caller (after its snapshot is stored)
-        return self.store.create(actor="bot", state=JobState.SKIPPED, event=JobState.SKIPPED, open_credit_key=None,
+        return self.store.create(actor="bot", state=JobState.SKIPPED, event=EventKind.SKIPPED, open_credit_key=None,
                                  completed_at=self.store.now(), error=skip_reason,
                                  details={**details, "reason": skip_reason}, **values)
 
-    def _request_sync(self, batch: Batch, items: list[Job]):
-        """One sync for every parked item (its key stored first, so a repeat after a crash joins the same run)."""
+    def _finish_quickbooks(self, batch: Batch, items: list[Job]):
+        """Every item left QuickBooks: the ConnectBooster half takes the parked ones (one sync, or one checklist)."""
         parked = [j for j in items if j.state == JobState.AWAITING_BATCH_SYNC]
         if not parked:
-            return self.batches.transition(batch.id, from_states=[BatchState.RUNNING], to_state=BatchState.FINISHED) or batch, None
-        if is_guided_batch(parked):  # no ConnectBooster API: one checklist for a person instead of the sync
-            return open_checklist(self, batch, parked), None
-        key = batch.sync_key or f"sweep-{batch.id}-{secrets.token_hex(6)}"
-        if not batch.sync_key:
-            batch = self.batches.transition(batch.id, from_states=[BatchState.RUNNING], to_state=BatchState.RUNNING, sync_key=key) or batch
-        run = self.runner.sync.join(sync_from=self.runner.today() - timedelta(days=1), idempotency_key=key)
-        for job in parked:
-            self.store.transition(job.id, from_states=[JobState.AWAITING_BATCH_SYNC], to_state=JobState.SYNCING, event="sync_requested",
-                                  sync_id=run.id, sync_from=run.sync_from,
-                                  details={"sync_id": run.id, "status": run.status, "attached": run.attached,
-                                           "batch": batch.id})
-        moved = self.batches.transition(batch.id, from_states=[BatchState.RUNNING], to_state=BatchState.SYNCING, sync_id=run.id)
-        return moved or self.batches.get(batch.id), run
+            return move_batch(self.batches, batch, BatchState.FINISHED) or batch, None
+        return self.half.finish_sweep(self, batch, parked)
 
     def _publish(self, batch: Batch) -> None:
-        publish = getattr(self.runner.notifier, "publish_batch", None)
-        if publish is not None:
-            items = self.store.in_batch(batch.id)
-            publish(batch, items, {j.id: self._reason(j) for j in items if j.state in SETTLED - {JobState.VERIFIED}})
+        items = self.store.in_batch(batch.id)
+        self.runner.notifier.publish_batch(batch, items, {j.id: self._reason(j) for j in items
+                                                          if j.state in SETTLED - {JobState.VERIFIED}})
 
     def _reason(self, job: Job) -> str:
         """Why an item did not complete, from its last event (a stale item's problems, a failure's message)."""

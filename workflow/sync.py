@@ -70,6 +70,12 @@ class SyncCoordinator:
             self._watchers[sync_id] = thread
         thread.start()
 
+    @property
+    def pollers(self) -> int:
+        """How many runs a poller was started for (the request budget counts them)."""
+        with self._lock:
+            return len(self._watchers)
+
     def stop(self) -> None:
         self._stop.set()
 

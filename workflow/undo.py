@@ -1,7 +1,8 @@
 """Undo of a verified credit application: the runner steps of a job of kind "undo".
 
-    approved ─check→ undoing_in_quickbooks ─reverse→ applied_in_quickbooks → (resync, sync: the usual steps)
-        └─QuickBooks changed since→ stale (event undo_refused; nothing written)      → sync_finished ─verify→ verified
+    approved ─check→ undoing_in_quickbooks ─reverse→ applied_in_quickbooks → the ConnectBooster half, as for an
+        └─QuickBooks changed since→ stale (event undo_refused; nothing written)   application; its verification
+                                                                                  expects the credit open again
 
 A credit memo's application is reversed by deleting its $0 Payment; an unapplied payment's by removing only
 the invoice line we added (a sparse update keeping every other line; the cash receipt is never deleted).
@@ -12,11 +13,11 @@ from __future__ import annotations
 import secrets
 from decimal import Decimal
 
+from data.events import EventKind
 from data.jobs import Job
 from data.states import JobState
 from integrations.errors import NotFoundError
 from integrations.quickbooks_models import CREDIT_MEMO
-from workflow.machine import Flavor, step
 
 
 def _problems(runner, job: Job, original: Job | None) -> list[str]:
@@ -44,20 +45,18 @@ def _problems(runner, job: Job, original: Job | None) -> list[str]:
     return problems
 
 
-@step(JobState.APPROVED, Flavor.UNDO)
 def check(runner, job: Job) -> None:
     """Re-read QuickBooks; refuse with the reasons when anything changed, else store the requestid."""
     original = runner.store.get(job.undo_of) if job.undo_of else None
     problems = _problems(runner, job, original)
     if problems:
-        runner.move(job, JobState.STALE, event="undo_refused", details={"problems": problems})
+        runner.move(job, JobState.STALE, event=EventKind.UNDO_REFUSED, details={"problems": problems})
         return
     attempt = job.attempt + 1
-    runner.move(job, JobState.UNDOING, event="undo_write_started", attempt=attempt,
+    runner.move(job, JobState.UNDOING, event=EventKind.UNDO_WRITE_STARTED, attempt=attempt,
                  qbo_request_id=f"un-{job.id}-{attempt}-{secrets.token_hex(6)}", details={"attempt": attempt})
 
 
-@step(JobState.UNDOING, Flavor.UNDO)
 def reverse(runner, job: Job) -> None:
     """The one ledger write, under the stored requestid; both calls are no-ops when already done."""
     if job.credit_kind == CREDIT_MEMO:
@@ -77,30 +76,5 @@ def reverse(runner, job: Job) -> None:
                           resume=JobState.APPLIED, retryable=False, invoice_balance_after=invoice.balance,
                           extra=details)
         return
-    runner.move(job, JobState.APPLIED, event="undone_in_quickbooks", invoice_balance_after=invoice.balance,
+    runner.move(job, JobState.APPLIED, event=EventKind.UNDONE_IN_QUICKBOOKS, invoice_balance_after=invoice.balance,
                  applied_at=runner.store.now(), details=details)
-
-
-@step(JobState.SYNC_FINISHED, Flavor.UNDO)
-def verify(runner, job: Job) -> None:
-    """The credit open again in ConnectBooster with QuickBooks' remaining amount, and the invoice balances matching."""
-    remaining = runner.qbo.get_credit(kind=job.credit_kind, credit_id=job.qbo_credit_id).remaining
-    cb_credit = None
-    if job.cb_credit_id:
-        try:
-            cb_credit = runner.cb.get_credit(credit_id=job.cb_credit_id)
-        except NotFoundError:
-            cb_credit = None
-    credit_ok = job.cb_credit_id is None or (cb_credit is not None and cb_credit.status == "open"
-                                             and cb_credit.remaining_amount == remaining)
-    cb_balance = runner.cb.get_invoice(invoice_id=job.cb_invoice_id).balance if job.cb_invoice_id else None
-
-    def mark_original_undone() -> None:
-        # The original first: after a crash between the two, the undo job is verified again and finishes.
-        runner.publish(runner.store.transition(job.undo_of, from_states=[JobState.VERIFIED], to_state=JobState.UNDONE,
-                                               event=JobState.UNDONE, details={"undo_job": job.id}))
-
-    runner.conclude_verification(
-        job, cb_balance=cb_balance, credit_ok=credit_ok,
-        credit_problem=f"ConnectBooster does not show credit {job.cb_credit_id} open with {remaining}",
-        details={"credit_open": credit_ok, "credit_remaining": str(remaining)}, before_verified=mark_original_undone)

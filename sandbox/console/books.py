@@ -61,7 +61,7 @@ def _sync(run: dict) -> dict:
 
 def _invoice_table(caption: str, rows: list[dict], side: str, person: bool = False) -> str:
     shown = rows[:SHOWN_INVOICES]
-    # Guided mode (issue 14): the person's "⋯ → Resync" on each ConnectBooster invoice.
+    # Guided mode: the person's "⋯ → Resync" on each ConnectBooster invoice.
     def act(r: dict) -> str:
         if not person:
             return ""

@@ -1,4 +1,4 @@
-"""What a person does in the ConnectBooster portal, for guided mode (issue 14): resync an invoice, run a sync.
+"""What a person does in the ConnectBooster portal, for guided mode: resync an invoice, run a sync.
 
 The console's books panel offers these as buttons, so a newcomer can walk the guided checklist in the browser:
 the bot tells them what to do in the thread, they do it here, the ConnectBooster emulator changes exactly as

@@ -60,7 +60,7 @@ class Console:
     def __init__(self, sandbox, driver, *, channel: str, notify: str, users: dict[str, str],
                  sync_timeout: float = 600.0, guided: bool = False) -> None:
         self.sb, self.driver, self.slack = sandbox, driver, sandbox.slack
-        self.guided = guided  # issue 14: the books panel offers the person's ConnectBooster actions
+        self.guided = guided  # guided mode: the books panel offers the person's ConnectBooster actions
         self.channel, self.notify, self.users = channel, notify, users
         self.faults = fault_catalogue(sync_timeout)
         self.armed: list[str] = []  # what was armed, newest last (shown under the buttons)
@@ -181,7 +181,7 @@ class Console:
                             for o in opts]}
 
     def person(self, do: str, invoice: str = "") -> dict:
-        """Guided mode (issue 14): what a person does in the ConnectBooster portal."""
+        """Guided mode: what a person does in the ConnectBooster portal."""
         if not self.guided:
             raise ConsoleError("The portal actions are for guided mode (CONNECTBOOSTER_MODE=guided).")
         if do == "resync":

@@ -129,7 +129,7 @@ def test_the_requesters_own_approve_click_is_refused_on_screen(page, console_wor
 
 @pytest.fixture
 def guided_page(browser, tmp_path):
-    """The console over a guided-mode bot (issue 14): the books panel offers the portal's Resync and Sync Now."""
+    """The console over a guided-mode bot: the books panel offers the portal's Resync and Sync Now."""
     from sandbox.console import start_console
     from tests.scenarios.world import World
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from handlers.blocks.job import notice, parent_message, reply_for
-from handlers.blocks.picker import choose_client_view, picker_view
+from messages.blocks.job import notice, parent_message, reply_for
+from messages.blocks.picker import choose_client_view, picker_view
 from sandbox.console.mrkdwn import mrkdwn_html
 from sandbox.console.page import message_html, modal_html
 from sandbox.console.render import BLOCK_RENDERERS, FIELD_RENDERERS, Ctx, blocks_html

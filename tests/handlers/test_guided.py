@@ -1,4 +1,4 @@
-"""Guided ConnectBooster mode's listeners (issue 14) in-process: refusals of the step buttons and of the
+"""Guided ConnectBooster mode's listeners in-process: refusals of the step buttons and of the
 "Shows something else" question, the command's guided variants, and their failure answers."""
 from __future__ import annotations
 
@@ -132,10 +132,10 @@ def test_an_inbox_page_from_someone_elses_inbox_is_refused(guided):
     inbox = guided.slack.wait_for(lambda s: next((v for v in s.views(REQUESTER)["modals"]
                                                   if "unapplied in QuickBooks" in str(v.get("blocks"))), None))
     draft = inbox["private_metadata"]
-    assert guided.driver.click(REQUESTER, "guided_inbox_page", value=f"{draft}|0", source=inbox,
+    assert guided.driver.click(REQUESTER, "inbox_page_prev", value=f"{draft}|0", source=inbox,
                                element_type="button", block_id="pages").ok
     guided.slack.wait_for(lambda s: s.calls_to("views.update")[-1]["args"]["view_id"] == inbox["id"]
                           and "unapplied in QuickBooks" in str(s.view(inbox["id"])["blocks"]))
-    assert guided.driver.click(APPROVER, "guided_inbox_page", value=f"{draft}|1", source=inbox,
+    assert guided.driver.click(APPROVER, "inbox_page_next", value=f"{draft}|1", source=inbox,
                                element_type="button", block_id="pages").ok
     guided.slack.wait_for(lambda s: "This inbox is not valid any more" in str(s.view(inbox["id"])["blocks"]))

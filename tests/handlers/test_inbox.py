@@ -49,7 +49,7 @@ def test_a_client_not_in_the_snapshot_is_stale(world):
 def test_resync_of_a_credit_that_is_not_used_up_is_refused_in_the_inbox(world):
     inbox = open_inbox(world)
     shown = answer(world, inbox, REQUESTER, "inbox_resync", f"{inbox['private_metadata']}|501|credit_memo:150")
-    assert ":no_entry: Resync only is for a credit QuickBooks already shows as fully applied." in str(shown["blocks"])
+    assert ":no_entry: This is only for a credit QuickBooks already shows as fully applied" in str(shown["blocks"])
     assert world.bot.store.all() == []
 
 

@@ -105,7 +105,7 @@ def resync_only(world, view: dict, *, user: str = REQUESTER, value: str | None =
 @pytest.mark.parametrize(("user", "value", "message"), [
     (APPROVER, None, "This form is not valid any more; run `/applycredit` again."),      # not their form
     (REQUESTER, "other-draft|credit_memo:155", "This form is not valid any more"),    # another form's button
-    (REQUESTER, "{draft}|credit_memo:999", "Resync only is for a credit QuickBooks already shows as fully applied."),
+    (REQUESTER, "{draft}|credit_memo:999", "This is only for a credit QuickBooks already shows as fully applied"),
 ])
 def test_resync_only_refusals(world, user, value, message):
     view = world.open_picker("Reel Deal Charters")

@@ -1,4 +1,4 @@
-"""Controls (issue 13): two people for every change to the books, nothing slow on Slack's threads.
+"""Controls: two people for every change to the books, nothing slow on Slack's threads.
 
 Least privilege and retention are in test_controls_access.py. Every test records a row for docs/reliability.md.
 """

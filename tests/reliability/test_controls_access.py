@@ -1,4 +1,4 @@
-"""Controls (issue 13): least privilege (REQUESTER_IDS, ALLOWED_CHANNELS), forms that expire, bounded storage.
+"""Controls: least privilege (REQUESTER_IDS, ALLOWED_CHANNELS), forms that expire, bounded storage.
 
 Every test records a row for docs/reliability.md (group "Controls: least privilege, retention").
 """
@@ -12,13 +12,16 @@ import pytest
 
 from config import ConfigError, Settings
 from data.db import Connections
+from data.drafts import Drafts
 from data.jobs import JobStore, stamp
 from data.once import Marks
 from data.outbox import Outbox
 from data.retention import Retention
-from data.states import JobKind, JobState
-from handlers.notifier import SlackNotifier
+from data.states import JobKind, JobState, Mode
+from messages.notifier import SlackNotifier
+from messages.wording import Wording, Wordings
 from tests.scenarios.world import APPROVER, APPROVER_2, CHANNEL, OUTSIDER, REQUESTER
+from workflow.machine import move
 
 GROUP = "Controls: least privilege, retention"
 EXPIRED = "This form expired; run /applycredit again."
@@ -92,19 +95,21 @@ def test_a_week_of_use_keeps_the_database_small(tmp_path, clock, figures):
     """7 days x 100 requests through the stores (no HTTP), retention running hourly by the same clock."""
     path = tmp_path / "week.db"
     db = Connections(str(path)).get
+    DB[:] = [db]
     now = lambda: stamp(clock.now())  # noqa: E731
-    store = JobStore(db, now, draft_ttl=timedelta(hours=24), draft_clock=clock.now)
+    store, drafts = JobStore(db, now), Drafts(db, ttl=timedelta(hours=24), clock=clock.now)
     outbox, marks = Outbox(db, now), Marks(db, now)
-    notifier = SlackNotifier(outbox, notify_channel="C0NOTIFY", on_enqueue=lambda: None)
+    notifier = SlackNotifier(outbox, wordings=Wordings({Mode.API: Wording()}), notify_channel="C0NOTIFY",
+                             on_enqueue=lambda: None)
     # RETENTION_DAYS=1: kept for the 72 h undo window (its floor), so a week shows the steady state.
-    retention = Retention(db, store, days=1, undo_window=timedelta(hours=72), now=clock.now)
+    retention = Retention(db, drafts, days=1, undo_window=timedelta(hours=72), now=clock.now)
     snapshot = {"client": {"name": "Coastal Bait Co", "invoices": [
         {"qbo_id": str(1000 + i), "number": str(20000 + i), "balance": "50.00", "total": "50.00",
          "date": "2026-10-01", "cb_id": 5000 + i} for i in range(120)]}}  # a large client's picker snapshot
     sizes = []
     for day in range(7):
         for n in range(100):
-            request(store, outbox, marks, notifier, snapshot, f"{day}-{n}")
+            request(store, drafts, outbox, marks, notifier, snapshot, f"{day}-{n}")
             clock.advance(864)  # 100 requests spread over the day
             retention.run_due()
         db().execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -120,30 +125,31 @@ def test_a_week_of_use_keeps_the_database_small(tmp_path, clock, figures):
     assert sizes[-1] < WEEK_LIMIT_BYTES
 
 
+DB: list = []  # the week's connection factory, for `deliver`
 APPLY_PATH = [JobState.APPROVED, JobState.APPLYING, JobState.APPLIED, JobState.RESYNCING, JobState.RESYNCED,
               JobState.SYNCING, JobState.SYNC_FINISHED, JobState.VERIFIED]
 
 
-def request(store: JobStore, outbox: Outbox, marks: Marks, notifier: SlackNotifier, snapshot: dict, tag: str) -> None:
+def request(store: JobStore, drafts: Drafts, outbox: Outbox, marks: Marks, notifier: SlackNotifier, snapshot: dict,
+            tag: str) -> None:
     """One request as the bot stores it: drafts, the job and its events, its Slack messages, App Home opens."""
-    picker = store.save_draft(user_id=REQUESTER, channel_id=CHANNEL, data=snapshot)
+    picker = drafts.save(user_id=REQUESTER, channel_id=CHANNEL, data=snapshot)
     if tag.endswith(("0", "3", "7")):  # some people open the inbox and walk away: that draft just expires
-        store.save_draft(user_id=REQUESTER, channel_id=CHANNEL, data={"inbox": snapshot})
+        drafts.save(user_id=REQUESTER, channel_id=CHANNEL, data={"inbox": snapshot})
     job = store.create(actor=REQUESTER, kind=JobKind.APPLY, state=JobState.AWAITING_APPROVAL, requester_id=REQUESTER,
                        channel_id=CHANNEL, client_name="Coastal Bait Co", qbo_customer_id="70", cb_org_id=7,
                        credit_kind="credit_memo", qbo_credit_id=f"cm-{tag}", cb_credit_id=1, credit_number="1051",
                        invoice_qbo_id="1001", invoice_number="20001", cb_invoice_id=5001, amount="50.00",
                        currency="USD", invoice_total="50.00", invoice_balance_before="50.00",
                        credit_remaining_before="175.00", expires_at=store.now(), details={"amount": "50.00"})
-    store.delete_draft(picker)  # submitted
+    drafts.delete(picker)  # submitted
     deliver(store, outbox, notifier, job)
     store.set_parent(job.id, f"1700000000.{job.id:06d}")
     for state in APPLY_PATH:
         extra = {"approver_id": APPROVER, "decided_at": store.now()} if state == JobState.APPROVED else {}
         if state == JobState.APPLIED:
             extra = {"qbo_payment_id": f"p{job.id}", "invoice_balance_after": "0.00", "applied_at": store.now()}
-        job = store.transition(job.id, from_states=[job.state], to_state=state,
-                               details={"message": "Verified: credit gone, balance $0.00 of $50.00"}, **extra)
+        job = move(store, job, state, details={"message": "Verified: credit gone, balance $0.00 of $50.00"}, **extra)
         deliver(store, outbox, notifier, job)
     for i in range(3):
         marks.first_time(f"Ev{tag}-{i}")
@@ -152,6 +158,6 @@ def request(store: JobStore, outbox: Outbox, marks: Marks, notifier: SlackNotifi
 def deliver(store: JobStore, outbox: Outbox, notifier: SlackNotifier, job) -> None:
     """Queue the job's messages as the runner does, then mark them sent as the deliverer would."""
     notifier.publish(job, store.events(job.id))
-    db = store._db()
-    with db.conn:  # one statement for what handlers/outbox.py marks row by row
+    db = DB[0]()
+    with db.conn:  # one statement for what messages/deliverer.py marks row by row
         db.conn.execute("UPDATE outbox SET state = 'sent', attempts = 1 WHERE state = 'pending'")

@@ -1,4 +1,4 @@
-"""Guided ConnectBooster mode (issue 14) against a real bot process killed with SIGKILL between two steps of the
+"""Guided ConnectBooster mode against a real bot process killed with SIGKILL between two steps of the
 checklist (or while a sweep's one checklist is open): the restarted bot resumes where the person was, no step is
 posted twice, nothing is written to QuickBooks again, and the completion notice goes out once."""
 import sqlite3

@@ -1,4 +1,4 @@
-"""Guided ConnectBooster mode (issue 14), end to end: QuickBooks automated, ConnectBooster's half confirmed by a
+"""Guided ConnectBooster mode, end to end: QuickBooks automated, ConnectBooster's half confirmed by a
 person with buttons in the thread. The bot talks to the QuickBooks emulator and the fake Slack only: the
 ConnectBooster emulator runs, and must see no request from the bot at all."""
 import time

@@ -1,4 +1,4 @@
-"""A sweep in guided ConnectBooster mode (issue 14): planned from QuickBooks alone, the QuickBooks items as in API
+"""A sweep in guided ConnectBooster mode: planned from QuickBooks alone, the QuickBooks items as in API
 mode, then ONE ConnectBooster checklist for the whole batch (every invoice to resync, one Sync Now), confirmed
 once. The ConnectBooster emulator runs, and must see no request from the bot at all."""
 import time

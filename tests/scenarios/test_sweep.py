@@ -249,7 +249,7 @@ def test_two_credits_of_one_client_share_invoices_in_order_without_over_applying
 
 def test_a_huge_plan_stays_within_slack_limits():
     from data.batches import Batch
-    from handlers.blocks.sweep import batch_message
+    from messages.blocks.sweep import batch_message
 
     plan = [{"seq": n, "client": f"Client {n // 150}", "qbo_customer_id": str(n // 150), "credit_kind": "credit_memo",
              "credit_number": "1", "invoice_number": str(20000 + n), "invoice_balance_before": "50.00",

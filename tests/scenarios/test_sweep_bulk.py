@@ -1,4 +1,4 @@
-"""Sweeps read QuickBooks in bulk (issue 11 item 6): fewer requests per application, every safety check kept."""
+"""Sweeps read QuickBooks in bulk: fewer requests per application, every safety check kept."""
 from collections import Counter
 from decimal import Decimal
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from data.jobs import Job
-from handlers.blocks.common import (
+from messages.blocks.common import (
     button,
     confirm_dialog,
     fields_section,
@@ -16,7 +16,7 @@ from handlers.blocks.common import (
     option,
     plain,
 )
-from handlers.blocks.job import alert, parent_message
+from messages.blocks.job import alert, parent_message
 from sandbox.fake_slack import validate_blocks
 from tests.unit.blockkit import limit_errors, message_errors
 from workflow.text import cap, esc

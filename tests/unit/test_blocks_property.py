@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from data.batches import Batch
-from handlers.blocks import digest, home, inbox, job, picker, sweep
 from integrations.connectbooster_models import Organization, SyncRun
+from messages.blocks import digest, home, inbox, job, picker, sweep
 from tests.unit.blockkit import limit_errors
 from tests.unit.strategies import (
     CURRENCY,
@@ -99,7 +99,7 @@ def test_home_view(lists, approver):
 
 
 @SETTINGS
-@given(credits=st.lists(st.builds(OpenCredit, client=NAME, cb_id=ID, kind=SHORT, number=SHORT,
+@given(credits=st.lists(st.builds(OpenCredit, client=NAME, ref=ID.map(str), kind=SHORT, number=SHORT,
                                   date=st.one_of(st.just("2026-10-01"), SHORT), remaining=MONEY, currency=CURRENCY),
                         max_size=6),
        attention=st.lists(jobs(), max_size=12), completed=st.lists(jobs(), max_size=12),

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from data.jobs import Job
-from handlers.blocks.digest import age, digest_message
 from integrations.connectbooster_models import SyncRun
+from messages.blocks.digest import age, digest_message
 from sandbox.fake_slack import validate_blocks
 from workflow.digest import DigestData, DigestScheduler, OpenCredit
 
@@ -29,10 +29,10 @@ def sync(status="finished", finished_at="2026-11-03T11:55:00Z", error=None) -> S
 
 def data(**kw) -> DigestData:
     base = dict(
-        credits=[OpenCredit("Atomar's Best Tackle", 11261, "credit_memo", "1039", "2026-10-01", Decimal("10.00"),
+        credits=[OpenCredit("Atomar's Best Tackle", "11261", "credit_memo", "1039", "2026-10-01", Decimal("10.00"),
                             "USD"),
-                 OpenCredit("<!channel> Holdings", 11265, "credit_memo", "1053", "2026-10-07", Decimal("20.00"), "USD"),
-                 OpenCredit("Blue Heron Marine", 11262, "unapplied_payment", "171", "2026-08-20", Decimal("25.00"),
+                 OpenCredit("<!channel> Holdings", "11265", "credit_memo", "1053", "2026-10-07", Decimal("20.00"), "USD"),
+                 OpenCredit("Blue Heron Marine", "11262", "unapplied_payment", "171", "2026-08-20", Decimal("25.00"),
                             "USD")],
         attention=[job(id=4, state="needs_attention", client_name="Pier 9 Outfitters",
                        error="QuickBooks says the books are closed through 2026-10-31.")],

@@ -1,4 +1,4 @@
-"""Guided mode (issue 14) without a server: the mode's choice, who may confirm, the sync date, the cause of a
+"""Guided mode without a server: the mode's choice, who may confirm, the sync date, the cause of a
 mismatch, and the step messages within Block Kit's limits whatever the job holds."""
 from dataclasses import fields, replace
 from datetime import UTC, date, datetime, timedelta
@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from config import ConfigError, Settings
 from data.jobs import Event, Job
 from data.states import JobKind, JobState
-from handlers.blocks import guided as blocks
+from messages.blocks import guided as blocks
 from tests.unit.blockkit import message_errors, view_limit_errors
 from tests.unit.strategies import jobs
 from workflow.guided import _cause, _money, sync_from
-from workflow.policy import Action, Policy, Refused
+from workflow.policy import Action, NotAllowed, Policy
 
 QBO_ONLY = {"SLACK_BOT_TOKEN": "xoxb-1-bot", "SLACK_SIGNING_SECRET": "sign", "QBO_CLIENT_ID": "client",
             "QBO_CLIENT_SECRET": "secret", "APPROVER_IDS": "U0APPROVE", "NOTIFY_CHANNEL": "C0NOTIFY"}
@@ -70,13 +70,13 @@ def test_requester_approver_and_any_approver_may_confirm():
     job = _job()
     for user in ("U0REQUEST", "U0APPROVE", "U0APPROVE2"):
         POLICY.check(Action.GUIDED_CONFIRM, user, job, channel="C0FINANCE", message_ts="1.000100")
-    with pytest.raises(Refused, match="Only the requester or an approver"):
+    with pytest.raises(NotAllowed, match="Only the requester or an approver"):
         POLICY.check(Action.GUIDED_CONFIRM, "U0OUTSIDE", job, channel="C0FINANCE", message_ts="1.000100")
-    with pytest.raises(Refused, match="does not belong"):
+    with pytest.raises(NotAllowed, match="does not belong"):
         POLICY.check(Action.GUIDED_CONFIRM, "U0REQUEST", job, channel="C0FINANCE", message_ts="9.000900")
-    with pytest.raises(Refused, match="not valid"):
+    with pytest.raises(NotAllowed, match="not valid"):
         POLICY.check(Action.GUIDED_CONFIRM, "U0REQUEST", job, channel="C0OTHER", message_ts="1.000100")
-    with pytest.raises(Refused, match="no step is waiting"):
+    with pytest.raises(NotAllowed, match="no step is waiting"):
         POLICY.check(Action.GUIDED_CONFIRM, "U0REQUEST", replace(job, state=JobState.VERIFIED),
                      channel="C0FINANCE", message_ts="1.000100")
 

@@ -1,4 +1,4 @@
-"""A guided sweep's checklist (issue 14) without a server: who may confirm it, and its messages within Block Kit's
+"""A guided sweep's checklist without a server: who may confirm it, and its messages within Block Kit's
 limits whatever the batch holds (hundreds of invoices, hostile client names)."""
 from dataclasses import fields, replace
 from datetime import timedelta
@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 
 from data.batches import Batch
 from data.jobs import Job
-from data.states import BatchState, JobState
-from handlers.blocks import guided_sweep as blocks
-from handlers.blocks import sweep as sweep_blocks
+from data.states import BatchState, JobState, Mode
+from messages.blocks import guided_sweep as blocks
+from messages.blocks import sweep as sweep_blocks
 from tests.unit.blockkit import message_errors
 from tests.unit.strategies import jobs
-from workflow.policy import Action, Policy, Refused
+from workflow.policy import Action, NotAllowed, Policy
 
 POLICY = Policy(approvers=frozenset({"U0APPROVE", "U0APPROVE2"}), undo_window=timedelta(hours=72))
 THREAD = "1.000100"
@@ -23,7 +23,7 @@ THREAD = "1.000100"
 
 def _batch(**values) -> Batch:
     row = {f.name: None for f in fields(Batch)}
-    row.update(id=3, kind="sweep", state=BatchState.GUIDED_CHECKLIST, requester_id="U0PROPOSE",
+    row.update(id=3, kind="sweep", state=BatchState.GUIDED_CHECKLIST, requester_id="U0PROPOSE", mode=Mode.GUIDED,
                approver_id="U0APPROVE", channel_id="C0FINANCE", parent_ts=THREAD, plan=[], total=Decimal("0"),
                created_at="2026-11-29T10:00:00.000Z", updated_at="2026-11-29T10:00:00.000Z", sync_from="2026-10-01")
     row.update(values)
@@ -45,13 +45,13 @@ def test_the_proposer_the_approver_and_any_approver_may_confirm(user):
     ("U0APPROVE", _batch(state=BatchState.FINISHED), "C0FINANCE", THREAD, "no checklist is waiting"),
 ])
 def test_who_and_where_a_checklist_confirmation_is_refused(user, batch, channel, thread, refusal):
-    with pytest.raises(Refused, match=refusal.replace("(", r"\(")):
+    with pytest.raises(NotAllowed, match=refusal.replace("(", r"\(")):
         POLICY.check(Action.GUIDED_CONFIRM, user, batch, channel=channel, message_ts=thread)
 
 
 def test_a_sweep_decision_is_still_the_sweep_rule():
     """GUIDED_CONFIRM on a batch is its own rule; approving a sweep is unchanged (not the proposer)."""
-    with pytest.raises(Refused, match="You requested this sweep"):
+    with pytest.raises(NotAllowed, match="You requested this sweep"):
         POLICY.check(Action.SWEEP_APPROVE, "U0APPROVE", _batch(state=BatchState.AWAITING_APPROVAL,
                                                                requester_id="U0APPROVE", expires_at=None),
                      channel="C0FINANCE", message_ts=THREAD)
@@ -95,10 +95,11 @@ def test_a_guided_sweep_item_is_never_retried_on_its_own(resume):
     """Its sweep's checklist was its one ConnectBooster step: a Retry (or Sync again) would have nowhere to go."""
     row = {f.name: None for f in fields(Job)}
     row.update(id=9, kind="apply", state=JobState.NEEDS_ATTENTION, requester_id="U0PROPOSE", channel_id="C0FINANCE",
-               batch_id=3, cb_org_id=None, retryable=1, resume_state=resume)
-    with pytest.raises(Refused, match="not retried on its own"):
+               batch_id=3, cb_org_id=None, retryable=1, resume_state=resume, mode=Mode.GUIDED)
+    with pytest.raises(NotAllowed, match="not retried on its own"):
         POLICY.check(Action.RETRY, "U0APPROVE", Job(**row), channel="C0FINANCE")
-    POLICY.check(Action.RETRY, "U0APPROVE", Job(**{**row, "cb_org_id": 501}), channel="C0FINANCE")  # API mode
+    api_item = Job(**{**row, "cb_org_id": 501, "mode": Mode.API})
+    POLICY.check(Action.RETRY, "U0APPROVE", api_item, channel="C0FINANCE")
 
 
 def test_a_finished_guided_sweep_offers_no_retry_buttons():
@@ -108,8 +109,9 @@ def test_a_finished_guided_sweep_offers_no_retry_buttons():
     plan = [{"seq": 0, "qbo_customer_id": "58", "client": "Atomar's Best Tackle", "credit_kind": "credit_memo",
              "credit_number": "1039", "invoice_number": "10031", "amount": "10.00", "currency": "USD",
              "invoice_balance_before": "85.00", "org_id": None}]
-    done = _batch(state=BatchState.FINISHED, plan=plan, confirmed_by="U0APPROVE")
-    guided_text = str(sweep_blocks.batch_message(done, [Job(**{**row, "id": 1, "cb_org_id": None})])[1])
-    api_text = str(sweep_blocks.batch_message(replace(done, plan=[{**plan[0], "org_id": 501}]),
+    done = _batch(state=BatchState.FINISHED, plan=plan, confirmed_by="U0APPROVE", mode=Mode.GUIDED)
+    guided_text = str(sweep_blocks.batch_message(done, [Job(**{**row, "id": 1, "cb_org_id": None,
+                                                               "mode": Mode.GUIDED})])[1])
+    api_text = str(sweep_blocks.batch_message(replace(done, plan=[{**plan[0], "org_id": 501}], mode=Mode.API),
                                               [Job(**{**row, "id": 1, "cb_org_id": 501})])[1])
     assert "job_retry" not in guided_text and "job_retry" in api_text

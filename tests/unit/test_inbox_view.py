@@ -2,7 +2,7 @@
 import json
 from decimal import Decimal
 
-from handlers.blocks.inbox import PAGE_CLIENTS, ROWS_PER_CLIENT, inbox_view, pages
+from messages.blocks.inbox import PAGE_CLIENTS, ROWS_PER_CLIENT, inbox_view, pages
 from sandbox.fake_slack import validate_view
 from workflow.inbox import (
     CAN_APPLY,

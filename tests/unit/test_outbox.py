@@ -6,7 +6,7 @@ from slack_sdk import WebClient
 from data.db import Connections
 from data.jobs import JobStore
 from data.outbox import Outbox
-from handlers.outbox import Deliverer
+from messages.deliverer import Deliverer
 from sandbox.fake_slack import FakeSlack
 
 
@@ -61,7 +61,8 @@ def test_a_crash_between_the_last_transition_and_its_publish_loses_no_reply(tmp_
     """The job reached `verified` but the process died before queueing the reply: a restart queues it."""
     from decimal import Decimal
 
-    from handlers.notifier import SlackNotifier
+    from messages.notifier import SlackNotifier
+    from workflow.connectbooster import AutomatedConnectBooster
     from workflow.runner import JobRunner
 
     connections = Connections(str(tmp_path / "a.db"))
@@ -71,7 +72,8 @@ def test_a_crash_between_the_last_transition_and_its_publish_loses_no_reply(tmp_
                        invoice_qbo_id="130", invoice_number="10040", amount=Decimal("10.00"), currency="USD")
     store.transition(job.id, from_states=["sync_finished"], to_state="verified", details={"credit_gone": True})
     assert outbox.pending_count() == 0  # ... and the process died here
-    runner = JobRunner(store=store, qbo=None, cb=None, notifier=SlackNotifier(outbox, notify_channel="C0NOTIFY"))
+    runner = JobRunner(store=store, qbo=None, half=AutomatedConnectBooster(None),
+                       notifier=SlackNotifier(outbox, notify_channel="C0NOTIFY"))
     try:
         runner.resume_all()
     finally:

@@ -6,7 +6,7 @@ import pytest
 
 from data.jobs import Job
 from data.states import JobKind, JobState
-from workflow.policy import Action, Policy, Refused
+from workflow.policy import Action, NotAllowed, Policy
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 POLICY = Policy(approvers=frozenset({"U0APPROVE", "U0APPROVE2"}), undo_window=timedelta(hours=72), now=lambda: NOW)
@@ -37,6 +37,6 @@ def test_approve(job, user, channel, message, outcome):
     if outcome is None:
         POLICY.check(Action.APPROVE, user, job, channel=channel, message_ts=message)
         return
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(NotAllowed) as refused:
         POLICY.check(Action.APPROVE, user, job, channel=channel, message_ts=message)
     assert outcome in refused.value.message

@@ -1,4 +1,4 @@
-"""handlers.blocks.job.reply_for as a table: one row per event kind -> the thread reply it shows (or none),
+"""messages.blocks.job.reply_for as a table: one row per event kind -> the thread reply it shows (or none),
 plus the buttons some replies carry."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from data.jobs import Event, Job
-from handlers.blocks.job import reply_for
+from messages.blocks.job import reply_for
 
 
 def job(**values) -> Job:

@@ -11,9 +11,9 @@ import pytest
 
 from data.batches import Batch
 from data.jobs import Job
-from handlers.blocks import digest, inbox, job, sweep
-from handlers.blocks.times import human, human_date, to_datetime, when
 from integrations.connectbooster_models import SyncRun
+from messages.blocks import digest, inbox, job, sweep
+from messages.blocks.times import human, human_date, to_datetime, when
 from workflow.digest import DigestData
 from workflow.inbox import Inbox, InboxClient
 

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from handlers.blocks.picker import picker_view
+from messages.blocks.picker import picker_view
 from workflow.lookup import APPLIED_WAITING_SYNC, NOT_IN_CONNECTBOOSTER, ClientView, CreditOption, InvoiceOption
-from workflow.validation import Refusal, validate
+from workflow.validation import InvalidRequest, validate
 
 
 def client() -> ClientView:
@@ -55,7 +55,7 @@ CM, UP = "credit_memo:150", "unapplied_payment:171"
     (UP, "125", "5", "amount", "$5.00 is more than invoice 10035's open balance of $4.50."),
 ])
 def test_refusals(credit, invoice, amount, field, message):
-    with pytest.raises(Refusal) as refused:
+    with pytest.raises(InvalidRequest) as refused:
         validate(client(), credit_key=credit, invoice_id=invoice, amount_text=amount)
     assert (refused.value.field, refused.value.message) == (field, message)
 

@@ -1,5 +1,5 @@
-"""Multicurrency, the company's date, bulk reads and typed payments against the emulator (issue 11 items 3, 4, 6;
-issue 10's LinkedTxn)."""
+"""Multicurrency, the company's date, bulk reads and typed payments against the emulator;
+LinkedTxn in typed payments)."""
 from __future__ import annotations
 
 import logging
@@ -110,7 +110,7 @@ def test_sparse_update_keeps_the_payments_own_date(client, emu):
     assert emu.ledger.get("Payment", "171")["TxnDate"] == "2026-08-20"
 
 
-# ---- bulk reads (issue 11 item 6) ------------------------------------------------------------------------
+# ---- bulk reads ------------------------------------------------------------------------
 
 def test_get_invoices_one_request_per_100_ids(client, session):
     ids = [str(1000 + n) for n in range(1, 121)] + ["130", "130", "999999"]
@@ -128,7 +128,7 @@ def test_get_credits_in_bulk_for_both_kinds(client, session):
     assert client.get_invoices(ids=[]) == {} and len(queries(session)) == 2
 
 
-# ---- typed payments (issue 10) -----------------------------------------------------------------------------
+# ---- typed payments -----------------------------------------------------------------------------
 
 def test_payment_model_and_applied_invoice_for_credit(client, emu):
     payment = client.payment("171")

@@ -1,4 +1,4 @@
-"""The emulator driven by a client nobody here wrote: python-quickbooks 0.9.12 (issue 11 item 7).
+"""The emulator driven by a client nobody here wrote: python-quickbooks 0.9.12.
 
 python-quickbooks is written against the real API, so it checks the emulator's wire format independently of
 our own client. It builds its base URL from `api_url_v3` (we point it at the emulator) and authenticates with

@@ -1,4 +1,4 @@
-"""Never write twice when QuickBooks does not replay a requestid (issue 11 item 1).
+"""Never write twice when QuickBooks does not replay a requestid.
 
 The emulator runs with `replay_requestids = False` (window expired / another data centre) and the
 "commit, then drop the connection" fault: the first write lands but its answer is lost.

@@ -1,4 +1,4 @@
-"""/batch, unsupported paths and a token for another realm (real-world.md 6.4, 6.5; issue 11 item 7)."""
+"""/batch, unsupported paths and a token for another realm (real-world.md 6.4, 6.5)."""
 from __future__ import annotations
 
 import pytest

@@ -131,7 +131,7 @@ def test_401_on_missing_invalid_and_expired_tokens(emu, clock):
 def test_expire_access_tokens_and_wrong_realm(emu):
     qbo = QBO(emu, emu.mint_tokens()["access_token"])
     r = qbo.http.get(f"{emu.base_url}/v3/company/123/invoice/130", headers=qbo._headers(), timeout=10)
-    # A token for another realm: Intuit reproduced a 401 AuthenticationFault (issue 11 item 7), not 403/3100.
+    # A token for another realm: Intuit reproduced a 401 AuthenticationFault, not 403/3100.
     assert r.status_code == 401 and r.json()["fault"]["error"][0]["code"] == "3200"
     emu.expire_access_tokens()
     _assert_gateway_401(qbo.get("Invoice", "130"))

@@ -78,7 +78,7 @@ def test_requestid_is_per_request_not_per_body(emu, qbo):
     assert logged[-1]["query"]["requestid"] == "b" and logged[-1]["status"] == 200
 
 
-# ---- requestid NOT replayed (issue 11 item 1; spec §3: Intuit documents no window, nothing across data centres) ----
+# ---- requestid NOT replayed (spec §3: Intuit documents no window, nothing across data centres) ----
 
 def test_replay_off_drop_after_commit_create_writes_again(emu, qbo):
     emu.replay_requestids = False

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from data.batches import Batch
 from data.jobs import Job
-from data.states import BatchState, JobState
-from handlers.blocks.common import (
+from data.states import BatchState, JobState, Mode
+from messages.blocks.common import (
     button,
     confirm_dialog,
     context,
@@ -20,7 +20,7 @@ from handlers.blocks.common import (
     message_text,
     section,
 )
-from handlers.blocks.times import when
+from messages.blocks.times import when
 
 MAX_BLOCKS = 50          # Slack's limit per message
 MAX_CLIENT_SECTIONS = 44  # + title, progress, "more clients", actions (+ spare) stay under Slack's 50 blocks
@@ -96,8 +96,8 @@ def batch_message(batch: Batch, items: list[Job], tz: str = "UTC") -> tuple[str,
         blocks.append(context(f"Done {c['done']}/{c['total']} · {_money(c['applied'])} applied in QuickBooks · "
                               f"{c['verified']} verified · {c['failed']} failed · approved by <@{batch.approver_id}>"))
     retry = [j for j in items if j.state == JobState.NEEDS_ATTENTION and j.retryable][:MAX_RETRY_BUTTONS]
-    guided = bool(batch.plan) and all(i.get("org_id") is None for i in batch.plan)  # issue 14: no ConnectBooster API
-    retry = retry if batch.state == BatchState.FINISHED and not guided else []  # guided items: the sweep runs again
+    guided = batch.mode == Mode.GUIDED  # its items are never retried alone: the sweep runs again (workflow/policy.py)
+    retry = retry if batch.state == BatchState.FINISHED and not guided else []
     # Room left for client sections: the blocks below, and one for the "…and N more clients" line.
     reserved = len(blocks) + 1 + (2 if batch.state == BatchState.AWAITING_APPROVAL else 0) + len(retry)
     blocks += _client_sections(batch, {j.batch_seq: j for j in items}, min(MAX_CLIENT_SECTIONS, MAX_BLOCKS - reserved))
@@ -120,7 +120,7 @@ def batch_message(batch: Batch, items: list[Job], tz: str = "UTC") -> tuple[str,
 
 
 def _confirmed(batch: Batch) -> str:
-    """Guided mode (issue 14): who confirmed the ConnectBooster checklist (the verification is theirs)."""
+    """Guided mode: who confirmed the ConnectBooster checklist (the verification is theirs)."""
     return f"; ConnectBooster checklist confirmed by <@{esc(batch.confirmed_by, 40)}> (guided mode)" \
         if batch.confirmed_by else ""
 

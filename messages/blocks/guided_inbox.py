@@ -1,4 +1,4 @@
-"""Guided mode's inbox and picker additions (issue 14), read from QuickBooks alone.
+"""Guided mode's inbox and picker additions, read from QuickBooks alone (`GuidedScreens`).
 
 The inbox lists every customer with an unapplied credit, oldest credit first, with its age and the oldest open
 invoice it would go to; "Apply…" opens the picker (handlers/inbox.py's `inbox_apply`, unchanged). The picker
@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from handlers.blocks.common import button, context, esc, fmt, kind_label, plain, section
-from handlers.blocks.inbox import CALLBACK_INBOX, pager
-from handlers.blocks.times import when
+from messages.blocks.common import button, context, esc, fmt, kind_label, plain, section
+from messages.blocks.inbox import CALLBACK_INBOX, pager
+from messages.blocks.picker import picker_view
+from messages.blocks.times import when
+from messages.screens import Screens
 from workflow.inbox import CAN_APPLY, Inbox, InboxClient
 from workflow.lookup import APPLIED_WAITING_SYNC, ClientView
 from workflow.qbo_only import age_days
@@ -54,20 +56,21 @@ def client_blocks(client: InboxClient, draft: str, today: date) -> list[dict]:
     return [section(text)]
 
 
-def inbox_view(inbox: Inbox, page: int, draft: str, *, today: date, tz: str = "UTC") -> dict:
+def inbox_view(inbox: Inbox, page: int, draft: str, *, today: date, tz: str = "UTC", notice: str = "") -> dict:
     last = max(1, -(-len(inbox.clients) // PAGE_CLIENTS)) - 1
     page = min(max(page, 0), last)
     if not inbox.clients:
         return _view([section(":tada: No customer has an unapplied credit in QuickBooks."),
                       context(f"Read {when(inbox.read_at, tz)}")], draft)
-    blocks = [context(f"{len(inbox.clients)} customer{'s' if len(inbox.clients) != 1 else ''} with unapplied credits, "
+    blocks = [section(notice)] if notice else []
+    blocks += [context(f"{len(inbox.clients)} customer{'s' if len(inbox.clients) != 1 else ''} with unapplied credits, "
                       f"oldest credit first · page {page + 1} of {last + 1} · read {when(inbox.read_at, tz)} · "
                       "from QuickBooks (guided ConnectBooster mode)")]
     for i, client in enumerate(inbox.clients[page * PAGE_CLIENTS:(page + 1) * PAGE_CLIENTS]):
         if i:
             blocks.append({"type": "divider"})
         blocks += client_blocks(client, draft, today)
-    return _view(blocks + pager(draft, page, last, "guided_inbox_page", "guided_inbox_page"), draft)
+    return _view(blocks + pager(draft, page, last, "inbox_page_prev", "inbox_page_next"), draft)
 
 
 def with_guide(view: dict, client: ClientView, draft: str) -> dict:
@@ -83,3 +86,17 @@ def with_guide(view: dict, client: ClientView, draft: str) -> dict:
     at = next((i + 1 for i, b in enumerate(blocks) if "Organizational credits" in str(b.get("text", ""))), 1)
     blocks[at:at] = guides
     return {**view, "blocks": blocks[:100]}
+
+
+class GuidedScreens(Screens):
+    """Guided mode: the inbox and the picker read from QuickBooks, the picker with the ConnectBooster guide."""
+
+    def inbox_loading(self) -> dict:
+        return loading_view()
+
+    def inbox(self, inbox: Inbox, page: int, draft: str, *, started: dict | None = None, notice: str = "",
+              tz: str = "UTC", today: date | None = None) -> dict:
+        return inbox_view(inbox, page, draft, today=today or date.today(), tz=tz, notice=notice)
+
+    def picker(self, client: ClientView, draft: str) -> dict:
+        return with_guide(picker_view(client, draft), client, draft)

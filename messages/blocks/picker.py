@@ -1,7 +1,7 @@
 """The /applycredit modal: loading, choosing a client, and the credit/invoice/amount picker."""
 from __future__ import annotations
 
-from handlers.blocks.common import (
+from messages.blocks.common import (
     button,
     context,
     esc,

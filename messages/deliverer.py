@@ -12,10 +12,12 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from data.jobs import PARENT_RESENT, JobStore
+from data.events import EventKind
+from data.jobs import JobStore
 from data.outbox import Outbox, OutboxItem, Target
-from handlers.blocks import job as job_blocks
-from handlers.refusals import Refusals
+from data.states import Mode
+from messages.undeliverable import Undeliverable
+from messages.wording import Wording, Wordings
 
 log = logging.getLogger(__name__)
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -23,7 +25,7 @@ RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 class Deliverer:
     def __init__(self, outbox: Outbox, store: JobStore, client: WebClient, *, clock: Callable[[], float] = time.time,
-                 idle_seconds: float = 1.0, refusals: Refusals | None = None) -> None:
+                 wordings: Wordings | None = None, idle_seconds: float = 1.0) -> None:
         self.outbox = outbox
         self.store = store
         self.client = client
@@ -33,7 +35,9 @@ class Deliverer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._joined: set[str] = set()
-        self.refusals = refusals or Refusals(outbox, store)
+        # Notices and alerts are worded at delivery, with the thread's permalink, in the job's mode.
+        self.wordings = wordings or Wordings({Mode.API: Wording()})
+        self.undeliverable = Undeliverable(outbox, store)
 
     def start(self) -> None:
         recovered = self.outbox.recover_in_flight()
@@ -93,9 +97,9 @@ class Deliverer:
         elif item.target is Target.THREAD and job is not None and job.parent_ts:
             args["thread_ts"] = job.parent_ts
         elif item.target in (Target.NOTICE, Target.ALERT) and job is not None:
-            link = self._permalink(job)
-            built = job_blocks.notice(job, link) if item.target is Target.NOTICE else \
-                job_blocks.alert(job, item.payload.get("message", ""), link)
+            link, words = self._permalink(job), self.wordings.of(job)
+            built = words.notice(job, item.payload.get("details") or {}, link) if item.target is Target.NOTICE else \
+                words.alert(job, item.payload.get("message", ""), link)
             args["text"], args["blocks"] = built
         self.outbox.start_sending(item.id)
         try:
@@ -110,7 +114,7 @@ class Deliverer:
         if item.target is Target.PARENT and ts and job is not None:
             self.store.set_parent(job.id, ts)
             if item.in_flight_at_crash:  # Slack may show an earlier copy, whose buttons then stand for this one
-                self.store.record(job.id, actor="bot", kind=PARENT_RESENT, details={"ts": ts})
+                self.store.record(job.id, actor="bot", kind=EventKind.APPROVAL_MESSAGE_RESENT, details={"ts": ts})
         return True
 
     def _failed(self, item: OutboxItem, job, status: int, error: str | None, retry_after) -> bool:
@@ -125,7 +129,7 @@ class Deliverer:
             return False
         log.error("slack %s refused message %s: %s", item.method, item.dedupe_key, error)
         self.outbox.mark(item.id, "failed", error=error)
-        self.refusals.refused(item, job, error or "unknown_error", channel)
+        self.undeliverable.refused(item, job, error or "unknown_error", channel)
         return True
 
     def _join(self, channel: str) -> bool:

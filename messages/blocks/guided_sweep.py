@@ -1,4 +1,4 @@
-"""A guided sweep's messages (issue 14): the ONE ConnectBooster checklist for the whole batch, in the help
+"""A guided sweep's messages: the ONE ConnectBooster checklist for the whole batch, in the help
 article's words and order (every invoice to resync with its new balance, one Sync Now, the check), and the
 answers to its buttons. Pure builders: a batch and its items in, (text, blocks) out.
 """
@@ -9,8 +9,8 @@ from decimal import Decimal
 from data.batches import Batch
 from data.jobs import Job
 from data.states import JobState
-from handlers.blocks.common import button, confirm_dialog, context, esc, fmt, kind_label, message_text, section
-from handlers.blocks.guided import NAME, PSA_NOTE, portal, reminder, still_shows_advice
+from messages.blocks.common import button, confirm_dialog, context, esc, fmt, kind_label, message_text, section
+from messages.blocks.guided import NAME, PSA_NOTE, portal, reminder, still_shows_advice
 
 TEXT_BUDGET = 2800       # characters of invoice lines per section (Slack's limit is 3,000)
 MAX_INVOICE_SECTIONS = 40  # + the steps, the note and the buttons stay under Slack's 50 blocks

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 
+from data.events import EventKind
 from data.jobs import Job, JobStore
 from data.outbox import Outbox, OutboxItem, Target
 from data.states import JobState
+from workflow.service import cancel_unposted
 from workflow.text import esc
 
 log = logging.getLogger(__name__)
@@ -22,7 +24,9 @@ WHY = {"channel_not_found": "the app is not in that channel (a private channel n
        "invalid_blocks": "Slack refused the message's layout"}
 
 
-class Refusals:
+class Undeliverable:
+    """What to do with a message Slack refused for good."""
+
     def __init__(self, outbox: Outbox, store: JobStore) -> None:
         self.outbox, self.store = outbox, store
         self._logged: set[str] = set()
@@ -43,16 +47,13 @@ class Refusals:
 
     def _parent_refused(self, job: Job, error: str, why: str) -> None:
         if job.state == JobState.AWAITING_APPROVAL:
-            moved = self.store.transition(job.id, from_states=[JobState.AWAITING_APPROVAL], to_state=JobState.CANCELLED,
-                                          event="approval_message_refused",
-                                          details={"error": error, "channel": job.channel_id})
-            if moved is None:
+            if cancel_unposted(self.store, job, error) is None:  # someone decided it meanwhile
                 return
             text = (f":warning: Your request #{job.id} ({esc(job.client_name, 200)}) could not be posted in <#{job.channel_id}> "
                     f"for approval: {why}. It was cancelled, nothing was recorded and the credit is free again. "
                     f"To use that channel, {INVITE}; then run the command again.")
         else:
-            self.store.record(job.id, actor="bot", kind="job_message_refused",
+            self.store.record(job.id, actor="bot", kind=EventKind.JOB_MESSAGE_REFUSED,
                               details={"error": error, "channel": job.channel_id})
             text = (f":warning: Job #{job.id} ({esc(job.client_name, 200)}) runs, but its messages cannot be posted in "
                     f"<#{job.channel_id}>: {why}. Follow it with `python bot.py history --job {job.id}`, or {INVITE}.")

@@ -12,7 +12,7 @@ from datetime import datetime
 from data.jobs import JobStore, stamp
 from data.once import Marks
 from data.outbox import Outbox
-from handlers.blocks.digest import digest_message
+from messages.blocks.digest import digest_message
 from workflow.digest import default_since, gather
 from workflow.sweep_guided import overdue
 
@@ -20,16 +20,16 @@ log = logging.getLogger(__name__)
 
 
 class DigestPoster:
-    def __init__(self, *, cb, store: JobStore, outbox: Outbox, marks: Marks, pool, channel: str, tz: str,
+    def __init__(self, *, directory, store: JobStore, outbox: Outbox, marks: Marks, pool, channel: str, tz: str,
                  now: Callable[[], datetime], wake: Callable[[], None] = lambda: None, batches=None) -> None:
-        self.cb, self.store, self.outbox, self.marks, self.pool = cb, store, outbox, marks, pool
+        self.directory, self.store, self.outbox, self.marks, self.pool = directory, store, outbox, marks, pool
         self.channel, self.tz, self.now, self.wake = channel, tz, now, wake
-        self.batches = batches  # guided mode: sweeps whose checklist has waited a day are listed too
+        self.batches = batches  # sweeps whose guided checklist has waited a day are listed too
 
     def __call__(self, day: str) -> bool:
         """Queue the digest for `day`; False when it was already queued (nothing new is sent)."""
         now = self.now()
-        data = gather(cb=self.cb, store=self.store, pool=self.pool,
+        data = gather(directory=self.directory, store=self.store, pool=self.pool,
                       since=default_since(self.marks.last_digest_at(), now),
                       checklists=overdue(self.batches, now) if self.batches is not None else [])
         text, blocks = digest_message(data, now, self.tz)

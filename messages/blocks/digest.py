@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from handlers.blocks.common import (
+from messages.blocks.common import (
     context,
     esc,
     fmt,
@@ -12,7 +12,7 @@ from handlers.blocks.common import (
     message_text,
     section,
 )
-from handlers.blocks.times import human_date, to_datetime, when, zone
+from messages.blocks.times import human_date, to_datetime, when, zone
 from workflow.digest import DigestData, parse_time
 
 LISTED = 10
@@ -40,12 +40,12 @@ def _money_totals(data: DigestData) -> str:
 def _credits_line(data: DigestData, now: datetime) -> str:
     n = len(data.credits)
     if not n:
-        line = "*Open credits:* none in ConnectBooster."
+        line = f"*Open credits:* none in {data.source}."
     else:
         o = data.oldest
         dated = to_datetime(o.date) if o else None  # from ConnectBooster: may be anything
         days = (now.date() - dated.date()).days if dated else 0
-        line = (f"*Open credits:* {n} · {_money_totals(data)} · oldest: credit {esc(o.cb_id)} ({kind_label(o.kind)} "
+        line = (f"*Open credits:* {n} · {_money_totals(data)} · oldest: credit {esc(o.ref)} ({kind_label(o.kind)} "
                 f"#{esc(o.number, 40)}, {fmt(o.remaining, o.currency)}) of *{esc(o.client, 200)}*, dated {esc(o.date, 40)} "
                 f"({days} day{'s' if days != 1 else ''} old)")
     if data.unreadable:
@@ -79,6 +79,8 @@ def _attention_count(data: DigestData) -> str:
 
 def _sync_line(data: DigestData, now: datetime) -> str:
     run = data.last_sync
+    if run is None and data.source != "ConnectBooster":
+        return "*ConnectBooster syncs:* run in the portal by a person (guided mode): the bot sees none."
     if run is None:
         return "*Last ConnectBooster sync:* none recorded."
     when = parse_time(run.finished_at or run.started_at or run.requested_at)

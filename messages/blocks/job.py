@@ -1,9 +1,10 @@
 """Messages about a job: the approval request (the thread's parent), one reply per step, notices."""
 from __future__ import annotations
 
+from data.events import EventKind
 from data.jobs import Event, Job
 from data.states import JobKind, JobState
-from handlers.blocks.common import (
+from messages.blocks.common import (
     button,
     confirm_dialog,
     context,
@@ -14,7 +15,7 @@ from handlers.blocks.common import (
     message_text,
     section,
 )
-from handlers.blocks.times import when
+from messages.blocks.times import when
 
 NAME = 300  # characters of a client name in a sentence: QuickBooks allows 500, a sentence needs room for the rest
 
@@ -120,38 +121,38 @@ def reply_for(job: Job, event: Event) -> tuple[str, list[dict]] | None:
     """The thread reply for one event, or None when the event is not shown in the thread."""
     d = event.details
     kind = event.kind
-    if kind == JobState.APPROVED:
+    if kind == EventKind.APPROVED:
         text = f":white_check_mark: Approved by <@{event.actor}>. Re-reading the figures in QuickBooks…"
-    elif kind == JobState.REJECTED:
+    elif kind == EventKind.REJECTED:
         text = f":x: Rejected by <@{event.actor}>. Nothing was recorded."
-    elif kind == JobState.CANCELLED:
+    elif kind == EventKind.CANCELLED:
         text = f":leftwards_arrow_with_hook: Withdrawn by <@{event.actor}>. Nothing was recorded."
-    elif kind == JobState.EXPIRED:
+    elif kind == EventKind.EXPIRED:
         text = ":hourglass: This request expired without a decision; nothing was recorded."
-    elif kind == JobState.STALE:
+    elif kind == EventKind.STALE:
         problems = "; ".join(esc(p, 500) for p in d.get("problems", []))
         text = (f":warning: Stopped before writing anything: {problems}. Now the invoice balance is "
                 f"{_m(job, d.get('invoice_balance'))} and the credit has {_m(job, d.get('credit_remaining'))} left. "
                 "Start a new request with `/applycredit` if it still applies.")
-    elif kind == JobState.APPLIED:
+    elif kind == EventKind.APPLIED:
         text = (f":ledger: Recorded in QuickBooks: Payment *{esc(d.get('payment_id'), 50)}* applies *{_m(job, job.amount)}* "
                 f"of {kind_label(job.credit_kind)} #{esc(job.credit_number, 100)} to invoice *{esc(job.invoice_number, 100)}*. "
                 f"Invoice balance {_m(job, d.get('balance_before'))} → {_m(job, d.get('balance_after'))} "
                 "(re-read from QuickBooks).")
-    elif kind == JobState.RESYNCED:
+    elif kind == EventKind.RESYNCED:
         text = (f":arrows_counterclockwise: ConnectBooster invoice {esc(job.invoice_number, 100)} resynced: "
                 f"*{_m(job, d.get('after'))} of {_m(job, d.get('total') or job.invoice_total)}*.")
-    elif kind == "resync_skipped":
+    elif kind == EventKind.RESYNC_SKIPPED:
         text = f":arrows_counterclockwise: {esc(d.get('reason'), 2000)}."
-    elif kind == "sync_requested":
+    elif kind == EventKind.SYNC_REQUESTED:
         joined = " (joined the sync that was already running)" if d.get("attached") else ""
         text = (f":repeat: Sync {esc(d.get('sync_id'))} requested from {esc(d.get('sync_from'), 100)}{joined}: "
                 f"{esc(d.get('status'), 200)}.")
-    elif kind == "sync_progress":
+    elif kind == EventKind.SYNC_PROGRESS:
         text = _sync_progress(d)
-    elif kind in UNDO_EVENTS or (kind == JobState.VERIFIED and job.kind == JobKind.UNDO):
+    elif kind in UNDO_EVENTS or (kind == EventKind.VERIFIED and job.kind == JobKind.UNDO):
         return _undo_reply(job, event)
-    elif kind == JobState.VERIFIED:
+    elif kind == EventKind.VERIFIED:
         shown = _m(job, d.get("cb_balance")) if d.get("cb_balance") else "the same balance"
         credit = f"credit {esc(job.cb_credit_id)}" if job.cb_credit_id else "the credit"
         text = (f":white_check_mark: Verified: {credit} no longer shows in ConnectBooster and invoice "
@@ -162,7 +163,7 @@ def reply_for(job: Job, event: Event) -> tuple[str, list[dict]] | None:
                     "Undo this application?", f"Reverse {_m(job, job.amount)} of credit on invoice "
                     f"{esc(job.invoice_number, 100)} in QuickBooks, then resync ConnectBooster?", "Undo",
                     style="danger"))]}]
-    elif kind == JobState.NEEDS_ATTENTION:
+    elif kind == EventKind.NEEDS_ATTENTION:
         text = f":warning: {esc(d.get('message'), 2900)}"
         blocks = [section(text)]
         if d.get("retryable"):
@@ -170,34 +171,34 @@ def reply_for(job: Job, event: Event) -> tuple[str, list[dict]] | None:
             blocks.append({"type": "actions", "block_id": f"retry:{job.id}:{event.id}",
                            "elements": [button(label, "job_retry", str(job.id), style="primary")]})
         return message_text(text), blocks
-    elif kind == "retry":
+    elif kind == EventKind.RETRY:
         text = f":leftwards_arrow_with_hook: <@{event.actor}> retried; resuming."
     else:
         return None
     return message_text(text), [section(text)]
 
 
-UNDO_EVENTS = ("undo_requested", "undo_refused", "undone_in_quickbooks", JobState.UNDONE)
+UNDO_EVENTS = (EventKind.UNDO_REQUESTED, EventKind.UNDO_REFUSED, EventKind.UNDONE_IN_QUICKBOOKS, EventKind.UNDONE)
 
 
 def _undo_reply(job: Job, event: Event) -> tuple[str, list[dict]] | None:
     """Thread replies of an undo job (posted in the original application's thread)."""
     d, kind = event.details, event.kind
     credit = f"{kind_label(job.credit_kind)} #{esc(job.credit_number, 100)}"
-    if kind == "undo_requested":
+    if kind == EventKind.UNDO_REQUESTED:
         text = (f":leftwards_arrow_with_hook: <@{event.actor}> is undoing application #{esc(job.undo_of)} "
                 f"(undo #{job.id}). Re-reading QuickBooks first…")
-    elif kind == "undo_refused":
+    elif kind == EventKind.UNDO_REFUSED:
         problems = "; ".join(esc(p, 500) for p in d.get("problems", []))
         text = (f":no_entry: Undo refused, nothing was changed in QuickBooks: {problems}. Reverse it in QuickBooks "
                 "by hand if it is still wanted.")
-    elif kind == "undone_in_quickbooks":
+    elif kind == EventKind.UNDONE_IN_QUICKBOOKS:
         how = (f"Payment *{esc(d.get('payment_id'), 50)}* deleted" if d.get("how") == "deleted" else
                f"Payment *{esc(d.get('payment_id'), 50)}*'s line for invoice {esc(job.invoice_number, 100)} removed (its other "
                f"lines and the cash receipt kept; {_m(job, job.amount)} unapplied again)")
         text = (f":ledger: Undone in QuickBooks: {how}. Invoice {esc(job.invoice_number, 100)} balance "
                 f"{_m(job, d.get('balance_before'))} → {_m(job, d.get('balance_after'))} (re-read from QuickBooks).")
-    elif kind == JobState.VERIFIED:
+    elif kind == EventKind.VERIFIED:
         shown = _m(job, d.get("cb_balance")) if d.get("cb_balance") else "its balance"
         where = f"credit {esc(job.cb_credit_id)}" if job.cb_credit_id else credit
         text = (f":white_check_mark: Undo verified: {where} shows again in ConnectBooster ({_m(job, d.get('credit_remaining'))} "

@@ -9,58 +9,54 @@ from __future__ import annotations
 import hashlib
 import json
 
+from data.events import EventKind
 from data.jobs import Event, Job
 from data.outbox import Outbox, Target
-from data.states import BatchState, JobKind, JobState
-from handlers.blocks import guided as guided_blocks
-from handlers.blocks import guided_sweep as guided_sweep_blocks
-from handlers.blocks import job as job_blocks
-from handlers.blocks import sweep as sweep_blocks
-from handlers.blocks.common import context
-from workflow.machine import is_guided
+from data.states import BatchState, JobKind, Mode
+from messages.blocks import guided_sweep as guided_sweep_blocks
+from messages.blocks import sweep as sweep_blocks
+from messages.blocks.common import context
+from messages.wording import Wording, Wordings
 
-PARENT_EVENTS = ("requested", "resync_only_requested")
+PARENT_EVENTS = (EventKind.REQUESTED, EventKind.RESYNC_ONLY_REQUESTED)
 
 
 class SlackNotifier:
-    def __init__(self, outbox: Outbox, *, notify_channel: str = "", on_enqueue=lambda: None, tz: str = "UTC",
-                 portal_url: str = "") -> None:
+    """The `workflow.notifier.Notifier` the bot runs with: every message goes through the outbox."""
+
+    def __init__(self, outbox: Outbox, *, wordings: Wordings | None = None, notify_channel: str = "",
+                 on_enqueue=lambda: None, tz: str = "UTC", portal_url: str = "") -> None:
         self.outbox = outbox
+        self.wordings = wordings or Wordings({Mode.API: Wording(tz)})  # by the job's mode (messages/wording.py)
         self.notify_channel = notify_channel
         self.on_enqueue = on_enqueue
         self.tz = tz
-        self.portal_url = portal_url  # guided mode (issue 14): CONNECTBOOSTER_PORTAL_URL for the step links
+        self.portal_url = portal_url  # CONNECTBOOSTER_PORTAL_URL, for a guided sweep's checklist
 
     def publish(self, job: Job, events: list[Event]) -> None:
-        guided = is_guided(job) and not job.batch_id  # issue 14: guided jobs word their own ConnectBooster steps
+        words = self.wordings.of(job)
         for event in events:
             if event.kind in PARENT_EVENTS:
-                text, blocks = self._parent(job, events, guided)
+                text, blocks = words.parent(job, events)
                 self.outbox.enqueue(job_id=job.id, dedupe_key=f"job:{job.id}:parent", method="chat.postMessage",
                                     target=Target.PARENT,
                                     payload={"args": {"channel": job.channel_id, "text": text, "blocks": blocks,
                                                       "unfurl_links": False}})
                 continue
-            reply = guided_blocks.reply_for(job, event, self.portal_url) if guided else guided_blocks.FALLBACK
-            if reply is guided_blocks.FALLBACK:
-                reply = job_blocks.reply_for(job, event)
+            reply = words.reply(job, event)
             if reply is not None:
                 self.thread(job, f"event:{event.id}:reply", *reply)
-            alert = event.kind == JobState.NEEDS_ATTENTION and event.details.get("alert")
-            if guided and self.notify_channel and event.kind == JobState.VERIFIED and event.details.get("guided"):
-                # Built here, not by the deliverer: it says a person confirmed ConnectBooster.
-                text, blocks = guided_blocks.notice(job, event.details.get("confirmed_by"))
+            alert = event.kind == EventKind.NEEDS_ATTENTION and event.details.get("alert")
+            if self.notify_channel and (event.kind == EventKind.VERIFIED or alert):
+                # Built by the deliverer, which adds the thread's permalink (messages/wording.py words it).
                 self.outbox.enqueue(job_id=job.id, dedupe_key=f"event:{event.id}:notice", method="chat.postMessage",
-                                    payload={"args": {"channel": self.notify_channel, "text": text, "blocks": blocks}})
-            elif self.notify_channel and (event.kind == JobState.VERIFIED or alert):
-                self.outbox.enqueue(job_id=job.id, dedupe_key=f"event:{event.id}:notice", method="chat.postMessage",
-                                    target=Target.NOTICE if event.kind == JobState.VERIFIED else Target.ALERT,
+                                    target=Target.NOTICE if event.kind == EventKind.VERIFIED else Target.ALERT,
                                     payload={"args": {"channel": self.notify_channel},
-                                             "message": event.details.get("message", "")})
+                                             "message": event.details.get("message", ""), "details": event.details})
         if events and events[-1].kind not in PARENT_EVENTS and job.kind != JobKind.UNDO:
             # (An undo shares the original's message: only the original's own changes update it.)
             # The parent always shows the latest state; older queued updates are skipped by the deliverer.
-            text, blocks = self._parent(job, events, guided)
+            text, blocks = words.parent(job, events)
             self.outbox.enqueue(job_id=job.id, dedupe_key=f"job:{job.id}:parent:{events[-1].id}", method="chat.update",
                                 target=Target.PARENT_UPDATE,
                                 payload={"args": {"channel": job.channel_id, "text": text, "blocks": blocks}})
@@ -92,9 +88,6 @@ class SlackNotifier:
                             payload={"args": args})
         self.on_enqueue()
 
-    def _parent(self, job: Job, events: list[Event], guided: bool) -> tuple[str, list[dict]]:
-        return guided_blocks.parent_message(job, events) if guided else job_blocks.parent_message(job, self.tz)
-
     def publish_batch(self, batch, items: list[Job], reasons: dict[int, str]) -> None:
         """The sweep's message updated in place; once finished, a summary in its thread and a notice.
 
@@ -108,7 +101,7 @@ class SlackNotifier:
         self.outbox.enqueue(job_id=stream, dedupe_key=f"batch:{batch.id}:status:{digest}", method="chat.update",
                             payload={"args": {"channel": batch.channel_id, "ts": batch.parent_ts, "text": text,
                                               "blocks": blocks}})
-        if batch.state == BatchState.GUIDED_CHECKLIST:  # issue 14: ONE ConnectBooster checklist for the batch
+        if batch.state == BatchState.GUIDED_CHECKLIST:  # ONE ConnectBooster checklist for the batch
             text, blocks = guided_sweep_blocks.checklist(batch, items, self.portal_url)
             self.outbox.enqueue(job_id=stream, dedupe_key=f"batch:{batch.id}:checklist", method="chat.postMessage",
                                 payload={"args": {"channel": batch.channel_id, "thread_ts": batch.parent_ts,

@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 
 from data.jobs import Job
 from data.states import JobState
-from handlers.blocks.common import context, esc, fmt, header, section
-from handlers.blocks.digest import checklist_row
-from handlers.blocks.job import STATE_LABEL
+from messages.blocks.common import context, esc, fmt, header, section
+from messages.blocks.digest import checklist_row
+from messages.blocks.job import STATE_LABEL
 
 PER_LIST = 10
 

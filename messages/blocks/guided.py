@@ -1,20 +1,23 @@
-"""Guided mode's messages (issue 14): the ConnectBooster steps in the help article's words and order, each a
-thread reply with what to do, what to expect, a link and buttons; the parent's checklist; the notice.
+"""Guided mode's messages: the ConnectBooster steps in the help article's words and order, each a thread reply
+with what to do, what to expect, a link and buttons; the parent's checklist; the notice.
 
 Pure builders: a job and its events in, (text, blocks) out. `reply_for` returns FALLBACK for events it does
-not word itself (approval, the QuickBooks write...), which handlers/blocks/job.py words as in API mode.
+not word itself (approval, the QuickBooks write...), which blocks/job.py words as in API mode; `GuidedWording`
+is the guided `Wording` (messages/wording.py) built on them.
 """
 from __future__ import annotations
 
+from data.events import EventKind
 from data.jobs import Event, Job
 from data.states import JobState
-from handlers.blocks import job as job_blocks
-from handlers.blocks.common import button, confirm_dialog, context, esc, fmt, kind_label, message_text, section
-from handlers.blocks.times import when
+from messages.blocks import job as job_blocks
+from messages.blocks.common import button, confirm_dialog, context, esc, fmt, kind_label, message_text, section
+from messages.blocks.times import when
+from messages.wording import Message, Wording
 
 PSA_NOTE = ("_Note: if you use a PSA such as Autotask or ConnectWise, that sync will run first, followed by "
             "QuickBooks Online._")
-FALLBACK = object()  # "not a guided message": the caller uses handlers/blocks/job.py
+FALLBACK = object()  # "not a guided message": the caller uses blocks/job.py
 NAME = job_blocks.NAME
 STEP_TITLES = {JobState.GUIDED_RESYNC: "Resync the invoice", JobState.GUIDED_SYNC: "Run the sync",
                JobState.GUIDED_CHECK: "Check"}
@@ -125,42 +128,42 @@ def _words(d: dict) -> str:
 def reply_for(job: Job, event: Event, url: str = ""):
     """The thread reply for one event of a guided job; None: not shown; FALLBACK: worded as in API mode."""
     d, kind, who = event.details, event.kind, f"<@{event.actor}>"
-    if kind in (JobState.GUIDED_RESYNC, JobState.GUIDED_SYNC):
+    if kind in (EventKind.GUIDED_RESYNC, EventKind.GUIDED_SYNC):
         return _reply(":compass: QuickBooks is done; now the ConnectBooster half of the help article, step by step. "
                       "Click each button when the step is done.", STEPS[JobState(d.get("step"))](job, url))
-    if kind == "guided_resynced":
+    if kind == EventKind.GUIDED_RESYNCED:
         return _reply(f":white_check_mark: {who} resynced invoice {esc(job.invoice_number, 100)}.", step_sync(job, url))
-    if kind == "guided_mismatch":
+    if kind == EventKind.GUIDED_MISMATCH:
         cause = CAUSES.get(d.get("cause"), CAUSES["other"])
         qbo = f" QuickBooks shows {fmt(d.get('qbo_balance'), job.currency)}." if d.get("qbo_balance") else ""
         text = (f":mag: {who} says ConnectBooster shows “{_words(d)}” (expected {_expected(job)}).{qbo}\n{cause}")
         return _reply(text, [_buttons(job, f"resync-{event.id}", ("Resynced", "guided_resynced", "primary"),
                                       ("Shows something else", "guided_mismatch", None))], both=False)
-    if kind == "guided_sync_started":
+    if kind == EventKind.GUIDED_SYNC_STARTED:
         return _reply(f":repeat: {who} started the sync: *active*. Click *Sync finished* once the sync history shows "
                       "it complete (the PSA first, then QuickBooks Online).", [_sync_buttons(job, started=True)],
                       both=False)
-    if kind == "guided_sync_failed":
+    if kind == EventKind.GUIDED_SYNC_FAILED:
         return _reply(f":x: {who} reports the sync failed. Open the sync's details in the history for the reason, then "
                       "click *Sync Now* again (a PSA error stops the QuickBooks Online part too).",
                       [_sync_buttons(job)], both=False)
-    if kind == "guided_sync_finished":
+    if kind == EventKind.GUIDED_SYNC_FINISHED:
         return _reply(f":checkered_flag: {who} confirmed the sync is *complete*.", step_check(job, url))
-    if kind == "guided_credit_still_shows":
+    if kind == EventKind.GUIDED_CREDIT_STILL_SHOWS:
         text = (f":warning: {who} says the organizational credit still shows. "
                 f"{still_shows_advice(job.sync_from, f'invoice {esc(job.invoice_number, 100)}')}")
         return _reply(text, [_check_buttons(job)], both=False)
-    if kind == "guided_reminder":
+    if kind == EventKind.GUIDED_REMINDER:
         step = STEP_TITLES.get(d.get("step"), "The current step")
         return _reply(reminder(d.get("who"), f"*{step}*", d.get("waited_minutes")), [], both=False)
-    if kind == "retry" and job.state in STEPS:
+    if kind == EventKind.RETRY and job.state in STEPS:
         return _reply(f":leftwards_arrow_with_hook: {who} continued the checklist.", STEPS[job.state](job, url))
-    if kind == JobState.NEEDS_ATTENTION and d.get("guided"):
+    if kind == EventKind.NEEDS_ATTENTION and d.get("guided"):
         text = f":warning: {esc(d.get('message'), 2900)}"
         return message_text(text), [section(text), {"type": "actions", "block_id": f"retry:{job.id}:{event.id}",
                                                     "elements": [button("Continue the checklist", "job_retry",
                                                                         str(job.id), style="primary")]}]
-    if kind == JobState.VERIFIED and d.get("guided"):
+    if kind == EventKind.VERIFIED and d.get("guided"):
         what, seen = ("The undo is complete", "shows again") if job.kind == "undo" else ("Complete", "no longer shows")
         text = (f":white_check_mark: {what}: <@{esc(d.get('confirmed_by'), 40)}> confirmed in ConnectBooster that the "
                 f"credit {seen}" + (f" and invoice {esc(job.invoice_number, 100)} shows {_expected(job)}"
@@ -185,14 +188,14 @@ def _reply(text: str, blocks: list[dict], both: bool = True) -> tuple[str, list[
 def step_status(job: Job, events: list[Event]) -> list[tuple[str, str]]:
     """(step title, pending | active | complete | failed) for the parent's checklist."""
     seen = [e.kind for e in events]
-    done_resync = "guided_resynced" in seen or (JobState.GUIDED_SYNC in seen and JobState.GUIDED_RESYNC not in seen)
-    done_sync = "guided_sync_finished" in seen
+    done_resync = EventKind.GUIDED_RESYNCED in seen or (EventKind.GUIDED_SYNC in seen and EventKind.GUIDED_RESYNC not in seen)
+    done_sync = EventKind.GUIDED_SYNC_FINISHED in seen
     done_check = job.state in (JobState.VERIFIED, JobState.UNDONE)
     sync = "pending"
     for kind in seen:
-        if kind == "guided_sync_started":
+        if kind == EventKind.GUIDED_SYNC_STARTED:
             sync = "active"
-        elif kind == "guided_sync_failed":
+        elif kind == EventKind.GUIDED_SYNC_FAILED:
             sync = "failed"
     return [("Resync the invoice", "complete" if done_resync else "active" if job.state == JobState.GUIDED_RESYNC
              else "pending"),
@@ -207,7 +210,7 @@ ICONS = {"pending": ":white_circle:", "active": ":large_blue_circle:", "complete
 def parent_message(job: Job, events: list[Event]) -> tuple[str, list[dict]]:
     """API mode's request message plus the guided checklist, each step pending → active → complete."""
     text, blocks = job_blocks.parent_message(job)
-    if not any(e.kind in (JobState.GUIDED_RESYNC, JobState.GUIDED_SYNC) for e in events):
+    if not any(e.kind in (EventKind.GUIDED_RESYNC, EventKind.GUIDED_SYNC) for e in events):
         return text, blocks
     steps = step_status(job, events)
     label = _label(job, events, steps)
@@ -217,7 +220,7 @@ def parent_message(job: Job, events: list[Event]) -> tuple[str, list[dict]]:
     line = " · ".join(f"{ICONS[s]} {i}. {name}: {s}" for i, (name, s) in enumerate(steps, 1))
     blocks.insert(len(blocks) - 1, context(f"ConnectBooster, confirmed by a person: {line}"))
     last = events[-1]
-    if last.actor and last.actor != "bot" and last.kind.startswith(("guided_", JobState.VERIFIED)):
+    if last.actor and last.actor != "bot" and str(last.kind).startswith(("guided_", EventKind.VERIFIED)):
         blocks.append(context(f"Last confirmation by <@{esc(last.actor, 40)}> {when(last.at)}"))
     return message_text(f"{text} — {label.split(' ', 1)[-1]}"), blocks
 
@@ -232,8 +235,9 @@ def _label(job: Job, events: list[Event], steps: list[tuple[str, str]]) -> str:
     return job_blocks.STATE_LABEL.get(job.state, esc(job.state))
 
 
-def notice(job: Job, confirmed_by: str | None) -> tuple[str, list[dict]]:
+def notice(job: Job, confirmed_by: str | None, permalink: str | None = None) -> tuple[str, list[dict]]:
     """The completion notice for NOTIFY_CHANNEL: as in API mode, saying a person confirmed ConnectBooster."""
+    link = f" · <{permalink}|View thread>" if permalink else ""
     person = f"<@{esc(confirmed_by, 40)}>" if confirmed_by else "a person"
     client, amount = esc(job.client_name, NAME), fmt(job.amount, job.currency)
     if job.kind == "undo":
@@ -247,7 +251,7 @@ def notice(job: Job, confirmed_by: str | None) -> tuple[str, list[dict]]:
         text = (f":white_check_mark: Credit applied for *{client}*: *{amount}* "
                 f"to invoice *{esc(job.invoice_number, 100)}*, requested by <@{job.requester_id}>, approved by "
                 f"<@{job.approver_id}>; ConnectBooster steps confirmed by {person} (guided mode).")
-    return message_text(text), [section(text)]
+    return message_text(text + link), [section(text + link)]
 
 
 def mismatch_modal(job: Job, thread: str) -> dict:
@@ -260,3 +264,23 @@ def mismatch_modal(job: Job, thread: str) -> dict:
                        {"type": "input", "block_id": "shown", "label": {"type": "plain_text", "text": "It shows"},
                         "element": {"type": "plain_text_input", "action_id": "shown", "max_length": 200,
                                     "placeholder": {"type": "plain_text", "text": "e.g. $120.00 of $120.00"}}}]}
+
+
+class GuidedWording(Wording):
+    """Guided mode's words: the checklist in the thread and on the request message; the rest as in API mode."""
+
+    def __init__(self, tz: str = "UTC", portal_url: str = "") -> None:
+        super().__init__(tz)
+        self.portal_url = portal_url  # CONNECTBOOSTER_PORTAL_URL: the steps link to the portal
+
+    def parent(self, job: Job, events: list[Event]) -> Message:
+        return parent_message(job, events)
+
+    def reply(self, job: Job, event: Event) -> Message | None:
+        found = reply_for(job, event, self.portal_url)
+        return super().reply(job, event) if found is FALLBACK else found
+
+    def notice(self, job: Job, details: dict, permalink: str | None) -> Message:
+        if details.get("guided"):  # a person confirmed ConnectBooster
+            return notice(job, details.get("confirmed_by"), permalink)
+        return super().notice(job, details, permalink)

@@ -5,8 +5,8 @@ Kit's 100 blocks per view; every section goes through `section`, which keeps it 
 """
 from __future__ import annotations
 
-from handlers.blocks.common import button, context, esc, fmt, kind_label, plain, section
-from handlers.blocks.times import when
+from messages.blocks.common import button, context, esc, fmt, kind_label, plain, section
+from messages.blocks.times import when
 from workflow.inbox import (
     CAN_APPLY,
     NO_OPEN_INVOICE,

@@ -1,0 +1,57 @@
+"""The directory of API mode: clients are ConnectBooster organizations, joined with QuickBooks by customer id.
+
+The picker (workflow/lookup.py), the inbox (workflow/inbox.py), the sweep's plan (workflow/sweep.py) and the
+digest's open credits all read ConnectBooster's organizations and credits and join QuickBooks' documents to them.
+Guided mode's directory, which reads QuickBooks alone, is workflow/qbo_only.py.
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+from data.states import Mode
+from integrations.errors import IntegrationError
+from workflow.digest import OpenCredit
+from workflow.inbox import Inbox, build_inbox
+from workflow.lookup import ClientView, load_client, search_clients
+from workflow.sweep import Plan, build_plan
+
+
+class ConnectBoosterDirectory:
+    """The `Directory` port over ConnectBooster's organizations and QuickBooks (reads in parallel on `pool`)."""
+
+    mode = Mode.API
+    source = "ConnectBooster"
+
+    def __init__(self, *, qbo, cb, pool: ThreadPoolExecutor, now=lambda: datetime.now(UTC)) -> None:
+        self.qbo, self.cb, self.pool, self.now = qbo, cb, pool, now
+
+    def find_clients(self, text: str) -> list:
+        return search_clients(self.cb, text)
+
+    def load(self, client) -> ClientView:
+        return load_client(qbo=self.qbo, cb=self.cb, org=client, pool=self.pool)
+
+    def inbox(self) -> Inbox:
+        return build_inbox(qbo=self.qbo, cb=self.cb, pool=self.pool, now=self.now())
+
+    def plan_sweep(self) -> Plan:
+        return build_plan(qbo=self.qbo, cb=self.cb, pool=self.pool)
+
+    def open_credits(self) -> tuple[list[OpenCredit], list[str]]:
+        """Every organization's open credits, read in parallel; an unreadable organization is named, not fatal."""
+        orgs = self.cb.search_organizations(text="")
+        reads = [(o, self.pool.submit(self.cb.list_credits, org_id=o.id, status="open")) for o in orgs]
+        credits: list[OpenCredit] = []
+        unreadable: list[str] = []
+        for org, future in reads:
+            try:
+                credits += [OpenCredit(org.name, str(c.id), c.kind, c.number, c.date, c.remaining_amount, c.currency)
+                            for c in future.result()]
+            except IntegrationError:
+                unreadable.append(org.name)
+        return credits, unreadable
+
+    def last_sync(self):
+        runs = self.cb.sync_history(page_size=1)
+        return runs[0] if runs else None
