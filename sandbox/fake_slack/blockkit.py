@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import copy
+import random
+import string
 import warnings
 from typing import Any
 
@@ -15,6 +17,9 @@ from sandbox.fake_slack import limits
 MAX_MESSAGE_BLOCKS = limits.MESSAGE_BLOCKS
 MAX_VIEW_BLOCKS = limits.VIEW_BLOCKS
 
+# Slack's own block ids: 3-5 characters of letters, digits and "+/=" ([OBS] "=qXel" in Slack's block_actions
+# example payload, "=Uhq", "=S=o", "=he", "g5K" in payloads others logged). Length and alphabet: [UNVERIFIED].
+_ID_CHARS = string.ascii_letters + string.digits + "+/="
 _BLOCK_TYPES: set[str] | None = None
 _ELEMENT_TYPES: set[str] | None = None
 
@@ -186,3 +191,20 @@ def initial_state(blocks: list) -> dict:
             entry["value"] = element.get("initial_value")
         values[block.get("block_id")] = {element.get("action_id"): entry}
     return values
+
+
+def with_block_ids(blocks: Any, rng: random.Random) -> Any:
+    """A copy of `blocks` in which every block that came without a `block_id` has one of Slack's (a short random
+    string, unique within the message or view); ids the app sent are kept as they are."""
+    if not isinstance(blocks, list):
+        return blocks
+    out = copy.deepcopy(blocks)
+    taken = {b.get("block_id") for b in out if isinstance(b, dict)}
+    for block in out:
+        if isinstance(block, dict) and not block.get("block_id"):
+            new = ""
+            while not new or new in taken:
+                new = "".join(rng.choice(_ID_CHARS) for _ in range(rng.randint(3, 5)))
+            block["block_id"] = new
+            taken.add(new)
+    return out

@@ -16,6 +16,7 @@ MAX_POST_TEXT = 40_000
 MAX_UPDATE_TEXT = 4_000
 DEFAULT_SCOPES = frozenset({"chat:write", "commands", "channels:join"})
 _TRUE = ("1", "true", "True", "yes")
+_URL_PREFIXES = {"response_url": "/response/", "upload_url": "/upload/v1/"}
 
 
 class WaitTimeout(AssertionError):
@@ -23,12 +24,14 @@ class WaitTimeout(AssertionError):
 
 
 class SlackError(Exception):
-    """A Web API refusal: `{"ok": false, "error": error, **extra}` with an HTTP status."""
+    """A Web API refusal: `{"ok": false, "error": error, **extra}` with an HTTP status (and headers, e.g.
+    Retry-After)."""
 
-    def __init__(self, error: str, status: int = 200, **extra: Any) -> None:
+    def __init__(self, error: str, status: int = 200, *, headers: dict[str, str] | None = None, **extra: Any) -> None:
         super().__init__(error)
         self.error = error
         self.status = status
+        self.headers = dict(headers or {})
         self.extra = extra
 
     def body(self) -> dict:
@@ -48,14 +51,15 @@ def truthy(v: Any) -> bool:
 
 
 class _MethodMatch:
-    """Matches one Web API method exactly (`/api/chat.update`), or response URLs (`method="response_url"`)."""
+    """Matches one Web API method exactly (`/api/chat.update`), response URLs (`method="response_url"`) or
+    upload URLs (`method="upload_url"`)."""
 
     def __init__(self, method: str) -> None:
         self.method = method
 
     def __call__(self, http_method: str, path: str) -> bool:
-        if self.method == "response_url":
-            return path.startswith("/response/")
+        if self.method in _URL_PREFIXES:
+            return path.startswith(_URL_PREFIXES[self.method])
         return path == f"/api/{self.method}"
 
     def __repr__(self) -> str:
@@ -69,8 +73,8 @@ class SlackFaults(_BaseFaults):
     seconds, then answer normally), "hold_after_commit" (carry the call out, then hold the answer `seconds`: the
     message is in the channel while the caller still waits, as when Slack's answer is lost on the way back),
     any other string: HTTP 200 `{"ok": false, "error": kind}` (e.g.
-    "channel_not_found"). `method=None` matches every call, including response URLs; `method="response_url"`
-    only those.
+    "channel_not_found"). `method=None` matches every call, including response and upload URLs;
+    `method="response_url"` / `"upload_url"` only those.
     """
 
     def inject(  # type: ignore[override]

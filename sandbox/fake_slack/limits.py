@@ -27,6 +27,11 @@ IMAGE_ALT = 2000
 VIEW_TITLE = 24  # modal title / submit / close
 PRIVATE_METADATA = 3000
 MESSAGE_BLOCKS, VIEW_BLOCKS = 50, 100
+# msg_blocks_too_long: Slack refuses a message whose blocks hold more text in total than this, although every block
+# is within its own limit. Observed at ~11,000-13,300 characters ([OBS] slackapi/bolt-js#2509, labelled
+# server-side-issue, where a maintainer speaks of "12,000 text characters with a buffer for block containers";
+# slackapi/bolt-js#2867); undocumented. 12,000 over `blocks_text_length` is our reading [UNVERIFIED].
+MESSAGE_BLOCKS_TEXT = 12_000
 
 _SELECTS_WITH_OPTIONS = {"static_select", "multi_static_select"}
 
@@ -179,3 +184,16 @@ def view_shell_errors(view: dict) -> Iterator[str]:
     yield from _str(view, "private_metadata", "/view", PRIVATE_METADATA)
     yield from _str(view, "callback_id", "/view", ID)
     yield from _str(view, "external_id", "/view", ID)
+
+
+def blocks_text_length(blocks: Any) -> int:
+    """The characters counted toward msg_blocks_too_long: every string stored under a `text` key anywhere in the
+    blocks. That is every text object's `text` (section text and fields, header, context elements, button / option
+    / option description / placeholder / label / hint / confirm-dialog texts...), rich_text's text elements and a
+    markdown block's text; not values, URLs, alt_text or ids [UNVERIFIED: Slack does not say what it counts]."""
+    if isinstance(blocks, dict):
+        return sum(len(v) if key == "text" and isinstance(v, str) else blocks_text_length(v)
+                   for key, v in blocks.items())
+    if isinstance(blocks, list):
+        return sum(blocks_text_length(v) for v in blocks)
+    return 0

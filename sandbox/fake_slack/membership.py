@@ -56,7 +56,7 @@ class MembershipMixin:
             ch = self._channels.get(channel_id)
             if ch is None:
                 ch = {"id": channel_id, "name": name or channel_id.lower(), "is_im": is_im, "is_private": private,
-                      "is_archived": False, "user": user, "members": []}
+                      "is_archived": False, "user": user, "members": [], "created": int(self.clock())}
                 self._channels[channel_id] = ch
                 self._messages[channel_id] = {}
             else:
@@ -159,10 +159,17 @@ class MembershipMixin:
             raise SlackError("missing_scope", needed=scope, provided=",".join(sorted(self.scopes)))
 
     def _channel_json(self, ch: dict) -> dict:
-        return {"id": ch["id"], "name": ch["name"], "is_channel": not ch["is_im"] and not ch["is_private"],
-                "is_group": ch["is_private"] and not ch["is_im"], "is_im": ch["is_im"], "is_private": ch["is_private"],
-                "is_archived": ch["is_archived"], "is_member": self.bot_user_id in ch["members"],
-                "num_members": len(ch["members"])}
+        """A conversation object as the bot's token sees it ([DOC] docs.slack.dev/reference/objects/
+        conversation-object: the conversations.info example)."""
+        out = {"id": ch["id"], "name": ch["name"], "is_channel": not ch["is_im"] and not ch["is_private"],
+               "is_group": ch["is_private"] and not ch["is_im"], "is_im": ch["is_im"],
+               "is_mpim": ch["name"].startswith("mpdm-"), "is_private": ch["is_private"],
+               "created": ch.get("created", 0), "is_archived": ch["is_archived"], "is_general": False,
+               "name_normalized": ch["name"], "is_member": self.bot_user_id in ch["members"],
+               "num_members": len(ch["members"])}
+        if ch["is_im"]:
+            out["user"] = ch.get("user")
+        return out
 
     # ---- Web API methods ---------------------------------------------------------------------------------
 
@@ -183,6 +190,19 @@ class MembershipMixin:
                     "response_metadata": {"warnings": ["already_in_channel"]}}
         ch["members"].append(self.bot_user_id)
         self._bump()
+        return {"ok": True, "channel": self._channel_json(ch)}
+
+    def _m_conversations_info(self, args: dict) -> dict:
+        """conversations.info ([DOC] docs.slack.dev/reference/methods/conversations.info: scopes channels:read,
+        groups:read, im:read, mpim:read by conversation type; Tier 3). A private channel or DM the bot is not in is
+        invisible to it: channel_not_found (as for chat.postMessage, real-world.md §1). Which scope `needed` names
+        when one is missing (that of the conversation's type), and that visibility is checked first: [UNVERIFIED]."""
+        ch = self._channels.get(args.get("channel") or "")
+        if ch is None or not self._visible(ch):
+            raise SlackError("channel_not_found")
+        kind = "im" if ch["is_im"] else "mpim" if ch["name"].startswith("mpdm-") else \
+            "groups" if ch["is_private"] else "channels"
+        self._need_scope(f"{kind}:read")
         return {"ok": True, "channel": self._channel_json(ch)}
 
     def _m_conversations_open(self, args: dict) -> dict:

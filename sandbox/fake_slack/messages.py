@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import copy
+import random
 from typing import Any
 
-from sandbox.fake_slack.blockkit import validate_blocks
+from sandbox.fake_slack.blockkit import validate_blocks, with_block_ids
 from sandbox.fake_slack.common import (
     MAX_POST_TEXT,
     MAX_UPDATE_TEXT,
@@ -13,6 +14,7 @@ from sandbox.fake_slack.common import (
     invalid,
     truthy,
 )
+from sandbox.fake_slack.limits import MESSAGE_BLOCKS_TEXT, blocks_text_length
 
 
 class MessagesMixin:
@@ -25,6 +27,7 @@ class MessagesMixin:
     app_id: str
     team_id: str
     bot_name: str
+    _rng: random.Random
 
     # ---- storage -----------------------------------------------------------------------------------------
 
@@ -81,13 +84,18 @@ class MessagesMixin:
         return next((e for e in self._ephemerals if e["ts"] == ts), None)
 
     def _check_content(self, args: dict, *, update: bool = False) -> tuple[str | None, Any]:
-        """Validated (text, blocks). real-world.md §2: chat.update refuses text over 4,000 (`msg_too_long`);
-        chat.postMessage truncates text over 40,000 (the call is recorded with `truncated`)."""
+        """Validated (text, blocks), each block with its block_id (Slack gives one to a block sent without).
+        real-world.md §2: chat.update refuses text over 4,000 (`msg_too_long`); chat.postMessage truncates text
+        over 40,000 (the call is recorded with `truncated`); too much text across all blocks: msg_blocks_too_long
+        (limits.MESSAGE_BLOCKS_TEXT)."""
         text, blocks = args.get("text"), args.get("blocks")
         if blocks is not None:
             errors = validate_blocks(blocks)
             if errors:
                 raise invalid("invalid_blocks", errors)
+            if blocks_text_length(blocks) > MESSAGE_BLOCKS_TEXT:
+                raise SlackError("msg_blocks_too_long")
+            blocks = with_block_ids(blocks, self._rng)
         if text is not None and not isinstance(text, str):
             text = str(text)
         if text and update and len(text) > MAX_UPDATE_TEXT:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sandbox.fake_slack.common import WaitTimeout
+from sandbox.fake_slack.limits import blocks_text_length
 
 
 class RecordsMixin:
@@ -27,10 +28,30 @@ class RecordsMixin:
         self.history_version += 1
         self._changed.notify_all()
 
-    def _record(self, method: str, args: dict, body: dict, status: int) -> None:
+    def _record(self, method: str, args: dict, body: dict, status: int, *, channel: str | None = None) -> None:
+        channel = channel or args.get("channel") or args.get("channel_id")
         self.calls.append({"method": method, "args": copy.deepcopy(args), "ok": bool(body.get("ok")),
-                           "error": body.get("error"), "status": status, "at": self.clock()})
+                           "error": body.get("error"), "status": status, "at": self.clock(),
+                           "channel": channel if isinstance(channel, str) else None,
+                           "blocks_text": blocks_text_length(args.get("blocks"))})
         self._bump()
+
+    def call_log(self, method: str | None = None) -> list[dict]:
+        """Every call answered (Web API, response_url, upload URL, acks), oldest first, for benchmarks:
+        {"at", "method", "channel", "ok", "error", "status", "blocks_text"} (blocks_text: the characters
+        limits.blocks_text_length counts in the call's blocks)."""
+        keys = ("at", "method", "channel", "ok", "error", "status", "blocks_text")
+        with self._lock:
+            return [{k: c[k] for k in keys} for c in self.calls if method is None or c["method"] == method]
+
+    def ratelimited_counts(self) -> dict[str, int]:
+        """How many HTTP 429 answers each method got (the rate limits' and injected "ratelimited" faults')."""
+        counts: dict[str, int] = {}
+        with self._lock:
+            for c in self.calls:
+                if c["status"] == 429:
+                    counts[c["method"]] = counts.get(c["method"], 0) + 1
+        return counts
 
     def _snapshot(self, channel: str, msg: dict) -> dict:
         snap = copy.deepcopy(msg)

@@ -52,7 +52,8 @@ class ResponsesMixin:
                 status = 200
             except SlackError as e:
                 status, body = e.status, e.body()
-            self._record("response_url" if count else "ack_response", {"url_id": url_id, **payload}, body, status)
+            self._record("response_url" if count else "ack_response", {"url_id": url_id, **payload}, body, status,
+                         channel=(self._response_urls.get(url_id) or {}).get("channel"))
             return status, body
 
     def _respond(self, url_id: str, payload: dict, count: bool) -> dict:

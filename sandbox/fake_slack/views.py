@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 import secrets
 from typing import Any
 
-from sandbox.fake_slack.blockkit import initial_state, validate_view
+from sandbox.fake_slack.blockkit import initial_state, validate_view, with_block_ids
 from sandbox.fake_slack.common import (
     MAX_VIEW_STACK,
     TRIGGER_LIFETIME,
@@ -29,6 +30,7 @@ class ViewsMixin:
     team_id: str
     app_id: str
     bot_id: str
+    _rng: random.Random
 
     def issue_trigger_id(self, user: str | None = None) -> str:
         """A fresh trigger_id, valid for views.open/views.push for less than 3 s of `clock`, once."""
@@ -59,7 +61,13 @@ class ViewsMixin:
         return stored
 
     def _view_body(self, view: dict, view_id: str, root: str, previous: str | None, state: dict | None = None) -> dict:
-        blocks = view.get("blocks") or []
+        """The view as Slack stores and returns it: its blocks with Slack's block ids where the app gave none,
+        and a fresh `hash` (each open / push / update / publish gets a new one, so a views.update with an older
+        hash is refused with hash_conflict: [DOC] api.slack.com/methods/views.update "hash_conflict - Error
+        returned when the provided hash doesn't match the current stored value"). The hash's form copies the
+        docs' example "156772938.1827394" [UNVERIFIED beyond that]."""
+        blocks = with_block_ids(view.get("blocks") or [], self._rng)
+        self._ids += 1
         return {
             "id": view_id, "team_id": self.team_id, "type": view.get("type"),
             "callback_id": view.get("callback_id", ""), "external_id": view.get("external_id", ""),
@@ -67,7 +75,7 @@ class ViewsMixin:
             "close": copy.deepcopy(view.get("close")), "submit": copy.deepcopy(view.get("submit")),
             "blocks": copy.deepcopy(blocks),
             "state": {"values": {**initial_state(blocks), **copy.deepcopy(state or {})}},
-            "hash": f"{int(self.clock())}.{secrets.token_hex(4)}",
+            "hash": f"{int(self.clock())}.{self._ids}{secrets.randbelow(10**6):06d}",
             "clear_on_close": bool(view.get("clear_on_close", False)),
             "notify_on_close": bool(view.get("notify_on_close", False)),
             "root_view_id": root, "previous_view_id": previous, "app_id": self.app_id,
