@@ -150,8 +150,8 @@ def large_line(sb: Sandbox) -> str:
         return ""
     counts = sb.qbo.ledger.counts()
     return (f"\n        And the large company (SANDBOX_SEED=large): {counts['Customer']} customers (sub-customers "
-            f"among them), {counts['Invoice']} invoices, {counts['Payment']} payments, "
-            f"{counts['open_credits']} open credits.")
+            f"among them),\n        {counts['Invoice']} invoices, {counts['Payment']} payments, "
+            f"{counts['open_credits']} open credits in QuickBooks.")
 
 
 def how_to_drive(sb: Sandbox) -> str:

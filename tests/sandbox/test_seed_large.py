@@ -196,3 +196,8 @@ def test_same_company_every_run():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == digest(company()), out.stderr
     assert digest(generate(random_seed=7)) != digest(company())
+
+
+def test_it_extends_the_default_seed_never_replaces_it():
+    with pytest.raises(ValueError, match="seed_data=True"):
+        Ledger(clock=FakeClock(), seed_data=False).load_company(company())
