@@ -8,9 +8,17 @@ Its copies come from the QuickBooks emulator's ledger, read in-process, and chan
 a sync (the lag the bot exists to close). State advances from the injected clock at the start of every
 request, so no background thread is needed. Per-request faults ("500", "503", "429", "slow",
 "slow_after_commit": handle, then sleep before answering) and
-behavioural faults ("fail_sync", "stuck_pending", "skip_changes": the next run finishes without picking
-up any change, "fail_resync") are armed through `cb.faults`.
-Test-only routes live under `/_emulator/` (also reachable under the base URL); they need no key.
+behavioural faults ("fail_sync", "stuck_pending", "stuck_active", "skip_changes": the next run finishes without
+picking up any change, "fail_resync") are armed through `cb.faults`.
+
+A stuck run ("stuck_pending": never starts; "stuck_active": its QuickBooks Online stage never ends) blocks every
+new sync of its integration (409 with its id) until it ends: `cb.end_stuck_sync(status="failed", error=...)`
+(support clears it, or the person cancels it; status "finished" lets it complete instead), or, when
+`stuck_fail_after` seconds (constructor argument, or the fault's own `seconds`) have passed on the emulator's
+clock, ConnectBooster gives up and it fails with a "Sync Not Running" error. Sync history shows either way.
+Test-only routes live under `/_emulator/` (sandbox/cb_controls.py; also reachable under the base URL); no key.
+The seed source (`seed=`, default: the ledger's `seed_source`, else sandbox/seed.py) gives the fixed ids, the
+portal's pending payments and the QuickBooks writes that come after the first sync.
 """
 from __future__ import annotations
 
@@ -25,10 +33,12 @@ from typing import Any
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request, Response
 
-from sandbox import cb_api, seed
+from sandbox import cb_api
+from sandbox import seed as default_seed
 from sandbox.cb_api import ApiError
+from sandbox.cb_controls import emulator_route
 from sandbox.cb_state import QBO, CBState, utc_date
-from sandbox.cb_sync import INTEGRATIONS, SyncEngine, SyncTiming
+from sandbox.cb_sync import END_STATUSES, INTEGRATIONS, Run, SyncEngine, SyncTiming, cleared_message
 from sandbox.faults import Fault, Faults
 from sandbox.serving import LoopbackServer
 
@@ -40,7 +50,7 @@ __all__ = ["ConnectBoosterEmulator", "SyncTiming", "CBFaults"]
 class CBFaults(Faults):
     """`Faults` whose behavioural kinds wait for the next sync run or resync instead of the next request."""
 
-    SYNC_KINDS = ("fail_sync", "stuck_pending", "skip_changes")
+    SYNC_KINDS = ("fail_sync", "stuck_pending", "stuck_active", "skip_changes")
     RESYNC_KINDS = ("fail_resync",)
 
     def __init__(self) -> None:
@@ -70,13 +80,16 @@ class ConnectBoosterEmulator:
 
     def __init__(self, *, qbo: Any, api_key: str = "sandbox-cb-key", timing: SyncTiming | None = None,
                  clock: Callable[[], float] = time.time, seed_data: bool = True,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, stuck_fail_after: float | None = None,
+                 seed: Any = None) -> None:
         self.api_key = api_key
         self.clock = clock
         self.sleep = sleep
+        self.stuck_fail_after = stuck_fail_after  # seconds until a stuck run fails by itself (None: never)
+        self.seed = seed if seed is not None else getattr(qbo, "seed_source", default_seed)
         self.faults = CBFaults()
         self.requests: list[dict] = []
-        self.state = CBState(qbo, clock)
+        self.state = CBState(qbo, clock, fixed_ids=self.seed.CB_IDS)
         self.engine = SyncEngine(self.state, timing or SyncTiming())
         self._lock = threading.RLock()
         self._idempotency: dict[str, tuple[str, str, int, dict, float]] = {}
@@ -94,7 +107,7 @@ class ConnectBoosterEmulator:
         details, counts = self.state.pull(None, now)
         self.engine.record_finished_run(run, details, counts)
         by_number = {i.number: i for i in self.state.invoices.values()}
-        for number, amount in seed.CB_PENDING_PAYMENTS:
+        for number, amount in self.seed.CB_PENDING_PAYMENTS:
             if number in by_number:
                 self.state.add_pending_payment(by_number[number], amount, now)
         ledger.apply_after_first_sync()
@@ -156,10 +169,40 @@ class ConnectBoosterEmulator:
                            {"existing_sync_id": running.id, "status": running.status})
         fault = self.faults.take_behaviour("sync", method, path)
         kind = fault.kind if fault else None
-        run = self.engine.start_run(integration_id, trigger, sync_from, self.clock(),
-                                    fail=kind == "fail_sync", stuck=kind == "stuck_pending",
-                                    skip=kind == "skip_changes")
+        stuck = kind.removeprefix("stuck_") if kind in ("stuck_pending", "stuck_active") else None
+        give_up = fault.seconds if fault is not None and fault.seconds is not None else self.stuck_fail_after
+        run = self.engine.start_run(integration_id, trigger, sync_from, self.clock(), fail=kind == "fail_sync",
+                                    stuck=stuck, skip=kind == "skip_changes", give_up_after=give_up)
         return run.json()
+
+    def end_stuck_sync(self, status: str = "failed", error: str | None = None, *, sync_id: int | None = None,
+                       integration_id: str = QBO) -> dict:
+        """End the pending or active run (`sync_id`, else the integration's running one): support clears it or the
+        person cancels it ("failed", with `error` or a default), or it gets going and completes ("finished")."""
+        if status not in END_STATUSES:
+            raise ApiError(422, f"status must be one of {', '.join(END_STATUSES)}", {"field": "status", "value": status})
+        with self._lock:
+            self.engine.advance(self.clock())
+            run = self._run_to_end(sync_id, integration_id)
+            self.engine.end_run(run, self.clock(), status, error or cleared_message(run))
+            return run.json()
+
+    def _run_to_end(self, sync_id: int | None, integration_id: str) -> Run:
+        """The run a control ends: the one asked for, else the integration's running one; refusals as ApiError."""
+        if sync_id is not None:
+            run = self.engine.runs.get(sync_id)
+            if run is None:
+                raise ApiError(404, f"sync {sync_id} not found", {"id": sync_id})
+            if run.status not in ("pending", "active"):
+                raise ApiError(409, f"sync {sync_id} already ended ({run.status})", {"sync_id": sync_id,
+                                                                                    "status": run.status})
+            return run
+        if integration_id not in INTEGRATIONS:
+            raise ApiError(404, f"integration {integration_id} not found", {"id": integration_id})
+        run = self.engine.active_run(integration_id)
+        if run is None:
+            raise ApiError(409, f"no sync of {integration_id} is pending or active", {"integration_id": integration_id})
+        return run
 
     @staticmethod
     def relative(path: str) -> str:
@@ -170,7 +213,7 @@ class ConnectBoosterEmulator:
         request = Request(environ)
         rel = self.relative(request.path)
         if rel.startswith("/_emulator/"):
-            return self._emulator_route(request, rel)(environ, start_response)
+            return emulator_route(self, request, rel)(environ, start_response)
         status, body, headers = self._serve(request, rel)
         self.requests.append({"method": request.method, "path": rel, "query": request.args.to_dict(),
                               "status": status})
@@ -239,33 +282,3 @@ class ConnectBoosterEmulator:
                                   {"idempotency_key": key, "original_path": stored[1]}).body()
             return 422, raise_body, {}
         return stored[2], stored[3], {"Idempotent-Replayed": "true"}
-
-    def _emulator_route(self, request: Request, rel: str) -> Response:
-        """Test-only: snapshot, requests, faults, scheduled sync. Never called by the production client."""
-        def answer(status: int, body: Any) -> Response:
-            return Response(json.dumps(body), status=status, content_type="application/json")
-
-        route = (request.method, rel.rstrip("/"))
-        if route == ("GET", "/_emulator/snapshot"):
-            return answer(200, self.snapshot())
-        if route == ("GET", "/_emulator/requests"):
-            return answer(200, {"data": list(self.requests)})
-        if route == ("GET", "/_emulator/faults"):
-            return answer(200, {"data": self.faults.armed})
-        if route == ("DELETE", "/_emulator/faults"):
-            self.faults.clear()
-            return answer(200, {"data": []})
-        if route == ("POST", "/_emulator/faults"):
-            body = request.get_json(silent=True) or {}
-            if not isinstance(body, dict) or not body.get("kind"):
-                return answer(422, ApiError(422, "kind is required", {"field": "kind"}).body())
-            self.faults.inject(str(body["kind"]), times=body.get("times", 1), match=body.get("match"),
-                               seconds=body.get("seconds"))
-            return answer(201, {"data": self.faults.armed})
-        if route == ("POST", "/_emulator/scheduled-sync"):
-            body = request.get_json(silent=True) or {}
-            try:
-                return answer(202, self.start_scheduled_sync(body.get("integration_id", QBO)))
-            except ApiError as exc:
-                return answer(exc.status, exc.body())
-        return answer(404, ApiError(404, f"no such emulator route: {request.method} {rel}").body())

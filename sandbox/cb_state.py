@@ -2,8 +2,17 @@
 
 ConnectBooster never reads QuickBooks live: it keeps copies (organizations, invoices, credits) that change
 only when `pull()` (a sync's accounting stage) or `refresh_invoice()` (a one-record resync) runs. The
-QuickBooks side is the QBO emulator's ledger, read in-process (`ledger.list(entity)`, `ledger.get(...)`).
+QuickBooks side is the QBO emulator's ledger, read in-process (`ledger.changed_since(entity, since)`, which
+filters in place, else `ledger.list(entity)`; `ledger.get(...)`).
 Serializers here produce the contract's JSON shapes (money as 2-place strings, dates YYYY-MM-DD).
+
+One organization per QuickBooks customer, sub-customers (`Job: true`) included, named by DisplayName, with
+the customer's own Id as its one external ref; never rolled up under the parent, whatever `BillWithParent`
+says. The contract links an organization to one accounting customer (the bot applies credits to that
+customer's invoices), and a QuickBooks application links one credit and one invoice of the same customer
+(quickbooks-api.md, "What matters most" 2; the ledger refuses others): a parent's organization that
+also listed its branches' invoices would offer applications QuickBooks refuses. A parent holding a credit
+while its branches hold the invoices therefore shows as a credit with no open invoice.
 """
 from __future__ import annotations
 
@@ -36,7 +45,8 @@ from sandbox.cb_records import (
 class CBState:
     """The copies, their ids, and the refresh rules. Not thread-safe: the emulator holds its lock."""
 
-    def __init__(self, ledger: Any, clock: Callable[[], float]) -> None:
+    def __init__(self, ledger: Any, clock: Callable[[], float], fixed_ids: dict[tuple[str, str], int] | None = None) -> None:
+        """`fixed_ids`: (QuickBooks type, Id) -> our id for the records the help article names (seed.CB_IDS)."""
         self.ledger = ledger
         self.clock = clock
         self.orgs: dict[int, Org] = {}
@@ -45,16 +55,20 @@ class CBState:
         self.payments: dict[int, Payment] = {}
         self._by_qbo: dict[tuple[str, str], int] = {}  # (QuickBooks type, Id) -> our id
         self._next = {"Customer": 600, "Invoice": 9100, "Credit": 11300, "Payment": 8801}
+        self._fixed = seed.CB_IDS if fixed_ids is None else fixed_ids
+        # Every id given out or reserved, so a counter never hands out a fixed id not synced yet.
+        self._taken: set[int] = set(self._fixed.values())
+        self._org_invoices: dict[int, dict[int, Invoice]] = {}  # org id -> its invoices (balances are per org)
 
     # ids -----------------------------------------------------------------------------------------------
     def _new_id(self, qbo_type: str, qbo_id: str | None, counter: str) -> int:
-        fixed = seed.CB_IDS.get((qbo_type, qbo_id)) if qbo_id is not None else None
+        fixed = self._fixed.get((qbo_type, qbo_id)) if qbo_id is not None else None
         if fixed is not None:
             return fixed
-        taken = set(self.orgs) | set(self.invoices) | set(self.credits) | set(self.payments)
-        while self._next[counter] in taken:
+        while self._next[counter] in self._taken:
             self._next[counter] += 1
         self._next[counter] += 1
+        self._taken.add(self._next[counter] - 1)
         return self._next[counter] - 1
 
     def today(self) -> date:
@@ -92,12 +106,16 @@ class CBState:
         if key in self._by_qbo:
             inv = self.invoices[self._by_qbo[key]]
             changed = any(getattr(inv, k) != v for k, v in fields.items())
+            if inv.org_id != fields["org_id"]:  # moved to another customer in QuickBooks
+                self._org_invoices[inv.org_id].pop(inv.id)
+                self._org_invoices.setdefault(fields["org_id"], {})[inv.id] = inv
             for k, v in fields.items():
                 setattr(inv, k, v)
             inv.last_synced_at = now
             return inv, "updated" if changed else "unchanged"
         inv = Invoice(id=self._new_id(*key, "Invoice"), qbo_id=key[1], last_synced_at=now, **fields)
         self.invoices[inv.id] = inv
+        self._org_invoices.setdefault(inv.org_id, {})[inv.id] = inv
         self._by_qbo[key] = inv.id
         return inv, "created"
 
@@ -132,7 +150,10 @@ class CBState:
         """Refresh every copy whose QuickBooks record changed on or after `since` (None: everything)."""
 
         def changed(entity: str) -> list[dict]:
-            rows = [r for r in self.ledger.list(entity) if since is None or (updated_on(r) or date.min) >= since]
+            if hasattr(self.ledger, "changed_since"):  # filtered in place: no copy of what did not change
+                rows = self.ledger.changed_since(entity, since)
+            else:
+                rows = [r for r in self.ledger.list(entity) if since is None or (updated_on(r) or date.min) >= since]
             return sorted(rows, key=lambda r: (len(str(r["Id"])), str(r["Id"])))
 
         details: list[dict] = []
@@ -203,7 +224,7 @@ class CBState:
 
     # the contract's shapes -------------------------------------------------------------------------------
     def open_invoices(self, org_id: int) -> list[Invoice]:
-        return [i for i in self.invoices.values() if i.org_id == org_id and i.status in ("open", "partially_paid")]
+        return [i for i in self._org_invoices.get(org_id, {}).values() if i.status in ("open", "partially_paid")]
 
     def past_due(self, inv: Invoice) -> bool:
         return bool(inv.status in ("open", "partially_paid") and inv.due_date

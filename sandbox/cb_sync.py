@@ -25,6 +25,7 @@ INTEGRATIONS = {
 SYNC_FAILED_MESSAGE = ("QuickBooks Online stage failed: QuickBooks Online returned an error while reading "
                        "changed records; the run stopped before updating ConnectBooster")
 RESYNC_FAILED_MESSAGE = "QuickBooks Online returned an error while reading the invoice; nothing was updated"
+END_STATUSES = ("failed", "finished")  # how an emulator control may end a run (the contract has no "cancelled")
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ class Run:
     stages: list[Stage]
     fail: bool = False
     skip: bool = False  # finishes without picking up any change (what makes a credit "still show")
+    stuck: str | None = None  # "pending" or "active": hangs there until ended or given up on
+    give_up_at: float | None = None  # when ConnectBooster fails a stuck run by itself (None: never)
     error: str | None = None
     counts: dict = field(default_factory=lambda: {"invoices": 0, "payments": 0, "credits": 0, "companies": 0})
     details: list[dict] = field(default_factory=list)
@@ -127,20 +130,41 @@ class SyncEngine:
         return next((r for r in self.runs.values()
                      if r.integration_id == integration_id and r.status in ("pending", "active")), None)
 
-    def start_run(self, integration_id: str, trigger: str, sync_from: date, now: float, *,
-                  fail: bool = False, stuck: bool = False, skip: bool = False) -> Run:
+    def start_run(self, integration_id: str, trigger: str, sync_from: date, now: float, *, fail: bool = False,
+                  stuck: bool | str | None = None, skip: bool = False, give_up_after: float | None = None) -> Run:
+        """A new run, its stages planned from `now`. `stuck`: "pending" (True) never starts, "active" starts and
+        its last stage never ends; `give_up_after` seconds after `now` a stuck run fails by itself."""
         t = self.timing
-        start = math.inf if stuck else now + t.to_active
+        stuck = "pending" if stuck is True else (stuck or None)
+        start = math.inf if stuck == "pending" else now + t.to_active
         stages = []
         if integration_id == QBO:  # the PSA runs first, then the accounting package
             stages.append(Stage(seed.PSA_INTEGRATION, start, start + t.psa_seconds))
             start += t.psa_seconds
-        seconds = t.accounting_seconds if integration_id == QBO else t.psa_seconds
+        seconds = math.inf if stuck == "active" else t.accounting_seconds if integration_id == QBO else t.psa_seconds
         stages.append(Stage(integration_id, start, start + seconds))
-        run = Run(self._next_run, integration_id, trigger, sync_from, now, stages, fail=fail, skip=skip)
+        give_up_at = now + give_up_after if stuck and give_up_after is not None else None
+        run = Run(self._next_run, integration_id, trigger, sync_from, now, stages, fail=fail, skip=skip,
+                  stuck=stuck, give_up_at=give_up_at)
         self.runs[run.id] = run
         self._next_run += 1
         return run
+
+    def end_run(self, run: Run, when: float, status: str, error: str | None = None) -> None:
+        """End a pending or active run at `when`: "failed" (with `error`) or "finished" (what is left of it plays
+        out at once, the accounting stage's refresh included)."""
+        if status == "finished":
+            for s in run.stages:
+                if s.status == "pending":
+                    s.start = when
+                if s.status in ("pending", "active"):
+                    s.end = max(min(s.end, when), s.start)
+            self._play_stages(run, when)
+            return
+        for s in run.stages:
+            if s.status in ("pending", "active"):
+                s.status, s.finished_at = "failed", when
+        run.error = error
 
     def record_finished_run(self, run: Run, details: list[dict], counts: dict) -> None:
         """For the seeded history: mark every stage finished at its planned time."""
@@ -163,6 +187,8 @@ class SyncEngine:
             stage = next((s for s in run.stages if s.status in ("pending", "active")), None)
             if stage is not None and run.status in ("pending", "active"):
                 times.append(stage.start if stage.status == "pending" else stage.end)
+                if run.give_up_at is not None:
+                    times.append(run.give_up_at)
         finite = [t for t in times if t != math.inf]
         return min(finite) if finite else None
 
@@ -188,6 +214,13 @@ class SyncEngine:
                 rs.status, rs.error = "failed", str(exc)
 
     def _advance_run(self, run: Run, now: float) -> None:
+        """Play the run's due stage transitions; a stuck run past its give-up time then fails there."""
+        give_up = run.give_up_at
+        self._play_stages(run, now if give_up is None else min(now, give_up))
+        if give_up is not None and now >= give_up and run.status in ("pending", "active"):
+            self.end_run(run, give_up, "failed", gave_up_message(run, give_up - run.requested_at))
+
+    def _play_stages(self, run: Run, now: float) -> None:
         for stage in run.stages:
             if stage.status in ("finished",):
                 continue
@@ -224,3 +257,31 @@ class SyncEngine:
 
     def integration_json(self, integration_id: str) -> dict:
         return {**INTEGRATIONS[integration_id], "last_sync": self.last_sync(integration_id)}
+
+
+def _span(seconds: float) -> str:
+    """48 h, 5 min, 2 s: how long a run was stuck, as the help centre's e-mails put it."""
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:g} {unit}" if seconds % size == 0 else f"{seconds / size:.1f} {unit}"
+    return f"{seconds:g} s"
+
+
+def stuck_where(run: Run) -> str:
+    """Where a run hangs: "in pending (it never started)" or "in the QuickBooks Online stage"."""
+    stage = next((s for s in run.stages if s.status == "active"), None)
+    if stage is None:
+        return "in pending (it never started)"
+    name = INTEGRATIONS.get(stage.integration_id, {}).get("name", stage.integration_id)
+    return f"in the {name} stage"
+
+
+def gave_up_message(run: Run, seconds: float) -> str:
+    return (f"Sync Not Running: the run was stuck {stuck_where(run)} for {_span(seconds)} and ConnectBooster gave up "
+            f"on it; no records were updated. A new sync can be started.")
+
+
+def cleared_message(run: Run) -> str:
+    state = "stuck" if run.stuck else "still running"
+    return (f"Sync cancelled: the run was {state} {stuck_where(run)} and was cleared (by ConnectBooster support or "
+            f"the person who started it); no records were updated. A new sync can be started.")

@@ -22,17 +22,27 @@ REQUESTER, APPROVER, APPROVER_2, OUTSIDER = "U0REQUEST", "U0APPROVE", "U0APPROVE
 CHANNEL, NOTIFY = "C0FINANCE", "C0NOTIFY"
 QBO_CLIENT_ID, QBO_CLIENT_SECRET = "sandbox-client-id", "sandbox-client-secret"
 INFO_PATH = Path("data/sandbox.json")
+SEEDS = ("default", "large")  # SANDBOX_SEED: the help article's small company, or sandbox/seed_large's
+REALM_ID = seed.REALM_ID
 
 
 class Sandbox:
     """The three fakes, started together."""
 
     def __init__(self, *, fast: bool = False, prepare=None, timing: SyncTiming | None = None,
-                 limits: tuple[int, int] | None = None) -> None:
+                 limits: tuple[int, int] | None = None, seed: str = "default") -> None:
         """`prepare(ledger)` may add QuickBooks records before ConnectBooster's first sync copies them; `timing`
-        overrides the sync timing, `limits` makes the QuickBooks emulator enforce (per second, per minute)."""
-        self.qbo = QBOEmulator(realm_id=seed.REALM_ID, client_id=QBO_CLIENT_ID, client_secret=QBO_CLIENT_SECRET,
+        overrides the sync timing, `limits` makes the QuickBooks emulator enforce (per second, per minute);
+        `seed` "large" adds sandbox/seed_large's company to the help article's (SANDBOX_SEED in `make run`)."""
+        if seed not in SEEDS:
+            raise ValueError(f"the sandbox seed must be one of {', '.join(SEEDS)}, not {seed!r}")
+        self.seed = seed
+        self.qbo = QBOEmulator(realm_id=REALM_ID, client_id=QBO_CLIENT_ID, client_secret=QBO_CLIENT_SECRET,
                                limits=limits)
+        if seed == "large":
+            from sandbox.seed_large import company
+
+            self.qbo.ledger.load_company(company())
         if prepare is not None:
             prepare(self.qbo.ledger)
         self.qbo.start(port=0)
@@ -105,8 +115,9 @@ class Sandbox:
 
 
 def start_sandbox(base, *, fast: bool = False):
-    """Start the fakes; returns (sandbox, settings pointing at them) with a fresh sandbox database."""
-    sandbox = Sandbox(fast=fast)
+    """Start the fakes (SANDBOX_SEED=large: the large company); returns (sandbox, settings pointing at them) with a
+    fresh sandbox database."""
+    sandbox = Sandbox(fast=fast, seed=os.environ.get("SANDBOX_SEED", "").strip() or "default")
     db = Path("data/sandbox.db")
     for suffix in ("", "-wal", "-shm"):
         Path(str(db) + suffix).unlink(missing_ok=True)
@@ -127,10 +138,20 @@ applycredit sandbox — no credentials configured, so everything below is local 
         invoice 10031 ($85.00, the oldest) and invoice 10040 ($120.00): the help article's example;
         Blue Heron Marine (unapplied payment), Coastal Bait Co (120 invoices), O’Malley’s Marina,
         <!channel> Holdings, Pier 9 Outfitters (pending portal payment), Reel Deal Charters (already
-        applied in QuickBooks, waiting for a sync), Atomar's Bait Shop.
+        applied in QuickBooks, waiting for a sync), Atomar's Bait Shop.{large_line(sb)}
 Users: {REQUESTER} requests, {APPROVER} and {APPROVER_2} approve, {OUTSIDER} is anyone else; channel {CHANNEL}.
 {how_to_drive(sb)}
 Ctrl-C stops everything."""
+
+
+def large_line(sb: Sandbox) -> str:
+    """The large company's size, when SANDBOX_SEED=large chose it."""
+    if sb.seed != "large":
+        return ""
+    counts = sb.qbo.ledger.counts()
+    return (f"\n        And the large company (SANDBOX_SEED=large): {counts['Customer']} customers (sub-customers "
+            f"among them),\n        {counts['Invoice']} invoices, {counts['Payment']} payments, "
+            f"{counts['open_credits']} open credits in QuickBooks.")
 
 
 def how_to_drive(sb: Sandbox) -> str:

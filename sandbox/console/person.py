@@ -1,4 +1,5 @@
-"""What a person does in the ConnectBooster portal, for guided mode: resync an invoice, run a sync.
+"""What a person does in the ConnectBooster portal, for guided mode: resync an invoice, run a sync;
+and, in any mode, what ConnectBooster support does about a stuck sync (the console's "End the stuck sync").
 
 The console's books panel offers these as buttons, so a newcomer can walk the guided checklist in the browser:
 the bot tells them what to do in the thread, they do it here, the ConnectBooster emulator changes exactly as
@@ -11,6 +12,11 @@ from datetime import date, timedelta
 from sandbox.cb_api import ApiError
 
 QBO = "quickbooks_online"
+END_STUCK = {"end_stuck_sync": {
+    "label": "End the stuck sync",
+    "what": "ConnectBooster support clears the stuck run: it ends as failed, and new syncs can start again.",
+    "bot": "Its next Sync again starts a new run instead of joining the stuck one.",
+}}
 
 
 def resync_invoice(cb, number: str) -> str:
@@ -34,3 +40,12 @@ def sync_now(cb, sync_from: date | None = None) -> str:
         except ApiError as e:
             return f"Sync Now refused: {e.message}."
     return f"Sync {run['id']} requested from {start.isoformat()}: {run['status']} (the PSA stage runs first)."
+
+
+def end_stuck_sync(cb) -> str:
+    """Support clears the pending or active QuickBooks Online sync (it fails, and a new one may start)."""
+    try:
+        run = cb.end_stuck_sync()
+    except ApiError:
+        return "No ConnectBooster sync is pending or active right now: nothing to end."
+    return f"Sync {run['id']} ended: {run['error']}"

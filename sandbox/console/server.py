@@ -37,7 +37,7 @@ def fault_catalogue(sync_timeout: float) -> dict[str, dict]:
         },
         "stuck_pending": {
             "label": "Stick the next sync",
-            "what": "ConnectBooster's next sync stays pending forever.",
+            "what": "ConnectBooster's next sync stays pending, blocking new syncs, until it is ended below.",
             "bot": f"The bot keeps polling; after {int(sync_timeout)} s it reports the sync as stuck in the thread, "
                    "alerts the notify channel, and offers Sync again.",
         },
@@ -47,6 +47,7 @@ def fault_catalogue(sync_timeout: float) -> dict[str, dict]:
             "bot": "The bot waits as asked and retries: the step just takes a few seconds longer, and each write "
                    "keeps its requestid, so nothing is recorded twice.",
         },
+        **person_actions.END_STUCK,  # not a trouble: the way out of a stuck sync
     }
 
 
@@ -194,6 +195,8 @@ class Console:
         """Arm one documented trouble in the emulators."""
         if kind not in self.faults:
             raise ConsoleError(f"Unknown trouble {kind!r}.")
+        if kind in person_actions.END_STUCK:
+            return {"ok": True, "ended": True, "message": person_actions.end_stuck_sync(self.sb.cb)}
         if kind == "qbo_429":
             self.sb.qbo.faults.inject("429", times=3, seconds=2)
         else:

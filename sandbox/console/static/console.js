@@ -342,7 +342,7 @@ document.addEventListener("click", (ev) => {
   }
   const fault = t.closest("[data-fault]");
   if (fault) {
-    api("fault", { kind: fault.dataset.fault }).then((r) => { status(`Armed. ${r.message}`); refresh(); })
+    api("fault", { kind: fault.dataset.fault }).then((r) => { status(r.ended ? r.message : `Armed. ${r.message}`); refresh(); })
       .catch((e) => status(e.message, true));
     return;
   }
