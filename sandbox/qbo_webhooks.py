@@ -44,7 +44,7 @@ from sandbox.qbo_webhook_payload import (
 RETRY_SCHEDULE = (10.0, 20.0, 30.0, 300.0, 1200.0, 7200.0, 14400.0, 21600.0)  # then every 21600 s
 ENTITIES = ("Customer", "Invoice", "CreditMemo", "Payment")
 FOREIGN_REALM = "9130357766200000"  # another company connected to the same app (invented id)
-_POLL = 0.01  # real seconds between looks at the emulator's clock while a delivery is due later
+_POLL = 0.02  # real seconds between looks at the emulator's clock while a delivery is due later
 
 
 @dataclass
