@@ -56,7 +56,7 @@ class QuickBooksReads(QuickBooksTransport):
 
     def list_open_invoices(self, *, customer_id: str) -> list[Invoice]:
         """Invoices with a balance, oldest first (TxnDate, then DocNumber), every page."""
-        rows = self._query_all("Invoice", f"CustomerRef = {quote(customer_id)} AND Balance > '0'", "TxnDate")
+        rows = self._query_all("Invoice", f"CustomerRef = {quote(customer_id)} AND Balance > '0'")
         invoices = [to_invoice(r, self._currency) for r in rows]
         invoices = [i for i in invoices if i.balance > 0]
         return sorted(invoices, key=lambda i: (i.txn_date, natural_key(i.number), natural_key(i.id)))
@@ -120,8 +120,9 @@ class QuickBooksReads(QuickBooksTransport):
         rows: list[dict] = []
         for n in range(0, len(wanted), BULK_CHUNK):
             chunk = wanted[n:n + BULK_CHUNK]
+            # One page holds the whole chunk, so no row can be skipped; ORDERBY Id keeps every paged query ordered.
             statement = (f"SELECT * FROM {entity} WHERE Id IN ({', '.join(quote(i) for i in chunk)}) "
-                         f"STARTPOSITION 1 MAXRESULTS {len(chunk)}")
+                         f"ORDERBY Id STARTPOSITION 1 MAXRESULTS {len(chunk)}")
             page = self._call("GET", "query", params={"query": statement}).get("QueryResponse", {}).get(entity, [])
             rows += [dict(r, Id=str(r["Id"])) for r in page]
         return rows

@@ -94,13 +94,20 @@ class QuickBooksTransport:
     def _get(self, entity: str, entity_id: str) -> dict:
         return self._call("GET", f"{entity}/{quote_path(str(entity_id), safe='')}")
 
-    def _query_all(self, entity: str, where: str, orderby: str | None = None) -> list[dict]:
-        """Every row of a query, page by page until a short page; deduplicated by Id."""
+    def _query_all(self, entity: str, where: str) -> list[dict]:
+        """Every row of a query, page by page until a short page; deduplicated by Id.
+
+        Paged by `ORDERBY Id`: without ORDERBY QuickBooks documents no order, so STARTPOSITION pages of the same
+        query may skip or repeat rows (the emulator answers each page in a new order). Id alone, not "key, Id":
+        Intuit documents one ORDERBY attribute and Id as sortable (ASC by default); several keys are only seen in
+        public client code. Callers sort the rows themselves. Rows that leave or join the filter between two
+        pages (a write elsewhere) can still shift a page: re-read by Id before acting on a row.
+        """
         rows: dict[str, dict] = {}
         start = 1
         while True:
-            statement = (f"SELECT * FROM {entity} WHERE {where}" + (f" ORDERBY {orderby}" if orderby else "")
-                         + f" STARTPOSITION {start} MAXRESULTS {self._page_size}")
+            statement = (f"SELECT * FROM {entity} WHERE {where} ORDERBY Id"
+                         f" STARTPOSITION {start} MAXRESULTS {self._page_size}")
             page = self._call("GET", "query", params={"query": statement}).get("QueryResponse", {}).get(entity, [])
             for row in page:
                 rows.setdefault(str(row["Id"]), row)

@@ -6,7 +6,8 @@ unapplied payment, each carrying an ExchangeRate (home-currency units per CAD).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +15,7 @@ from sandbox.qbo_seed import customer, invoice_record, memo_record
 from sandbox.qbo_wire import business, day_epoch, stamp
 
 CURRENCY_NAMES = {"USD": "United States Dollar", "CAD": "Canadian Dollar", "EUR": "Euro", "GBP": "British Pound"}
-BOOK_CLOSE_DATE = "2025-12-31"  # seeded as real companies have one (6.1); writes use Ledger.close_books
+BOOK_CLOSE_DATE = "2025-12-31"  # seeded as real companies have one (6.1); Ledger.close_books moves it
 
 # The CAD company's extra records (ids chosen clear of sandbox/seed.py).
 CAD_CUSTOMER = ("66", "Maple Leaf Marine Ltd")
@@ -27,27 +28,71 @@ def currency_ref(code: str) -> dict:
     return {"value": code, "name": CURRENCY_NAMES.get(code, code)}
 
 
+class MulticurrencyError(ValueError):
+    """Multicurrency cannot be switched off once on (real-world.md 6.1)."""
+
+
 @dataclass
 class Company:
-    """Company-wide settings the API exposes read-only."""
+    """Company-wide settings the API exposes read-only (Preferences change only through these methods)."""
 
     name: str = "Sandbox Marine Supply"
     home_currency: str = "USD"
-    multicurrency: bool = False
+    book_close_date: str | None = BOOK_CLOSE_DATE
+    sync_token: int = 5
+    updated_at: float = field(default_factory=lambda: day_epoch("2026-01-05"))
+    _multicurrency: bool = False
+    clock: Callable[[], float] | None = None  # the emulator's clock: when Preferences last changed
+
+    @property
+    def multicurrency(self) -> bool:
+        return self._multicurrency
+
+    @multicurrency.setter
+    def multicurrency(self, on: bool) -> None:
+        if on:
+            self.enable_multicurrency()
+        elif self._multicurrency:
+            # Intuit: multicurrency "cannot be disabled once it's been enabled" (manage-multiple-currencies).
+            raise MulticurrencyError("multicurrency cannot be turned off once it has been turned on")
+
+    def enable_multicurrency(self, now: float | None = None) -> None:
+        """Turn multicurrency on (from QuickBooks' UI, any time; idempotent); Preferences change with it."""
+        if not self._multicurrency:
+            self._multicurrency = True
+            self._bump(now)
+
+    def disable_multicurrency(self) -> None:
+        """Always refused once on (real-world.md 6.1): there is no way back in QuickBooks."""
+        self.multicurrency = False
+
+    def set_book_close_date(self, through: str | None, now: float | None = None) -> None:
+        """The closing date (Preferences.AccountingInfoPrefs.BookCloseDate) a user sets in QuickBooks."""
+        if through != self.book_close_date:
+            self.book_close_date = through
+            self._bump(now)
+
+    def _bump(self, now: float | None) -> None:
+        self.sync_token += 1
+        if now is None and self.clock is not None:
+            now = self.clock()
+        if now is not None:
+            self.updated_at = now
 
     def preferences(self) -> dict:
         """The Preferences object in the documented shape (6.1; one object, Id "1", no notion of ids)."""
-        meta = {"CreateTime": stamp(day_epoch("2026-01-05")), "LastUpdatedTime": stamp(day_epoch("2026-01-05"))}
+        meta = {"CreateTime": stamp(day_epoch("2026-01-05")), "LastUpdatedTime": stamp(self.updated_at)}
+        accounting = {"TrackDepartments": False, "ClassTrackingPerTxn": False, "CustomerTerminology": "Customers"}
+        if self.book_close_date:  # only properties with values are returned (spec §2)
+            accounting = {"BookCloseDate": self.book_close_date, **accounting}
         return {
-            "AccountingInfoPrefs": {"BookCloseDate": BOOK_CLOSE_DATE, "TrackDepartments": False,
-                                    "ClassTrackingPerTxn": False, "CustomerTerminology": "Customers"},
+            "AccountingInfoPrefs": accounting,
             "SalesFormsPrefs": {"AutoApplyCredit": True, "AutoApplyPayments": True, "AllowDeposit": False,
                                 "AllowDiscount": False},
-            "CurrencyPrefs": {"MultiCurrencyEnabled": self.multicurrency,
+            "CurrencyPrefs": {"MultiCurrencyEnabled": self._multicurrency,
                               "HomeCurrency": {"value": self.home_currency}},
             "OtherPrefs": {"NameValue": [{"Name": "SalesFormsPrefs.DefaultCustomerMessage", "Value": ""}]},
-            "Id": "1", "SyncToken": "6" if self.multicurrency else "5", "domain": "QBO", "sparse": False,
-            "MetaData": meta,
+            "Id": "1", "SyncToken": str(self.sync_token), "domain": "QBO", "sparse": False, "MetaData": meta,
         }
 
     def company_info(self, realm_id: str) -> dict:
@@ -76,7 +121,7 @@ class Company:
         """
         sent = body.get("CurrencyRef")
         code = sent.get("value") if isinstance(sent, dict) else (sent if isinstance(sent, str) else None)
-        if not self.multicurrency:
+        if not self._multicurrency:
             if code not in (None, self.home_currency):
                 # Invented text (real message unknown): a single-currency company knows only its home currency.
                 raise business(f"The currency {code} does not match the customer's currency {customer_currency}.")

@@ -15,13 +15,20 @@ Fault kinds: "429", "500", "503", "401", "6000", "5010", "6210" (a 400 Fault wit
 "slow" (sleep `seconds`, then answer), "drop_after_commit"
 (answer fully, commit, then close the connection without a response), "slow_after_commit" (commit, then
 sleep `seconds` before answering: a client that gives up or dies in between never learns the outcome).
+
+Behaviour a client must survive, each with its sources in its module: queries without ORDERBY answer in a new
+order every time (`emu.stable_order = True` restores Id order; sandbox/qbo_query_run.py); CDC looks back 30 days
+at most (sandbox/qbo_cdc.py); webhooks are off until `emu.webhooks.configure(...)` (sandbox/qbo_webhooks.py);
+refresh tokens end 100 days after their last use or at the grant's hard expiry, and `emu.oauth.disconnect()`
+ends a company's grants (sandbox/qbo_oauth.py); Preferences change at runtime (`emu.company.enable_multicurrency()`,
+`emu.ledger.close_books(through)`, sandbox/qbo_company.py). Bookkeeper-side changes: `emu.ledger.create_invoice`,
+`create_credit_memo`, `create_customer`, `update_document`, `delete_document` (sandbox/qbo_ledger_docs.py).
 """
 from __future__ import annotations
 
 import socket
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 
 from werkzeug.exceptions import HTTPException
@@ -30,40 +37,16 @@ from werkzeug.wrappers import Request, Response
 from sandbox import seed
 from sandbox.faults import Fault, Faults
 from sandbox.qbo_batch import batch_size
+from sandbox.qbo_company import Company
 from sandbox.qbo_ledger import Ledger
 from sandbox.qbo_oauth import OAuthServer
 from sandbox.qbo_routes import API_ENDPOINTS, URLS, Routes, finish, json_response, new_tid, unsupported_operation
+from sandbox.qbo_throttle import Throttle
+from sandbox.qbo_webhooks import Webhooks
 from sandbox.qbo_wire import QBOFault, gateway_body
 from sandbox.serving import LoopbackServer
 
 QBO_VERSION = "1.0.0-emulator"  # real responses carry a build number here (spec §4.5); never parse it
-
-
-class _Throttle:
-    """Sliding windows (1 s and 60 s) over accepted /v3 requests."""
-
-    def __init__(self, per_second: int, per_minute: int, clock: Callable[[], float]) -> None:
-        self.per_second, self.per_minute = per_second, per_minute
-        self.clock = clock
-        self.hits: deque[float] = deque()
-        self.lock = threading.Lock()
-
-    def allow(self) -> bool:
-        with self.lock:
-            now = self.clock()
-            while self.hits and self.hits[0] <= now - 60.0:
-                self.hits.popleft()
-            if len(self.hits) >= self.per_minute:
-                return False
-            recent = 0
-            for t in reversed(self.hits):
-                if t <= now - 1.0:
-                    break
-                recent += 1
-                if recent >= self.per_second:
-                    return False
-            self.hits.append(now)
-            return True
 
 
 # Service faults a test can force once (the ledger produces them too, from real conflicts).
@@ -92,10 +75,12 @@ class QBOEmulator:
         self.oauth = OAuthServer(client_id=client_id, client_secret=client_secret, realm_id=realm_id,
                                  clock=clock)
         self.faults = Faults()
+        self.webhooks = Webhooks(realm_id, clock)
+        self.ledger.listeners.append(self.webhooks.record)
         self.requests: list[dict] = []
         self.token_requests: list[dict] = []
         self.base_url = ""
-        self._throttle = _Throttle(limits[0], limits[1], clock) if limits else None
+        self._throttle = Throttle(limits[0], limits[1], clock) if limits else None
         self._replay: dict[tuple[str, str], tuple[int, bytes]] = {}
         self._replay_lock = threading.RLock()
         self._routes = Routes(self)
@@ -110,8 +95,10 @@ class QBOEmulator:
         return self.base_url
 
     def stop(self) -> None:
-        """Stop serving (idempotent); requests parked by a hang fault are dropped, never left hanging."""
+        """Stop serving (idempotent); requests parked by a hang fault are dropped, never left hanging; the
+        webhooks sender stops (joined)."""
         self.oauth.release()
+        self.webhooks.stop()
         self._server.stop()
 
     def __enter__(self) -> QBOEmulator:
@@ -141,14 +128,29 @@ class QBOEmulator:
         self.ledger.today = fn
 
     @property
+    def company(self) -> Company:
+        """Preferences and CompanyInfo (e.g. `emu.company.enable_multicurrency()`)."""
+        return self.ledger.company
+
+    @property
+    def stable_order(self) -> bool:
+        """False (default): a query without ORDERBY answers in a new order each time; True: by Id, as before."""
+        return self.ledger.row_order.stable
+
+    @stable_order.setter
+    def stable_order(self, stable: bool) -> None:
+        self.ledger.row_order.stable = stable
+
+    @property
     def missing_txn_date(self) -> list[str]:
         """Ids of payments created without TxnDate (the bot must always send it, real-world.md 6.3)."""
         return self.ledger.missing_txn_date
 
     # ---- test helpers --------------------------------------------------------------------------------
-    def mint_tokens(self) -> dict:
-        """Valid tokens without the OAuth dance: {access_token, refresh_token, realm_id}."""
-        return self.oauth.mint()
+    def mint_tokens(self, *, hard_expires_in: float | None = None) -> dict:
+        """Valid tokens without the OAuth dance: {access_token, refresh_token, realm_id, x_refresh_token_expires_in};
+        the grant's hard expiry `hard_expires_in` seconds from now (default five years)."""
+        return self.oauth.mint(hard_expires_in=hard_expires_in)
 
     def expire_access_tokens(self) -> None:
         """Every access token issued so far answers 401 from now on."""

@@ -5,7 +5,9 @@ Invariants (spec §1.1, §1.4, §7), kept on every write under one lock:
   Invoice:   Balance = TotalAmt − Σ live payment lines linking it (never below 0)
   CreditMemo: RemainingCredit = Balance = TotalAmt − Σ live payment lines linking it (never below 0)
   Customer:  Balance = Σ invoice Balance − Σ credit-memo RemainingCredit − Σ payment UnappliedAmt
-Every entity whose balance changes gets SyncToken + 1 and a new MetaData.LastUpdatedTime.
+Every entity whose balance changes gets SyncToken + 1 and a new MetaData.LastUpdatedTime, and every change goes to
+`listeners` (sandbox/qbo_ledger_docs.py). Writes dated on or before the closing date answer 6210; the seeded
+company's closing date (Preferences BookCloseDate) is enforced from the end of seeding on.
 """
 from __future__ import annotations
 
@@ -15,21 +17,12 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from sandbox.qbo_company import Company
+from sandbox.qbo_ledger_docs import LedgerDocuments, Listener
 from sandbox.qbo_ledger_seed import LedgerSeeding
 from sandbox.qbo_payments import check_fields, merged
-from sandbox.qbo_query import ENTITIES, execute, parse
-from sandbox.qbo_wire import (
-    business,
-    clone,
-    company_day,
-    invalid_ref,
-    name_value,
-    not_found,
-    period_closed,
-    required,
-    stale,
-    stamp,
-)
+from sandbox.qbo_query import ENTITIES, parse
+from sandbox.qbo_query_run import RowOrder, execute
+from sandbox.qbo_wire import business, clone, company_day, invalid_ref, name_value, not_found, required, stale, stamp
 
 ZERO = Decimal("0")
 TARGETS = ("Invoice", "CreditMemo")
@@ -42,7 +35,7 @@ def _entity(name: str) -> str:
     raise KeyError(f"unknown entity {name!r}; one of {ENTITIES}")
 
 
-class Ledger(LedgerSeeding):
+class Ledger(LedgerSeeding, LedgerDocuments):
     """Thread-safe accounting state; the HTTP layer and other sandbox tools share it."""
 
     def __init__(self, *, clock: Callable[[], float], seed_data: bool = True, multicurrency: bool = False,
@@ -52,20 +45,23 @@ class Ledger(LedgerSeeding):
         # The date a Payment without TxnDate gets ("current date on the server", real-world.md 6.3).
         self.today: Callable[[], str] = today or (lambda: company_day(self._clock()))
         self.missing_txn_date: list[str] = []  # ids of payments created without TxnDate
-        self.company = Company()
+        self.company = Company(clock=clock)
         self._docs: dict[str, dict[str, dict]] = {e: {} for e in ENTITIES}
         self._applied: dict[tuple[str, str], Decimal] = defaultdict(Decimal)  # (TxnType, Id) -> Σ lines
         self._links: dict[str, dict[str, None]] = defaultdict(dict)  # invoice Id -> payment Ids (ordered)
         self._voided: set[str] = set()
         self._next_id = 1
-        self._closed_through: str | None = None
+        self._closed_through: str | None = None  # none while seeding: the seed's history predates it
         self._after_first_sync: list[dict] | None = None
         self.version = 0
-        self.tombstones: list[dict] = []  # deleted payments, for CDC: {"Id", "deleted_at"}
+        self.tombstones: list[dict] = []  # deleted records, for CDC: {"entity", "Id", "deleted_at"}
+        self.listeners: list[Listener] = []  # told of every change (sandbox/qbo_ledger_docs.Change)
+        self.row_order = RowOrder()  # the order of query answers without ORDERBY (sandbox/qbo_query_run.py)
         if seed_data:
             self._seed()
         if multicurrency:
             self.enable_multicurrency(seed_cad=seed_data)
+        self._closed_through = self.company.book_close_date
 
     # ---- reads -------------------------------------------------------------------------------------
     def list(self, entity: str) -> list[dict]:
@@ -99,7 +95,7 @@ class Ledger(LedgerSeeding):
                 return {"Preferences": [self.company.preferences()], "startPosition": 1, "maxResults": 1}
             if q.entity == "CompanyInfo":
                 return {"CompanyInfo": [self.company.company_info("")], "startPosition": 1, "maxResults": 1}
-            total, page = execute(q, list(self._docs[q.entity].values()))
+            total, page = execute(q, list(self._docs[q.entity].values()), self.row_order)
             if total is not None:
                 return {"totalCount": total}
             if not page:
@@ -127,7 +123,7 @@ class Ledger(LedgerSeeding):
         return self.save_payment({k: v for k, v in body.items() if k not in ("Id", "SyncToken")})
 
     def save_payment(self, body: dict, *, now: float | None = None, new_id: str | None = None,
-                     wire: bool = False) -> dict:
+                     wire: bool = False, operation: str | None = None) -> dict:
         """POST /payment: create (no Id) or sparse/full update (Id + SyncToken); wire=True adds LineEx."""
         check_fields(body)
         with self._lock:
@@ -150,7 +146,7 @@ class Ledger(LedgerSeeding):
             rec["CustomerRef"] = self._customer_ref(rec["CustomerRef"]["value"])
             rec["MetaData"] = {"CreateTime": old["MetaData"]["CreateTime"] if old else stamp(now),
                                "LastUpdatedTime": stamp(now)}
-            self._commit(old, rec, now)
+            self._commit(old, rec, now, operation)
             return self._render("Payment", rec, wire=wire)
 
     def void_payment(self, body: dict, *, wire: bool = False) -> dict:
@@ -162,7 +158,7 @@ class Ledger(LedgerSeeding):
             try:
                 return self.save_payment({"Id": old["Id"], "SyncToken": old["SyncToken"], "sparse": True,
                                           "TotalAmt": ZERO, "Line": lines, "PrivateNote": "Voided",
-                                          "CurrencyRef": old["CurrencyRef"]}, wire=wire)
+                                          "CurrencyRef": old["CurrencyRef"]}, wire=wire, operation="Void")
             except Exception:
                 self._voided.discard(old["Id"])
                 raise
@@ -174,13 +170,8 @@ class Ledger(LedgerSeeding):
             self._check_period(old["TxnDate"], old)
             now = self._clock()
             self._commit(old, None, now)
-            self.tombstones.append({"Id": old["Id"], "deleted_at": now})
+            self.tombstones.append({"entity": "Payment", "Id": old["Id"], "deleted_at": now})
             return {"status": "Deleted", "domain": "QBO", "Id": old["Id"]}
-
-    def close_books(self, through: str) -> None:
-        """Payment writes dated on or before `through` (YYYY-MM-DD) answer 6210 from now on."""
-        with self._lock:
-            self._closed_through = through
 
     # ---- internals ---------------------------------------------------------------------------------
     def _current(self, body: dict) -> dict:
@@ -195,11 +186,6 @@ class Ledger(LedgerSeeding):
         if str(body["SyncToken"]) != old["SyncToken"]:
             raise stale("Payment")
         return old
-
-    def _check_period(self, txn_date: str, old: dict | None) -> None:
-        closed = self._closed_through
-        if closed and (txn_date <= closed or (old is not None and old["TxnDate"] <= closed)):
-            raise period_closed(closed)
 
     def _validate(self, old: dict | None, new: dict) -> Decimal:
         """Referential and accounting checks; returns the new UnappliedAmt."""
@@ -236,8 +222,8 @@ class Ledger(LedgerSeeding):
             raise business(f"The payment amount {new['TotalAmt']} is less than the net amount applied ({net}).")
         return unapplied
 
-    def _commit(self, old: dict | None, rec: dict | None, now: float) -> None:
-        """Swap a payment's contribution (old -> rec; rec None deletes) and bump what changed."""
+    def _commit(self, old: dict | None, rec: dict | None, now: float, operation: str | None = None) -> None:
+        """Swap a payment's contribution (old -> rec; rec None deletes), bump what changed, tell the listeners."""
         before, after = _contrib(old), _contrib(rec)
         for key in set(before) | set(after):
             self._applied[key] += after.get(key, ZERO) - before.get(key, ZERO)
@@ -249,7 +235,9 @@ class Ledger(LedgerSeeding):
         else:
             self._docs["Payment"][pid] = rec
         self._links_rebuild(old, rec)
-        for ttype, tid in set(before) | set(after):
+        self._changed("Payment", pid, operation or ("Create" if old is None else "Delete" if rec is None else "Update"),
+                      now)
+        for ttype, tid in sorted(set(before) | set(after)):
             doc = self._docs[ttype][tid]
             balance = doc["TotalAmt"] - self._applied[(ttype, tid)]
             if balance != doc["Balance"]:
@@ -257,7 +245,8 @@ class Ledger(LedgerSeeding):
                 if ttype == "CreditMemo":
                     doc["RemainingCredit"] = balance
                 _bump(doc, now)
-        for cid in customers:
+                self._changed(ttype, tid, "Update", now, derived=True)
+        for cid in sorted(customers):
             self._refresh_customer(cid, now)
         self.version += 1
 
@@ -275,22 +264,6 @@ class Ledger(LedgerSeeding):
                     for link in line["LinkedTxn"]:
                         if link["TxnType"] == "Invoice":
                             self._links[link["TxnId"]][p["Id"]] = None
-
-    def _refresh_customer(self, cid: str, now: float, *, bump: bool = True) -> None:
-        cust = self._docs["Customer"][cid]
-        total = sum((d["Balance"] for d in self._docs["Invoice"].values() if d["CustomerRef"]["value"] == cid),
-                    ZERO)
-        total -= sum((d["RemainingCredit"] for d in self._docs["CreditMemo"].values()
-                      if d["CustomerRef"]["value"] == cid), ZERO)
-        total -= sum((d["UnappliedAmt"] for d in self._docs["Payment"].values()
-                      if d["CustomerRef"]["value"] == cid), ZERO)
-        if total != cust["Balance"]:
-            cust["Balance"] = cust["BalanceWithJobs"] = total
-            if bump:
-                _bump(cust, now)
-
-    def _customer_ref(self, cid: str) -> dict:
-        return {"value": cid, "name": self._docs["Customer"][cid]["DisplayName"]}
 
     def _new_id(self) -> str:
         pid = str(self._next_id)

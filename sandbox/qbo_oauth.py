@@ -1,99 +1,48 @@
-"""Intuit OAuth 2.0 as the emulator plays it: one-time codes, rotating refresh tokens, expiring access tokens.
+"""Intuit OAuth 2.0 as the emulator plays it: one-time codes, rotating refresh tokens, lifetimes, disconnects.
 
 Tokens are grouped in grants (one per consent): revoking any token of a grant, or reusing its
 authorization code (Intuit staff, oauth-jsclient #173), ends the whole grant.
 
-Hang fault (real-world.md §7: intuit-oauth has no timeouts): `oauth.hang("token")` makes the token endpoint
-accept each request and never answer until `oauth.release()`; released requests are dropped without an
-answer and without touching any token (they never reached Intuit), or with `release(answer=True)` processed
-and answered late (Intuit did rotate the token, the client had given up). `oauth.hang("discovery")` does the
-same to the discovery document, through the WSGI wrapper `oauth.gate(app)`. A parked request holds only its
-own daemon thread, so stopping the server is never blocked by it.
+Lifetimes: access tokens 3,600 s; refresh tokens 100 days from their last use ("valid for 100 days. This is a
+rolling expiry date that is extended each time the token is used", blogs.intuit.com 2024-06-03; Intuit answers
+x_refresh_token_expires_in 8726400) and, since Intuit's policy of 2025-11-12 ("Important changes to refresh token
+policy"), never beyond the grant's hard expiry, "a maximum validity period of five years" from the original
+authorization (a refresh keeps the grant's hard expiry). intuit-oauth 1.2.7 sends the opt-in header
+`x-include-refresh-token-hard-expires-in: true` (`include_refresh_token_hard_expires_in`) and reads
+`x_refresh_token_hard_expires_in` (seconds) from the answer (intuitlib/client.py, config.py): the emulator sends
+that field only to a request with the header, as the seconds left until the hard expiry [UNVERIFIED: remaining or
+total lifetime]. A refresh after either expiry: 400 {"error": "invalid_grant"} (with the description Intuit
+gives a bad token, python-quickbooks #272). Access tokens are not cut short by the hard expiry [UNVERIFIED].
+
+Disconnect (`disconnect(realm)`, what a user does from QuickBooks' Apps page): every grant of that company is
+revoked at once, so refreshes answer invalid_grant and API calls 401 ("disconnecting the app revokes instantly",
+quickbooks-api.md §5). The consent screen can be made to refuse (`deny_consent = True`): the redirect then carries
+`error=access_denied` and the state (RFC 6749 §4.1.2.1; Intuit's exact parameters [UNVERIFIED]).
+
+Hang fault: see sandbox/qbo_oauth_hang.py (`oauth.hang("token")`, `oauth.release()`, `oauth.gate(app)`).
 """
 from __future__ import annotations
 
 import base64
 import secrets
-import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.qbo_oauth_hang import Hangs, drop_connection
+
 ACCESS_TTL = 3600
 REFRESH_TTL = 8726400  # 101 days, what Intuit answers in x_refresh_token_expires_in
+HARD_TTL = 5 * 365 * 86400  # "a maximum validity period of five years" (leap days not counted [UNVERIFIED])
+HARD_EXPIRY_HEADER = "x-include-refresh-token-hard-expires-in"  # intuitlib.config
 DISCOVERY_PATH = "/.well-known/openid_configuration"
-HANG_ENDPOINTS = ("token", "discovery")
-MAX_HANG_SECONDS = 600.0  # a forgotten hang still ends, so a long test session cannot pile up parked threads
-
-
-@dataclass
-class _Episode:
-    released: threading.Event = field(default_factory=threading.Event)
-    answer: bool = False
-
-
-class Hangs:
-    """Endpoints that accept a request and never answer it, until released."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Condition()
-        self._episodes: dict[str, _Episode] = {}
-        self.parked = {e: 0 for e in HANG_ENDPOINTS}  # requests waiting right now
-        self.hung = {e: 0 for e in HANG_ENDPOINTS}  # requests ever parked
-
-    def hang(self, endpoint: str) -> None:
-        """From now on every request to `endpoint` ("token" or "discovery") waits without an answer."""
-        if endpoint not in HANG_ENDPOINTS:
-            raise ValueError(f"unknown hang endpoint {endpoint!r}; one of {HANG_ENDPOINTS}")
-        with self._lock:
-            self._episodes.setdefault(endpoint, _Episode())
-
-    def release(self, endpoint: str | None = None, *, answer: bool = False) -> None:
-        """Stop hanging (one endpoint or all); parked requests are dropped, or answered when `answer`."""
-        with self._lock:
-            for name in [endpoint] if endpoint else list(self._episodes):
-                episode = self._episodes.pop(name, None)
-                if episode is not None:
-                    episode.answer = answer
-                    episode.released.set()
-
-    def park(self, endpoint: str) -> bool:
-        """Called by a request: waits while `endpoint` hangs; True to answer normally, False to drop it."""
-        with self._lock:
-            episode = self._episodes.get(endpoint)
-            if episode is None:
-                return True
-            self.parked[endpoint] += 1
-            self.hung[endpoint] += 1
-            self._lock.notify_all()
-        try:
-            released = episode.released.wait(MAX_HANG_SECONDS)
-        finally:
-            with self._lock:
-                self.parked[endpoint] -= 1
-        return released and episode.answer
-
-    def wait_parked(self, endpoint: str, count: int = 1, timeout: float = 5.0) -> bool:
-        """For tests: wait until `count` requests to `endpoint` have been parked in all."""
-        with self._lock:
-            return self._lock.wait_for(lambda: self.hung[endpoint] >= count, timeout)
-
-
-def _drop(environ: dict | None, why: str) -> None:
-    """Close the connection without an answer (werkzeug treats ConnectionError as "client went away")."""
-    sock = (environ or {}).get("werkzeug.socket")
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-    raise ConnectionAbortedError(why)
 
 
 @dataclass
 class _Grant:
     realm_id: str
+    hard_expires: float  # the five-year cap, from the original authorization
     revoked: bool = False
     refresh_token: str = ""  # the only refresh token of the grant that still works
     refresh_expires: float = 0.0
@@ -121,8 +70,8 @@ class OAuthServer:
         self._grants: list[_Grant] = []
         self._by_refresh: dict[str, _Grant] = {}  # every refresh token ever issued -> its grant
         self._by_access: dict[str, _Grant] = {}
-        self._not_before = 0.0  # access tokens issued before this instant are expired
         self.hangs = Hangs()
+        self.deny_consent = False  # True: the consent screen answers error=access_denied (the user clicked Cancel)
 
     # ---- hang fault --------------------------------------------------------------------------------
     def hang(self, endpoint: str = "token") -> None:
@@ -139,7 +88,7 @@ class OAuthServer:
         def gated(environ: dict, start_response: Callable[..., Any]) -> Any:
             path = environ.get("PATH_INFO", "").rstrip("/")
             if path == DISCOVERY_PATH and not self.hangs.park("discovery"):
-                _drop(environ, "hang: the discovery request was dropped without an answer")
+                drop_connection(environ, "hang: the discovery request was dropped without an answer")
             return app(environ, start_response)
 
         return gated
@@ -152,25 +101,43 @@ class OAuthServer:
             self._codes[code] = {"redirect_uri": redirect_uri, "used": False, "grant": None}
         return code
 
-    def mint(self) -> dict:
-        """Valid tokens for a fresh grant, without the OAuth dance."""
+    def mint(self, *, hard_expires_in: float | None = None) -> dict:
+        """Valid tokens for a fresh grant, without the OAuth dance; its hard expiry `hard_expires_in` seconds from
+        now (default five years)."""
         with self._lock:
-            grant = _Grant(self.realm_id)
-            self._grants.append(grant)
-            body = self._issue(grant)
+            body = self._issue(self._new_grant(hard_expires_in))
         return {"access_token": body["access_token"], "refresh_token": body["refresh_token"],
-                "realm_id": self.realm_id}
+                "realm_id": self.realm_id, "x_refresh_token_expires_in": body["x_refresh_token_expires_in"]}
 
-    def _issue(self, grant: _Grant) -> dict:
+    def set_hard_expiry(self, expires_in: float, refresh_token: str | None = None) -> None:
+        """Move the hard expiry of `refresh_token`'s grant (None: every grant) to `expires_in` seconds from now."""
+        with self._lock:
+            now = self._clock()
+            grants = [self._by_refresh[refresh_token]] if refresh_token else self._grants
+            for grant in grants:
+                grant.hard_expires = now + expires_in
+                grant.refresh_expires = min(grant.refresh_expires, grant.hard_expires)
+
+    def _new_grant(self, hard_expires_in: float | None = None) -> _Grant:
+        grant = _Grant(self.realm_id, self._clock() + (HARD_TTL if hard_expires_in is None else hard_expires_in))
+        self._grants.append(grant)
+        return grant
+
+    def _issue(self, grant: _Grant, include_hard: bool = False) -> dict:
         now = self._clock()
         access = "eyJ" + secrets.token_urlsafe(48)  # opaque to clients; the prefix only looks familiar
         refresh = "RT1-" + secrets.token_hex(20)
+        hard_left = max(0, int(grant.hard_expires - now))
+        refresh_ttl = min(REFRESH_TTL, hard_left)  # never beyond the hard expiry
         grant.access[access] = now + ACCESS_TTL
-        grant.refresh_token, grant.refresh_expires = refresh, now + REFRESH_TTL
+        grant.refresh_token, grant.refresh_expires = refresh, now + refresh_ttl
         self._by_access[access] = grant
         self._by_refresh[refresh] = grant
-        return {"token_type": "bearer", "access_token": access, "refresh_token": refresh,
-                "expires_in": ACCESS_TTL, "x_refresh_token_expires_in": REFRESH_TTL}
+        body = {"token_type": "bearer", "access_token": access, "refresh_token": refresh,
+                "expires_in": ACCESS_TTL, "x_refresh_token_expires_in": refresh_ttl}
+        if include_hard:
+            body["x_refresh_token_hard_expires_in"] = hard_left
+        return body
 
     # ---- token endpoint ----------------------------------------------------------------------------
     def check_client(self, authorization: str | None) -> None:
@@ -186,19 +153,20 @@ class OAuthServer:
         if not ok:
             raise TokenError(401, "invalid_client")
 
-    def token(self, form: dict[str, str]) -> dict:
-        """POST /oauth2/v1/tokens/bearer after client auth: the token response or TokenError."""
+    def token(self, form: dict[str, str], *, include_hard: bool = False) -> dict:
+        """POST /oauth2/v1/tokens/bearer after client auth: the token response or TokenError; `include_hard`: the
+        request carried the opt-in header, so the answer has x_refresh_token_hard_expires_in."""
         if not self.hangs.park("token"):  # before any bookkeeping: a dropped request never reached Intuit
-            _drop(None, "hang: the token request was dropped without an answer")
+            drop_connection(None, "hang: the token request was dropped without an answer")
         grant_type = form.get("grant_type")
         with self._lock:
             if grant_type == "authorization_code":
-                return self._exchange(form.get("code", ""), form.get("redirect_uri"))
+                return self._issue(self._exchange(form.get("code", ""), form.get("redirect_uri")), include_hard)
             if grant_type == "refresh_token":
-                return self._refresh(form.get("refresh_token", ""))
+                return self._issue(self._refresh(form.get("refresh_token", "")), include_hard)
         raise TokenError(400, "unsupported_grant_type")
 
-    def _exchange(self, code: str, redirect_uri: str | None) -> dict:
+    def _exchange(self, code: str, redirect_uri: str | None) -> _Grant:
         entry = self._codes.get(code)
         if entry is None:
             raise TokenError(400, "invalid_grant")
@@ -209,17 +177,17 @@ class OAuthServer:
         if entry["redirect_uri"] and redirect_uri != entry["redirect_uri"]:
             raise TokenError(400, "invalid_grant")
         entry["used"] = True
-        grant = _Grant(self.realm_id)
-        self._grants.append(grant)
-        entry["grant"] = grant
-        return self._issue(grant)
+        entry["grant"] = self._new_grant()
+        return entry["grant"]
 
-    def _refresh(self, token: str) -> dict:
+    def _refresh(self, token: str) -> _Grant:
+        """The grant a refresh token may still refresh (issuing from it rotates: the old token stops working)."""
         grant = self._by_refresh.get(token)
+        now = self._clock()
         if (grant is None or grant.revoked or grant.refresh_token != token
-                or self._clock() >= grant.refresh_expires):
+                or now >= grant.refresh_expires or now >= grant.hard_expires):
             raise TokenError(400, "invalid_grant", "Incorrect or invalid refresh token")
-        return self._issue(grant)  # rotates: the old refresh token stops working
+        return grant
 
     def revoke(self, token: str) -> None:
         """Revoke the grant of a refresh or access token (unknown tokens are ignored, as RFC 7009 says)."""
@@ -228,12 +196,21 @@ class OAuthServer:
             if grant is not None:
                 grant.revoked = True
 
-    def revoke_all(self) -> None:
-        """What disconnecting the app in QuickBooks does: every token stops working at once."""
+    def disconnect(self, realm_id: str | None = None) -> None:
+        """The company (default: this realm) disconnects the app from QuickBooks' Apps page: every grant of it is
+        revoked at once; refreshes answer invalid_grant, API calls 401, until someone connects again."""
+        realm = realm_id or self.realm_id
         with self._lock:
             for grant in self._grants:
-                grant.revoked = True
-        self.expire_access_tokens()
+                if grant.realm_id == realm:
+                    grant.revoked = True
+
+    def revoke_all(self) -> None:
+        """Disconnect every company: every token stops working at once."""
+        with self._lock:
+            realms = {g.realm_id for g in self._grants}
+        for realm in realms:
+            self.disconnect(realm)
 
     # ---- bearer check ------------------------------------------------------------------------------
     def expire_access_tokens(self) -> None:

@@ -1,21 +1,19 @@
-"""The QBO query language (spec §2): parse a statement, then filter, sort and page records.
+"""The QBO query language (spec §2): parse and validate a statement (sandbox/qbo_query_run.py executes it).
 
     SELECT * | count(*) FROM Entity [WHERE p op v [AND ...]] [ORDERBY p [ASC|DESC][, ...]]
         [STARTPOSITION n] [MAXRESULTS n]
 
 Keywords are case-insensitive, entity names case-sensitive, values single-quoted with `\\'` and `\\\\`
-escapes. Parse errors are 4000 "Error parsing query"; a property that is not queryable is 4001.
+escapes. Parse errors are 4000 "Error parsing query"; a property that is not queryable is 4001 "Invalid query",
+"QueryValidationError: property 'UnappliedAmt' is not queryable" (wording from a real answer quoted in
+ruckus/quickbooks-ruby #258; the code 4001 is [UNVERIFIED]: Intuit's list gives 4000-range codes to query faults).
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any
 
-from sandbox.qbo_wire import COMPANY_TZ, invalid_query, parse_error
+from sandbox.qbo_wire import invalid_query, parse_error
 
 ENTITIES = ("Customer", "Invoice", "CreditMemo", "Payment")
 COMPANY_ENTITIES = ("Preferences", "CompanyInfo")  # one object each, `SELECT * FROM Preferences` (real-world 6.1)
@@ -23,7 +21,9 @@ MAX_RESULTS, DEFAULT_RESULTS = 1000, 100
 KEYWORDS = {"select", "from", "where", "and", "orderby", "order", "by", "asc", "desc", "startposition",
             "maxresults", "like", "in", "count"}
 
-# Property -> kind. Only these are filterable/sortable; anything else (UnappliedAmt!) is 4001.
+# Property -> kind. Only these are filterable/sortable; anything else (UnappliedAmt!) is 4001. Id is "filterable,
+# sortable" on every entity (Intuit's API reference); CustomerRef, Balance (Invoice, CreditMemo), TxnDate, DocNumber
+# are filterable there; Payment has no Balance and its UnappliedAmt is not filterable (real-world.md, month-end).
 _COMMON = {"Id": "id", "MetaData.CreateTime": "datetime", "MetaData.LastUpdatedTime": "datetime"}
 _TXN = {**_COMMON, "DocNumber": "str", "TxnDate": "date", "CustomerRef": "ref", "TotalAmt": "money"}
 QUERYABLE: dict[str, dict[str, str]] = {
@@ -222,83 +222,3 @@ def parse(statement: str) -> Query:
     if not 1 <= q.max <= MAX_RESULTS:  # real QBO's answer above 1000 is unverified: refuse it loudly
         raise invalid_query(f"MAXRESULTS must be between 1 and {MAX_RESULTS}, got {q.max}")
     return q
-
-
-def _raw(rec: dict, prop: str) -> Any:
-    if prop == "CustomerRef":
-        return (rec.get("CustomerRef") or {}).get("value")
-    if prop.startswith("MetaData."):
-        return (rec.get("MetaData") or {}).get(prop[9:])
-    return rec.get(prop)
-
-
-def to_datetime(text: str) -> datetime:
-    """An ISO date or date-time; naive ones are in the company's zone."""
-    d = datetime.fromisoformat(text)
-    return d if d.tzinfo else d.replace(tzinfo=COMPANY_TZ)
-
-
-def _coercer(kind: str) -> Callable[[Any], Any]:
-    """Turns a record's value or a literal into something comparable for this property kind."""
-    def money(v: Any) -> Any:
-        try:
-            return Decimal(str(v))
-        except InvalidOperation:
-            raise invalid_query(f"value '{v}' is not a number") from None
-
-    def ident(v: Any) -> Any:
-        s = str(v)
-        return (0, int(s), "") if s.isdigit() else (1, 0, s)
-
-    def date_time(v: Any) -> Any:
-        try:
-            return to_datetime(str(v))
-        except ValueError:
-            raise invalid_query(f"value '{v}' is not a valid date-time") from None
-
-    return {
-        "money": money, "id": ident, "ref": ident, "datetime": date_time,
-        "bool": lambda v: str(v).lower() == "true", "date": lambda v: str(v)[:10], "str": str,
-    }[kind]
-
-
-def _like(pattern: str) -> re.Pattern:
-    return re.compile("".join(".*" if p == "%" else re.escape(p) for p in pattern), re.S | re.I)
-
-
-def _predicate(entity: str, c: Cond) -> Callable[[dict], bool]:
-    conv = _coercer(QUERYABLE[entity][c.prop])
-    if c.op == "like":
-        rx = _like(c.values[0])
-        return lambda r: (v := _raw(r, c.prop)) is not None and rx.fullmatch(str(v)) is not None
-    wanted = [conv(v) for v in c.values]
-    ops: dict[str, Callable[[Any, Any], bool]] = {
-        "=": lambda a, b: a == b, "<": lambda a, b: a < b, ">": lambda a, b: a > b,
-        "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b, "in": lambda a, b: a == b,
-    }
-    fn = ops[c.op]
-
-    def test(rec: dict) -> bool:
-        v = _raw(rec, c.prop)
-        if v is None:
-            return False
-        v = conv(v)
-        return any(fn(v, w) for w in wanted)
-    return test
-
-
-def execute(q: Query, records: list[dict]) -> tuple[int | None, list[dict]]:
-    """Filter, sort and page; returns (totalCount for count(*) else None, the page of records)."""
-    preds = [_predicate(q.entity, c) for c in q.where]
-    rows = [r for r in records if all(p(r) for p in preds)]
-    if q.count:
-        return len(rows), []
-    id_key = _coercer("id")
-    rows.sort(key=lambda r: id_key(r["Id"]))  # QBO's default order is undocumented; Id keeps pages stable
-    for prop, desc in reversed(q.order):
-        conv = _coercer(QUERYABLE[q.entity][prop])
-        present = [r for r in rows if _raw(r, prop) is not None]
-        missing = [r for r in rows if _raw(r, prop) is None]
-        present.sort(key=lambda r: conv(_raw(r, prop)), reverse=desc)
-        rows = present + missing
-    return None, rows[q.start - 1:q.start - 1 + q.max]

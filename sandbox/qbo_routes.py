@@ -13,9 +13,9 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from sandbox.qbo_batch import run_batch
-from sandbox.qbo_oauth import TokenError
-from sandbox.qbo_query import to_datetime
-from sandbox.qbo_wire import QBOFault, dumps, loads, not_found, required, stamp, stamp_ms, unsupported
+from sandbox.qbo_cdc import change_data_capture
+from sandbox.qbo_oauth import HARD_EXPIRY_HEADER, TokenError
+from sandbox.qbo_wire import QBOFault, dumps, loads, not_found, stamp_ms, unsupported
 
 if TYPE_CHECKING:
     from sandbox.qbo_emulator import QBOEmulator
@@ -89,22 +89,28 @@ class Routes:
         })
 
     def authorize(self, req: Request) -> Response:
-        """The consent screen, auto-consenting: 302 back with code, state and realmId."""
+        """The consent screen, auto-consenting: 302 back with code, state (verbatim, if sent) and realmId; or, when
+        `oauth.deny_consent`, with error=access_denied and the state (RFC 6749 §4.1.2.1)."""
         a = req.args
         if a.get("client_id") != self.emu.oauth.client_id or not a.get("redirect_uri"):
             return Response("invalid client_id or redirect_uri", status=400, content_type="text/plain")
         if a.get("response_type") != "code":
             return Response("unsupported response_type", status=400, content_type="text/plain")
-        code = self.emu.oauth.issue_code(a["redirect_uri"])
-        params = urlencode({"code": code, "state": a.get("state", ""), "realmId": self.emu.realm_id})
+        if self.emu.oauth.deny_consent:
+            params = {"error": "access_denied"}
+        else:
+            params = {"code": self.emu.oauth.issue_code(a["redirect_uri"]), "realmId": self.emu.realm_id}
+        if "state" in a:
+            params["state"] = a["state"]
         sep = "&" if "?" in a["redirect_uri"] else "?"
-        return Response(status=302, headers={"Location": f"{a['redirect_uri']}{sep}{params}"})
+        return Response(status=302, headers={"Location": f"{a['redirect_uri']}{sep}{urlencode(params)}"})
 
     def token(self, req: Request) -> Response:
         form = req.form.to_dict()
         try:
             self.emu.oauth.check_client(req.headers.get("Authorization"))
-            body, status = self.emu.oauth.token(form), 200
+            include_hard = req.headers.get(HARD_EXPIRY_HEADER, "").strip().lower() == "true"
+            body, status = self.emu.oauth.token(form, include_hard=include_hard), 200
         except TokenError as e:
             body, status = e.body, e.status
         self.emu.token_requests.append({"grant_type": form.get("grant_type"), "status": status})
@@ -183,30 +189,10 @@ class Routes:
             raise unsupported(f"operation={op} is not supported")
         return 200, {"Payment": ledger.save_payment(body, wire=True)}
 
-
     def cdc(self, req: Request) -> tuple[int, dict]:
-        """Change data capture (spec §6): entities changed after `changedSince`, deleted ones as stubs."""
-        names = [n.strip() for n in req.args.get("entities", "").split(",") if n.strip()]
-        since_text = req.args.get("changedSince", "")
-        if not names or not since_text:
-            raise required("entities" if not names else "changedSince")
-        try:
-            since = to_datetime(since_text)
-        except ValueError:
-            raise unsupported(f"changedSince: not a date-time: {since_text!r}") from None
-        ledger, out = self.emu.ledger, []
-        for name in names:
-            entity = next((e for e in ENTITY_PATHS.values() if e.lower() == name.lower()), None)
-            if entity is None:
-                raise unsupported(f"entities: {name} is not supported")
-            rows = [r for r in ledger.list(entity) if to_datetime(r["MetaData"]["LastUpdatedTime"]) > since]
-            if entity == "Payment":
-                rows += [{"Id": t["Id"], "status": "Deleted", "domain": "QBO",
-                          "MetaData": {"LastUpdatedTime": stamp(t["deleted_at"])}}
-                         for t in ledger.tombstones if to_datetime(stamp(t["deleted_at"])) > since]
-            rows = rows[:1000]  # QBO caps a CDC answer at 1,000 objects
-            out.append({entity: rows, "startPosition": 1, "maxResults": len(rows)} if rows else {})
-        return 200, {"CDCResponse": [{"QueryResponse": out}]}
+        """Change data capture (sandbox/qbo_cdc.py): changed and deleted records, on the emulator's clock."""
+        return 200, change_data_capture(self.emu.ledger, req.args.get("entities", ""),
+                                        req.args.get("changedSince", ""), self.emu.clock())
 
 
 def finish(status: int, body: dict, now: float) -> Response:

@@ -27,6 +27,12 @@ def company_day(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, COMPANY_TZ).date().isoformat()
 
 
+def to_datetime(text: str) -> datetime:
+    """An ISO date or date-time; naive ones are in the company's zone."""
+    d = datetime.fromisoformat(text)
+    return d if d.tzinfo else d.replace(tzinfo=COMPANY_TZ)
+
+
 def day_epoch(day: str, hour: int = 9) -> float:
     """An instant on a company calendar day (seed MetaData times)."""
     d = datetime.fromisoformat(day).replace(hour=hour, tzinfo=COMPANY_TZ)

@@ -18,7 +18,7 @@ def test_find_customer_exact_with_apostrophe(client, session):
     assert found == [Customer(id="58", display_name="Atomar's Best Tackle", currency="USD",
                               balance=Decimal("195.00"), active=True)]
     assert queries(session) == [
-        "SELECT * FROM Customer WHERE DisplayName = 'Atomar\\'s Best Tackle' STARTPOSITION 1 MAXRESULTS 1000"
+        "SELECT * FROM Customer WHERE DisplayName = 'Atomar\\'s Best Tackle' ORDERBY Id STARTPOSITION 1 MAXRESULTS 1000"
     ]
 
 
