@@ -1,6 +1,8 @@
 """The fake Slack Web API, driven by the real slack_sdk clients: auth, messages, Block Kit, views, faults."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
