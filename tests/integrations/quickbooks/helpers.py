@@ -90,3 +90,14 @@ def make_tokens(emu, store, **kwargs) -> QuickBooksTokens:
     return QuickBooksTokens(client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
                             redirect_uri="http://127.0.0.1:1/callback", environment=emu.discovery_url,
                             realm_id=REALM, store=store, **kwargs)
+
+
+def refreshes(emu) -> list[dict]:
+    return [t for t in emu.token_requests if t["grant_type"] == "refresh_token"]
+
+
+def expire_stored_access(store) -> None:
+    """Make the stored access token look expired, keeping the refresh token."""
+    record = store.load(REALM)
+    store.save(REALM, access_token=record.access_token, access_expires_at=time.time() - 1,
+               refresh_token=record.refresh_token, refresh_expires_at=record.refresh_expires_at)
