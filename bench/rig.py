@@ -93,11 +93,7 @@ def add_client(ledger, *, cid: str, name: str, invoices: int, invoice_amount: De
         "TxnDate": "2026-10-01", "TotalAmt": credit, "Balance": credit, "RemainingCredit": credit,
         "CustomerRef": dict(ref), "CurrencyRef": dict(USD), "Line": _lines(credit, "Service Credit"),
         "EmailStatus": "NotSet", "PrintStatus": "NeedToPrint", "MetaData": _meta("2026-10-01")}))
-    with ledger._lock:
-        for entity, rec in records:
-            ledger._docs[entity][rec["Id"]] = rec
-        ledger._refresh_customer(cid, 0, bump=False)
-        ledger._next_id = max(ledger._next_id, first_id + invoices + 1)
+    ledger.add_records(records, refresh=(cid,))
     return {"customer": cid, "invoices": invoice_ids, "credit_memo": memo_id}
 
 

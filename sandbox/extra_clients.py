@@ -42,14 +42,13 @@ def add_clients(names: Iterable[str]) -> Callable[[object], None]:
     names = list(names)
 
     def prepare(ledger) -> None:
-        with ledger._lock:
-            for n, name in enumerate(names):
-                ids = client_ids(n)
-                cust = customer(ids["customer"], name)
-                cust["Balance"] = cust["BalanceWithJobs"] = INVOICE_TOTAL - CREDIT_TOTAL
-                ledger._docs["Customer"][ids["customer"]] = cust
-                ledger._docs["Invoice"][ids["invoice"]] = _doc("Invoice", ids, name)
-                ledger._docs["CreditMemo"][ids["credit_memo"]] = _doc("CreditMemo", ids, name)
-            ledger._next_id = max(ledger._next_id, FIRST_ID + 3 * len(names) + 1)
+        records = []
+        for n, name in enumerate(names):
+            ids = client_ids(n)
+            cust = customer(ids["customer"], name)
+            cust["Balance"] = cust["BalanceWithJobs"] = INVOICE_TOTAL - CREDIT_TOTAL
+            records += [("Customer", cust), ("Invoice", _doc("Invoice", ids, name)),
+                        ("CreditMemo", _doc("CreditMemo", ids, name))]
+        ledger.add_records(records)
 
     return prepare

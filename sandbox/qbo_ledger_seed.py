@@ -44,6 +44,16 @@ class LedgerSeeding:
             self.seed_source = company
             self.version = 0
 
+    def add_records(self: Ledger, records: list[tuple[str, dict]], *, refresh: tuple[str, ...] = ()) -> None:
+        """Seed records (entity, record) as they are, under the ledger's lock, before a test or a benchmark starts;
+        `refresh`: customers whose Balance is recomputed from their open invoices and credits."""
+        with self._lock:
+            for entity, rec in records:
+                self._docs[entity][rec["Id"]] = rec
+            for cid in refresh:
+                self._refresh_customer(cid, 0, bump=False)
+            self._next_id = max(self._next_id, 1 + max((int(r["Id"]) for _, r in records), default=0))
+
     def changed_since(self: Ledger, entity: str, since: date | None) -> list[dict]:
         """Records of `entity` last updated on or after `since` (None: all), as shallow copies filtered in place:
         a sync of the large company would otherwise deep-copy 25,000 records to keep a handful."""
