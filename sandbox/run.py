@@ -166,4 +166,7 @@ def how_to_drive(sb: Sandbox) -> str:
 def console_line(sb: Sandbox) -> str:
     if sb.console is None:
         return ""
-    return f"\n  >>> the console: open {sb.console.url} in a browser <<<\n"
+    held = getattr(sb.console, "port_taken", None)  # set by start_console when CONSOLE_PORT was taken
+    taken = (f"\n      (port {held} is taken by another program, so the console took a free port; "
+             "CONSOLE_PORT chooses one)") if held else ""
+    return f"\n  >>> the console: open {sb.console.url} in a browser <<<{taken}\n"
