@@ -13,6 +13,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
+from data.db import SANDBOX_DATABASE
 from sandbox import seed
 from sandbox.cb_emulator import ConnectBoosterEmulator, SyncTiming
 from sandbox.fake_slack import FakeSlack
@@ -118,7 +119,7 @@ def start_sandbox(base, *, fast: bool = False):
     """Start the fakes (SANDBOX_SEED=large: the large company); returns (sandbox, settings pointing at them) with a
     fresh sandbox database."""
     sandbox = Sandbox(fast=fast, seed=os.environ.get("SANDBOX_SEED", "").strip() or "default")
-    db = Path("data/sandbox.db")
+    db = Path(SANDBOX_DATABASE)
     for suffix in ("", "-wal", "-shm"):
         Path(str(db) + suffix).unlink(missing_ok=True)
     # A stuck sync is reported after SYNC_TIMEOUT_SECONDS; 600 s is right for a real portal, but the sandbox's
