@@ -96,7 +96,6 @@ class EventKind(StrEnum):
     # history, export, sweep controls
     SYNC_STUCK = "sync_stuck"                    # the sync ran past SYNC_TIMEOUT_SECONDS: watched on, said so
     SYNC_UNSTUCK = "sync_unstuck"                # the stuck sync ended (ConnectBooster or support ended it)
-    ALERT_RESOLVED = "alert_resolved"            # a job that raised an alert reached a final state
     EXPORTED = "exported"                        # a month's CSV sent to an approver (job_id NULL, details.month)
     SWEEP_CLIENTS_LEFT_OUT = "sweep_clients_left_out"  # before approval: clients taken out of the plan
     SWEEP_UNDO_REQUESTED = "sweep_undo_requested"      # a whole sweep undone, item by item

@@ -101,6 +101,14 @@ class Deliverer:
             built = words.notice(job, item.payload.get("details") or {}, link) if item.target is Target.NOTICE else \
                 words.alert(job, item.payload.get("message", ""), link)
             args["text"], args["blocks"] = built
+        elif item.target is Target.ALERT_RESOLVED and job is not None:
+            where = self.outbox.sent_ts(item.payload.get("alert", ""))
+            if where is None:  # the alert never reached Slack (or was pruned): nothing to mark
+                self.outbox.mark(item.id, "superseded")
+                return True
+            args["channel"], args["ts"] = where
+            args["text"], args["blocks"] = self.wordings.of(job).alert_resolved(job, item.payload,
+                                                                                  self._permalink(job))
         self.outbox.start_sending(item.id)
         try:
             response = self.client.api_call(item.method, json=args)

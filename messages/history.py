@@ -81,10 +81,10 @@ def describe(event: Event, job: Job | None) -> str | None:
     if kind == K.VERIFIED:
         return "verified: ConnectBooster matches QuickBooks" + (" (undo complete)" if job.kind == JobKind.UNDO else "")
     if kind == K.UNDONE:
-        return f"undone (by undo #{d.get('undo_job')}): the application is reversed"
+        return "undone: the application is reversed in QuickBooks and ConnectBooster"
     if kind == K.NEEDS_ATTENTION:
         return f"needs attention: {d.get('message', '')}"
-    if kind in (K.SYNC_STUCK, K.SYNC_UNSTUCK, K.ALERT_RESOLVED):
+    if kind in (K.SYNC_STUCK, K.SYNC_UNSTUCK):
         return d.get("summary")
     if str(kind).startswith("refused_"):
         return f"was refused ({str(kind).removeprefix('refused_').replace('_', ' ')}): {d.get('reason', '')}"

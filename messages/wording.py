@@ -20,8 +20,8 @@ class Wording:
     def __init__(self, tz: str = "UTC") -> None:
         self.tz = tz
 
-    def parent(self, job: Job, events: list[Event]) -> Message:
-        return job_blocks.parent_message(job, self.tz)
+    def parent(self, job: Job, events: list[Event], undo: Job | None = None) -> Message:
+        return job_blocks.parent_message(job, self.tz, undo)
 
     def reply(self, job: Job, event: Event) -> Message | None:
         return job_blocks.reply_for(job, event)
@@ -31,6 +31,9 @@ class Wording:
 
     def alert(self, job: Job, message: str, permalink: str | None) -> Message:
         return job_blocks.alert(job, message, permalink)
+
+    def alert_resolved(self, job: Job, resolution: dict, permalink: str | None) -> Message:
+        return job_blocks.alert_resolved(job, resolution, permalink, self.tz)
 
 
 class Wordings:

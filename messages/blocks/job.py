@@ -48,22 +48,53 @@ def _m(job: Job, amount) -> str:
     return fmt(amount, job.currency)
 
 
-def summary(job: Job) -> str:
+def summary(job: Job, undo: Job | None = None) -> str:
+    """What the request is, worded by where it stands now (asked, applying, applied, reversed, not recorded)."""
     credit = f"{kind_label(job.credit_kind)} #{esc(job.credit_number, 100)}"
     if job.cb_credit_id:
         credit += f" (ConnectBooster credit {esc(job.cb_credit_id)})"
     if job.kind == JobKind.RESYNC_ONLY:
         return (f"*Resync only* for {credit} of *{esc(job.client_name, NAME)}*: QuickBooks already shows it applied, so "
                 "nothing is written there; ConnectBooster gets a resync and a sync.")
-    return (f"<@{job.requester_id}> asks to apply *{_m(job, job.amount)}* of {credit} to invoice "
-            f"*{esc(job.invoice_number, 100)}* for *{esc(job.client_name, NAME)}*.")
+    what = (f"*{_m(job, job.amount)}* of {credit} to invoice *{esc(job.invoice_number, 100)}* for "
+            f"*{esc(job.client_name, NAME)}*")
+    who = f"<@{job.requester_id}>"
+    if job.state == JobState.AWAITING_APPROVAL:
+        return f"{who} asks to apply {what}."
+    if job.state == JobState.UNDONE or (undo is not None and undo.applied_at):
+        return f"Applied {what}, then reversed in QuickBooks by the undo (requested by {who})."
+    if job.qbo_payment_id:
+        return f"Applied {what} in QuickBooks (Payment {esc(job.qbo_payment_id, 50)}), requested by {who}."
+    if job.state in (JobState.APPROVED, JobState.APPLYING):
+        return f"Applying {what}, requested by {who}."
+    if job.state == JobState.NEEDS_ATTENTION and job.resume_state == JobState.APPLYING:
+        return (f"{who} asked to apply {what}; QuickBooks has not confirmed it yet (the bot looks for its own payment "
+                "before it ever writes again).")
+    return f"{who} asked to apply {what}; nothing was recorded in QuickBooks."
 
 
-def parent_message(job: Job, tz: str = "UTC") -> tuple[str, list[dict]]:
-    """The approval request; buttons only while it awaits a decision. `tz`: the team's zone for fallbacks."""
+def status_label(job: Job, undo: Job | None = None) -> str:
+    """The header's state: the job's own, or, while it is being undone, where the undo stands in the books."""
+    if undo is None or job.state != JobState.VERIFIED:
+        return STATE_LABEL.get(job.state, esc(job.state))
+    reversed_ = undo.applied_at is not None  # set when QuickBooks took the reversal
+    if undo.state == JobState.STALE:
+        return ":white_check_mark: Done — applied and synced (an undo was refused: QuickBooks changed since)"
+    if undo.state == JobState.NEEDS_ATTENTION:
+        return (":warning: Reversed in QuickBooks; the undo needs attention (see the thread)" if reversed_ else
+                ":warning: Undo needs attention — not reversed in QuickBooks yet")
+    if reversed_:
+        return ":leftwards_arrow_with_hook: Reversed in QuickBooks — bringing ConnectBooster up to date"
+    return ":leftwards_arrow_with_hook: Being undone — re-reading QuickBooks"
+
+
+def parent_message(job: Job, tz: str = "UTC", undo: Job | None = None) -> tuple[str, list[dict]]:
+    """The approval request; buttons only while it awaits a decision. `tz`: the team's zone for fallbacks; `undo`:
+    the latest undo of this application (it shares this message), so the header says where the books stand."""
     after = (job.invoice_balance_before or 0) - job.amount
     title = f"Credit application #{job.id}" if job.kind == JobKind.APPLY else f"Resync #{job.id}"
-    blocks = [section(f"*{title}* · {STATE_LABEL.get(job.state, esc(job.state))}\n{summary(job)}")]
+    label = status_label(job, undo)
+    blocks = [section(f"*{title}* · {label}\n{summary(job, undo)}")]
     if job.kind == JobKind.APPLY:
         pairs = [("Client", esc(job.client_name, NAME)),
                  ("Credit", f"{kind_label(job.credit_kind)} #{esc(job.credit_number, 100)}"
@@ -93,7 +124,7 @@ def parent_message(job: Job, tz: str = "UTC") -> tuple[str, list[dict]]:
             line = STATE_LABEL.get(job.state, "")
         blocks.append(context(" · ".join(x for x in [line, "Steps in the thread"] if x)))
     text = (f"{title}: {esc(job.client_name, NAME)} {_m(job, job.amount)} to invoice {esc(job.invoice_number, 100)} — "
-            f"{esc(job.state).replace('_', ' ')}")
+            f"{label.split(' ', 1)[-1]}")
     return message_text(text), blocks
 
 
@@ -186,8 +217,8 @@ def _undo_reply(job: Job, event: Event) -> tuple[str, list[dict]] | None:
     d, kind = event.details, event.kind
     credit = f"{kind_label(job.credit_kind)} #{esc(job.credit_number, 100)}"
     if kind == EventKind.UNDO_REQUESTED:
-        text = (f":leftwards_arrow_with_hook: <@{event.actor}> is undoing application #{esc(job.undo_of)} "
-                f"(undo #{job.id}). Re-reading QuickBooks first…")
+        text = (f":leftwards_arrow_with_hook: <@{event.actor}> is undoing this application (#{esc(job.undo_of)}). "
+                "Re-reading QuickBooks first…")
     elif kind == EventKind.UNDO_REFUSED:
         problems = "; ".join(esc(p, 500) for p in d.get("problems", []))
         text = (f":no_entry: Undo refused, nothing was changed in QuickBooks: {problems}. Reverse it in QuickBooks "
@@ -228,4 +259,18 @@ def notice(job: Job, permalink: str | None) -> tuple[str, list[dict]]:
 def alert(job: Job, message: str, permalink: str | None) -> tuple[str, list[dict]]:
     link = f" · <{permalink}|View thread>" if permalink else ""
     text = f":rotating_light: Job #{job.id} for *{esc(job.client_name, NAME)}* needs attention: {esc(message)}{link}"
+    return message_text(text), [section(text)]
+
+
+def alert_resolved(job: Job, r: dict, permalink: str | None, tz: str = "UTC") -> tuple[str, list[dict]]:
+    """The alert, updated once its job settled: what the alert said (struck through), how it ended, by whom, when."""
+    link = f" · <{permalink}|View thread>" if permalink else ""
+    by = f" after <@{esc(r.get('by'), 40)}> pressed Retry / Sync again" if r.get("by") else " by itself"
+    if r.get("state") == JobState.VERIFIED:
+        how = f":white_check_mark: *Resolved* {when(r.get('at'), tz)}{by}: job #{job.id} is verified"
+    else:
+        how = (f":heavy_minus_sign: *Closed* {when(r.get('at'), tz)}{by}: job #{job.id} ended "
+               f"{JobState(r.get('state') or job.state).label}")
+    text = (f"{how} ({esc(job.client_name, NAME)}). It had needed attention: "
+            f"~{esc(r.get('message') or '', 1500)}~{link}")
     return message_text(text), [section(text)]
