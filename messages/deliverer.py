@@ -99,7 +99,7 @@ class Deliverer:
         elif item.target in (Target.NOTICE, Target.ALERT) and job is not None:
             link, words = self._permalink(job), self.wordings.of(job)
             built = words.notice(job, item.payload.get("details") or {}, link) if item.target is Target.NOTICE else \
-                words.alert(job, item.payload.get("message", ""), link)
+                words.alert(job, item.payload.get("message", ""), link, item.payload.get("details"))
             args["text"], args["blocks"] = built
         elif item.target is Target.ALERT_RESOLVED and job is not None:
             where = self.outbox.sent_ts(item.payload.get("alert", ""))

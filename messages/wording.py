@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from data.jobs import Event, Job
 from data.states import Mode
+from messages.blocks import alerts
 from messages.blocks import job as job_blocks
 
 Message = tuple[str, list[dict]]
@@ -29,11 +30,11 @@ class Wording:
     def notice(self, job: Job, details: dict, permalink: str | None) -> Message:
         return job_blocks.notice(job, permalink)
 
-    def alert(self, job: Job, message: str, permalink: str | None) -> Message:
-        return job_blocks.alert(job, message, permalink)
+    def alert(self, job: Job, message: str, permalink: str | None, details: dict | None = None) -> Message:
+        return alerts.alert(job, message, permalink, details)
 
     def alert_resolved(self, job: Job, resolution: dict, permalink: str | None) -> Message:
-        return job_blocks.alert_resolved(job, resolution, permalink, self.tz)
+        return alerts.alert_resolved(job, resolution, permalink, self.tz)
 
 
 class Wordings:

@@ -176,6 +176,9 @@ class Policy:
         return Permit(withdraw=withdraw)
 
     def _needs_attention(self, job: Job) -> None:
+        if job.state == JobState.NEEDS_ATTENTION and not job.retryable and job.error:
+            raise NotAllowed(f"Job #{job.id} cannot be retried now: {job.error} Its thread says what helps; "
+                             f"{NOTHING}.", record=False)
         if job.state != JobState.NEEDS_ATTENTION or not job.retryable or not job.resume_state:
             raise NotAllowed(f"Job #{job.id} is {job.state.label}; there is nothing to retry.", record=False)
 

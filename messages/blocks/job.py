@@ -4,6 +4,7 @@ from __future__ import annotations
 from data.events import EventKind
 from data.jobs import Event, Job
 from data.states import JobKind, JobState
+from messages.blocks.alerts import warning_lines
 from messages.blocks.common import (
     button,
     confirm_dialog,
@@ -195,18 +196,30 @@ def reply_for(job: Job, event: Event) -> tuple[str, list[dict]] | None:
                     f"{esc(job.invoice_number, 100)} in QuickBooks, then resync ConnectBooster?", "Undo",
                     style="danger"))]}]
     elif kind == EventKind.NEEDS_ATTENTION:
-        text = f":warning: {esc(d.get('message'), 2900)}"
-        blocks = [section(text)]
+        text = f":warning: {esc(d.get('message'), 1500)}"
+        blocks = [section(text), context(warning_lines(job, d))]
         if d.get("retryable"):
-            label = "Sync again" if d.get("action") == "sync_again" else "Retry"
-            blocks.append({"type": "actions", "block_id": f"retry:{job.id}:{event.id}",
-                           "elements": [button(label, "job_retry", str(job.id), style="primary")]})
+            blocks.append(_retry_button(job, event, d.get("action")))
         return message_text(text), blocks
+    elif kind == EventKind.SYNC_UNSTUCK:
+        if d.get("status") == "finished":
+            text = f":checkered_flag: Sync {esc(d.get('sync_id'))}, the stuck one, finished after all: verifying now."
+            return message_text(text), [section(text)]
+        text = (f":arrows_counterclockwise: Sync {esc(d.get('sync_id'))} has ended ({esc(d.get('status'))}"
+                f"{': ' + esc(d.get('error'), 500) if d.get('error') else ''}). ConnectBooster accepts a new sync now: "
+                "*Sync again* starts one (it writes nothing to QuickBooks).")
+        return message_text(text), [section(text), _retry_button(job, event, "sync_again")]
     elif kind == EventKind.RETRY:
         text = f":leftwards_arrow_with_hook: <@{event.actor}> retried; resuming."
     else:
         return None
     return message_text(text), [section(text)]
+
+
+def _retry_button(job: Job, event: Event, action: str | None) -> dict:
+    label = "Sync again" if action == "sync_again" else "Retry"
+    return {"type": "actions", "block_id": f"retry:{job.id}:{event.id}",
+            "elements": [button(label, "job_retry", str(job.id), style="primary")]}
 
 
 UNDO_EVENTS = (EventKind.UNDO_REQUESTED, EventKind.UNDO_REFUSED, EventKind.UNDONE_IN_QUICKBOOKS, EventKind.UNDONE)
@@ -253,24 +266,4 @@ def notice(job: Job, permalink: str | None) -> tuple[str, list[dict]]:
     else:
         text = (f":white_check_mark: Credit applied for *{esc(job.client_name, NAME)}*: *{_m(job, job.amount)}* to invoice "
                 f"*{esc(job.invoice_number, 100)}*, requested by <@{job.requester_id}>, approved by <@{job.approver_id}>{link}")
-    return message_text(text), [section(text)]
-
-
-def alert(job: Job, message: str, permalink: str | None) -> tuple[str, list[dict]]:
-    link = f" · <{permalink}|View thread>" if permalink else ""
-    text = f":rotating_light: Job #{job.id} for *{esc(job.client_name, NAME)}* needs attention: {esc(message)}{link}"
-    return message_text(text), [section(text)]
-
-
-def alert_resolved(job: Job, r: dict, permalink: str | None, tz: str = "UTC") -> tuple[str, list[dict]]:
-    """The alert, updated once its job settled: what the alert said (struck through), how it ended, by whom, when."""
-    link = f" · <{permalink}|View thread>" if permalink else ""
-    by = f" after <@{esc(r.get('by'), 40)}> pressed Retry / Sync again" if r.get("by") else " by itself"
-    if r.get("state") == JobState.VERIFIED:
-        how = f":white_check_mark: *Resolved* {when(r.get('at'), tz)}{by}: job #{job.id} is verified"
-    else:
-        how = (f":heavy_minus_sign: *Closed* {when(r.get('at'), tz)}{by}: job #{job.id} ended "
-               f"{JobState(r.get('state') or job.state).label}")
-    text = (f"{how} ({esc(job.client_name, NAME)}). It had needed attention: "
-            f"~{esc(r.get('message') or '', 1500)}~{link}")
     return message_text(text), [section(text)]

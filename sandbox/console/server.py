@@ -38,8 +38,8 @@ def fault_catalogue(sync_timeout: float) -> dict[str, dict]:
         "stuck_pending": {
             "label": "Stick the next sync",
             "what": "ConnectBooster's next sync stays pending, blocking new syncs, until it is ended below.",
-            "bot": f"The bot keeps polling; after {int(sync_timeout)} s it reports the sync as stuck in the thread, "
-                   "alerts the notify channel, and offers Sync again.",
+            "bot": f"After {int(sync_timeout)} s the thread says the sync is stuck, what is already done and what "
+                   "helps; the bot keeps watching it and offers Sync again once the run ends (End the stuck sync).",
         },
         "qbo_429": {
             "label": "Throttle QuickBooks",
@@ -198,7 +198,7 @@ class Console:
         if kind in person_actions.END_STUCK:
             return {"ok": True, "ended": True, "message": person_actions.end_stuck_sync(self.sb.cb)}
         if kind == "qbo_429":
-            self.sb.qbo.faults.inject("429", times=3, seconds=2)
+            self.sb.qbo.faults.inject("429", times=3, seconds=2, match="/v3/company")  # the API, not OAuth's files
         else:
             self.sb.cb.faults.inject(kind)
         self.armed.append(f"{self.faults[kind]['what']} {self.faults[kind]['bot']}")
