@@ -53,3 +53,21 @@ def test_inbox_resync_only_starts_the_resync_and_the_thread_shows_it_verified(pa
     expect(parent).to_contain_text("Reel Deal Charters")
     console_world.wait_state(1, "verified", timeout=30)
     expect(parent).to_contain_text("Done", timeout=15_000)
+
+
+def test_an_open_thread_stays_open_on_reload_with_its_buttons_and_emoji_show_as_emoji(page, console_world):
+    request(page, "10040")
+    act_as(page, "avery.approver")
+    approve(page)
+    parent = page.locator("article[data-kind=message]", has_text="Credit application #1")
+    toggle = parent.locator(".thread-toggle")
+    expect(toggle).to_be_visible(timeout=20_000)
+    if toggle.get_attribute("aria-expanded") == "false":
+        toggle.click()
+    expect(parent.locator(".thread")).to_contain_text("Verified", timeout=30_000)
+    page.reload()
+    parent = page.locator("article[data-kind=message]", has_text="Credit application #1")
+    expect(parent.locator(".thread")).to_be_visible()
+    expect(parent.locator(".thread").get_by_role("button", name="Undo")).to_be_visible()
+    expect(page.locator("#timeline")).not_to_contain_text(re.compile(r":[a-z_]+:"))  # no raw :shortcodes:
+    expect(parent.locator(".emoji").first).to_be_visible()
