@@ -6,7 +6,7 @@ import pytest
 
 from integrations.http import RetryPolicy
 from sandbox.console import start_console
-from sandbox.console.server import fault_catalogue
+from sandbox.console.troubles import fault_catalogue
 from tests.console.test_api import post
 from tests.scenarios.world import APPROVER, CHANNEL, REQUESTER, World
 
