@@ -1,7 +1,7 @@
 """applycredit: composition root and command line.
 
     python bot.py run                 the bot (Socket Mode, or HTTP on PORT); the sandbox when nothing is configured
-    python bot.py history [--job N]   the audit trail
+    python bot.py history [QUERY]     the audit trail in people's words (--json, --csv for machines)
     python bot.py connect-quickbooks  connect a QuickBooks company (authorization-code flow)
 """
 from __future__ import annotations
@@ -31,6 +31,7 @@ from data.drafts import Drafts
 from data.jobs import JobStore
 from data.once import Marks
 from data.outbox import Outbox
+from data.people import People
 from data.retention import Retention
 from data.states import Mode
 from data.tokens import TokenStore
@@ -153,7 +154,8 @@ class Bot:
                 store=self.store, runner=self.runner, policy=self.policy, remind_after=remind, now=o.now,
                 sweep=GuidedSweep(sweeps=self.runner.sweeps, policy=self.policy, remind_after=remind, now=o.now))
         self.deps = Deps(service=self.service, store=self.store, drafts=self.drafts, directory=self.directory,
-                         screens=screens, marks=self.marks, guided=self.guided, tz=tz)
+                         screens=screens, marks=self.marks, guided=self.guided, tz=tz,
+                         people=People(self.connections.get))
         register(self.app, self.deps, (guided_listeners,) if self.guided is not None else ())
         self.app.use(access_gate(settings.access))  # after register's deps middleware: REQUESTER_IDS, ALLOWED_CHANNELS
         # Delivery bookkeeping is pruned after RETENTION_DAYS; its timestamps are wall-clock (utcnow), so is this.
@@ -242,8 +244,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot (the sandbox when no credentials are configured)")
-    history = sub.add_parser("history", help="print the audit trail")
-    history.add_argument("--job", type=int, help="only this job")
+    history = sub.add_parser("history", help="print the audit trail: what happened, by whom, when")
+    history.add_argument("query", nargs="?", default="", help="#job, an invoice number or part of a client's name")
+    history.add_argument("--job", type=int, help="only this job (and its undo)")
+    shape = history.add_mutually_exclusive_group()
+    shape.add_argument("--json", dest="fmt", action="store_const", const="json", help="JSON, for machines")
+    shape.add_argument("--csv", dest="fmt", action="store_const", const="csv", help="CSV, for spreadsheets")
     connect = sub.add_parser("connect-quickbooks", help="connect a QuickBooks company through the browser")
     connect.add_argument("--paste", action="store_true", default=None,
                          help="paste the redirected URL instead of listening on QBO_REDIRECT_URI "
@@ -256,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_level)
     if args.command == "history":
-        return cmd_history(settings, args.job)
+        return cmd_history(settings, args.job, args.query, args.fmt or "table")
     if args.command == "connect-quickbooks":
         tokens = TokenStore(Connections(settings.database_path))
         try:

@@ -27,6 +27,22 @@ _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+# What .env.example ships instead of real values: "...", its example ids, a host under example.com/.internal.
+_EXAMPLE_IDS = frozenset({"U0123ABCD", "U0456EFGH", "U0789IJKL", "C0123ABCD"})
+_EXAMPLE_HOST = re.compile(r"^https?://([^/:]*\.)?example\.(com|net|org|internal)(:\d+)?(/|$)", re.IGNORECASE)
+PLACEHOLDER_HINTS = {
+    "SLACK_BOT_TOKEN": "your app's Bot User OAuth Token (xoxb-…, Slack app settings → OAuth & Permissions)",
+    "SLACK_SIGNING_SECRET": "your app's Signing Secret (Slack app settings → Basic Information)",
+    "SLACK_APP_TOKEN": "an app-level token (xapp-…) with connections:write, or leave it empty for HTTP mode",
+    "QBO_CLIENT_ID": "your Intuit app's Client ID (README: Connect QuickBooks)",
+    "QBO_CLIENT_SECRET": "your Intuit app's Client Secret (README: Connect QuickBooks)",
+    "CONNECTBOOSTER_BASE_URL": "your ConnectBooster gateway's address, or leave it and the key empty for guided mode",
+    "CONNECTBOOSTER_API_KEY": "your ConnectBooster gateway's key, or leave it empty for guided mode",
+    "APPROVER_IDS": "your approvers' Slack member ids (a profile → ⋮ → Copy member ID)",
+    "NOTIFY_CHANNEL": "your notices channel's id (at the bottom of the channel's details)",
+    "REQUESTER_IDS": "the Slack member ids who may request, or leave it empty for everyone",
+    "ALLOWED_CHANNELS": "the channel ids where the command may run, or leave it empty for any",
+}
 
 
 class ConfigError(Exception):
@@ -155,6 +171,7 @@ def _parse(env: dict[str, str]) -> Settings:
     }
     configured = any(get(n) for names in groups.values() for n in names)
     sandbox = not configured
+    problems += placeholder_problems(env)
     mode, mode_reason = _connectbooster_mode(get, problems)  # guided mode
     if mode == "guided":  # no ConnectBooster API to configure: a person does that half
         groups.pop("ConnectBooster")
@@ -248,6 +265,17 @@ def _parse(env: dict[str, str]) -> Settings:
     if problems:
         raise ConfigError(problems)
     return settings
+
+
+def is_placeholder(value: str) -> bool:
+    """True for the values .env.example ships in place of real ones ("xoxb-...", U0123ABCD, an example.* host)."""
+    return "..." in value or bool(_EXAMPLE_HOST.match(value)) or any(x in _EXAMPLE_IDS for x in _ids(value))
+
+
+def placeholder_problems(env: Mapping[str, str]) -> list[str]:
+    """One line per setting still holding .env.example's placeholder (a placeholder is never a secret: shown)."""
+    return [f"{name} still holds .env.example's placeholder {env[name]!r}: set it to {hint}"
+            for name, hint in PLACEHOLDER_HINTS.items() if env.get(name) and is_placeholder(env[name])]
 
 
 def _ids(raw: str) -> tuple[str, ...]:

@@ -6,8 +6,13 @@ import os
 import signal
 import sys
 import threading
+from contextlib import contextmanager
+from urllib.error import URLError
+
+from slack_sdk.errors import SlackApiError
 
 from config import Settings
+from integrations.errors import IntegrationError
 
 log = logging.getLogger("applycredit")
 
@@ -30,19 +35,14 @@ def cmd_run(settings: Settings, make_bot) -> int:
     bot.start()
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
-    if settings.socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        handler = SocketModeHandler(bot.app, settings.slack_app_token)
-        handler.connect()
-        print("applycredit is connected to Slack (Socket Mode). Ctrl-C to stop.")
-    else:
-        # In the sandbox the console takes CONSOLE_PORT and reaches the bot as Slack would, on a free port.
-        server = bot.serve_http(0 if sandbox else settings.port, host="127.0.0.1" if sandbox else "0.0.0.0")
-        print(f"applycredit is listening on http://127.0.0.1:{server.effective_port}/slack/events "
-              f"(health: /healthz). Ctrl-C to stop.")
+    try:
+        _connect(bot, settings, sandbox)
+    except (SlackApiError, URLError, OSError, IntegrationError) as e:  # one line for a person, not a traceback
+        print(f"applycredit could not start: {start_failure(e, settings)}", file=sys.stderr)
+        bot.stop()
         if sandbox:
-            sandbox.attach(bot, server.effective_port, console_port=settings.console_port)
+            sandbox.stop()
+        return 1
     try:
         if sandbox and sys.stdin.isatty():
             if "LOG_LEVEL" not in os.environ:  # the prompt's own output says what happens; keep logs to problems
@@ -57,3 +57,48 @@ def cmd_run(settings: Settings, make_bot) -> int:
     if sandbox:
         sandbox.stop()
     return 0
+
+
+def _connect(bot, settings: Settings, sandbox) -> None:
+    """Socket Mode's connection to Slack, or the HTTP server (and, in the sandbox, the console)."""
+    if settings.socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        handler = SocketModeHandler(bot.app, settings.slack_app_token)
+        with _quiet("slack_sdk"):  # it logs the failure itself, then raises: the one line below says it
+            handler.connect()
+        print("applycredit is connected to Slack (Socket Mode). Ctrl-C to stop.")
+        return
+    # In the sandbox the console takes CONSOLE_PORT and reaches the bot as Slack would, on a free port.
+    server = bot.serve_http(0 if sandbox else settings.port, host="127.0.0.1" if sandbox else "0.0.0.0")
+    print(f"applycredit is listening on http://127.0.0.1:{server.effective_port}/slack/events "
+          f"(health: /healthz). Ctrl-C to stop.")
+    if sandbox:
+        sandbox.attach(bot, server.effective_port, console_port=settings.console_port)
+
+
+def start_failure(e: Exception, settings: Settings) -> str:
+    """Why the bot could not start, and what to check, in one line (never a secret)."""
+    if isinstance(e, SlackApiError):
+        error = e.response.get("error")
+        token = "SLACK_APP_TOKEN" if settings.socket_mode else "SLACK_BOT_TOKEN"
+        return f"Slack refused the connection ({error}): check {token} and that the app is installed. Nothing was changed."
+    if isinstance(e, URLError):
+        return (f"Slack could not be reached ({e.reason}): check the network (and SLACK_API_URL if set), then run "
+                "it again. Nothing was changed.")
+    if isinstance(e, IntegrationError):
+        return f"{e.service or 'a service'} could not be reached ({e.message}). Nothing was changed."
+    if getattr(e, "errno", None) == 98 or "in use" in str(e):
+        return f"port {settings.port} is taken by another program: set PORT to a free one. Nothing was changed."
+    return f"{type(e).__name__}: {e}. Nothing was changed."
+
+
+@contextmanager
+def _quiet(name: str):
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)

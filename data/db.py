@@ -16,6 +16,7 @@ import sqlite_utils
 from data.migrations import MIGRATIONS
 
 _migrate_lock = threading.Lock()
+SANDBOX_DATABASE = "data/sandbox.db"  # `make run` with nothing configured: fresh at each start, read by `bot.py history`
 
 
 def create_private_file(path: str) -> None:

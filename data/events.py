@@ -93,6 +93,13 @@ class EventKind(StrEnum):
     SWEEP_GUIDED_CONFIRMED = "sweep_guided_confirmed"
     SWEEP_GUIDED_PROBLEM = "sweep_guided_problem"
     SWEEP_GUIDED_REMINDER = "sweep_guided_reminder"
+    # history, export, sweep controls
+    SYNC_STUCK = "sync_stuck"                    # the sync ran past SYNC_TIMEOUT_SECONDS: watched on, said so
+    SYNC_UNSTUCK = "sync_unstuck"                # the stuck sync ended (ConnectBooster or support ended it)
+    EXPORTED = "exported"                        # a month's CSV sent to an approver (job_id NULL, details.month)
+    SWEEP_CLIENTS_LEFT_OUT = "sweep_clients_left_out"  # before approval: clients taken out of the plan
+    SWEEP_UNDO_REQUESTED = "sweep_undo_requested"      # a whole sweep undone, item by item
+    SWEEP_UNDONE = "sweep_undone"                      # every item of that undo settled: the summary
 
     @classmethod
     def of_state(cls, state: JobState) -> EventKind:

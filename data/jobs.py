@@ -233,6 +233,20 @@ class JobStore:
     def in_batch(self, batch_id: int) -> list[Job]:
         return self._jobs("SELECT * FROM jobs WHERE batch_id = ? ORDER BY batch_seq, id", [batch_id])
 
+    def latest_undo_of(self, job_id: int) -> Job | None:
+        found = self._jobs("SELECT * FROM jobs WHERE undo_of = ? ORDER BY id DESC LIMIT 1", [job_id])
+        return found[0] if found else None
+
+    def matching(self, text: str, limit: int = 200) -> list[Job]:
+        """Jobs on invoice `text` or for a client whose name contains it (any case), newest first."""
+        return self._jobs("SELECT * FROM jobs WHERE invoice_number = ? OR instr(lower(client_name), lower(?)) > 0 "
+                          "ORDER BY id DESC LIMIT ?", [text, text, limit])
+
+    def touched_between(self, start: str, end: str) -> list[Job]:
+        """Jobs requested or written to QuickBooks in [start, end) (UTC stamps)."""
+        return self._jobs("SELECT * FROM jobs WHERE (created_at >= ? AND created_at < ?) OR "
+                          "(applied_at >= ? AND applied_at < ?) ORDER BY id", [start, end, start, end])
+
     def all(self, limit: int = 1000) -> list[Job]:
         return self._jobs("SELECT * FROM jobs ORDER BY id DESC LIMIT ?", [limit])
 

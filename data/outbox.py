@@ -25,6 +25,7 @@ class Target(StrEnum):
     THREAD = "thread"                # a reply in the job's thread
     NOTICE = "notice"                # the completion notice in NOTIFY_CHANNEL (with a link to the thread)
     ALERT = "alert"                  # a failed or stuck sync, in NOTIFY_CHANNEL
+    ALERT_RESOLVED = "alert_resolved"  # chat.update of an alert once its job settled: by whom, when
     PLAIN = "plain"                  # sent as queued (sweep messages, the digest, direct messages)
 
 
@@ -101,6 +102,14 @@ class Outbox:
             "SELECT 1 FROM outbox WHERE job_id = ? AND target = ? AND state = 'pending' AND id > ? LIMIT 1",
             [item.job_id, item.target, item.id],
         ).fetchone() is not None
+
+    def sent_ts(self, dedupe_key: str) -> tuple[str, str] | None:
+        """(channel, ts) of a message already sent under this key, or None (not sent, refused, or pruned)."""
+        row = self._db().execute("SELECT payload, result_ts FROM outbox WHERE dedupe_key = ? AND state = 'sent'",
+                                 [dedupe_key]).fetchone()
+        if not row or not row[1]:
+            return None
+        return json.loads(row[0]).get("args", {}).get("channel", ""), row[1]
 
     def mark(self, item_id: int, state: str, *, result_ts: str | None = None, error: str | None = None) -> None:
         db = self._db()

@@ -37,6 +37,7 @@ class Deps:
     marks: Any = None  # data.once.Marks: Slack events already handled (App Home)
     tz: str = "UTC"    # TEAM_TIMEZONE: the fallback text of the times people read
     guided: Any = None  # workflow.guided.GuidedService: the checklist's answers (its listeners: handlers/guided.py)
+    people: Any = None  # data.people.People: the names Slack sends, for the history and the export
     # Slow work after ack() (lookups, planning) runs here, not on Bolt's listener executor: Bolt runs every
     # listener, ack included, on that executor, so reads waiting on QuickBooks would queue the next acks.
     background: Executor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=8,
@@ -92,6 +93,16 @@ class Click:
             self.respond(text=text, response_type="ephemeral", replace_original=False)
 
 
+def remember_name(people, body: dict) -> None:
+    """The name Slack sends with a command (user_name) or a click (user.username), for the history's words."""
+    user = body.get("user") if isinstance(body.get("user"), dict) else {}
+    try:
+        people.remember(body.get("user_id") or user.get("id"), body.get("user_name") or user.get("username")
+                        or user.get("name"))
+    except Exception as e:  # a name is a nicety: never refuse a request over it
+        log.warning("could not store a name: %s", type(e).__name__)
+
+
 def post_joining(client, **args: Any) -> dict:
     """chat.postMessage; in a public channel the app is not in, join it (channels:join) and post again."""
     try:
@@ -108,8 +119,10 @@ def register(app: App, deps: Deps, modules: tuple = ()) -> None:
     from handlers import commands, decisions, home, inbox, picker, sweep
 
     @app.middleware
-    def give_deps(context: BoltContext, next) -> None:  # noqa: A002 (Bolt's name for the chain)
+    def give_deps(context: BoltContext, body: dict, next) -> None:  # noqa: A002 (Bolt's name for the chain)
         context["deps"] = deps
+        if deps.people is not None:
+            remember_name(deps.people, body)
         next()
 
     for module in (commands, picker, decisions, sweep, inbox, *modules):

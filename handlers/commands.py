@@ -91,11 +91,20 @@ def _home_view(text: str) -> dict:
 
 
 def on_command(ack, command: dict, client: WebClient, respond, context: BoltContext) -> None:
-    """/applycredit [help | sweep | inbox | <client>]."""
+    """/applycredit [help | sweep | inbox | history … | export YYYY-MM | <client>]."""
     deps = deps_of(context)
     text = clean_query(command.get("text") or "")
     if text.lower() in HELP_WORDS:
-        ack(response_type="ephemeral", text=views.help_text(deps.command))
+        ack(response_type="ephemeral", text=deps.screens.help_text(deps.command))
+        return
+    word, _, rest = text.partition(" ")
+    if word.lower() in ("history", "export"):  # approvers only (handlers/history.py asks the policy)
+        from handlers import history
+
+        if word.lower() == "history":
+            history.start_history(deps, ack, command, respond, rest.strip())
+        else:
+            history.start_export(deps, ack, client, command, respond, rest.strip())
         return
     if text.lower() == "sweep":  # the bulk sweep (handlers/sweep.py)
         from handlers.sweep import start_sweep
@@ -135,7 +144,7 @@ def show_lookup(deps, client, *, view_id: str, draft: str, query: str) -> None:
         client.views_update(view_id=view_id, view=views.message_view(unavailable(deps.directory.source, e)))
         return
     if not orgs:
-        client.views_update(view_id=view_id, view=views.no_match_view(query))
+        client.views_update(view_id=view_id, view=deps.screens.no_match(query))
     elif len(orgs) > 1:
         data = deps.drafts.load(draft) or {}
         deps.drafts.update(draft, {**_draft_data(data), "org_ids": [o.id for o in orgs],

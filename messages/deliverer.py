@@ -99,8 +99,16 @@ class Deliverer:
         elif item.target in (Target.NOTICE, Target.ALERT) and job is not None:
             link, words = self._permalink(job), self.wordings.of(job)
             built = words.notice(job, item.payload.get("details") or {}, link) if item.target is Target.NOTICE else \
-                words.alert(job, item.payload.get("message", ""), link)
+                words.alert(job, item.payload.get("message", ""), link, item.payload.get("details"))
             args["text"], args["blocks"] = built
+        elif item.target is Target.ALERT_RESOLVED and job is not None:
+            where = self.outbox.sent_ts(item.payload.get("alert", ""))
+            if where is None:  # the alert never reached Slack (or was pruned): nothing to mark
+                self.outbox.mark(item.id, "superseded")
+                return True
+            args["channel"], args["ts"] = where
+            args["text"], args["blocks"] = self.wordings.of(job).alert_resolved(job, item.payload,
+                                                                                  self._permalink(job))
         self.outbox.start_sending(item.id)
         try:
             response = self.client.api_call(item.method, json=args)

@@ -33,8 +33,10 @@ class SlackNotifier:
         self.tz = tz
         self.portal_url = portal_url  # CONNECTBOOSTER_PORTAL_URL, for a guided sweep's checklist
 
-    def publish(self, job: Job, events: list[Event]) -> None:
+    def publish(self, job: Job, events: list[Event], related: Job | None = None) -> None:
         words = self.wordings.of(job)
+        # The request message shows the application; while it is being undone, where the undo stands too.
+        header, undo = (related, job) if job.kind == JobKind.UNDO and related is not None else (job, related)
         for event in events:
             if event.kind in PARENT_EVENTS:
                 text, blocks = words.parent(job, events)
@@ -53,14 +55,29 @@ class SlackNotifier:
                                     target=Target.NOTICE if event.kind == EventKind.VERIFIED else Target.ALERT,
                                     payload={"args": {"channel": self.notify_channel},
                                              "message": event.details.get("message", ""), "details": event.details})
-        if events and events[-1].kind not in PARENT_EVENTS and job.kind != JobKind.UNDO:
-            # (An undo shares the original's message: only the original's own changes update it.)
-            # The parent always shows the latest state; older queued updates are skipped by the deliverer.
-            text, blocks = words.parent(job, events)
+        self._resolve_alerts(job, events)
+        if events and events[-1].kind not in PARENT_EVENTS and (job.kind != JobKind.UNDO or related is not None):
+            # The parent always shows the latest state; older queued updates are skipped by the deliverer. An undo
+            # shares its application's message (the same parent_ts): it updates that message's header too.
+            text, blocks = words.parent(header, events, undo)
             self.outbox.enqueue(job_id=job.id, dedupe_key=f"job:{job.id}:parent:{events[-1].id}", method="chat.update",
                                 target=Target.PARENT_UPDATE,
                                 payload={"args": {"channel": job.channel_id, "text": text, "blocks": blocks}})
         self.on_enqueue()
+
+    def _resolve_alerts(self, job: Job, events: list[Event]) -> None:
+        """Once the job settles, each alert it raised is updated in place: resolved, by whom and when."""
+        if not self.notify_channel or not job.terminal or not events:
+            return
+        for alert in (e for e in events if e.kind == EventKind.NEEDS_ATTENTION and e.details.get("alert")):
+            later = [e for e in events if e.id > alert.id]
+            clicked = next((e for e in reversed(later) if e.kind == EventKind.RETRY), None)
+            done = next((e for e in reversed(later) if e.kind == job.state), events[-1])
+            self.outbox.enqueue(job_id=job.id, dedupe_key=f"event:{alert.id}:resolved", method="chat.update",
+                                target=Target.ALERT_RESOLVED,
+                                payload={"alert": f"event:{alert.id}:notice", "message": alert.details.get("message"),
+                                         "by": clicked.actor if clicked else None, "at": done.at,
+                                         "state": str(job.state)})
 
     def batch_reply(self, batch, event: int, kind: str, who: str, **details) -> None:
         """A reply in a guided sweep's thread: "Something's off" answered, or the checklist's reminder."""

@@ -22,3 +22,9 @@ class Screens:
 
     def picker(self, client: ClientView, draft: str) -> dict:
         return picker_blocks.picker_view(client, draft)
+
+    def help_text(self, command: str) -> str:
+        return picker_blocks.help_text(command)
+
+    def no_match(self, query: str) -> dict:
+        return picker_blocks.no_match_view(query)

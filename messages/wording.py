@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from data.jobs import Event, Job
 from data.states import Mode
+from messages.blocks import alerts
 from messages.blocks import job as job_blocks
 
 Message = tuple[str, list[dict]]
@@ -20,8 +21,8 @@ class Wording:
     def __init__(self, tz: str = "UTC") -> None:
         self.tz = tz
 
-    def parent(self, job: Job, events: list[Event]) -> Message:
-        return job_blocks.parent_message(job, self.tz)
+    def parent(self, job: Job, events: list[Event], undo: Job | None = None) -> Message:
+        return job_blocks.parent_message(job, self.tz, undo)
 
     def reply(self, job: Job, event: Event) -> Message | None:
         return job_blocks.reply_for(job, event)
@@ -29,8 +30,11 @@ class Wording:
     def notice(self, job: Job, details: dict, permalink: str | None) -> Message:
         return job_blocks.notice(job, permalink)
 
-    def alert(self, job: Job, message: str, permalink: str | None) -> Message:
-        return job_blocks.alert(job, message, permalink)
+    def alert(self, job: Job, message: str, permalink: str | None, details: dict | None = None) -> Message:
+        return alerts.alert(job, message, permalink, details)
+
+    def alert_resolved(self, job: Job, resolution: dict, permalink: str | None) -> Message:
+        return alerts.alert_resolved(job, resolution, permalink, self.tz)
 
 
 class Wordings:

@@ -13,6 +13,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
+from data.db import SANDBOX_DATABASE
 from sandbox import seed
 from sandbox.cb_emulator import ConnectBoosterEmulator, SyncTiming
 from sandbox.fake_slack import FakeSlack
@@ -118,7 +119,7 @@ def start_sandbox(base, *, fast: bool = False):
     """Start the fakes (SANDBOX_SEED=large: the large company); returns (sandbox, settings pointing at them) with a
     fresh sandbox database."""
     sandbox = Sandbox(fast=fast, seed=os.environ.get("SANDBOX_SEED", "").strip() or "default")
-    db = Path("data/sandbox.db")
+    db = Path(SANDBOX_DATABASE)
     for suffix in ("", "-wal", "-shm"):
         Path(str(db) + suffix).unlink(missing_ok=True)
     # A stuck sync is reported after SYNC_TIMEOUT_SECONDS; 600 s is right for a real portal, but the sandbox's
@@ -166,4 +167,7 @@ def how_to_drive(sb: Sandbox) -> str:
 def console_line(sb: Sandbox) -> str:
     if sb.console is None:
         return ""
-    return f"\n  >>> the console: open {sb.console.url} in a browser <<<\n"
+    held = getattr(sb.console, "port_taken", None)  # set by start_console when CONSOLE_PORT was taken
+    taken = (f"\n      (port {held} is taken by another program, so the console took a free port; "
+             "CONSOLE_PORT chooses one)") if held else ""
+    return f"\n  >>> the console: open {sb.console.url} in a browser <<<{taken}\n"

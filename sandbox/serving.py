@@ -1,6 +1,7 @@
 """Serving a WSGI app on loopback in a daemon thread: what every fake in the sandbox needs."""
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -33,10 +34,18 @@ class LoopbackServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self, port: int = 0, host: str | None = None) -> int:
+        """Serve on `port` (0: a free one); a port already taken raises OSError (errno EADDRINUSE)."""
         if self._server is None:
             self.host = host or self.host
-            self._server = make_server(self.host, port, self.app, threaded=True, request_handler=_QuietHandler)
-            self.port = self._server.server_port
+            # Bound here, not by werkzeug: on a taken port werkzeug prints a message and calls sys.exit(1), which
+            # no caller can tell from a real exit (the sandbox died instead of taking a free port).
+            sock = socket.create_server((self.host, port))
+            try:
+                self._server = make_server(self.host, port, self.app, threaded=True, request_handler=_QuietHandler,
+                                           fd=sock.fileno())
+            finally:
+                sock.close()  # werkzeug serves on its own duplicate of the descriptor
+            self.port = self._server.socket.getsockname()[1]
             # A short poll keeps stop() fast: shutdown() waits for the serve loop's next look.
             self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                             name=f"{self.name}-{self.port}", daemon=True)

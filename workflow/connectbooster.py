@@ -18,7 +18,7 @@ from data.jobs import Job
 from data.states import SETTLED, BatchState, JobState, Mode
 from integrations.errors import IntegrationError, NotFoundError
 from workflow.machine import Flavor, move, move_batch
-from workflow.sync import OPEN, SyncCoordinator
+from workflow.sync import OPEN, SyncCoordinator, SyncStuck
 
 
 class AutomatedConnectBooster:
@@ -27,8 +27,9 @@ class AutomatedConnectBooster:
     mode = Mode.API
 
     def __init__(self, cb, *, poll_seconds: float = 3.0, timeout_seconds: float = 600.0,
-                 wall_clock: Callable[[], float] | None = None) -> None:
+                 wall_clock: Callable[[], float] | None = None, portal_url: str = "") -> None:
         self.cb = cb
+        self.portal_url = portal_url  # CONNECTBOOSTER_PORTAL_URL: a stuck sync's advice links to it
         kwargs = {"wall_clock": wall_clock} if wall_clock else {}
         self.sync = SyncCoordinator(cb, on_update=self.on_sync_update, on_stuck=self.on_sync_stuck,
                                     poll_seconds=poll_seconds, timeout_seconds=timeout_seconds, **kwargs)
@@ -48,6 +49,9 @@ class AutomatedConnectBooster:
 
     def resume(self, job: Job) -> None:
         if job.state == JobState.SYNCING and job.sync_id:
+            self.sync.watch(job.sync_id)
+        elif waits_on_stuck_sync(job):
+            self.sync.mark_stuck(job.sync_id)
             self.sync.watch(job.sync_id)
 
     def stop(self) -> None:
@@ -83,7 +87,11 @@ class AutomatedConnectBooster:
         key = job.sync_key or runner.new_key("sync", job)
         if not job.sync_key:
             job = runner.note(job, EventKind.SYNC_KEY_STORED, sync_key=key) or job
-        run = self.sync.join(sync_from=runner.today() - timedelta(days=1), idempotency_key=key)
+        try:
+            run = self.sync.join(sync_from=runner.today() - timedelta(days=1), idempotency_key=key)
+        except SyncStuck as stuck:  # never "joined" to a run known to hang: say so, and wait for it to end
+            self._wait_for_stuck(runner, job, stuck.run, sync_id=stuck.run.id)
+            return
         moved = runner.move(job, JobState.SYNCING, event=EventKind.SYNC_REQUESTED, sync_id=run.id,
                             sync_from=run.sync_from,
                             details={"sync_id": run.id, "status": run.status, "attached": run.attached,
@@ -153,6 +161,8 @@ class AutomatedConnectBooster:
     # -- the sync poller's callbacks -------------------------------------------------------------
     def on_sync_update(self, run) -> None:
         runner = self.runner
+        if run.status not in OPEN:
+            self._stuck_ended(runner, run)
         for job in runner.store.in_states([JobState.SYNCING]):
             if job.sync_id != run.id:
                 continue
@@ -177,9 +187,38 @@ class AutomatedConnectBooster:
         runner = self.runner
         for job in runner.store.in_states([JobState.SYNCING]):
             if job.sync_id == run.id:
-                runner.attention(job, f"ConnectBooster sync {run.id} has been {run.status} for longer than "
-                                      f"{int(self.sync.timeout_seconds)} s.", resume=JobState.RESYNCED,
-                                 retryable=True, sync_key=None, alert=True, action="sync_again")
+                self._wait_for_stuck(runner, job, run)
+
+    def _wait_for_stuck(self, runner, job: Job, run, **values) -> None:
+        """Needs attention while the run hangs: no Sync again (it would join the same run) until the run ends."""
+        portal = f" ({self.portal_url}/integrations)" if self.portal_url else ""
+        runner.attention(
+            job, f"ConnectBooster sync {run.id} is stuck: it has been {run.status} for longer than "
+                 f"{int(self.sync.timeout_seconds)} s, and ConnectBooster starts no other sync while it runs.", resume=JobState.RESYNCED,
+            retryable=False, sync_key=None, alert=True, action="wait", extra={
+                "stuck_sync": run.id,
+                "can": f"Look at Integrations → QuickBooks Online → Sync History in the ConnectBooster portal{portal}. "
+                       "If the run is still stuck in an hour, ask ConnectBooster support to clear it (ConnectBooster "
+                       "itself gives up on a run after about 48 h and e-mails \"Sync Not Running\"). Sync again is "
+                       "offered here as soon as the run ends: before that it could only join the same run.",
+                "idle": f"I keep watching sync {run.id}: if it finishes I verify by myself; if it fails or is "
+                        "cleared, I say so here and offer Sync again."}, **values)
+
+    def _stuck_ended(self, runner, run) -> None:
+        """The stuck run ended: its waiting jobs verify (finished) or are offered Sync again (failed)."""
+        for job in runner.store.in_states([JobState.NEEDS_ATTENTION]):
+            if not (waits_on_stuck_sync(job) and job.sync_id == run.id):
+                continue
+            if run.status == "finished":
+                if runner.move(job, JobState.SYNC_FINISHED, event=EventKind.SYNC_UNSTUCK, error=None,
+                               details={"sync_id": run.id, "status": run.status,
+                                        "summary": f"stuck sync {run.id} finished after all; verifying"}):
+                    runner.submit(job.id)
+            else:
+                moved = runner.note(job, EventKind.SYNC_UNSTUCK, retryable=1, details={
+                    "sync_id": run.id, "status": run.status, "error": run.error,
+                    "summary": f"stuck sync {run.id} ended ({run.status}); Sync again offered"})
+                runner.publish(moved)
 
     # -- a sweep's one sync ------------------------------------------------------------------------
     def finish_sweep(self, sweeps, batch: Batch, parked: list[Job]) -> tuple[Batch, Callable[[], None] | None]:
@@ -208,3 +247,9 @@ class AutomatedConnectBooster:
             return  # the poller keeps watching it
         if run.status not in OPEN:
             self.on_sync_update(run)
+
+
+def waits_on_stuck_sync(job: Job) -> bool:
+    """A job parked in needs attention until a stuck ConnectBooster sync ends (no Sync again offered yet)."""
+    return (job.state == JobState.NEEDS_ATTENTION and not job.retryable and bool(job.sync_id)
+            and job.resume_state == JobState.RESYNCED)

@@ -73,8 +73,10 @@ MOVES: dict[JobState, dict[JobState, str]] = {
     S.GUIDED_SYNC: {S.GUIDED_CHECK: "\"Sync finished\"", S.NEEDS_ATTENTION: "a day without a confirmation"},
     S.GUIDED_CHECK: {S.VERIFIED: "\"All clear\"", S.NEEDS_ATTENTION: "a day without a confirmation"},
     S.NEEDS_ATTENTION: {**{s: "Retry, Sync again or Continue, as the policy allows" for s in (
-        S.APPROVED, S.APPLYING, S.UNDOING, S.APPLIED, S.RESYNCING, S.RESYNCED, S.SYNC_FINISHED, S.GUIDED_RESYNC,
-        S.GUIDED_SYNC, S.GUIDED_CHECK)}, S.AWAITING_APPROVAL: "Retry on a lapsed approval: asked again"},
+        S.APPROVED, S.APPLYING, S.UNDOING, S.APPLIED, S.RESYNCING, S.RESYNCED, S.GUIDED_RESYNC,
+        S.GUIDED_SYNC, S.GUIDED_CHECK)}, S.AWAITING_APPROVAL: "Retry on a lapsed approval: asked again",
+        S.SYNC_FINISHED: "Retry, Sync again or Continue, as the policy allows; or the stuck sync it waited for "
+                         "finished after all"},
     S.VERIFIED: {S.UNDONE: "its undo verified"},
 }
 

@@ -9,8 +9,9 @@ from data.jobs import Event, Job
 
 
 class Notifier(Protocol):
-    def publish(self, job: Job, events: list[Event]) -> None:
-        """Make sure every user-visible event of the job is (or will be) shown; idempotent per event."""
+    def publish(self, job: Job, events: list[Event], related: Job | None = None) -> None:
+        """Make sure every user-visible event of the job is (or will be) shown; idempotent per event. `related`:
+        an undo's application, or an application's latest undo (they share one message, whose header shows both)."""
 
     def publish_batch(self, batch: Batch, items: list[Job], reasons: dict[int, str]) -> None:
         """Show a sweep's state on its message (and, once finished, its summary and notice); idempotent."""

@@ -15,6 +15,10 @@ The rules, in one table (docs/security.md explains why):
 | sweep reject  | as approve; the proposer withdraws                      | awaiting approval, not expired           |
 | guided confirm| the requester, the approver or any approver (see below) | a guided step, button in the job's thread|
 | guided sweep  | the proposer, the approver or any approver              | its checklist open, in the sweep's thread|
+| sweep leave out| an approver (the proposer too)                         | awaiting approval, not expired           |
+| sweep undo    | an approver other than the proposer                     | finished, within the undo window         |
+| history       | an approver (shown to the asker only)                   | always                                   |
+| export        | an approver (the file goes to the asker only)           | always                                   |
 
 Guided confirm: a click on a guided ConnectBooster step reports what a person did or saw in the
 portal. It writes nothing to the books, and the requester is usually the one with the portal open, so the
@@ -54,6 +58,11 @@ class Action(StrEnum):
     SWEEP_APPROVE = "sweep_approve"
     SWEEP_REJECT = "sweep_reject"
     GUIDED_CONFIRM = "guided_confirm"  # a person confirms a guided ConnectBooster step
+    # history, export, sweep controls
+    SWEEP_LEAVE_OUT = "sweep_leave_out"  # take clients out of a plan before it is approved
+    SWEEP_UNDO = "sweep_undo"            # reverse every application of a finished sweep
+    HISTORY = "history"
+    EXPORT = "export"
 
 
 # The audit event of a refused click, by action and by what was clicked on (a job, or a sweep).
@@ -64,6 +73,8 @@ REFUSAL_EVENTS: dict[tuple[Action, str], EventKind] = {
     (Action.SWEEP_APPROVE, "sweep"): EventKind.SWEEP_REFUSED_APPROVE,
     (Action.SWEEP_REJECT, "sweep"): EventKind.SWEEP_REFUSED_REJECT,
     (Action.GUIDED_CONFIRM, "sweep"): EventKind.SWEEP_REFUSED_GUIDED_CONFIRM,
+    (Action.SWEEP_LEAVE_OUT, "sweep"): EventKind.SWEEP_REFUSED_APPROVE,
+    (Action.SWEEP_UNDO, "sweep"): EventKind.REFUSED_UNDO,
 }
 
 
@@ -101,8 +112,18 @@ class Policy:
                 raise NotAllowed("Only approvers can propose a sweep (it plans many applications at once); "
                               f"ask a finance approver. {NOTHING.capitalize()}.")
             return Permit()
+        if action in (Action.HISTORY, Action.EXPORT):
+            if user not in self.approvers:
+                raise NotAllowed(f"Only approvers can read the {'history' if action is Action.HISTORY else 'export'}"
+                                 f" (it shows every client's applications); ask a finance approver. "
+                                 f"{NOTHING.capitalize()}.", record=False)
+            return Permit()
         if subject is None:
             raise NotAllowed(f"This button does not belong to a request I know; {NOTHING}.", record=False)
+        if isinstance(subject, Batch) and action is Action.SWEEP_LEAVE_OUT:
+            return self._leave_out(user, subject, channel, message_ts)
+        if isinstance(subject, Batch) and action is Action.SWEEP_UNDO:
+            return self._sweep_undo(user, subject)
         if isinstance(subject, Batch) and action is Action.GUIDED_CONFIRM:  # a guided sweep's checklist
             return self._guided_batch(user, subject, channel, message_ts)
         if isinstance(subject, Batch):
@@ -155,6 +176,9 @@ class Policy:
         return Permit(withdraw=withdraw)
 
     def _needs_attention(self, job: Job) -> None:
+        if job.state == JobState.NEEDS_ATTENTION and not job.retryable and job.error:
+            raise NotAllowed(f"Job #{job.id} cannot be retried now: {job.error} Its thread says what helps; "
+                             f"{NOTHING}.", record=False)
         if job.state != JobState.NEEDS_ATTENTION or not job.retryable or not job.resume_state:
             raise NotAllowed(f"Job #{job.id} is {job.state.label}; there is nothing to retry.", record=False)
 
@@ -192,6 +216,35 @@ class Policy:
         if batch.state != BatchState.GUIDED_CHECKLIST:
             raise NotAllowed(f"Sweep #{batch.id} is {batch.state.label}: no checklist is waiting for a confirmation; "
                           f"{NOTHING}.", record=False)
+        return Permit()
+
+    def _leave_out(self, user: str, batch: Batch, channel: str | None, message_ts: str | None) -> Permit:
+        """Taking clients out of a plan only narrows what an approver will decide: any approver, before that."""
+        if batch.channel_id != channel or (batch.parent_ts is not None and batch.parent_ts != message_ts):
+            raise NotAllowed(f"This button does not belong to that sweep; {NOTHING}.")
+        if user not in self.approvers:
+            raise NotAllowed(f"Only approvers can change a sweep's plan; {NOTHING}.")
+        if batch.state != BatchState.AWAITING_APPROVAL:
+            raise NotAllowed(f"Sweep #{batch.id} is {batch.state.label}: its plan can only change before it is "
+                             f"approved; {NOTHING}.", record=False)
+        if batch.expires_at and batch.expires_at <= stamp(self.now()):
+            raise NotAllowed(f"Sweep #{batch.id} expired; propose a new one.", expired=True)
+        return Permit()
+
+    def _sweep_undo(self, user: str, batch: Batch) -> Permit:
+        """As for one application: two people; each item is then checked under the undo rule on its own."""
+        if user not in self.approvers:
+            raise NotAllowed(f"Only approvers can undo a sweep; {NOTHING}.")
+        if user == batch.requester_id:
+            raise NotAllowed("You proposed this sweep, so a colleague (an approver) has to undo it: every change "
+                             f"to the books takes two people. {NOTHING.capitalize()}.")
+        if batch.state != BatchState.FINISHED:
+            raise NotAllowed(f"Sweep #{batch.id} is {batch.state.label}; only a finished sweep can be undone. "
+                             f"{NOTHING.capitalize()}.", record=False)
+        if batch.completed_at and batch.completed_at < stamp(self.now() - self.undo_window):
+            hours = self.undo_window.total_seconds() / 3600
+            raise NotAllowed(f"Sweep #{batch.id} finished more than {hours:g} hours ago, past the undo window; "
+                             f"reverse its applications in QuickBooks. {NOTHING.capitalize()}.", record=False)
         return Permit()
 
     def _undo(self, user: str, job: Job) -> Permit:

@@ -19,7 +19,7 @@ from typing import Any
 
 from data.events import EventKind
 from data.jobs import Job, JobStore, stamp
-from data.states import WORKING, JobState
+from data.states import WORKING, JobKind, JobState
 from integrations.errors import (
     AuthError,
     IntegrationError,
@@ -142,7 +142,15 @@ class JobRunner:
         if job is not None and job.batch_id and self.sweeps is not None:
             self.sweeps.item_changed(job)  # sweep items have no thread: the sweep's message shows them
         elif job is not None:
-            self.notifier.publish(job, self.store.events(job.id))
+            self.notifier.publish(job, self.store.events(job.id), self._related(job))
+
+    def _related(self, job: Job) -> Job | None:
+        """The job sharing this one's message: an undo's application, or an application's latest undo."""
+        if job.kind == JobKind.UNDO:
+            return self.store.get(job.undo_of) if job.undo_of else None
+        if job.kind == JobKind.APPLY and job.state in (JobState.VERIFIED, JobState.UNDONE):
+            return self.store.latest_undo_of(job.id)
+        return None
 
     new_key = staticmethod(new_key)
 

@@ -24,6 +24,14 @@ def _epoch(stamp: str | None) -> float | None:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(UTC).timestamp()
 
 
+class SyncStuck(Exception):
+    """ConnectBooster answered with a run already known to be stuck: joining it would only wait again."""
+
+    def __init__(self, run) -> None:
+        super().__init__(f"sync {run.id} is stuck")
+        self.run = run
+
+
 class SyncCoordinator:
     """Starts or joins the integration sync and watches it, calling back on every observed change."""
 
@@ -48,6 +56,7 @@ class SyncCoordinator:
         self._current = None
         self._watchers: dict[int, threading.Thread] = {}
         self._stop = threading.Event()
+        self.stuck: set[int] = set()  # runs past the timeout that have not ended: watched on, never joined
 
     def join(self, *, sync_from: date, idempotency_key: str):
         """The run this job should wait for: the open one we know of, or a new one (409 → the running one)."""
@@ -56,9 +65,15 @@ class SyncCoordinator:
             if current is not None and current.status in OPEN and current.sync_from <= sync_from.isoformat():
                 return current
             run = self.cb.start_sync(integration_id=INTEGRATION, sync_from=sync_from, idempotency_key=idempotency_key)
+            if run.id in self.stuck and run.status in OPEN:  # ConnectBooster refuses a new run while this one hangs
+                raise SyncStuck(run)
             self._current = run
         self.watch(run.id)
         return run
+
+    def mark_stuck(self, sync_id: int) -> None:
+        """After a restart: a job recorded this run as stuck, so it is watched slowly and never joined."""
+        self.stuck.add(sync_id)
 
     def watch(self, sync_id: int) -> None:
         """Ensure exactly one poller follows this run."""
@@ -103,16 +118,20 @@ class SyncCoordinator:
                     last = snapshot
                     self._safely(self.on_update, run)
                 if run.status not in OPEN:
+                    self.stuck.discard(sync_id)
                     return
                 requested = max(_epoch(run.requested_at) or started, started)
-            if requested is not None and self.wall_clock() - requested > self.timeout_seconds:
+            late = requested is not None and self.wall_clock() - requested > self.timeout_seconds
+            if late and sync_id not in self.stuck:
                 with self._lock:  # forget it: the next join asks ConnectBooster again (409 → this run, or a new one)
                     if self._current is not None and self._current.id == sync_id:
                         self._current = None
+                    self.stuck.add(sync_id)
                 self._safely(self.on_stuck, run or last_run)
-                return
             last_run = run or last_run
-            if self._stop.wait(interval):
+            # A stuck run is watched on, slowly: its end (ConnectBooster gives up, support clears it) lets jobs go on.
+            wait = max(interval, min(30.0, self.timeout_seconds / 6)) if sync_id in self.stuck else interval
+            if self._stop.wait(wait):
                 return
             interval = min(self.poll_seconds, interval * 1.5)
 

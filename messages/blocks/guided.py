@@ -207,16 +207,16 @@ ICONS = {"pending": ":white_circle:", "active": ":large_blue_circle:", "complete
          "failed": ":x:"}
 
 
-def parent_message(job: Job, events: list[Event]) -> tuple[str, list[dict]]:
+def parent_message(job: Job, events: list[Event], undo: Job | None = None) -> tuple[str, list[dict]]:
     """API mode's request message plus the guided checklist, each step pending → active → complete."""
-    text, blocks = job_blocks.parent_message(job)
-    if not any(e.kind in (EventKind.GUIDED_RESYNC, EventKind.GUIDED_SYNC) for e in events):
+    text, blocks = job_blocks.parent_message(job, undo=undo)
+    if undo is not None or not any(e.kind in (EventKind.GUIDED_RESYNC, EventKind.GUIDED_SYNC) for e in events):
         return text, blocks
     steps = step_status(job, events)
     label = _label(job, events, steps)
     title = f"Credit application #{job.id}" if job.kind == "apply" else \
         (f"Undo #{job.id}" if job.kind == "undo" else f"Resync #{job.id}")
-    blocks = [section(f"*{title}* · {label}\n{job_blocks.summary(job)}"), *blocks[1:]]
+    blocks = [section(f"*{title}* · {label}\n{job_blocks.summary(job, undo)}"), *blocks[1:]]
     line = " · ".join(f"{ICONS[s]} {i}. {name}: {s}" for i, (name, s) in enumerate(steps, 1))
     blocks.insert(len(blocks) - 1, context(f"ConnectBooster, confirmed by a person: {line}"))
     last = events[-1]
@@ -273,8 +273,8 @@ class GuidedWording(Wording):
         super().__init__(tz)
         self.portal_url = portal_url  # CONNECTBOOSTER_PORTAL_URL: the steps link to the portal
 
-    def parent(self, job: Job, events: list[Event]) -> Message:
-        return parent_message(job, events)
+    def parent(self, job: Job, events: list[Event], undo: Job | None = None) -> Message:
+        return parent_message(job, events, undo)
 
     def reply(self, job: Job, event: Event) -> Message | None:
         found = reply_for(job, event, self.portal_url)

@@ -100,3 +100,26 @@ class GuidedScreens(Screens):
 
     def picker(self, client: ClientView, draft: str) -> dict:
         return with_guide(picker_view(client, draft), client, draft)
+
+    def help_text(self, command: str) -> str:
+        from messages.blocks.picker import HISTORY_HELP
+
+        return (f"*{command} <client>* shows the client's open credits and invoices from QuickBooks, lets you pick "
+                "the invoice (the oldest is preselected) and the amount, and asks a colleague to approve. Once "
+                "approved I record the application in QuickBooks, then guide you through ConnectBooster in the "
+                "request's thread: resync the invoice, run Sync Now, check the credit is gone, each with a button to "
+                "confirm (guided mode: the bot does not call ConnectBooster).\n"
+                f"Examples: `{command} Atomar's Best Tackle`, `{command} atomar` (part of the name works).\n"
+                f"`{command}` alone or `{command} inbox` lists every QuickBooks customer with an unapplied credit.\n"
+                f"`{command} sweep` proposes applying every unapplied credit the way QuickBooks' Receive Payment "
+                "would, with one ConnectBooster checklist for the whole sweep.\n"
+                "A finished application has an *Undo* button for approvers, for a limited time.\n"
+                + HISTORY_HELP.format(command=command) + f"`{command} help` shows this message.")
+
+    def no_match(self, query: str) -> dict:
+        from messages.blocks.common import esc
+        from messages.blocks.picker import message_view
+
+        return message_view(f"No client matches *{esc(query, 200)}*. I compared it with every QuickBooks customer, "
+                            "ignoring case, apostrophes, punctuation and spacing, and allowing one typo. Check the "
+                            "spelling, or try part of the name.")

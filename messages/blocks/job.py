@@ -4,6 +4,7 @@ from __future__ import annotations
 from data.events import EventKind
 from data.jobs import Event, Job
 from data.states import JobKind, JobState
+from messages.blocks.alerts import warning_lines
 from messages.blocks.common import (
     button,
     confirm_dialog,
@@ -48,22 +49,53 @@ def _m(job: Job, amount) -> str:
     return fmt(amount, job.currency)
 
 
-def summary(job: Job) -> str:
+def summary(job: Job, undo: Job | None = None) -> str:
+    """What the request is, worded by where it stands now (asked, applying, applied, reversed, not recorded)."""
     credit = f"{kind_label(job.credit_kind)} #{esc(job.credit_number, 100)}"
     if job.cb_credit_id:
         credit += f" (ConnectBooster credit {esc(job.cb_credit_id)})"
     if job.kind == JobKind.RESYNC_ONLY:
         return (f"*Resync only* for {credit} of *{esc(job.client_name, NAME)}*: QuickBooks already shows it applied, so "
                 "nothing is written there; ConnectBooster gets a resync and a sync.")
-    return (f"<@{job.requester_id}> asks to apply *{_m(job, job.amount)}* of {credit} to invoice "
-            f"*{esc(job.invoice_number, 100)}* for *{esc(job.client_name, NAME)}*.")
+    what = (f"*{_m(job, job.amount)}* of {credit} to invoice *{esc(job.invoice_number, 100)}* for "
+            f"*{esc(job.client_name, NAME)}*")
+    who = f"<@{job.requester_id}>"
+    if job.state == JobState.AWAITING_APPROVAL:
+        return f"{who} asks to apply {what}."
+    if job.state == JobState.UNDONE or (undo is not None and undo.applied_at):
+        return f"Applied {what}, then reversed in QuickBooks by the undo (requested by {who})."
+    if job.qbo_payment_id:
+        return f"Applied {what} in QuickBooks (Payment {esc(job.qbo_payment_id, 50)}), requested by {who}."
+    if job.state in (JobState.APPROVED, JobState.APPLYING):
+        return f"Applying {what}, requested by {who}."
+    if job.state == JobState.NEEDS_ATTENTION and job.resume_state == JobState.APPLYING:
+        return (f"{who} asked to apply {what}; QuickBooks has not confirmed it yet (the bot looks for its own payment "
+                "before it ever writes again).")
+    return f"{who} asked to apply {what}; nothing was recorded in QuickBooks."
 
 
-def parent_message(job: Job, tz: str = "UTC") -> tuple[str, list[dict]]:
-    """The approval request; buttons only while it awaits a decision. `tz`: the team's zone for fallbacks."""
+def status_label(job: Job, undo: Job | None = None) -> str:
+    """The header's state: the job's own, or, while it is being undone, where the undo stands in the books."""
+    if undo is None or job.state != JobState.VERIFIED:
+        return STATE_LABEL.get(job.state, esc(job.state))
+    reversed_ = undo.applied_at is not None  # set when QuickBooks took the reversal
+    if undo.state == JobState.STALE:
+        return ":white_check_mark: Done — applied and synced (an undo was refused: QuickBooks changed since)"
+    if undo.state == JobState.NEEDS_ATTENTION:
+        return (":warning: Reversed in QuickBooks; the undo needs attention (see the thread)" if reversed_ else
+                ":warning: Undo needs attention — not reversed in QuickBooks yet")
+    if reversed_:
+        return ":leftwards_arrow_with_hook: Reversed in QuickBooks — bringing ConnectBooster up to date"
+    return ":leftwards_arrow_with_hook: Being undone — re-reading QuickBooks"
+
+
+def parent_message(job: Job, tz: str = "UTC", undo: Job | None = None) -> tuple[str, list[dict]]:
+    """The approval request; buttons only while it awaits a decision. `tz`: the team's zone for fallbacks; `undo`:
+    the latest undo of this application (it shares this message), so the header says where the books stand."""
     after = (job.invoice_balance_before or 0) - job.amount
     title = f"Credit application #{job.id}" if job.kind == JobKind.APPLY else f"Resync #{job.id}"
-    blocks = [section(f"*{title}* · {STATE_LABEL.get(job.state, esc(job.state))}\n{summary(job)}")]
+    label = status_label(job, undo)
+    blocks = [section(f"*{title}* · {label}\n{summary(job, undo)}")]
     if job.kind == JobKind.APPLY:
         pairs = [("Client", esc(job.client_name, NAME)),
                  ("Credit", f"{kind_label(job.credit_kind)} #{esc(job.credit_number, 100)}"
@@ -93,7 +125,7 @@ def parent_message(job: Job, tz: str = "UTC") -> tuple[str, list[dict]]:
             line = STATE_LABEL.get(job.state, "")
         blocks.append(context(" · ".join(x for x in [line, "Steps in the thread"] if x)))
     text = (f"{title}: {esc(job.client_name, NAME)} {_m(job, job.amount)} to invoice {esc(job.invoice_number, 100)} — "
-            f"{esc(job.state).replace('_', ' ')}")
+            f"{label.split(' ', 1)[-1]}")
     return message_text(text), blocks
 
 
@@ -164,18 +196,30 @@ def reply_for(job: Job, event: Event) -> tuple[str, list[dict]] | None:
                     f"{esc(job.invoice_number, 100)} in QuickBooks, then resync ConnectBooster?", "Undo",
                     style="danger"))]}]
     elif kind == EventKind.NEEDS_ATTENTION:
-        text = f":warning: {esc(d.get('message'), 2900)}"
-        blocks = [section(text)]
+        text = f":warning: {esc(d.get('message'), 1500)}"
+        blocks = [section(text), context(warning_lines(job, d))]
         if d.get("retryable"):
-            label = "Sync again" if d.get("action") == "sync_again" else "Retry"
-            blocks.append({"type": "actions", "block_id": f"retry:{job.id}:{event.id}",
-                           "elements": [button(label, "job_retry", str(job.id), style="primary")]})
+            blocks.append(_retry_button(job, event, d.get("action")))
         return message_text(text), blocks
+    elif kind == EventKind.SYNC_UNSTUCK:
+        if d.get("status") == "finished":
+            text = f":checkered_flag: Sync {esc(d.get('sync_id'))}, the stuck one, finished after all: verifying now."
+            return message_text(text), [section(text)]
+        text = (f":arrows_counterclockwise: Sync {esc(d.get('sync_id'))} has ended ({esc(d.get('status'))}"
+                f"{': ' + esc(d.get('error'), 500) if d.get('error') else ''}). ConnectBooster accepts a new sync now: "
+                "*Sync again* starts one (it writes nothing to QuickBooks).")
+        return message_text(text), [section(text), _retry_button(job, event, "sync_again")]
     elif kind == EventKind.RETRY:
         text = f":leftwards_arrow_with_hook: <@{event.actor}> retried; resuming."
     else:
         return None
     return message_text(text), [section(text)]
+
+
+def _retry_button(job: Job, event: Event, action: str | None) -> dict:
+    label = "Sync again" if action == "sync_again" else "Retry"
+    return {"type": "actions", "block_id": f"retry:{job.id}:{event.id}",
+            "elements": [button(label, "job_retry", str(job.id), style="primary")]}
 
 
 UNDO_EVENTS = (EventKind.UNDO_REQUESTED, EventKind.UNDO_REFUSED, EventKind.UNDONE_IN_QUICKBOOKS, EventKind.UNDONE)
@@ -186,8 +230,8 @@ def _undo_reply(job: Job, event: Event) -> tuple[str, list[dict]] | None:
     d, kind = event.details, event.kind
     credit = f"{kind_label(job.credit_kind)} #{esc(job.credit_number, 100)}"
     if kind == EventKind.UNDO_REQUESTED:
-        text = (f":leftwards_arrow_with_hook: <@{event.actor}> is undoing application #{esc(job.undo_of)} "
-                f"(undo #{job.id}). Re-reading QuickBooks first…")
+        text = (f":leftwards_arrow_with_hook: <@{event.actor}> is undoing this application (#{esc(job.undo_of)}). "
+                "Re-reading QuickBooks first…")
     elif kind == EventKind.UNDO_REFUSED:
         problems = "; ".join(esc(p, 500) for p in d.get("problems", []))
         text = (f":no_entry: Undo refused, nothing was changed in QuickBooks: {problems}. Reverse it in QuickBooks "
@@ -222,10 +266,4 @@ def notice(job: Job, permalink: str | None) -> tuple[str, list[dict]]:
     else:
         text = (f":white_check_mark: Credit applied for *{esc(job.client_name, NAME)}*: *{_m(job, job.amount)}* to invoice "
                 f"*{esc(job.invoice_number, 100)}*, requested by <@{job.requester_id}>, approved by <@{job.approver_id}>{link}")
-    return message_text(text), [section(text)]
-
-
-def alert(job: Job, message: str, permalink: str | None) -> tuple[str, list[dict]]:
-    link = f" · <{permalink}|View thread>" if permalink else ""
-    text = f":rotating_light: Job #{job.id} for *{esc(job.client_name, NAME)}* needs attention: {esc(message)}{link}"
     return message_text(text), [section(text)]

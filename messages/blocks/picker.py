@@ -155,7 +155,12 @@ def help_text(command: str = "/applycredit") -> str:
             f"`{command} sweep` proposes applying every unapplied credit the way QuickBooks' Receive Payment would "
             "(oldest invoices first) and asks one approval for the whole plan.\n"
             "A finished application has an *Undo* button for approvers, for a limited time.\n"
-            f"`{command} help` shows this message.")
+            + HISTORY_HELP.format(command=command) + f"`{command} help` shows this message.")
+
+
+HISTORY_HELP = ("Approvers: `{command} history` (or `history #12`, `history 10040`, `history Atomar`) shows what "
+                "happened, by whom and when, only to you; `{command} export 2026-11` sends you that month's "
+                "applications, resyncs and undos as a CSV in a direct message.\n")
 
 
 __all__ = ["mrkdwn"]

@@ -31,6 +31,7 @@ def start_console(sandbox, port: int, *, sync_timeout: float = 600.0, host: str 
             raise
         log.warning("port %s is taken (set CONSOLE_PORT to choose another); the console uses a free port", port)
         console.start(0, host)
+        console.port_taken = port  # the banner says so next to the address
     return console
 
 

@@ -9,16 +9,8 @@ import html
 import re
 from collections.abc import Mapping
 
-EMOJI = {
-    "white_check_mark": "✅", "heavy_check_mark": "✔️", "x": "❌", "warning": "⚠️", "rotating_light": "🚨",
-    "hourglass": "⌛", "hourglass_flowing_sand": "⏳", "ledger": "📒", "arrows_counterclockwise": "🔄",
-    "repeat": "🔁", "mag": "🔍", "checkered_flag": "🏁", "leftwards_arrow_with_hook": "↩️", "tada": "🎉",
-    "moneybag": "💰", "dollar": "💵", "receipt": "🧾", "information_source": "ℹ️", "lock": "🔒",
-    "no_entry": "⛔", "no_entry_sign": "🚫", "eyes": "👀", "wave": "👋", "thumbsup": "👍", "+1": "👍",
-    "bulb": "💡", "memo": "📝", "clock3": "🕒", "stopwatch": "⏱️", "zap": "⚡", "fire": "🔥", "link": "🔗",
-    "bank": "🏦", "calendar": "📅", "inbox_tray": "📥", "outbox_tray": "📤", "heavy_minus_sign": "➖",
-    "large_green_circle": "🟢", "large_yellow_circle": "🟡", "red_circle": "🔴", "question": "❓",
-}
+import emoji as emoji_data  # the Unicode emoji names and GitHub/Slack-style aliases (:white_check_mark:, :broom:)
+
 SAFE_SCHEMES = ("http://", "https://", "mailto:")
 
 _CODE = re.compile(r"`([^`\n]+)`")
@@ -39,8 +31,8 @@ def emoji(escaped: str) -> str:
     """Replace :shortcodes: (in already escaped text) with the character, or a readable labelled span."""
     def one(m: re.Match) -> str:
         name = m.group(1)
-        char = EMOJI.get(name)
-        if char:
+        char = emoji_data.emojize(f":{name}:", language="alias")
+        if char != f":{name}:":
             return f'<span class="emoji" role="img" aria-label="{name.replace("_", " ")}">{char}</span>'
         return f'<span class="emoji emoji-unknown" title=":{name}:">:{name}:</span>'
     return _EMOJI.sub(one, escaped)

@@ -15,7 +15,7 @@ QBO = "quickbooks_online"
 END_STUCK = {"end_stuck_sync": {
     "label": "End the stuck sync",
     "what": "ConnectBooster support clears the stuck run: it ends as failed, and new syncs can start again.",
-    "bot": "Its next Sync again starts a new run instead of joining the stuck one.",
+    "bot": "The bot sees the run end: its thread offers Sync again, which starts a new run.",
 }}
 
 

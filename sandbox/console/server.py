@@ -16,6 +16,7 @@ from werkzeug.wrappers import Request, Response
 from sandbox.console import person as person_actions
 from sandbox.console.books import DEFAULT_CLIENT, books, books_html
 from sandbox.console.page import modal_html, names, timeline
+from sandbox.console.troubles import fault_catalogue
 from sandbox.serving import LoopbackServer
 
 log = logging.getLogger(__name__)
@@ -24,31 +25,6 @@ FILES = {"/": ("index.html", "text/html"), "/console.css": ("console.css", "text
          "/console.js": ("console.js", "text/javascript")}
 ALLOWED_HOSTS = ("127.0.0.1", "localhost")  # a page on another origin can't reach us by DNS rebinding
 LONG_POLL_SECONDS = 4.0  # also how often the books refresh when Slack is quiet and no sync or resync is running
-
-
-def fault_catalogue(sync_timeout: float) -> dict[str, dict]:
-    """The documented troubles the page can arm: what happens, and what the bot will do about it."""
-    return {
-        "fail_sync": {
-            "label": "Fail the next sync",
-            "what": "ConnectBooster's next integration sync fails.",
-            "bot": "The thread says the sync failed, that QuickBooks is already recorded, and offers Sync again "
-                   "(nothing is written to QuickBooks twice).",
-        },
-        "stuck_pending": {
-            "label": "Stick the next sync",
-            "what": "ConnectBooster's next sync stays pending, blocking new syncs, until it is ended below.",
-            "bot": f"The bot keeps polling; after {int(sync_timeout)} s it reports the sync as stuck in the thread, "
-                   "alerts the notify channel, and offers Sync again.",
-        },
-        "qbo_429": {
-            "label": "Throttle QuickBooks",
-            "what": "QuickBooks answers the next 3 requests with HTTP 429 (Retry-After: 2 s).",
-            "bot": "The bot waits as asked and retries: the step just takes a few seconds longer, and each write "
-                   "keeps its requestid, so nothing is recorded twice.",
-        },
-        **person_actions.END_STUCK,  # not a trouble: the way out of a stuck sync
-    }
 
 
 class ConsoleError(Exception):
@@ -63,7 +39,7 @@ class Console:
         self.sb, self.driver, self.slack = sandbox, driver, sandbox.slack
         self.guided = guided  # guided mode: the books panel offers the person's ConnectBooster actions
         self.channel, self.notify, self.users = channel, notify, users
-        self.faults = fault_catalogue(sync_timeout)
+        self.faults = fault_catalogue(sync_timeout, guided)
         self.armed: list[str] = []  # what was armed, newest last (shown under the buttons)
         self._server = LoopbackServer(self.wsgi, name="console")
         self.url = ""
@@ -198,7 +174,7 @@ class Console:
         if kind in person_actions.END_STUCK:
             return {"ok": True, "ended": True, "message": person_actions.end_stuck_sync(self.sb.cb)}
         if kind == "qbo_429":
-            self.sb.qbo.faults.inject("429", times=3, seconds=2)
+            self.sb.qbo.faults.inject("429", times=3, seconds=2, match="/v3/company")  # the API, not OAuth's files
         else:
             self.sb.cb.faults.inject(kind)
         self.armed.append(f"{self.faults[kind]['what']} {self.faults[kind]['bot']}")

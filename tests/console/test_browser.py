@@ -7,41 +7,16 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 
 import pytest
 
-CHROMIUM = next((p for p in (os.environ.get("CHROMIUM_PATH"), shutil.which("chromium"),
-                             shutil.which("chromium-browser"), "/usr/bin/chromium") if p and os.path.exists(p)), None)
+from tests.console.conftest import CHROMIUM
+
 pytestmark = [pytest.mark.skipif(CHROMIUM is None, reason="browser test skipped: no Chromium found (install Debian's "
                                                            "`chromium`, or set CHROMIUM_PATH)"),
               pytest.mark.slow]  # a real Chromium: scheduled first (tests/conftest.py)
 sync_api = pytest.importorskip("playwright.sync_api", reason="browser test skipped: Playwright is not installed")
 expect = sync_api.expect
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser, console_world):
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(console_world.console.url)
-    expect(page.get_by_role("heading", name="#finance")).to_be_visible()
-    yield page
-    context.close()
-    assert errors == [], f"JavaScript errors on the page: {errors}"
 
 
 def act_as(page, name: str) -> None:
@@ -131,23 +106,16 @@ def test_the_requesters_own_approve_click_is_refused_on_screen(page, console_wor
 def guided_page(browser, tmp_path):
     """The console over a guided-mode bot: the books panel offers the portal's Resync and Sync Now."""
     from sandbox.console import start_console
+    from tests.console.conftest import open_page
     from tests.scenarios.world import World
 
     world = World(tmp_path, settings={"connectbooster_mode": "guided"}, transport="http")  # the console posts over HTTP
     world.sandbox.bot_url = world.driver.bot_url
     world.console = start_console(world.sandbox, 0, sync_timeout=world.settings.sync_timeout_seconds, guided=True)
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(world.console.url)
-    expect(page.get_by_role("heading", name="#finance")).to_be_visible()
-    yield page, world
-    context.close()
+    with open_page(browser, world.console.url) as page:
+        yield page, world
     world.console.stop()
     world.close()
-    assert errors == [], f"JavaScript errors on the page: {errors}"
 
 
 def test_guided_mode_walked_in_the_browser(guided_page):

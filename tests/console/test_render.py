@@ -207,3 +207,15 @@ def test_messages_show_author_edits_ephemerals_and_a_collapsed_thread():
                      r' data-thread="1700000000.000100">1 reply', html)
     assert 'role="region" aria-label="Thread: 1 reply" hidden>' in html
     assert html.count("Only visible to you") == 1 and 'data-kind="ephemeral"' in html
+
+
+def test_every_emoji_shortcode_the_bot_sends_renders_as_an_emoji():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    used = {m for path in [*root.glob("messages/**/*.py"), *root.glob("handlers/*.py")]
+            for m in re.findall(r"""(?<=[\s"'(]):([a-z][a-z0-9_+-]*):(?=[\s"'])""", path.read_text())}
+    assert {"broom", "white_small_square", "warning", "rotating_light"} <= used
+    unknown = [name for name in sorted(used) if "emoji-unknown" in mrkdwn_html(f":{name}:")]
+    assert unknown == []

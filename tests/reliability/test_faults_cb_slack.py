@@ -66,7 +66,7 @@ def test_sync_stuck_in_pending_alerts(make_world, figures):
     assert len(alert) == 1 and figs["payments"] == 1
 
 
-def test_sync_again_after_a_stuck_sync_recovers(make_world):
+def test_a_stuck_sync_that_gets_going_after_all_is_verified_without_a_click(make_world):
     world = make_world(settings={"sync_timeout_seconds": 1.0})
     job_id = start(world, lambda: world.cb.faults.inject("stuck_pending"))
     world.wait_state(job_id, "needs_attention", timeout=10)
@@ -75,7 +75,9 @@ def test_sync_again_after_a_stuck_sync_recovers(make_world):
         for i, stage in enumerate(run.stages):
             if stage.start == float("inf"):
                 stage.start, stage.end = now + 0.3 + 0.1 * i, now + 0.4 + 0.1 * i
-    assert retry_until(world, job_id, attempts=1) == 1  # one Sync again is enough
+    world.wait_state(job_id, "verified", timeout=15)  # the bot kept watching the run
+    assert world.wait_thread(job_id, "finished after all")
+    assert len(world.payments_on("130")) == 1
 
 
 def test_scheduled_sync_running_409_then_it_fails(make_world, figures):

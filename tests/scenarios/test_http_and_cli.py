@@ -39,12 +39,13 @@ def test_history_prints_every_decision_and_step(world, capsys, monkeypatch):
     monkeypatch.setenv("DATABASE_PATH", world.settings.database_path)
     assert bot.main(["history", "--job", str(job_id)]) == 0
     out = capsys.readouterr().out
-    for fragment in ("requested", "approved", "applied_in_quickbooks", "sync_requested", "verified", REQUESTER,
-                     APPROVER, f'"payment_id": "{job.qbo_payment_id}"', f'"sync_id": {job.sync_id}', "intuit_tid"):
+    for fragment in ("asked to apply", "approved", f"recorded in QuickBooks: Payment {job.qbo_payment_id}",
+                     f"ConnectBooster sync {job.sync_id} requested", "verified", "riley.requester", "avery.approver"):
         assert fragment in out, fragment
-    tid = [json.loads(line.split(" ", 5)[-1].split("applied_in_quickbooks", 1)[1]) for line in out.splitlines()
-           if "applied_in_quickbooks" in line][0]["intuit_tid"]
-    assert tid
+    assert bot.main(["history", "--json", "--job", str(job_id)]) == 0  # for machines: every raw detail
+    entries = json.loads(capsys.readouterr().out)
+    assert {REQUESTER, APPROVER} <= {e["who_id"] for e in entries}
+    assert [e["details"]["intuit_tid"] for e in entries if e["kind"] == "applied_in_quickbooks"][0]
 
 
 def test_manifest_declares_the_command_interactivity_and_only_needed_scopes():
@@ -55,7 +56,8 @@ def test_manifest_declares_the_command_interactivity_and_only_needed_scopes():
     assert command["command"] == "/applycredit" and command["usage_hint"] and command["description"]
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True
-    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {"commands", "chat:write", "channels:join"}
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {"commands", "chat:write", "channels:join",
+                                                              "files:write"}  # files: the month-end export
     assert manifest["features"]["app_home"] == {"home_tab_enabled": True, "messages_tab_enabled": True,
                                                 "messages_tab_read_only_enabled": True}
     assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]  # needs no scope
@@ -73,3 +75,6 @@ def test_bot_uses_only_methods_its_scopes_allow(world):
     chat_write = {"chat.postMessage", "chat.update", "chat.postEphemeral"}
     channels_join = {"conversations.join"}
     assert used <= needs_no_scope | chat_write | channels_join, used - needs_no_scope - chat_write - channels_join
+    from sandbox.fake_slack import DEFAULT_SCOPES
+
+    assert DEFAULT_SCOPES == set(yaml.safe_load((ROOT / "manifest.yml").read_text())["oauth_config"]["scopes"]["bot"])

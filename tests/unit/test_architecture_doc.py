@@ -53,3 +53,10 @@ def test_the_policy_table_is_the_one_in_workflow_policy():
     for line in policy.__doc__.splitlines():
         if line.startswith("|"):
             assert line in DOC, line
+
+
+def test_security_shows_the_same_policy_table():
+    security = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text()
+    for line in policy.__doc__.splitlines():
+        if line.startswith("|"):
+            assert line in security, line

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from data.jobs import Job
+from messages.blocks.alerts import alert
 from messages.blocks.common import (
     button,
     confirm_dialog,
@@ -16,7 +17,7 @@ from messages.blocks.common import (
     option,
     plain,
 )
-from messages.blocks.job import alert, parent_message
+from messages.blocks.job import parent_message
 from sandbox.fake_slack import validate_blocks
 from tests.unit.blockkit import limit_errors, message_errors
 from workflow.text import cap, esc

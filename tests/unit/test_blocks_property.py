@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from data.batches import Batch
 from integrations.connectbooster_models import Organization, SyncRun
-from messages.blocks import digest, home, inbox, job, picker, sweep
+from messages.blocks import alerts, digest, home, inbox, job, picker, sweep
 from tests.unit.blockkit import limit_errors
 from tests.unit.strategies import (
     CURRENCY,
@@ -46,7 +46,9 @@ def test_job_messages(j, e, tz, message):
     check_message(job.parent_message(j, tz))
     check_message(job.reply_for(j, e))
     check_message(job.notice(j, "https://example.slack.com/archives/C1/p1"))
-    check_message(job.alert(j, message, None))
+    check_message(alerts.alert(j, message, None, {"message": message, "can": message, "idle": message}))
+    check_message(alerts.alert_resolved(j, {"message": message, "by": "U1", "at": "2026-11-26T10:00:00Z",
+                                            "state": "verified"}, None, tz))
 
 
 @SETTINGS

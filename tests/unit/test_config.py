@@ -59,3 +59,30 @@ def test_world_readable_dotenv_warns(tmp_path, caplog):
         with pytest.raises(ConfigError):
             Settings.from_env({}, dotenv_path=str(env_file))
     assert "readable by other users" in caplog.text and "topsecretvalue" not in caplog.text
+
+
+def test_a_copied_env_example_is_refused_one_line_per_placeholder():
+    from pathlib import Path
+
+    from dotenv import dotenv_values
+
+    from config import PLACEHOLDER_HINTS
+
+    example = Path(__file__).resolve().parents[2] / ".env.example"
+    values = {k: v for k, v in dotenv_values(example).items() if v is not None}
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env(values, dotenv_path=None)
+    shipped = [name for name in PLACEHOLDER_HINTS if values.get(name)]
+    assert len(shipped) >= 9  # the Slack, QuickBooks and ConnectBooster credentials, approvers, the channel
+    for name in shipped:
+        lines = [p for p in refused.value.problems if p.startswith(f"{name} still holds")]
+        assert len(lines) == 1 and "\n" not in lines[0], name
+
+
+def test_real_looking_values_are_not_placeholders():
+    from config import is_placeholder
+
+    assert not any(map(is_placeholder, ["xoxb-123-456-abc", "U0AB12CD3,U0XY98ZW7", "https://cb.acme.com/api/v1",
+                                        "http://127.0.0.1:8765/api/v1", "C0FINANCE"]))
+    assert all(map(is_placeholder, ["xoxb-...", "...", "https://cb-gateway.example.internal/api/v1",
+                                    "http://gw.example.com", "U0123ABCD"]))

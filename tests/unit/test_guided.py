@@ -132,3 +132,16 @@ def test_parent_checklist_goes_pending_active_complete():
     job = replace(job, state=JobState.GUIDED_CHECK)
     assert [s for _, s in blocks.step_status(job, events)] == ["complete", "complete", "active"]
     assert [s for _, s in blocks.step_status(replace(job, state=JobState.VERIFIED), events)] == ["complete"] * 3
+
+
+def test_guided_help_no_match_and_trouble_menu_speak_of_guided_mode():
+    from messages.blocks.guided_inbox import GuidedScreens
+    from messages.screens import Screens
+    from sandbox.console.troubles import fault_catalogue
+
+    guided, api = GuidedScreens(), Screens()
+    assert "QuickBooks customer" in str(guided.no_match("zz")) and "ConnectBooster organization" in str(api.no_match("zz"))
+    assert "guide you through ConnectBooster" in guided.help_text("/applycredit")
+    assert "history" in guided.help_text("/applycredit") and "export" in api.help_text("/applycredit")
+    menu = fault_catalogue(90, guided=True)
+    assert "Sync Now you run" in menu["fail_sync"]["what"] and "offers Sync again" not in menu["fail_sync"]["bot"]

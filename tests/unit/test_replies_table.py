@@ -58,7 +58,7 @@ ROWS = [  # (event kind, details, job fields, expected fragment)
     ("needs_attention", {"message": "QuickBooks is down <now>", "retryable": 1}, {},
      ":warning: QuickBooks is down &lt;now&gt;"),
     ("retry", {}, {}, ":leftwards_arrow_with_hook: <@U2> retried; resuming."),
-    ("undo_requested", {}, UNDO, "<@U2> is undoing application #6 (undo #7). Re-reading QuickBooks first…"),
+    ("undo_requested", {}, UNDO, "<@U2> is undoing this application (#6). Re-reading QuickBooks first…"),
     ("undo_refused", {"problems": ["the payment changed"]}, UNDO,
      ":no_entry: Undo refused, nothing was changed in QuickBooks: the payment changed."),
     ("undone_in_quickbooks", {"how": "deleted", "payment_id": "901", "balance_before": "110", "balance_after": "120"},

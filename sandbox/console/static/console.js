@@ -8,6 +8,19 @@ const S = {
   replies: new Map(), seen: new Map(), loaded: false, last: null, polling: null,
 };
 const $ = (sel, root = document) => root.querySelector(sel);
+
+// Which threads are open or closed survives a reload (the buttons in a thread stay in reach).
+function loadThreads() {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem("console-threads") || "{}");
+    S.expanded = new Set(saved.open || []);
+    S.collapsed = new Set(saved.closed || []);
+  } catch (e) { /* a broken entry: start with every thread closed */ }
+}
+function saveThreads() {
+  sessionStorage.setItem("console-threads", JSON.stringify({ open: [...S.expanded], closed: [...S.collapsed] }));
+}
+loadThreads();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function api(verb, body = {}) {
@@ -145,6 +158,7 @@ function renderTimeline(channel) {
     if (replies.length > before && before > 0 && !S.collapsed.has(item.key)) S.expanded.add(item.key);
     if (replies.length > 0 && before === 0 && S.loaded && !firstView) S.expanded.add(item.key);
     S.replies.set(item.key, replies.length);
+    saveThreads();
     seen.add(item.key);
     if (!el || el._html !== item.html) {
       const active = document.activeElement;
@@ -319,6 +333,7 @@ document.addEventListener("click", (ev) => {
   if (toggle) {
     const key = toggle.closest(".item").dataset.key;
     if (S.expanded.has(key)) { S.expanded.delete(key); S.collapsed.add(key); } else { S.expanded.add(key); S.collapsed.delete(key); }
+    saveThreads();
     applyThread(toggle.closest(".item"), key);
     return;
   }
