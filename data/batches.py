@@ -18,6 +18,7 @@ from data.jobs import utcnow
 from data.states import BATCH_TERMINAL, BatchState, Mode
 
 SWEEP_KEY = "sweep"
+SWEEP, PROPOSAL = "sweep", "proposal"  # batches.kind
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,14 @@ class Batch:
     reminded_at: str | None = None
     confirmed_by: str | None = None
     mode: Mode = Mode.API  # migration 8
+    # issue 22 (migration 10): a proposal's credit (one proposal per credit, ever), why it closed, first approver
+    credit_key: str | None = None
+    outcome: str | None = None
+    first_approver_id: str | None = None
+
+    @property
+    def proposal(self) -> bool:
+        return self.kind == PROPOSAL
 
     @classmethod
     def from_row(cls, row: dict) -> Batch:
@@ -72,23 +81,31 @@ class BatchStore:
         self.now = now
 
     def create(self, *, kind: str, requester_id: str, channel_id: str, plan: list[dict], total: Decimal,
-               expires_at: str | None, state: BatchState = BatchState.AWAITING_APPROVAL, mode: Mode = Mode.API) -> Batch:
-        """Open a batch (one open at a time: BatchBusy names the open one)."""
+               expires_at: str | None, state: BatchState = BatchState.AWAITING_APPROVAL, mode: Mode = Mode.API,
+               credit_key: str | None = None, **values: Any) -> Batch:
+        """Open a batch: one open sweep at a time, one proposal per credit ever (BatchBusy names the other one)."""
         db = self._db()
         now = self.now()
         row = {"kind": kind, "state": state, "requester_id": requester_id, "channel_id": channel_id,
-               "plan": json.dumps(plan, default=str), "total": str(total), "open_key": SWEEP_KEY,
-               "created_at": now, "updated_at": now, "expires_at": expires_at, "mode": mode}
+               "plan": json.dumps(plan, default=str), "total": str(total),
+               "open_key": None if credit_key else SWEEP_KEY, "credit_key": credit_key,
+               "created_at": now, "updated_at": now, "expires_at": expires_at, "mode": mode, **values}
         try:
             with db.conn:
                 cur = db.conn.execute(f"INSERT INTO batches ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
                                       list(row.values()))
         except sqlite3.IntegrityError:
-            busy = self._batches("SELECT * FROM batches WHERE open_key = ?", [SWEEP_KEY])
+            busy = self._batches("SELECT * FROM batches WHERE credit_key = ?", [credit_key]) if credit_key else \
+                self._batches("SELECT * FROM batches WHERE open_key = ?", [SWEEP_KEY])
             if not busy:
                 raise
             raise BatchBusy(busy[0]) from None
         return self.get(cur.lastrowid)
+
+    def for_credit(self, credit_key: str) -> Batch | None:
+        """The proposal made for this credit, if any (there is at most one, ever)."""
+        found = self._batches("SELECT * FROM batches WHERE credit_key = ?", [credit_key])
+        return found[0] if found else None
 
     def get(self, batch_id: int) -> Batch | None:
         found = self._batches("SELECT * FROM batches WHERE id = ?", [batch_id])

@@ -174,6 +174,52 @@ UPDATE batches SET mode = 'guided'
 """
 
 
+M9_CREDIT_WATCH = """
+-- Issue 22: the index of open credits QuickBooks has (credit memos with credit left, payments with an unapplied
+-- amount), kept fresh by webhooks and change data capture; the webhook events stored before the 200 is answered;
+-- the CDC cursor. data/credit_index.py.
+CREATE TABLE open_credits (
+    credit_key TEXT PRIMARY KEY,        -- "credit_memo:150" (data.jobs.credit_key)
+    kind TEXT NOT NULL,
+    qbo_id TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    number TEXT NOT NULL,
+    txn_date TEXT NOT NULL,
+    total TEXT NOT NULL,                -- Decimal as text
+    remaining TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    noticed_at TEXT,                    -- became open after the first full read: it is proposed (once)
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX open_credits_customer ON open_credits(customer_id);
+CREATE TABLE qbo_notices (
+    id INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,      -- CloudEvents id (kept across Intuit's retries); legacy: a hash
+    entity TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    processed_at TEXT
+);
+CREATE INDEX qbo_notices_pending ON qbo_notices(processed_at);
+CREATE TABLE qbo_cursor (
+    name TEXT PRIMARY KEY,              -- "cdc": changes are read from here on
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""
+
+
+M10_PROPOSALS = """
+-- Issue 22: a proposal is a batch (kind 'proposal') of one credit's planned applications; one per credit, ever.
+ALTER TABLE batches ADD COLUMN credit_key TEXT;
+CREATE UNIQUE INDEX batches_one_proposal_per_credit ON batches(credit_key) WHERE credit_key IS NOT NULL;
+ALTER TABLE batches ADD COLUMN outcome TEXT;            -- why a proposal closed without its buttons
+ALTER TABLE batches ADD COLUMN first_approver_id TEXT;  -- above DUAL_APPROVAL_ABOVE: the first of two
+ALTER TABLE jobs ADD COLUMN first_approver_id TEXT;
+"""
+
+
 MIGRATIONS = [
     (1, "jobs, events, oauth tokens, drafts, outbox", M1_CORE),
     (2, "sweep batches, jobs.batch_id", M2_BATCHES),
@@ -183,4 +229,6 @@ MIGRATIONS = [
     (6, "indexes for retention: drafts, outbox, seen events by age", M6_RETENTION),
     (7, "batches: guided sweep checklist (sync date, posted, reminded, confirmed by)", M7_GUIDED_SWEEP),
     (8, "jobs and batches: the ConnectBooster mode", M8_MODE),
+    (9, "open credits index, QuickBooks webhook events, CDC cursor", M9_CREDIT_WATCH),
+    (10, "proposals (batches.credit_key, outcome), first of two approvals", M10_PROPOSALS),
 ]

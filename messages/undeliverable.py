@@ -13,7 +13,7 @@ import logging
 from data.events import EventKind
 from data.jobs import Job, JobStore
 from data.outbox import Outbox, OutboxItem, Target
-from data.states import JobState
+from data.states import DECIDING
 from workflow.service import cancel_unposted
 from workflow.text import esc
 
@@ -46,7 +46,7 @@ class Undeliverable:
                               f"{why}. An admin can {INVITE}.")
 
     def _parent_refused(self, job: Job, error: str, why: str) -> None:
-        if job.state == JobState.AWAITING_APPROVAL:
+        if job.state in DECIDING:
             if cancel_unposted(self.store, job, error) is None:  # someone decided it meanwhile
                 return
             text = (f":warning: Your request #{job.id} ({esc(job.client_name, 200)}) could not be posted in <#{job.channel_id}> "

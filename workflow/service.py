@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from data.events import EventKind
 from data.jobs import CreditBusy, Job, JobStore, stamp
-from data.states import JobKind, JobState
+from data.states import DECIDING, JobKind, JobState
 from workflow.lookup import APPLIED_WAITING_SYNC, ClientView
 from workflow.machine import move
 from workflow.policy import REFUSAL_EVENTS, Action, NotAllowed, Permit, Policy
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 def cancel_unposted(store: JobStore, job: Job, error: str) -> Job | None:
     """Slack refused a request's approval message for good: cancel it (its credit is free again); None when it
     was decided meanwhile."""
-    if job.state != JobState.AWAITING_APPROVAL:
+    if job.state not in DECIDING:
         return None
     return move(store, job, JobState.CANCELLED, event=EventKind.APPROVAL_MESSAGE_REFUSED,
                 details={"error": error, "channel": job.channel_id})
@@ -129,14 +129,18 @@ class CreditService:
         job = self.store.get(job_id)
         copy = self._copy(job, channel_id, message_ts)
         message_ts = job.parent_ts if copy else message_ts
-        self._permit(Action.APPROVE, user_id, job, channel=channel_id, message_ts=message_ts)
-        moved = move(self.store, job, JobState.APPROVED, actor=user_id, approver_id=user_id,
-                     decided_at=stamp(self.now()))
+        permit = self._permit(Action.APPROVE, user_id, job, channel=channel_id, message_ts=message_ts)
+        if permit.first_of_two:  # above DUAL_APPROVAL_ABOVE: nothing is written before the second approver
+            moved = move(self.store, job, JobState.AWAITING_SECOND_APPROVAL, actor=user_id, first_approver_id=user_id)
+        else:
+            moved = move(self.store, job, JobState.APPROVED, actor=user_id, approver_id=user_id,
+                         decided_at=stamp(self.now()))
         if moved is None:  # another click won the race
             raise NotAllowed(f"Request #{job.id} was already decided ({self.store.get(job.id).state.label}); "
                           "nothing was changed.")
         self.runner.publish(moved)
-        self.runner.submit(moved.id)
+        if moved.state == JobState.APPROVED:
+            self.runner.submit(moved.id)
         self._retire(moved, copy)
         return moved
 
@@ -184,6 +188,7 @@ class CreditService:
         moved = move(
             self.store, job, JobState.AWAITING_APPROVAL, actor=user_id,
             event=EventKind.REAPPROVAL_REQUESTED, error=None, retryable=0, approver_id=None, decided_at=None,
+            first_approver_id=None,
             invoice_balance_before=invoice.balance, credit_remaining_before=credit.remaining,
             expires_at=stamp(self.now() + self.ttl),
             details={"reason": "approval older than the approval window", "approved_at": job.decided_at,
@@ -203,7 +208,7 @@ class CreditService:
     def expire_due(self) -> int:
         """Expire every request whose approval window has passed; returns how many."""
         now = stamp(self.now())
-        due = [j for j in self.store.in_states([JobState.AWAITING_APPROVAL]) if j.expires_at and j.expires_at <= now]
+        due = [j for j in self.store.in_states(DECIDING) if j.expires_at and j.expires_at <= now]
         return sum(1 for j in due if self.expire(j)) + self.sweeps.expire_due()
 
     def undo(self, *, job_id: int, user_id: str, channel_id: str) -> Job:
