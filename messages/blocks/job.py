@@ -127,6 +127,9 @@ def reply_for(job: Job, event: Event) -> tuple[str, list[dict]] | None:
     kind = event.kind
     if kind == EventKind.APPROVED:
         text = f":white_check_mark: Approved by <@{event.actor}>. Re-reading the figures in QuickBooks…"
+    elif kind == EventKind.AWAITING_SECOND_APPROVAL:
+        text = (f":white_check_mark: 1 of 2 approvals: <@{event.actor}> approved. Above this amount a second approver "
+                "(not them, not the requester) has to approve too; nothing is recorded before that.")
     elif kind == EventKind.REJECTED:
         text = f":x: Rejected by <@{event.actor}>. Nothing was recorded."
     elif kind == EventKind.CANCELLED:
