@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +19,7 @@ from data.states import BATCH_TERMINAL, BatchState, Mode
 
 SWEEP_KEY = "sweep"
 SWEEP, PROPOSAL = "sweep", "proposal"  # batches.kind
+BOT = "bot"  # who proposes a new credit's proposal, and approves an auto-applied one
 
 
 @dataclass(frozen=True)
@@ -52,15 +53,23 @@ class Batch:
     credit_key: str | None = None
     outcome: str | None = None
     first_approver_id: str | None = None
+    details: dict = field(default_factory=dict)  # a proposal's credit: client, kind, number, amount, currency, ...
 
     @property
     def proposal(self) -> bool:
         return self.kind == PROPOSAL
 
+    @property
+    def owner(self) -> str | None:
+        """Who its guided checklist asks to act: a sweep's proposer, a proposal's approver (None: auto-applied)."""
+        who = self.approver_id if self.proposal else self.requester_id
+        return None if who == BOT else who
+
     @classmethod
     def from_row(cls, row: dict) -> Batch:
         values = {f.name: row.get(f.name) for f in fields(cls)}
         values["plan"] = json.loads(values["plan"] or "[]")
+        values["details"] = json.loads(values["details"] or "{}")
         values["total"] = Decimal(values["total"] or "0")
         values["state"] = BatchState(values["state"])
         values["mode"] = Mode(values["mode"] or Mode.API)
@@ -89,7 +98,8 @@ class BatchStore:
         row = {"kind": kind, "state": state, "requester_id": requester_id, "channel_id": channel_id,
                "plan": json.dumps(plan, default=str), "total": str(total),
                "open_key": None if credit_key else SWEEP_KEY, "credit_key": credit_key,
-               "created_at": now, "updated_at": now, "expires_at": expires_at, "mode": mode, **values}
+               "created_at": now, "updated_at": now, "expires_at": expires_at, "mode": mode,
+               **{k: json.dumps(v, default=str) if k == "details" else v for k, v in values.items()}}
         try:
             with db.conn:
                 cur = db.conn.execute(f"INSERT INTO batches ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
@@ -113,8 +123,8 @@ class BatchStore:
 
     def transition(self, batch_id: int, *, from_states: Iterable[str], to_state: str, **values: Any) -> Batch | None:
         """Move from one of `from_states` to `to_state`; None when another caller won."""
-        updates = {k: (str(v) if isinstance(v, Decimal) else json.dumps(v, default=str) if k == "plan" else v)
-                   for k, v in values.items()}
+        updates = {k: (str(v) if isinstance(v, Decimal) else json.dumps(v, default=str) if k in ("plan", "details")
+                       else v) for k, v in values.items()}
         updates.update(state=to_state, updated_at=self.now())
         if to_state in BATCH_TERMINAL:
             updates["open_key"] = None

@@ -215,6 +215,7 @@ M10_PROPOSALS = """
 ALTER TABLE batches ADD COLUMN credit_key TEXT;
 CREATE UNIQUE INDEX batches_one_proposal_per_credit ON batches(credit_key) WHERE credit_key IS NOT NULL;
 ALTER TABLE batches ADD COLUMN outcome TEXT;            -- why a proposal closed without its buttons
+ALTER TABLE batches ADD COLUMN details TEXT;            -- JSON: a proposal's credit (client, kind, number, amount)
 ALTER TABLE batches ADD COLUMN first_approver_id TEXT;  -- above DUAL_APPROVAL_ABOVE: the first of two
 ALTER TABLE jobs ADD COLUMN first_approver_id TEXT;
 """

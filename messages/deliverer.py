@@ -21,13 +21,15 @@ from messages.wording import Wording, Wordings
 
 log = logging.getLogger(__name__)
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+BATCH_TARGETS = (Target.BATCH_PARENT, Target.BATCH_UPDATE, Target.BATCH_THREAD)
 
 
 class Deliverer:
     def __init__(self, outbox: Outbox, store: JobStore, client: WebClient, *, clock: Callable[[], float] = time.time,
-                 wordings: Wordings | None = None, idle_seconds: float = 1.0) -> None:
+                 wordings: Wordings | None = None, idle_seconds: float = 1.0, batches=None) -> None:
         self.outbox = outbox
         self.store = store
+        self.batches = batches  # data.batches.BatchStore: a proposal's message stores its ts there
         self.client = client
         self.clock = clock
         self.idle_seconds = idle_seconds
@@ -86,6 +88,8 @@ class Deliverer:
     def _deliver(self, item: OutboxItem) -> bool:
         args = dict(item.payload.get("args", {}))
         job = self.store.get(item.job_id) if item.job_id is not None and item.job_id > 0 else None
+        if item.target in BATCH_TARGETS:
+            return self._batch(item, args)
         if item.target is Target.PARENT_UPDATE:
             if self.outbox.newer_update_queued(item):
                 self.outbox.mark(item.id, "superseded")
@@ -101,6 +105,22 @@ class Deliverer:
             built = words.notice(job, item.payload.get("details") or {}, link) if item.target is Target.NOTICE else \
                 words.alert(job, item.payload.get("message", ""), link)
             args["text"], args["blocks"] = built
+        return self._send(item, args, job)
+
+    def _batch(self, item: OutboxItem, args: dict) -> bool:
+        """A proposal's message, an update of it, or a reply in its thread (its ts is the batch's)."""
+        batch = self.batches.get(-item.job_id) if self.batches is not None and item.job_id else None
+        if item.target is not Target.BATCH_PARENT:
+            if item.target is Target.BATCH_UPDATE and self.outbox.newer_update_queued(item):
+                self.outbox.mark(item.id, "superseded")
+                return True
+            if batch is None or not batch.parent_ts:
+                self.outbox.mark(item.id, "failed", error="no parent message")
+                return True
+            args["ts" if item.target is Target.BATCH_UPDATE else "thread_ts"] = batch.parent_ts
+        return self._send(item, args, None, batch)
+
+    def _send(self, item: OutboxItem, args: dict, job, batch=None) -> bool:
         self.outbox.start_sending(item.id)
         try:
             response = self.client.api_call(item.method, json=args)
@@ -111,6 +131,8 @@ class Deliverer:
             return self._failed(item, job, 503, type(e).__name__, None)
         ts = response.get("ts")
         self.outbox.mark(item.id, "sent", result_ts=ts)
+        if item.target is Target.BATCH_PARENT and ts and batch is not None:
+            self.batches.set_parent(batch.id, ts)
         if item.target is Target.PARENT and ts and job is not None:
             self.store.set_parent(job.id, ts)
             if item.in_flight_at_crash:  # Slack may show an earlier copy, whose buttons then stand for this one

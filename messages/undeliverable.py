@@ -32,6 +32,9 @@ class Undeliverable:
         self._logged: set[str] = set()
 
     def refused(self, item: OutboxItem, job: Job | None, error: str, channel: str) -> None:
+        if item.target is Target.BATCH_PARENT and channel not in self._logged:  # no job: the log says it, once
+            self._logged.add(channel)
+            log.error("cannot post proposals in PROPOSALS_CHANNEL %s (%s): %s", channel, error, INVITE)
         if job is None:
             return
         why = WHY.get(error, f"Slack answered {error}")

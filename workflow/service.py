@@ -46,6 +46,7 @@ class CreditService:
         self.ttl = approval_ttl
         self.now = now or (lambda: datetime.now(UTC))
         self.sweeps = runner.sweeps
+        self.proposals = None  # workflow.proposals.ProposalService (bot.py): a request closes its credit's proposal
 
     # -- requesting ---------------------------------------------------------------------------
     def request(self, *, client: ClientView, user_id: str, channel_id: str, credit: str | None, invoice: str | None,
@@ -54,7 +55,7 @@ class CreditService:
         sel = validate(client, credit_key=credit, invoice_id=invoice, amount_text=amount)
         note = (note or "").strip()[:500] or None
         try:
-            return self.store.create(
+            job = self.store.create(
                 actor=user_id, kind=JobKind.APPLY, state=JobState.AWAITING_APPROVAL, requester_id=user_id, channel_id=channel_id,
                 client_name=client.name, qbo_customer_id=client.qbo_customer_id, cb_org_id=client.org_id,
                 credit_kind=sel.credit.kind, qbo_credit_id=sel.credit.qbo_id, cb_credit_id=sel.credit.cb_id,
@@ -69,6 +70,9 @@ class CreditService:
             raise InvalidRequest("credit", f"Credit {sel.credit.cb_id or sel.credit.number} already has an open request "
                                     f"(#{busy.job.id}, {busy.job.state.label}); it can't be spent twice."
                           ) from None
+        if self.proposals is not None:
+            self.proposals.requested(job)
+        return job
 
     def request_resync_only(self, *, client: ClientView, user_id: str, channel_id: str, credit: str) -> Job:
         """The other half of the help article: nothing to write in QuickBooks, only the ConnectBooster half.
@@ -178,6 +182,11 @@ class CreditService:
         self.runner.submit(moved.id)
         return moved
 
+    def _batch_message(self, job: Job) -> str | None:
+        """An item's thread: its sweep's or proposal's message (where its Undo button is)."""
+        batch = self.sweeps.batches.get(job.batch_id) if job.batch_id and self.sweeps is not None else None
+        return batch.parent_ts if batch is not None else None
+
     def _approval_old(self, job: Job) -> bool:
         return bool(job.decided_at) and job.decided_at < stamp(self.now() - self.ttl)
 
@@ -218,8 +227,8 @@ class CreditService:
         try:
             undo = self.store.create(
                 actor=user_id, kind=JobKind.UNDO, state=JobState.APPROVED, event=EventKind.UNDO_REQUESTED,
-                undo_of=job.id, mode=job.mode,
-                requester_id=user_id, approver_id=user_id, channel_id=job.channel_id, parent_ts=job.parent_ts,
+                undo_of=job.id, mode=job.mode, requester_id=user_id, approver_id=user_id, channel_id=job.channel_id,
+                parent_ts=job.parent_ts or self._batch_message(job),
                 client_name=job.client_name, qbo_customer_id=job.qbo_customer_id, cb_org_id=job.cb_org_id,
                 credit_kind=job.credit_kind, qbo_credit_id=job.qbo_credit_id, cb_credit_id=job.cb_credit_id,
                 credit_number=job.credit_number, invoice_qbo_id=job.invoice_qbo_id, invoice_number=job.invoice_number,
