@@ -90,14 +90,15 @@ class CreditWatch:
 
     # -- one pass ---------------------------------------------------------------------------------------------
     def run_once(self) -> None:
-        """Catch up (first pass), read stored webhook events, poll CDC when due, propose what became open."""
+        """Read stored webhook events, catch up (first pass) or poll CDC when due; propose what became open."""
         with self._lock:
+            self._notices()  # first: stored webhook events need no catch-up (nor a CDC that fails)
+            self._propose()
             if not self.ready.is_set():
                 self._catch_up()
                 self.ready.set()
             elif self._cdc_due():
                 self._cdc()
-            self._notices()
             self._propose()
 
     def _cdc_due(self) -> bool:

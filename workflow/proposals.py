@@ -32,6 +32,7 @@ from data.states import BATCH_DECIDING, BatchState
 from integrations.errors import IntegrationError
 from workflow.lookup import APPLIED_WAITING_SYNC, ClientView
 from workflow.machine import move_batch
+from workflow.money import fmt
 from workflow.policy import Policy
 from workflow.sweep import plan_client
 
@@ -120,8 +121,10 @@ class ProposalService:
             holder = self.store.open_job_for_credit(key)
             where = (f" by sweep #{holder.batch_id}" if holder and holder.batch_id else
                      f" by request #{holder.id}" if holder else " in QuickBooks")
-            self._withdraw(batch, f"Used elsewhere{where}: QuickBooks now shows {remaining} of {proposed} left on "
-                                  "this credit, so this proposal is closed; nothing was applied by it.")
+            currency = batch.details.get("currency") or "USD"
+            self._withdraw(batch, f"Used elsewhere{where}: QuickBooks now shows {fmt(remaining, currency)} of "
+                                  f"{fmt(proposed, currency)} left on this credit, so this proposal is closed; nothing "
+                                  "was applied by it.")
 
     def requested(self, job: Job) -> None:
         """A request was made for a proposed credit (Choose…, or /applycredit): the proposal is followed there."""
