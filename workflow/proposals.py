@@ -33,6 +33,7 @@ from integrations.errors import IntegrationError
 from workflow.lookup import APPLIED_WAITING_SYNC, ClientView
 from workflow.machine import move_batch
 from workflow.money import fmt
+from workflow.text import esc
 from workflow.policy import Policy
 from workflow.sweep import plan_client
 
@@ -122,9 +123,9 @@ class ProposalService:
             where = (f" by sweep #{holder.batch_id}" if holder and holder.batch_id else
                      f" by request #{holder.id}" if holder else " in QuickBooks")
             currency = batch.details.get("currency") or "USD"
-            self._withdraw(batch, f"Used elsewhere{where}: QuickBooks now shows {fmt(remaining, currency)} of "
-                                  f"{fmt(proposed, currency)} left on this credit, so this proposal is closed; nothing "
-                                  "was applied by it.")
+            self._withdraw(batch, f"Used elsewhere{where}: QuickBooks now shows {esc(fmt(remaining, currency))} of "
+                                  f"{esc(fmt(proposed, currency))} left on this credit, so this proposal is closed; "
+                                  "nothing was applied by it.")
 
     def requested(self, job: Job) -> None:
         """A request was made for a proposed credit (Choose…, or /applycredit): the proposal is followed there."""
@@ -133,6 +134,7 @@ class ProposalService:
             self._withdraw(batch, f"Requested as #{job.id} by <@{job.requester_id}>: it is followed there.")
 
     def _withdraw(self, batch: Batch, outcome: str) -> None:
+        """Closed without applying; `outcome` is mrkdwn shown as is (the bot's words; anything from outside escaped)."""
         moved = move_batch(self.batches, batch, BatchState.CANCELLED, outcome=outcome)
         if moved is None:
             return  # decided meanwhile

@@ -93,7 +93,7 @@ def _state_blocks(batch: Batch, items: list[Job]) -> list[dict]:
     if batch.state == BatchState.REJECTED:
         return [context(f"Not now, said <@{esc(batch.approver_id, 40)}>: the credit stays open (the inbox lists it).")]
     if batch.state == BatchState.CANCELLED:
-        return [context(esc(batch.outcome or "Closed.", 1000))]
+        return [context(batch.outcome or "Closed.")]  # the bot's own words, escaped where they quote (proposals.py)
     c = counts(batch, items)
     who = (f"at or under AUTO_APPLY_MAX ({_m(d.get('auto_max') or 0, d.get('currency') or 'USD')}), no click"
            if batch.approver_id == BOT else f"accepted by <@{esc(batch.approver_id, 40)}>")
