@@ -33,9 +33,9 @@ from integrations.errors import IntegrationError
 from workflow.lookup import APPLIED_WAITING_SYNC, ClientView
 from workflow.machine import move_batch
 from workflow.money import fmt
-from workflow.text import esc
 from workflow.policy import Policy
 from workflow.sweep import plan_client
+from workflow.text import esc
 
 log = logging.getLogger(__name__)
 
