@@ -14,8 +14,10 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from sandbox.console import person as person_actions
+from sandbox.console.bookkeeper import new_credit
 from sandbox.console.books import DEFAULT_CLIENT, books, books_html
 from sandbox.console.page import modal_html, names, timeline
+from sandbox.console.troubles import fault_catalogue
 from sandbox.serving import LoopbackServer
 
 log = logging.getLogger(__name__)
@@ -24,31 +26,6 @@ FILES = {"/": ("index.html", "text/html"), "/console.css": ("console.css", "text
          "/console.js": ("console.js", "text/javascript")}
 ALLOWED_HOSTS = ("127.0.0.1", "localhost")  # a page on another origin can't reach us by DNS rebinding
 LONG_POLL_SECONDS = 4.0  # also how often the books refresh when Slack is quiet and no sync or resync is running
-
-
-def fault_catalogue(sync_timeout: float) -> dict[str, dict]:
-    """The documented troubles the page can arm: what happens, and what the bot will do about it."""
-    return {
-        "fail_sync": {
-            "label": "Fail the next sync",
-            "what": "ConnectBooster's next integration sync fails.",
-            "bot": "The thread says the sync failed, that QuickBooks is already recorded, and offers Sync again "
-                   "(nothing is written to QuickBooks twice).",
-        },
-        "stuck_pending": {
-            "label": "Stick the next sync",
-            "what": "ConnectBooster's next sync stays pending, blocking new syncs, until it is ended below.",
-            "bot": f"The bot keeps polling; after {int(sync_timeout)} s it reports the sync as stuck in the thread, "
-                   "alerts the notify channel, and offers Sync again.",
-        },
-        "qbo_429": {
-            "label": "Throttle QuickBooks",
-            "what": "QuickBooks answers the next 3 requests with HTTP 429 (Retry-After: 2 s).",
-            "bot": "The bot waits as asked and retries: the step just takes a few seconds longer, and each write "
-                   "keeps its requestid, so nothing is recorded twice.",
-        },
-        **person_actions.END_STUCK,  # not a trouble: the way out of a stuck sync
-    }
 
 
 class ConsoleError(Exception):
@@ -191,6 +168,13 @@ class Console:
             return {"ok": True, "message": person_actions.sync_now(self.sb.cb)}
         raise ConsoleError(f"Unknown portal action {do!r}.")
 
+    def bookkeeper(self, do: str, client: str, amount: str) -> dict:
+        """A new credit memo or an unapplied payment, made in QuickBooks (sandbox/console/bookkeeper.py)."""
+        try:
+            return {"ok": True, "message": new_credit(self.sb.qbo.ledger, client, do, amount)}
+        except ValueError as e:
+            raise ConsoleError(str(e)) from None
+
     def inject(self, kind: str) -> dict:
         """Arm one documented trouble in the emulators."""
         if kind not in self.faults:
@@ -257,6 +241,8 @@ class Console:
                                           str(body.get("block_id")), str(body.get("query", ""))))
             if verb == "person":
                 return _json(self.person(str(body.get("do")), str(body.get("invoice", ""))))
+            if verb == "books":
+                return _json(self.bookkeeper(str(body.get("do")), str(body.get("client")), str(body.get("amount"))))
             if verb == "fault":
                 return _json(self.inject(str(body.get("kind"))))
         return Response("Not Found", 404)
@@ -266,10 +252,6 @@ def _json(data: Any, status: int = 200) -> Response:
     return Response(json.dumps(data, default=str), status, mimetype="application/json")
 
 
-def _plain(text: str) -> dict:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
 def _option_for(element: dict, chosen: dict) -> dict:
     """The option object Slack would send for a chosen value: the element's own, or (external) value + text."""
     value = str(chosen.get("value", ""))
@@ -277,7 +259,8 @@ def _option_for(element: dict, chosen: dict) -> dict:
     for group in element.get("option_groups") or []:
         opts.extend(group.get("options") or [])
     found = next((o for o in opts if o.get("value") == value), None)
-    return found or {"text": _plain(str(chosen.get("text") or value)), "value": value}
+    return found or {"text": {"type": "plain_text", "text": str(chosen.get("text") or value), "emoji": True},
+                     "value": value}
 
 
 def typed_values(view: dict, raw: dict) -> dict:
