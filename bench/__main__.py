@@ -1,11 +1,11 @@
 """`make bench`: every benchmark in turn (each also runs alone: python -m bench.ack, .picker, .budget,
-.throughput, .resources). Prints the machine first; docs/benchmarks.md records a run's output."""
+.throughput, .resources, .new_credits). Prints the machine first; docs/benchmarks.md records a run's output."""
 from __future__ import annotations
 
 import sys
 import time
 
-from bench import ack, budget, picker, resources, throughput
+from bench import ack, budget, new_credits, picker, resources, throughput
 from bench.rig import machine
 
 BENCHMARKS = {"ack": ack.run, "picker": picker.run, "budget": budget.run, "throughput": throughput.run,
