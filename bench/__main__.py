@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from bench import ack, budget, new_credits, picker, resources, throughput
+from bench import ack, budget, picker, resources, throughput
 from bench.rig import machine
 
 BENCHMARKS = {"ack": ack.run, "picker": picker.run, "budget": budget.run, "throughput": throughput.run,

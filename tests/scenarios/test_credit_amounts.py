@@ -106,3 +106,25 @@ def test_a_proposal_whose_credit_is_used_elsewhere_says_so_and_loses_its_buttons
     assert w.bot.service.sweeps.batches.get(batch.id).state == "cancelled"
     assert len(payments_using(w, key)) == 1  # only the person's
     assert "proposal #" in message(w, batch).get("text", "") and NOTIFY == batch.channel_id
+
+
+def test_above_the_dual_limit_a_sweep_needs_two_approvers_other_than_its_proposer(make_world):
+    from tests.scenarios.sweeps import batch as sweep
+    from tests.scenarios.sweeps import propose, wait_finished
+
+    third = "U0APPROVE3"
+    w = make_world(settings={"dual_approval_above": Decimal("100.00"),
+                             "approver_ids": (APPROVER, APPROVER_2, third)})
+    w.slack.add_user(third, "casey.approver")
+    plan = propose(w)  # by APPROVER_2, $295 in all
+    w.driver.click(APPROVER, "sweep_approve", source=plan)
+    w.slack.wait_for(lambda s: "1 of 2 approvals: <@U0APPROVE> approved" in str(s.message(plan["channel"], plan["ts"])
+                                                                                 ["blocks"]), timeout=5)
+    assert sweep(w).state == "awaiting_second_approval" and w.bot.store.in_batch(1) == []
+    w.driver.click(APPROVER, "sweep_approve", source=plan)
+    w.driver.click(APPROVER_2, "sweep_approve", source=plan)  # its proposer
+    w.slack.wait_for(lambda s: any("You already approved Sweep #1" in t for t in w.ephemeral_texts(APPROVER))
+                     and any("a colleague has to approve" in t for t in w.ephemeral_texts(APPROVER_2)), timeout=5)
+    assert sweep(w).state == "awaiting_second_approval" and w.bot.store.in_batch(1) == []
+    w.driver.click(third, "sweep_approve", source=plan)
+    assert wait_finished(w).approver_id == third

@@ -60,3 +60,20 @@ def test_the_cursor(index):
     index.set_cursor("2026-11-26T10:00:00-08:00")
     index.set_cursor("2026-11-26T10:05:00-08:00")
     assert index.cursor() == "2026-11-26T10:05:00-08:00"
+
+
+def test_processed_webhook_events_are_pruned_after_the_retention_unprocessed_ones_kept(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from data.drafts import Drafts
+    from data.retention import Retention
+
+    connections = Connections(str(tmp_path / "prune.db"))
+    then = datetime(2026, 11, 1, tzinfo=UTC)
+    old = CreditIndex(connections.get, now=lambda: "2026-11-01T00:00:00.000Z")
+    old.store_notices([Notice("e-1", "r", "Payment", "7", "Update"), Notice("e-2", "r", "Payment", "8", "Update")])
+    old.mark_processed([old.pending_notices()[0].id])
+    drafts = Drafts(connections.get, ttl=timedelta(hours=24), clock=lambda: then + timedelta(days=40))
+    counts = Retention(connections.get, drafts, days=30, now=lambda: then + timedelta(days=40)).prune()
+    assert counts["qbo_notices"] == 1
+    assert [n.entity_id for n in old.pending_notices()] == ["8"]
