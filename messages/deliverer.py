@@ -37,6 +37,9 @@ class Deliverer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._joined: set[str] = set()
+        # Slack's Retry-After holds the method in that channel (chat.postMessage: ~1 per second per channel), not
+        # only the message that got it: other streams' messages there wait too instead of collecting 429s.
+        self._held: dict[tuple[str, str], float] = {}
         # Notices and alerts are worded at delivery, with the thread's permalink, in the job's mode.
         self.wordings = wordings or Wordings({Mode.API: Wording()})
         self.undeliverable = Undeliverable(outbox, store)
@@ -78,6 +81,10 @@ class Deliverer:
                 break  # stopping: what is left stays pending for the next start
             if item.job_id in blocked or self.outbox.earlier_pending(item):
                 blocked.add(item.job_id)
+                continue
+            if self._held.get(_where(item), 0.0) > self.clock():
+                if item.job_id is not None:  # its stream's later messages wait behind it
+                    blocked.add(item.job_id)
                 continue
             if self._deliver(item):
                 settled += 1
@@ -143,6 +150,8 @@ class Deliverer:
         if status in RETRY_STATUSES or error in ("ratelimited", "internal_error", "fatal_error", "service_unavailable"):
             wait = float(retry_after) if retry_after else min(60.0, 0.5 * 2 ** min(item.attempts, 7))
             log.info("slack %s: %s (HTTP %s); retrying in %.1fs", item.method, error, status, wait)
+            if status == 429 or error == "ratelimited":
+                self._held[_where(item)] = self.clock() + wait
             self.outbox.postpone(item.id, self.clock() + wait, error or str(status))
             return False
         channel = item.payload.get("args", {}).get("channel", "")
@@ -175,3 +184,8 @@ class Deliverer:
             return self.client.chat_getPermalink(channel=job.channel_id, message_ts=job.parent_ts).get("permalink")
         except Exception:
             return f"https://slack.com/archives/{job.channel_id}/p{job.parent_ts.replace('.', '')}"
+
+
+def _where(item: OutboxItem) -> tuple[str, str]:
+    """What a rate limit applies to: the method, in the channel the message goes to."""
+    return item.method, str(item.payload.get("args", {}).get("channel", ""))

@@ -121,3 +121,16 @@ def test_a_second_bot_address_keeps_working_after_a_restart(make_world):
     key = new_memo(w, "25.00")
     assert w.qbo.webhooks.flush()
     assert proposal(w, key).state == "awaiting_approval"
+
+
+def test_choose_is_gated_like_the_command(make_world):
+    from tests.scenarios.world import OUTSIDER
+
+    w = hearing_world(make_world, settings={"requester_ids": (REQUESTER,)})
+    key = new_memo(w, "25.00")
+    assert w.qbo.webhooks.flush()
+    batch = proposal(w, key)
+    assert click(w, batch, "proposal_choose", OUTSIDER).status == 200
+    assert click(w, batch, "proposal_choose", REQUESTER).status == 200
+    _settled_modal(w, REQUESTER)
+    assert w.slack.views(OUTSIDER)["modals"] == []  # no client data for someone who may not use the bot
