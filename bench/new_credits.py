@@ -18,8 +18,11 @@ import random
 import time
 from decimal import Decimal
 
+import requests
+
 from bench.rig import Rig, add_client, machine, open_picker, pct, quiet, tmpdir
 from sandbox.fake_slack import ratelimits
+from sandbox.qbo_webhook_payload import WebhookEvent, cloudevents_body, sign
 from sandbox.run import NOTIFY
 from tests.scenarios.credits import TOKEN
 
@@ -94,8 +97,9 @@ def burst(count: int) -> dict:
     rig.slack._limiter = ratelimits.RateLimiter(rig.slack.rate_limits, rig.slack.clock)
     try:
         _start(rig, "burst", webhooks=True, poll=0)
-        rig.qbo.webhooks.configure(url=rig.bot_url.replace("/slack/events", "/quickbooks/webhooks"),
-                                   verifier_token=TOKEN, delay=2.0)  # one aggregation window: one delivery
+        url = rig.bot_url.replace("/slack/events", "/quickbooks/webhooks")
+        answer = _answer_time(url, rig.qbo.realm_id, count)
+        rig.qbo.webhooks.configure(url=url, verifier_token=TOKEN, delay=2.0)  # one aggregation window: one delivery
         q0, start = len(rig.qbo.requests), time.monotonic()
         for n in range(count):
             rig.qbo.ledger.create_credit_memo(CLIENTS[n][1], "25.00", txn_date="2026-11-20", doc_number=f"B{n}")
@@ -108,12 +112,23 @@ def burst(count: int) -> dict:
         batches = rig.bot.connections.get().execute("SELECT count(*), count(DISTINCT credit_key) FROM batches "
                                                     "WHERE kind = 'proposal'").fetchone()
         calls = rig.slack.call_log("chat.postMessage")
-        return {"deliveries": len([d for d in rig.qbo.webhooks.deliveries if not d["redelivery"]]),
+        return {"deliveries": len([d for d in rig.qbo.webhooks.deliveries if not d["redelivery"]]), "answer": answer,
                 "posted": len(posted), "distinct": len({m["text"] for m in posted}), "batches": batches,
                 "seconds": took, "ratelimited": rig.slack.ratelimited_counts(), "post_calls": len(calls),
                 "qbo": len([r for r in rig.qbo.requests[q0:] if r["path"].startswith("/v3/")])}
     finally:
         rig.close()
+
+
+def _answer_time(url: str, realm: str, count: int) -> float:
+    """Seconds the bot takes to answer one signed delivery of `count` events (customers: stored, then ignored)."""
+    events = [WebhookEvent(realm, "Customer", str(900000 + n), "Update", time.time()) for n in range(count)]
+    body = cloudevents_body(events)
+    start = time.monotonic()
+    r = requests.post(url, data=body, headers={"intuit-signature": sign(TOKEN, body),
+                                               "Content-Type": "application/cloudevents-batch+json"}, timeout=10)
+    assert r.status_code == 200, r.status_code
+    return time.monotonic() - start
 
 
 def _proposals(rig: Rig) -> list[dict]:
@@ -133,7 +148,9 @@ def run(credits: int = 10, poll: float = 5.0, burst_size: int = 200) -> dict:
     print(f"6. burst of {burst_size} in {b['deliveries']} delivery: {b['posted']} proposals posted "
           f"({b['distinct']} distinct; batches {b['batches'][0]}, credits {b['batches'][1]}) in {b['seconds']:.0f} s; "
           f"chat.postMessage calls {b['post_calls']}, 429s {b['ratelimited']} (each waited out as Retry-After "
-          f"asked); QuickBooks requests {b['qbo']} = {b['qbo'] / burst_size:.2f} per credit", flush=True)
+          f"asked); QuickBooks requests {b['qbo']} = {b['qbo'] / burst_size:.2f} per credit; a signed delivery of "
+          f"{burst_size} events answered in {b['answer'] * 1000:.0f} ms = {b['answer'] / 3:.3f} of Intuit's 3 s",
+          flush=True)
     return {"webhooks": w, "cdc": c, "burst": b}
 
 

@@ -134,3 +134,15 @@ def test_choose_is_gated_like_the_command(make_world):
     assert click(w, batch, "proposal_choose", REQUESTER).status == 200
     _settled_modal(w, REQUESTER)
     assert w.slack.views(OUTSIDER)["modals"] == []  # no client data for someone who may not use the bot
+
+
+def test_a_client_connectbooster_does_not_have_yet_is_proposed_without_a_plan(make_world):
+    w = hearing_world(make_world)
+    customer = w.qbo.ledger.create_customer("Brand New Marina")
+    w.qbo.ledger.create_invoice(customer["Id"], "90.00", txn_date="2026-11-20")
+    key = new_memo(w, "25.00", customer=customer["Id"])
+    assert w.qbo.webhooks.flush()
+    batch = proposal(w, key)
+    shown = str(message(w, batch)["blocks"])
+    assert "I couldn't plan it" in shown and "not linked to a ConnectBooster organization" in shown
+    assert "Apply as proposed" not in shown and "Not now" in shown and batch.plan == []
