@@ -55,6 +55,7 @@ from workflow.digest import DigestScheduler
 from workflow.directory import ConnectBoosterDirectory
 from workflow.guided import GuidedService
 from workflow.guided_half import GuidedConnectBooster
+from workflow.new_credits import WEBHOOKS_PATH, new_credits, webhook_route
 from workflow.policy import Policy
 from workflow.qbo_only import QuickBooksDirectory
 from workflow.runner import JobRunner
@@ -123,15 +124,16 @@ class Bot:
         self.slack = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url or WebClient.BASE_URL)
         wordings = Wordings({Mode.API: Wording(tz),
                              Mode.GUIDED: GuidedWording(tz, portal_url=settings.connectbooster_portal_url)})
+        batches = BatchStore(self.connections.get)
         self.deliverer = Deliverer(self.outbox, self.store, self.slack, wordings=wordings,
-                                   idle_seconds=o.outbox_idle_seconds)
+                                   idle_seconds=o.outbox_idle_seconds, batches=batches)
         notifier = SlackNotifier(self.outbox, wordings=wordings, notify_channel=settings.notify_channel,
                                  on_enqueue=self.deliverer.wake, tz=tz, portal_url=settings.connectbooster_portal_url)
         team_zone = ZoneInfo(tz)
         ttl = timedelta(hours=settings.approval_ttl_hours)
         self.policy = Policy(approvers=frozenset(settings.approver_ids),
-                             undo_window=timedelta(hours=settings.undo_window_hours), now=clock)
-        batches = BatchStore(self.connections.get)
+                             undo_window=timedelta(hours=settings.undo_window_hours), now=clock,
+                             dual_above=settings.dual_approval_above, auto_max=settings.auto_apply_max)
         # QuickBooks dates every write by the team's calendar (an omitted TxnDate is Intuit's server date): an
         # application approved at 23:30 in Chicago on the 31st belongs to that month, not the next.
         self.runner = JobRunner(
@@ -142,6 +144,7 @@ class Bot:
                                                now=clock))
         self.service = CreditService(store=self.store, runner=self.runner, policy=self.policy, approval_ttl=ttl,
                                      now=o.now)
+        self.watch = new_credits(self, settings, clock)  # webhooks and CDC keep the index fresh; proposals
         # A name: without one Bolt inspects the call stack for it on every construction.
         self.app = App(name="applycredit", client=self.slack, signing_secret=settings.slack_signing_secret or None,
                        token_verification_enabled=False,
@@ -155,7 +158,7 @@ class Bot:
                 sweep=GuidedSweep(sweeps=self.runner.sweeps, policy=self.policy, remind_after=remind, now=o.now))
         self.deps = Deps(service=self.service, store=self.store, drafts=self.drafts, directory=self.directory,
                          screens=screens, marks=self.marks, guided=self.guided, tz=tz,
-                         people=People(self.connections.get))
+                         people=People(self.connections.get), proposals=self.service.proposals)
         register(self.app, self.deps, (guided_listeners,) if self.guided is not None else ())
         self.app.use(access_gate(settings.access))  # after register's deps middleware: REQUESTER_IDS, ALLOWED_CHANNELS
         # Delivery bookkeeping is pruned after RETENTION_DAYS; its timestamps are wall-clock (utcnow), so is this.
@@ -176,6 +179,7 @@ class Bot:
         """Resume unfinished jobs and start the outbox and the expiry check; returns jobs resumed."""
         self.deliverer.start()
         resumed = self.runner.resume_all()
+        self.watch.start()
         threading.Thread(target=self._expiry_loop, name="expiry", daemon=True).start()
         log.info("ConnectBooster mode: %s (%s)%s", self.mode, self.settings.connectbooster_mode_reason or "default",
                  ": QuickBooks is automated, the ConnectBooster steps are guided in each request's thread"
@@ -204,8 +208,11 @@ class Bot:
     def wsgi(self):
         """POST /slack/events for Slack, GET /healthz for load balancers."""
         slack = SlackRequestHandler(self.app, path="/slack/events")
+        hooks = webhook_route(self)  # POST /quickbooks/webhooks, with QBO_WEBHOOK_VERIFIER_TOKEN
 
         def app(environ, start_response):
+            if hooks is not None and environ.get("PATH_INFO") == WEBHOOKS_PATH:
+                return hooks(environ, start_response)
             if environ.get("PATH_INFO") == "/healthz":
                 start_response("200 OK", [("Content-Type", "application/json")])
                 return [json.dumps({"ok": True, "pending_messages": self.outbox.pending_count()}).encode()]
@@ -232,6 +239,7 @@ class Bot:
 
     def stop(self) -> None:
         self._stop.set()
+        self.watch.stop()
         for server in self._servers:
             server.task_dispatcher.shutdown(timeout=1)
             server.close()

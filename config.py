@@ -12,9 +12,12 @@ import re
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from dotenv import dotenv_values
+
+from config_credits import parse_new_credits
 
 log = logging.getLogger(__name__)
 
@@ -106,11 +109,22 @@ class Settings:
     connectbooster_mode_reason: str = ""      # why this mode: said once at start-up
     connectbooster_portal_url: str = ""       # e.g. https://acme.connectboosterportal.com, for the step links
     guided_remind_minutes: float = 30.0       # a guided step left unconfirmed this long gets one reminder
+    # --- new credits (config_credits.py) ---
+    qbo_webhook_verifier_token: str = field(default="", repr=False)  # POST /quickbooks/webhooks, HTTP mode
+    qbo_cdc_poll_seconds: float = 300.0       # change data capture; 0: off
+    proposals_channel: str = ""               # empty: NOTIFY_CHANNEL
+    auto_apply_max: Decimal = Decimal("0")    # 0: every new credit waits for a click
+    dual_approval_above: Decimal | None = None  # None: one approver for any amount
 
     @property
     def guided(self) -> bool:
         """True when the ConnectBooster half is guided step by step in Slack instead of called."""
         return self.connectbooster_mode == "guided"
+
+    @property
+    def proposal_channel(self) -> str:
+        """Where new credits are proposed: PROPOSALS_CHANNEL, else NOTIFY_CHANNEL."""
+        return self.proposals_channel or self.notify_channel
 
     @property
     def access(self) -> Access:
@@ -259,6 +273,7 @@ def _parse(env: dict[str, str]) -> Settings:
         connectbooster_mode_reason=mode_reason,
         connectbooster_portal_url=get("CONNECTBOOSTER_PORTAL_URL").rstrip("/"),
         guided_remind_minutes=number("GUIDED_REMIND_MINUTES", 30.0),
+        **parse_new_credits(get, problems),
     )
     if configured and not settings.qbo_base_url:
         problems.append("QBO_API_BASE_URL is required when QBO_ENVIRONMENT is a discovery-document URL")

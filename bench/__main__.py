@@ -1,5 +1,5 @@
 """`make bench`: every benchmark in turn (each also runs alone: python -m bench.ack, .picker, .budget,
-.throughput, .resources). Prints the machine first; docs/benchmarks.md records a run's output."""
+.throughput, .resources, .new_credits). Prints the machine first; docs/benchmarks.md records a run's output."""
 from __future__ import annotations
 
 import sys

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,8 @@ from data.jobs import utcnow
 from data.states import BATCH_TERMINAL, BatchState, Mode
 
 SWEEP_KEY = "sweep"
+SWEEP, PROPOSAL = "sweep", "proposal"  # batches.kind
+BOT = "bot"  # who proposes a new credit's proposal, and approves an auto-applied one
 
 
 @dataclass(frozen=True)
@@ -47,11 +49,27 @@ class Batch:
     reminded_at: str | None = None
     confirmed_by: str | None = None
     mode: Mode = Mode.API  # migration 8
+    # issue 22 (migration 10): a proposal's credit (one proposal per credit, ever), why it closed, first approver
+    credit_key: str | None = None
+    outcome: str | None = None
+    first_approver_id: str | None = None
+    details: dict = field(default_factory=dict)  # a proposal's credit: client, kind, number, amount, currency, ...
+
+    @property
+    def proposal(self) -> bool:
+        return self.kind == PROPOSAL
+
+    @property
+    def owner(self) -> str | None:
+        """Who its guided checklist asks to act: a sweep's proposer, a proposal's approver (None: auto-applied)."""
+        who = self.approver_id if self.proposal else self.requester_id
+        return None if who == BOT else who
 
     @classmethod
     def from_row(cls, row: dict) -> Batch:
         values = {f.name: row.get(f.name) for f in fields(cls)}
         values["plan"] = json.loads(values["plan"] or "[]")
+        values["details"] = json.loads(values["details"] or "{}")
         values["total"] = Decimal(values["total"] or "0")
         values["state"] = BatchState(values["state"])
         values["mode"] = Mode(values["mode"] or Mode.API)
@@ -72,23 +90,32 @@ class BatchStore:
         self.now = now
 
     def create(self, *, kind: str, requester_id: str, channel_id: str, plan: list[dict], total: Decimal,
-               expires_at: str | None, state: BatchState = BatchState.AWAITING_APPROVAL, mode: Mode = Mode.API) -> Batch:
-        """Open a batch (one open at a time: BatchBusy names the open one)."""
+               expires_at: str | None, state: BatchState = BatchState.AWAITING_APPROVAL, mode: Mode = Mode.API,
+               credit_key: str | None = None, **values: Any) -> Batch:
+        """Open a batch: one open sweep at a time, one proposal per credit ever (BatchBusy names the other one)."""
         db = self._db()
         now = self.now()
         row = {"kind": kind, "state": state, "requester_id": requester_id, "channel_id": channel_id,
-               "plan": json.dumps(plan, default=str), "total": str(total), "open_key": SWEEP_KEY,
-               "created_at": now, "updated_at": now, "expires_at": expires_at, "mode": mode}
+               "plan": json.dumps(plan, default=str), "total": str(total),
+               "open_key": None if credit_key else SWEEP_KEY, "credit_key": credit_key,
+               "created_at": now, "updated_at": now, "expires_at": expires_at, "mode": mode,
+               **{k: json.dumps(v, default=str) if k == "details" else v for k, v in values.items()}}
         try:
             with db.conn:
                 cur = db.conn.execute(f"INSERT INTO batches ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
                                       list(row.values()))
         except sqlite3.IntegrityError:
-            busy = self._batches("SELECT * FROM batches WHERE open_key = ?", [SWEEP_KEY])
+            busy = self._batches("SELECT * FROM batches WHERE credit_key = ?", [credit_key]) if credit_key else \
+                self._batches("SELECT * FROM batches WHERE open_key = ?", [SWEEP_KEY])
             if not busy:
                 raise
             raise BatchBusy(busy[0]) from None
         return self.get(cur.lastrowid)
+
+    def for_credit(self, credit_key: str) -> Batch | None:
+        """The proposal made for this credit, if any (there is at most one, ever)."""
+        found = self._batches("SELECT * FROM batches WHERE credit_key = ?", [credit_key])
+        return found[0] if found else None
 
     def get(self, batch_id: int) -> Batch | None:
         found = self._batches("SELECT * FROM batches WHERE id = ?", [batch_id])
@@ -96,8 +123,8 @@ class BatchStore:
 
     def transition(self, batch_id: int, *, from_states: Iterable[str], to_state: str, **values: Any) -> Batch | None:
         """Move from one of `from_states` to `to_state`; None when another caller won."""
-        updates = {k: (str(v) if isinstance(v, Decimal) else json.dumps(v, default=str) if k == "plan" else v)
-                   for k, v in values.items()}
+        updates = {k: (str(v) if isinstance(v, Decimal) else json.dumps(v, default=str) if k in ("plan", "details")
+                       else v) for k, v in values.items()}
         updates.update(state=to_state, updated_at=self.now())
         if to_state in BATCH_TERMINAL:
             updates["open_key"] = None

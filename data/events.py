@@ -100,6 +100,16 @@ class EventKind(StrEnum):
     SWEEP_CLIENTS_LEFT_OUT = "sweep_clients_left_out"  # before approval: clients taken out of the plan
     SWEEP_UNDO_REQUESTED = "sweep_undo_requested"      # a whole sweep undone, item by item
     SWEEP_UNDONE = "sweep_undone"                      # every item of that undo settled: the summary
+    # new credits: approval by amount, proposals (batches of kind "proposal": details.batch)
+    AWAITING_SECOND_APPROVAL = JobState.AWAITING_SECOND_APPROVAL.value
+    SWEEP_FIRST_APPROVAL = "sweep_first_approval"    # a sweep's or a proposal's first of two approvals
+    PROPOSED = "proposed"                            # a new credit's proposal, planned and posted
+    AUTO_APPLIED = "auto_applied"                    # at or under AUTO_APPLY_MAX: applied without a click
+    PROPOSAL_ACCEPTED = "proposal_accepted"          # Apply as proposed (the last approval it needed)
+    PROPOSAL_NOT_NOW = "proposal_not_now"
+    PROPOSAL_WITHDRAWN = "proposal_withdrawn"        # its credit changed in QuickBooks, or was requested
+    PROPOSAL_REFUSED_ACCEPT = "proposal_refused_accept"
+    PROPOSAL_REFUSED_NOT_NOW = "proposal_refused_not_now"
 
     @classmethod
     def of_state(cls, state: JobState) -> EventKind:

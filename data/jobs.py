@@ -80,6 +80,7 @@ class Job:
     batch_id: int | None = None       # set on the items of a sweep (migration 2)
     batch_seq: int | None = None
     mode: Mode = Mode.API             # how its ConnectBooster half is done (migration 8)
+    first_approver_id: str | None = None  # above DUAL_APPROVAL_ABOVE: the first of two approvers (migration 10)
 
     @property
     def terminal(self) -> bool:

@@ -1,6 +1,8 @@
 """Numbered, append-only schema migrations: (number, name, SQL script). Never edit a shipped one."""
 from __future__ import annotations
 
+from data.migrations_more import LATER
+
 M1_CORE = """
 CREATE TABLE jobs (
     id INTEGER PRIMARY KEY,
@@ -174,17 +176,6 @@ UPDATE batches SET mode = 'guided'
 """
 
 
-M13_PEOPLE = """
--- The names Slack sends with each request (a command's user_name, a click's user.username), so the history and
--- the month-end export say who in people's words without asking Slack (users:read is a scope the app does not have).
-CREATE TABLE people (
-    user_id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    seen_at TEXT NOT NULL
-);
-"""
-
-
 MIGRATIONS = [
     (1, "jobs, events, oauth tokens, drafts, outbox", M1_CORE),
     (2, "sweep batches, jobs.batch_id", M2_BATCHES),
@@ -194,5 +185,5 @@ MIGRATIONS = [
     (6, "indexes for retention: drafts, outbox, seen events by age", M6_RETENTION),
     (7, "batches: guided sweep checklist (sync date, posted, reminded, confirmed by)", M7_GUIDED_SWEEP),
     (8, "jobs and batches: the ConnectBooster mode", M8_MODE),
-    (13, "people: the Slack names of who requested, approved and clicked", M13_PEOPLE),
+    *LATER,
 ]

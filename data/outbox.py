@@ -27,6 +27,10 @@ class Target(StrEnum):
     ALERT = "alert"                  # a failed or stuck sync, in NOTIFY_CHANNEL
     ALERT_RESOLVED = "alert_resolved"  # chat.update of an alert once its job settled: by whom, when
     PLAIN = "plain"                  # sent as queued (sweep messages, the digest, direct messages)
+    # a proposal's messages (its stream is -batch.id): posted by the bot itself, so the batch learns its ts here
+    BATCH_PARENT = "batch_parent"    # the proposal: its ts becomes the batch's parent
+    BATCH_UPDATE = "batch_update"    # chat.update of it (only the newest queued one is sent)
+    BATCH_THREAD = "batch_thread"    # a reply in its thread
 
 
 @dataclass(frozen=True)

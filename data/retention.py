@@ -7,6 +7,7 @@
 | outbox       | pending/sending rows always; delivered rows of finished work for N days  | delivery bookkeeping        |
 | seen_events  | N days (Slack retries an event within minutes)                           | dedupe of retried events    |
 | digests      | N days, and always the newest (the next digest counts from it)           | one digest per day          |
+| qbo_notices  | N days once processed (Intuit retries a delivery for days, same ids)     | dedupe of webhook events    |
 
 N is RETENTION_DAYS, but never less than the undo window: the notifier re-queues every message of a job
 each time the job changes (the dedupe key makes that harmless), so the rows of a job that can still change
@@ -68,7 +69,10 @@ class Retention:
             seen = db.conn.execute("DELETE FROM seen_events WHERE seen_at < ?", [cutoff]).rowcount
             digests = db.conn.execute("DELETE FROM digests WHERE posted_at < ? AND posted_at < "
                                       "(SELECT max(posted_at) FROM digests)", [cutoff]).rowcount
-        counts = {"drafts": drafts, "outbox": outbox, "seen_events": seen, "digests": digests}
+            notices = db.conn.execute("DELETE FROM qbo_notices WHERE processed_at IS NOT NULL AND received_at < ?",
+                                      [cutoff]).rowcount
+        counts = {"drafts": drafts, "outbox": outbox, "seen_events": seen, "digests": digests,
+                  "qbo_notices": notices}
         if any(counts.values()):
             log.info("retention: deleted %s", ", ".join(f"{n} {t}" for t, n in counts.items() if n))
         return counts

@@ -28,6 +28,7 @@ class JobState(StrEnum):
     """Where a job is; see workflow/machine.py for who moves it where."""
 
     AWAITING_APPROVAL = "awaiting_approval"
+    AWAITING_SECOND_APPROVAL = "awaiting_second_approval"  # above DUAL_APPROVAL_ABOVE: one of two approvers so far
     APPROVED = "approved"
     APPLYING = "applying_in_quickbooks"
     APPLIED = "applied_in_quickbooks"
@@ -79,6 +80,7 @@ class BatchState(StrEnum):
 
     PLANNING = "planning"             # the one-sweep slot is claimed; reading both systems in the background
     AWAITING_APPROVAL = "awaiting_approval"
+    AWAITING_SECOND_APPROVAL = "awaiting_second_approval"  # above DUAL_APPROVAL_ABOVE: one of two approvers so far
     RUNNING = "running"
     SYNCING = "syncing"
     GUIDED_CHECKLIST = "guided_checklist"  # guided mode: one ConnectBooster checklist for the batch, confirmed once
@@ -93,5 +95,8 @@ class BatchState(StrEnum):
 
 
 BATCH_TERMINAL = frozenset({BatchState.FINISHED, BatchState.REJECTED, BatchState.EXPIRED, BatchState.CANCELLED})
-BATCH_OPEN = frozenset({BatchState.PLANNING, BatchState.AWAITING_APPROVAL, BatchState.RUNNING, BatchState.SYNCING,
+# Waiting for a decision (a request, a sweep, a proposal): the first approval, or the second of two.
+DECIDING = frozenset({JobState.AWAITING_APPROVAL, JobState.AWAITING_SECOND_APPROVAL})
+BATCH_DECIDING = frozenset({BatchState.AWAITING_APPROVAL, BatchState.AWAITING_SECOND_APPROVAL})
+BATCH_OPEN = frozenset({BatchState.PLANNING, *BATCH_DECIDING, BatchState.RUNNING, BatchState.SYNCING,
                         BatchState.GUIDED_CHECKLIST})

@@ -27,7 +27,7 @@ CHANNEL_NOT_ALLOWED = ("{command} isn't used in this channel: requests and their
                        "command runs, so only {channels} are allowed. Run it there; nothing was shown or changed.")
 # Buttons outside the picker, inbox and App Home: who may press them is decided by workflow/policy.py.
 GATED_ACTIONS = frozenset({"choose_client", "resync_only", "inbox_apply", "inbox_resync", "inbox_page_prev",
-                           "inbox_page_next"})
+                           "inbox_page_next", "proposal_choose"})
 
 
 def access_gate(access: Access) -> Callable[..., BoltResponse | None]:

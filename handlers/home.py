@@ -11,7 +11,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from data.jobs import JobStore
-from data.states import JobState
+from data.states import DECIDING, JobState
 from handlers import deps_of
 from messages.blocks.home import HomeData, home_view
 from workflow.sweep_guided import overdue
@@ -30,7 +30,8 @@ def gather_home(store: JobStore, user: str, approvers: frozenset[str], checklist
     if not approver:  # other people's work is for approvers only
         attention = [j for j in attention if j.requester_id == user]
         verified = [j for j in verified if j.requester_id == user]
-    waiting = [j for j in store.in_states([JobState.AWAITING_APPROVAL]) if j.requester_id != user] if approver else []
+    waiting = [j for j in store.in_states(DECIDING) if user not in (j.requester_id, j.first_approver_id)] \
+        if approver else []
     checklists = [b for b in checklists or [] if approver or b.requester_id == user]
     return HomeData(user=user, approver=approver, waiting=waiting, mine=[j for j in recent if j.requester_id == user],
                     attention=attention, recent=verified[:5], checklists=checklists)

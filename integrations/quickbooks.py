@@ -22,6 +22,7 @@ from integrations.errors import (
     ValidationError,
 )
 from integrations.quickbooks_auth import TokenProvider
+from integrations.quickbooks_changes import QuickBooksChanges
 from integrations.quickbooks_models import (
     CREDIT_MEMO,
     UNAPPLIED_PAYMENT,
@@ -47,7 +48,6 @@ from integrations.quickbooks_payments import (
     to_payment,
     write_marker,
 )
-from integrations.quickbooks_reads import QuickBooksReads
 from integrations.quickbooks_transport import CompanyPreferences
 
 __all__ = [
@@ -70,7 +70,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-class QuickBooksClient(QuickBooksReads):
+class QuickBooksClient(QuickBooksChanges):
     """One company's (realm's) Accounting API."""
 
     # ---- writes ------------------------------------------------------------------------------------

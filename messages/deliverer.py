@@ -21,13 +21,15 @@ from messages.wording import Wording, Wordings
 
 log = logging.getLogger(__name__)
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+BATCH_TARGETS = (Target.BATCH_PARENT, Target.BATCH_UPDATE, Target.BATCH_THREAD)
 
 
 class Deliverer:
     def __init__(self, outbox: Outbox, store: JobStore, client: WebClient, *, clock: Callable[[], float] = time.time,
-                 wordings: Wordings | None = None, idle_seconds: float = 1.0) -> None:
+                 wordings: Wordings | None = None, idle_seconds: float = 1.0, batches=None) -> None:
         self.outbox = outbox
         self.store = store
+        self.batches = batches  # data.batches.BatchStore: a proposal's message stores its ts there
         self.client = client
         self.clock = clock
         self.idle_seconds = idle_seconds
@@ -35,6 +37,9 @@ class Deliverer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._joined: set[str] = set()
+        # Slack's Retry-After holds the method in that channel (chat.postMessage: ~1 per second per channel), not
+        # only the message that got it: other streams' messages there wait too instead of collecting 429s.
+        self._held: dict[tuple[str, str], float] = {}
         # Notices and alerts are worded at delivery, with the thread's permalink, in the job's mode.
         self.wordings = wordings or Wordings({Mode.API: Wording()})
         self.undeliverable = Undeliverable(outbox, store)
@@ -77,6 +82,10 @@ class Deliverer:
             if item.job_id in blocked or self.outbox.earlier_pending(item):
                 blocked.add(item.job_id)
                 continue
+            if self._held.get(_where(item), 0.0) > self.clock():
+                if item.job_id is not None:  # its stream's later messages wait behind it
+                    blocked.add(item.job_id)
+                continue
             if self._deliver(item):
                 settled += 1
             elif item.job_id is not None:
@@ -86,6 +95,8 @@ class Deliverer:
     def _deliver(self, item: OutboxItem) -> bool:
         args = dict(item.payload.get("args", {}))
         job = self.store.get(item.job_id) if item.job_id is not None and item.job_id > 0 else None
+        if item.target in BATCH_TARGETS:
+            return self._batch(item, args)
         if item.target is Target.PARENT_UPDATE:
             if self.outbox.newer_update_queued(item):
                 self.outbox.mark(item.id, "superseded")
@@ -109,6 +120,22 @@ class Deliverer:
             args["channel"], args["ts"] = where
             args["text"], args["blocks"] = self.wordings.of(job).alert_resolved(job, item.payload,
                                                                                   self._permalink(job))
+        return self._send(item, args, job)
+
+    def _batch(self, item: OutboxItem, args: dict) -> bool:
+        """A proposal's message, an update of it, or a reply in its thread (its ts is the batch's)."""
+        batch = self.batches.get(-item.job_id) if self.batches is not None and item.job_id else None
+        if item.target is not Target.BATCH_PARENT:
+            if item.target is Target.BATCH_UPDATE and self.outbox.newer_update_queued(item):
+                self.outbox.mark(item.id, "superseded")
+                return True
+            if batch is None or not batch.parent_ts:
+                self.outbox.mark(item.id, "failed", error="no parent message")
+                return True
+            args["ts" if item.target is Target.BATCH_UPDATE else "thread_ts"] = batch.parent_ts
+        return self._send(item, args, None, batch)
+
+    def _send(self, item: OutboxItem, args: dict, job, batch=None) -> bool:
         self.outbox.start_sending(item.id)
         try:
             response = self.client.api_call(item.method, json=args)
@@ -119,6 +146,8 @@ class Deliverer:
             return self._failed(item, job, 503, type(e).__name__, None)
         ts = response.get("ts")
         self.outbox.mark(item.id, "sent", result_ts=ts)
+        if item.target is Target.BATCH_PARENT and ts and batch is not None:
+            self.batches.set_parent(batch.id, ts)
         if item.target is Target.PARENT and ts and job is not None:
             self.store.set_parent(job.id, ts)
             if item.in_flight_at_crash:  # Slack may show an earlier copy, whose buttons then stand for this one
@@ -129,6 +158,8 @@ class Deliverer:
         if status in RETRY_STATUSES or error in ("ratelimited", "internal_error", "fatal_error", "service_unavailable"):
             wait = float(retry_after) if retry_after else min(60.0, 0.5 * 2 ** min(item.attempts, 7))
             log.info("slack %s: %s (HTTP %s); retrying in %.1fs", item.method, error, status, wait)
+            if status == 429 or error == "ratelimited":
+                self._held[_where(item)] = self.clock() + wait
             self.outbox.postpone(item.id, self.clock() + wait, error or str(status))
             return False
         channel = item.payload.get("args", {}).get("channel", "")
@@ -161,3 +192,8 @@ class Deliverer:
             return self.client.chat_getPermalink(channel=job.channel_id, message_ts=job.parent_ts).get("permalink")
         except Exception:
             return f"https://slack.com/archives/{job.channel_id}/p{job.parent_ts.replace('.', '')}"
+
+
+def _where(item: OutboxItem) -> tuple[str, str]:
+    """What a rate limit applies to: the method, in the channel the message goes to."""
+    return item.method, str(item.payload.get("args", {}).get("channel", ""))

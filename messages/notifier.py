@@ -16,6 +16,7 @@ from data.states import BatchState, JobKind, Mode
 from messages.blocks import guided_sweep as guided_sweep_blocks
 from messages.blocks import sweep as sweep_blocks
 from messages.blocks.common import context
+from messages.proposals import ProposalMessages
 from messages.wording import Wording, Wordings
 
 PARENT_EVENTS = (EventKind.REQUESTED, EventKind.RESYNC_ONLY_REQUESTED)
@@ -32,6 +33,7 @@ class SlackNotifier:
         self.on_enqueue = on_enqueue
         self.tz = tz
         self.portal_url = portal_url  # CONNECTBOOSTER_PORTAL_URL, for a guided sweep's checklist
+        self.proposals = ProposalMessages(outbox, notify_channel=notify_channel, tz=tz, portal_url=portal_url)
 
     def publish(self, job: Job, events: list[Event], related: Job | None = None) -> None:
         words = self.wordings.of(job)
@@ -110,6 +112,10 @@ class SlackNotifier:
 
         Its messages use the outbox stream -batch.id (job ids are positive), so they go out in order.
         """
+        if batch.proposal:  # a new credit's proposal: the bot posts its message itself (messages/proposals.py)
+            self.proposals.publish(batch, items)
+            self.on_enqueue()
+            return
         if not batch.parent_ts:
             return  # the approval message is posted by the command handler, which stores its ts
         stream = -batch.id

@@ -13,7 +13,7 @@ import logging
 from data.events import EventKind
 from data.jobs import Job, JobStore
 from data.outbox import Outbox, OutboxItem, Target
-from data.states import JobState
+from data.states import DECIDING
 from workflow.service import cancel_unposted
 from workflow.text import esc
 
@@ -32,6 +32,9 @@ class Undeliverable:
         self._logged: set[str] = set()
 
     def refused(self, item: OutboxItem, job: Job | None, error: str, channel: str) -> None:
+        if item.target is Target.BATCH_PARENT and channel not in self._logged:  # no job: the log says it, once
+            self._logged.add(channel)
+            log.error("cannot post proposals in PROPOSALS_CHANNEL %s (%s): %s", channel, error, INVITE)
         if job is None:
             return
         why = WHY.get(error, f"Slack answered {error}")
@@ -46,7 +49,7 @@ class Undeliverable:
                               f"{why}. An admin can {INVITE}.")
 
     def _parent_refused(self, job: Job, error: str, why: str) -> None:
-        if job.state == JobState.AWAITING_APPROVAL:
+        if job.state in DECIDING:
             if cancel_unposted(self.store, job, error) is None:  # someone decided it meanwhile
                 return
             text = (f":warning: Your request #{job.id} ({esc(job.client_name, 200)}) could not be posted in <#{job.channel_id}> "

@@ -72,6 +72,15 @@ class LedgerDocuments:
         """A new credit memo for `customer_id` with all its credit left."""
         return self._create_txn("CreditMemo", customer_id, Decimal(str(total)), txn_date, doc_number, memo_id, None)
 
+    def receive_payment(self: Ledger, customer_id: str, total: Decimal | str, *, txn_date: str,
+                        ref_number: str | None = None) -> dict:
+        """Receive Payment with no invoice ticked: a Payment of `total` recorded as a credit (Intuit, Payment:
+        "created with just an amount"; UnappliedAmt = TotalAmt, no lines), in the customer's currency."""
+        body: dict = {"CustomerRef": {"value": str(customer_id)}, "TotalAmt": Decimal(str(total)), "TxnDate": txn_date}
+        if ref_number:
+            body["PaymentRefNum"] = ref_number
+        return self.create_payment(body)
+
     def _create_txn(self: Ledger, entity: str, cid: str, total: Decimal, txn_date: str, doc_number: str | None,
                     doc_id: str | None, due: str | None) -> dict:
         with self._lock:

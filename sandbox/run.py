@@ -59,6 +59,7 @@ class Sandbox:
         self.slack.add_channel(CHANNEL, "finance")
         self.slack.add_channel(NOTIFY, "applycredit-notices")
         self.signing_secret = secrets.token_hex(16)
+        self.webhook_token = secrets.token_hex(16)  # the QuickBooks app's verifier token (`make run` turns it on)
         self.bot_url = ""
         self.console = None  # the browser console (sandbox/console), once attach() started it
 
@@ -77,6 +78,10 @@ class Sandbox:
         """Remember where the bot listens, write data/sandbox.json, start the console on `console_port` (None: no
         console), and print how to drive it."""
         self.bot_url = f"http://127.0.0.1:{port}/slack/events"
+        if bot.settings.qbo_webhook_verifier_token:  # QuickBooks tells the bot of every new credit, signed
+            delay = float(os.environ.get("SANDBOX_WEBHOOK_DELAY", "0") or 0)  # Intuit aggregates 1-5 min in production
+            self.qbo.webhooks.configure(url=f"http://127.0.0.1:{port}/quickbooks/webhooks",
+                                        verifier_token=bot.settings.qbo_webhook_verifier_token, delay=delay)
         if console_port is not None:
             from sandbox.console import start_console
 
@@ -125,7 +130,8 @@ def start_sandbox(base, *, fast: bool = False):
     # A stuck sync is reported after SYNC_TIMEOUT_SECONDS; 600 s is right for a real portal, but the sandbox's
     # syncs take ~25 s, so unless the user chose a timeout the console's "stuck sync" shows up in 90 s.
     timeout = base.sync_timeout_seconds if "SYNC_TIMEOUT_SECONDS" in os.environ else 90.0
-    return sandbox, replace(sandbox.settings(base), database_path=str(db), sync_timeout_seconds=timeout)
+    return sandbox, replace(sandbox.settings(base), database_path=str(db), sync_timeout_seconds=timeout,
+                            qbo_webhook_verifier_token=sandbox.webhook_token)
 
 
 def banner(sb: Sandbox) -> str:

@@ -108,8 +108,9 @@ class AutomatedConnectBooster:
         cb_balance = self._resynced_balance(runner, job) if job.invoice_balance_after is not None else None
         if cb_balance is None and job.cb_invoice_id:  # no resync answer to rely on: read ConnectBooster's copy
             cb_balance = self.cb.get_invoice(invoice_id=job.cb_invoice_id).balance
-        problem = (f"ConnectBooster still shows credit {job.cb_credit_id}" if remaining == 0 else
-                   f"ConnectBooster does not show credit {job.cb_credit_id} with {remaining} left")
+        name = job.cb_credit_id or f"#{job.credit_number} (new in QuickBooks)"
+        problem = (f"ConnectBooster still shows credit {name}" if remaining == 0 else
+                   f"ConnectBooster does not show credit {name} with {remaining} left")
         runner.conclude_verification(job, cb_balance=cb_balance, credit_ok=credit_ok, credit_problem=problem,
                                      details={"credit_ok": credit_ok, "credit_remaining": str(remaining)})
 
@@ -143,13 +144,22 @@ class AutomatedConnectBooster:
         remaining = Decimal("0") if used_up else \
             runner.qbo.get_credit(kind=job.credit_kind, credit_id=job.qbo_credit_id).remaining
         if not job.cb_credit_id:
-            return True, remaining
+            return self._new_credit_matches(job, remaining), remaining
         cb_credit = self._cb_credit(job)
         if cb_credit is None:
             return remaining == 0, remaining
         if remaining == 0:
             return cb_credit.status != "open", remaining
         return cb_credit.status == "open" and cb_credit.remaining_amount == remaining, remaining
+
+    def _new_credit_matches(self, job: Job, remaining: Decimal) -> bool:
+        """A credit ConnectBooster did not know when the job was made (a brand-new one): its sync brings it in already
+        applied, so no open credit of the organization may be this one, unless with exactly what is left of it."""
+        if job.cb_org_id is None:
+            return True
+        copies = [c for c in self.cb.list_credits(org_id=job.cb_org_id, status="open")
+                  if c.qbo_id == job.qbo_credit_id and c.kind == job.credit_kind]
+        return all(c.remaining_amount == remaining for c in copies) and (remaining == 0) == (not copies)
 
     @staticmethod
     def _resynced_balance(runner, job: Job) -> Decimal | None:

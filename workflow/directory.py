@@ -13,7 +13,7 @@ from data.states import Mode
 from integrations.errors import IntegrationError
 from workflow.digest import OpenCredit
 from workflow.inbox import Inbox, build_inbox
-from workflow.lookup import ClientView, load_client, search_clients
+from workflow.lookup import ClientView, directory_for, load_client, search_clients
 from workflow.sweep import Plan, build_plan
 
 
@@ -31,6 +31,15 @@ class ConnectBoosterDirectory:
 
     def load(self, client) -> ClientView:
         return load_client(qbo=self.qbo, cb=self.cb, org=client, pool=self.pool)
+
+    def client_for_customer(self, customer_id: str):
+        """The ConnectBooster organization linked to this QuickBooks customer (the list is reused briefly)."""
+        orgs = directory_for(self.cb)
+        for fresh in (False, True):  # a client linked a moment ago: read the list once more
+            found = next((o for o in orgs.orgs(fresh=fresh)[0] if str(o.qbo_customer_id) == str(customer_id)), None)
+            if found is not None:
+                return found
+        raise LookupError(f"QuickBooks customer {customer_id} is not linked to a ConnectBooster organization")
 
     def inbox(self) -> Inbox:
         return build_inbox(qbo=self.qbo, cb=self.cb, pool=self.pool, now=self.now())

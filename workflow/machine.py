@@ -1,7 +1,8 @@
 """The job state machine: every allowed move, what makes it, and the one table of steps.
 
     request (Slack) ──────────────→ AWAITING_APPROVAL ─reject→ REJECTED   ─withdraw→ CANCELLED   ─expire→ EXPIRED
-                                          │ approve (workflow/policy.py decides who may)
+                                          │ approve (workflow/policy.py decides who may); above DUAL_APPROVAL_ABOVE
+                                          │ the first of two: AWAITING_SECOND_APPROVAL ─another approver→ APPROVED
                                           ▼
     undo request ──────────────→ APPROVED ─figures changed→ STALE
                                           │ check, store requestid
@@ -15,14 +16,16 @@
                          ▼
       API mode:      RESYNCING ─resync→ RESYNCED ─start/join sync→ SYNCING ─sync finished→ SYNC_FINISHED ─verify→ VERIFIED
       guided mode:   GUIDED_RESYNC ─"Resynced"→ GUIDED_SYNC ─"Sync finished"→ GUIDED_CHECK ─"All clear"→ VERIFIED
-      a sweep item:  APPLIED ─park→ AWAITING_BATCH_SYNC ─the sweep's one sync (API) → SYNCING
+      a sweep item   APPLIED ─park→ AWAITING_BATCH_SYNC ─the sweep's one sync (API) → SYNCING
+      (or proposal):
                                                        └─the sweep's one checklist confirmed (guided) → VERIFIED
                                                                                        VERIFIED ─undo done→ UNDONE
     any working state ─error→ NEEDS_ATTENTION ─Retry / Sync again→ its resume state (a lapsed approval: back to
     AWAITING_APPROVAL);  a sweep item that wrote nothing → FAILED;  behind a failed item of its client → SKIPPED
 
 `MOVES` below is that drawing as data: every change of a job's state goes through `move()`, which refuses a move
-the table does not hold (IllegalMove: a bug, never a person's click). Sweeps have their own `BATCH_MOVES`.
+the table does not hold (IllegalMove: a bug, never a person's click). Sweeps have their own `BATCH_MOVES`; a new
+credit's proposal is a batch of kind "proposal" (its items are that credit's planned applications).
 Working states (data.states.WORKING) are advanced by the runner through `step_for`: the QuickBooks half's steps
 are listed here; the ConnectBooster half's come from the port the bot picked (`ConnectBoosterHalf.steps`).
 """
@@ -52,7 +55,11 @@ TROUBLE = "an error in the step: what happened and what is safe, said in the thr
 MOVES: dict[JobState, dict[JobState, str]] = {
     S.AWAITING_APPROVAL: {S.APPROVED: "Approve, by an approver other than the requester", S.REJECTED: "Reject, by an approver",
                           S.CANCELLED: "the requester withdraws, or Slack refused the approval message",
-                          S.EXPIRED: "the approval window passed"},
+                          S.EXPIRED: "the approval window passed",
+                          S.AWAITING_SECOND_APPROVAL: "Approve above DUAL_APPROVAL_ABOVE: the first of two approvers"},
+    S.AWAITING_SECOND_APPROVAL: {S.APPROVED: "Approve, by a second approver (neither the requester nor the first)",
+                                 S.REJECTED: "Reject, by an approver", S.CANCELLED: "the requester withdraws",
+                                 S.EXPIRED: "the approval window passed"},
     S.APPROVED: {S.APPLYING: "check: figures unchanged, requestid stored", S.UNDOING: "undo check: books unchanged",
                  S.STALE: "check: the figures changed since the request", S.NEEDS_ATTENTION: TROUBLE,
                  S.FAILED: "a sweep item that wrote nothing"},
@@ -83,15 +90,27 @@ MOVES: dict[JobState, dict[JobState, str]] = {
 BATCH_MOVES: dict[BatchState, dict[BatchState, str]] = {
     BatchState.PLANNING: {BatchState.AWAITING_APPROVAL: "planned", BatchState.CANCELLED: "nothing to sweep, or the "
                           "planning failed or died with the process"},
-    BatchState.AWAITING_APPROVAL: {BatchState.RUNNING: "Approve", BatchState.REJECTED: "Reject",
-                                   BatchState.CANCELLED: "the proposer withdraws, or Slack refused its message",
-                                   BatchState.EXPIRED: "the approval window passed"},
+    BatchState.AWAITING_APPROVAL: {BatchState.RUNNING: "Approve (a proposal: Apply as proposed)",
+                                   BatchState.REJECTED: "Reject (a proposal: Not now)",
+                                   BatchState.CANCELLED: "the proposer withdraws, or Slack refused its message; a "
+                                   "proposal: its credit changed in QuickBooks or was requested meanwhile",
+                                   BatchState.EXPIRED: "the approval window passed",
+                                   BatchState.AWAITING_SECOND_APPROVAL: "Approve above DUAL_APPROVAL_ABOVE: the "
+                                   "first of two approvers"},
+    BatchState.AWAITING_SECOND_APPROVAL: {BatchState.RUNNING: "Approve, by a second approver (not the first)",
+                                          BatchState.REJECTED: "Reject (a proposal: Not now)",
+                                          BatchState.CANCELLED: "as from awaiting approval",
+                                          BatchState.EXPIRED: "the approval window passed"},
     BatchState.RUNNING: {BatchState.SYNCING: "every item left QuickBooks: one sync",
                          BatchState.GUIDED_CHECKLIST: "every item left QuickBooks: one checklist, in guided mode",
                          BatchState.FINISHED: "nothing was applied"},
     BatchState.SYNCING: {BatchState.FINISHED: "every item settled"},
     BatchState.GUIDED_CHECKLIST: {BatchState.FINISHED: "the checklist confirmed, every item settled"},
 }
+
+
+# Where a batch is created: a sweep while it is planned; a proposal awaiting its decision, or running (auto-applied).
+BATCH_CREATED_IN = frozenset({BatchState.PLANNING, BatchState.AWAITING_APPROVAL, BatchState.RUNNING})
 
 
 class IllegalMove(Exception):

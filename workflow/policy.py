@@ -6,6 +6,10 @@ The rules, in one table (docs/security.md explains why):
 | action        | who                                                     | when                                     |
 |---------------|---------------------------------------------------------|------------------------------------------|
 | approve       | an approver, not the requester                          | awaiting approval, not expired           |
+| 2nd approval  | another approver: not the requester nor the first       | above DUAL_APPROVAL_ABOVE, after the 1st |
+| accept        | an approver (the bot proposed it): as approve           | a proposal awaiting approval             |
+| not now       | an approver                                             | a proposal awaiting approval             |
+| auto-apply    | nobody clicks: the bot applies a new credit             | at most AUTO_APPLY_MAX, never above dual |
 | reject        | an approver, not the requester; the requester withdraws | awaiting approval, not expired           |
 | retry         | an approver, not the requester (it re-runs a write)     | needs attention and retryable (see below)|
 | sync again    | an approver or the requester (writes nothing)           | needs attention past the QuickBooks write|
@@ -28,6 +32,13 @@ own thread (`message_ts` is the click's thread_ts, which must be the job's paren
 checklist follows the same rule, with the sweep's proposer in the requester's place. An item of a guided sweep is
 never retried (nor synced again) on its own: it has no thread and no sync of its own; the sweep is run again.
 
+Approval by amount (issue 22): above DUAL_APPROVAL_ABOVE a request, a sweep or a proposal needs two different
+approvers, never the requester; the first approval moves it to awaiting a second one and writes nothing, and the same
+person clicking again is told a second approver is needed (a person counts once). A new credit's proposal is
+accepted like a request is approved (its proposer is the bot, so any approver may; the first of two above the
+limit); "Not now" closes it, for an approver. A new credit at or under AUTO_APPLY_MAX is applied without a click and
+announced with Undo (the undo rule above); never one that would need two approvers.
+
 A button is also checked against the stored row (never against what the button claims): it must sit on that
 job's own message in that channel. A refusal is a `NotAllowed` whose message is shown only to the clicker.
 """
@@ -36,12 +47,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 
 from data.batches import Batch
 from data.events import EventKind
 from data.jobs import Job, stamp
-from data.states import GUIDED, BatchState, JobKind, JobState, Mode
+from data.states import BATCH_DECIDING, DECIDING, GUIDED, BatchState, JobKind, JobState, Mode
 from workflow.declined import Declined
 
 # Resume states that (re)run a QuickBooks write: a Retry there is a change to the books.
@@ -63,6 +75,11 @@ class Action(StrEnum):
     SWEEP_UNDO = "sweep_undo"            # reverse every application of a finished sweep
     HISTORY = "history"
     EXPORT = "export"
+    ACCEPT = "accept"                  # Apply as proposed: a new credit's proposal
+    NOT_NOW = "not_now"                # a proposal closed without applying
+
+
+APPROVALS = frozenset({Action.APPROVE, Action.SWEEP_APPROVE, Action.ACCEPT})
 
 
 # The audit event of a refused click, by action and by what was clicked on (a job, or a sweep).
@@ -75,6 +92,7 @@ REFUSAL_EVENTS: dict[tuple[Action, str], EventKind] = {
     (Action.GUIDED_CONFIRM, "sweep"): EventKind.SWEEP_REFUSED_GUIDED_CONFIRM,
     (Action.SWEEP_LEAVE_OUT, "sweep"): EventKind.SWEEP_REFUSED_APPROVE,
     (Action.SWEEP_UNDO, "sweep"): EventKind.REFUSED_UNDO,
+    (Action.ACCEPT, "sweep"): EventKind.PROPOSAL_REFUSED_ACCEPT, (Action.NOT_NOW, "sweep"): EventKind.PROPOSAL_REFUSED_NOT_NOW,
 }
 
 
@@ -89,9 +107,11 @@ class NotAllowed(Declined):
 
 @dataclass(frozen=True)
 class Permit:
-    """An allowed decision; `withdraw` when the requester takes their own request back."""
+    """An allowed decision; `withdraw` when the requester takes their own request back; `first_of_two` when this
+    approval is the first of the two DUAL_APPROVAL_ABOVE asks for (nothing is written yet)."""
 
     withdraw: bool = False
+    first_of_two: bool = False
 
 
 NOTHING = "nothing was changed"
@@ -99,10 +119,21 @@ NOTHING = "nothing was changed"
 
 class Policy:
     def __init__(self, *, approvers: frozenset[str], undo_window: timedelta,
-                 now: Callable[[], datetime] | None = None) -> None:
+                 now: Callable[[], datetime] | None = None, dual_above: Decimal | None = None,
+                 auto_max: Decimal = Decimal("0")) -> None:
         self.approvers = frozenset(approvers)
         self.undo_window = undo_window
         self.now = now or (lambda: datetime.now(UTC))
+        self.dual_above = dual_above  # DUAL_APPROVAL_ABOVE (None: one approver for any amount)
+        self.auto_max = auto_max      # AUTO_APPLY_MAX (0: off)
+
+    def needs_two(self, amount: Decimal) -> bool:
+        """Above DUAL_APPROVAL_ABOVE: two different approvers."""
+        return self.dual_above is not None and amount > self.dual_above
+
+    def auto_apply(self, amount: Decimal) -> bool:
+        """A new credit the bot applies without a click: at or under AUTO_APPLY_MAX, never one needing two approvers."""
+        return 0 < amount <= self.auto_max and not self.needs_two(amount)
 
     def check(self, action: Action, user: str, subject: Job | Batch | None, *, channel: str | None = None,
               message_ts: str | None = None) -> Permit:
@@ -127,11 +158,12 @@ class Policy:
         if isinstance(subject, Batch) and action is Action.GUIDED_CONFIRM:  # a guided sweep's checklist
             return self._guided_batch(user, subject, channel, message_ts)
         if isinstance(subject, Batch):
-            return self._decision(action, user, subject, channel, message_ts, what=f"Sweep #{subject.id}",
-                                  noun="sweep", waiting=BatchState.AWAITING_APPROVAL)
+            noun = "proposal" if subject.proposal else "sweep"
+            return self._decision(action, user, subject, channel, message_ts, what=f"{noun.capitalize()} #{subject.id}",
+                                  noun=noun, waiting=BATCH_DECIDING, amount=subject.total)
         if action in (Action.APPROVE, Action.REJECT):
             return self._decision(action, user, subject, channel, message_ts, what=f"Request #{subject.id}",
-                                  noun="application", waiting=JobState.AWAITING_APPROVAL)
+                                  noun="application", waiting=DECIDING, amount=subject.amount)
         if channel is not None and subject.channel_id != channel:
             raise NotAllowed(f"That button is not valid; {NOTHING}.")
         if action is Action.GUIDED_CONFIRM:
@@ -156,24 +188,28 @@ class Policy:
 
     # -- the rules ------------------------------------------------------------------------------
     def _decision(self, action: Action, user: str, subject: Job | Batch, channel, message_ts, *, what: str,
-                  noun: str, waiting: str) -> Permit:
+                  noun: str, waiting: frozenset, amount: Decimal) -> Permit:
         # The button must sit on the request's own message. Until the outbox has stored that message's ts (the
         # instant between Slack's answer and the database), the only message carrying it is that one.
         if subject.channel_id != channel or (subject.parent_ts is not None and subject.parent_ts != message_ts):
             raise NotAllowed(f"This button does not belong to that request; {NOTHING}.")
         own = user == subject.requester_id
-        withdraw = own and action in (Action.REJECT, Action.SWEEP_REJECT)
+        withdraw = own and action in (Action.REJECT, Action.SWEEP_REJECT, Action.NOT_NOW)
         if not withdraw:
             if user not in self.approvers:
                 raise NotAllowed(f"Only approvers can decide this (ask a finance approver); {NOTHING}.")
             if own:
                 raise NotAllowed(f"You requested this {noun}, so a colleague has to approve it; {NOTHING}.")
-        if subject.state != waiting:
+        if subject.state not in waiting:
             who = f" by <@{subject.approver_id}>" if subject.approver_id else ""
             raise NotAllowed(f"{what} was already decided ({subject.state.label}{who}); {NOTHING}.")
         if subject.expires_at and subject.expires_at <= stamp(self.now()):
             raise NotAllowed(f"{what} expired; ask for a new one.", expired=True)
-        return Permit(withdraw=withdraw)
+        second = subject.state in (JobState.AWAITING_SECOND_APPROVAL, BatchState.AWAITING_SECOND_APPROVAL)
+        if action in APPROVALS and second and user == subject.first_approver_id:
+            raise NotAllowed(f"You already approved {what}: above {self.dual_above} it takes two different approvers, "
+                             f"so a colleague has to approve it too; {NOTHING}.")
+        return Permit(withdraw=withdraw, first_of_two=action in APPROVALS and not second and self.needs_two(amount))
 
     def _needs_attention(self, job: Job) -> None:
         if job.state == JobState.NEEDS_ATTENTION and not job.retryable and job.error:
@@ -248,7 +284,7 @@ class Policy:
         return Permit()
 
     def _undo(self, user: str, job: Job) -> Permit:
-        if job.kind != JobKind.APPLY or not job.parent_ts:
+        if job.kind != JobKind.APPLY or not (job.parent_ts or job.batch_id):  # an item: its batch's message
             raise NotAllowed(f"That Undo button is not valid; {NOTHING}.", record=False)
         if user not in self.approvers:
             raise NotAllowed(f"Only approvers can undo a credit application; {NOTHING}.")

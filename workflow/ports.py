@@ -44,6 +44,9 @@ class Directory(Protocol):
     def plan_sweep(self) -> Plan:
         """Receive Payment's allocation for every unapplied credit."""
 
+    def client_for_customer(self, customer_id: str) -> Any:
+        """The client (for `load`) of a QuickBooks customer: a new credit's proposal (LookupError when none)."""
+
     def open_credits(self) -> tuple[list[OpenCredit], list[str]]:
         """The digest's open credits, and the clients that could not be read."""
 

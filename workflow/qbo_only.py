@@ -67,12 +67,12 @@ def _used(credit) -> CreditOption:
                         currency=credit.currency, diagnosis=APPLIED_WAITING_SYNC)
 
 
-def plan_sweep(*, qbo, pool: ThreadPoolExecutor, today: date | None = None) -> Plan:
+def plan_sweep(*, qbo, pool: ThreadPoolExecutor, today: date | None = None, credits=None) -> Plan:
     """The sweep's plan from QuickBooks alone: every customer with an unapplied credit, planned like API mode.
 
     QuickBooks cannot see a payment waiting in ConnectBooster, so the plan cannot skip such an invoice; the guided
     checklist says what to do if ConnectBooster shows one."""
-    ids = sorted({c.customer_id for c in qbo.all_open_credits()}, key=lambda i: (_int(i), i))
+    ids = sorted({c.customer_id for c in (credits or qbo.all_open_credits)()}, key=lambda i: (_int(i), i))
 
     def load(customer: Customer) -> ClientView:
         found = _customer(qbo.get_customer(customer_id=customer.qbo_customer_id))
@@ -82,14 +82,15 @@ def plan_sweep(*, qbo, pool: ThreadPoolExecutor, today: date | None = None) -> P
 
 
 # -- the inbox ---------------------------------------------------------------------------------------------
-def build_inbox(*, qbo, pool: ThreadPoolExecutor, now: datetime | None = None) -> Inbox:
+def build_inbox(*, qbo, pool: ThreadPoolExecutor, now: datetime | None = None, credits=None) -> Inbox:
     """Every customer with an unapplied credit, oldest credit first, each with the oldest open invoice.
 
-    QuickBooks has no "unapplied" filter on payments: the client reads every payment with money and filters.
+    `credits`: where the open credits come from: the index (workflow/credit_watch.py) when it is kept fresh; else
+    QuickBooks' full read (no "unapplied" filter on payments: every payment with money is read and filtered).
     """
     now = now or datetime.now(UTC)
     by_customer: dict[str, list] = {}
-    for c in qbo.all_open_credits():
+    for c in (credits or qbo.all_open_credits)():
         by_customer.setdefault(c.customer_id, []).append(c)
     invoice_reads = {cid: pool.submit(qbo.list_open_invoices, customer_id=cid) for cid in by_customer}
     customer_reads = {cid: pool.submit(qbo.get_customer, customer_id=cid) for cid in by_customer}
@@ -132,8 +133,9 @@ class QuickBooksDirectory:
     mode = Mode.GUIDED
     source = "QuickBooks"
 
-    def __init__(self, *, qbo, pool: ThreadPoolExecutor, now=lambda: datetime.now(UTC)) -> None:
+    def __init__(self, *, qbo, pool: ThreadPoolExecutor, now=lambda: datetime.now(UTC), credits=None) -> None:
         self.qbo, self.pool, self.now = qbo, pool, now
+        self.credits = credits or qbo.all_open_credits  # every open credit: the index's, once it is kept fresh
 
     def find_clients(self, text: str) -> list[Customer]:
         return search_customers(self.qbo, text)
@@ -142,10 +144,13 @@ class QuickBooksDirectory:
         return load_client(qbo=self.qbo, org=client, pool=self.pool, today=self.now().date())
 
     def inbox(self) -> Inbox:
-        return build_inbox(qbo=self.qbo, pool=self.pool, now=self.now())
+        return build_inbox(qbo=self.qbo, pool=self.pool, now=self.now(), credits=self.credits)
 
     def plan_sweep(self) -> Plan:
-        return plan_sweep(qbo=self.qbo, pool=self.pool, today=self.now().date())
+        return plan_sweep(qbo=self.qbo, pool=self.pool, today=self.now().date(), credits=self.credits)
+
+    def client_for_customer(self, customer_id: str) -> Customer:
+        return _customer(self.qbo.get_customer(customer_id=customer_id))
 
     def open_credits(self) -> tuple[list[OpenCredit], list[str]]:
         inbox = self.inbox()

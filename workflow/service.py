@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from data.events import EventKind
 from data.jobs import CreditBusy, Job, JobStore, stamp
-from data.states import JobKind, JobState
+from data.states import DECIDING, JobKind, JobState
 from workflow.lookup import APPLIED_WAITING_SYNC, ClientView
 from workflow.machine import move
 from workflow.policy import REFUSAL_EVENTS, Action, NotAllowed, Permit, Policy
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 def cancel_unposted(store: JobStore, job: Job, error: str) -> Job | None:
     """Slack refused a request's approval message for good: cancel it (its credit is free again); None when it
     was decided meanwhile."""
-    if job.state != JobState.AWAITING_APPROVAL:
+    if job.state not in DECIDING:
         return None
     return move(store, job, JobState.CANCELLED, event=EventKind.APPROVAL_MESSAGE_REFUSED,
                 details={"error": error, "channel": job.channel_id})
@@ -46,6 +46,7 @@ class CreditService:
         self.ttl = approval_ttl
         self.now = now or (lambda: datetime.now(UTC))
         self.sweeps = runner.sweeps
+        self.proposals = None  # workflow.proposals.ProposalService (bot.py): a request closes its credit's proposal
 
     # -- requesting ---------------------------------------------------------------------------
     def request(self, *, client: ClientView, user_id: str, channel_id: str, credit: str | None, invoice: str | None,
@@ -54,7 +55,7 @@ class CreditService:
         sel = validate(client, credit_key=credit, invoice_id=invoice, amount_text=amount)
         note = (note or "").strip()[:500] or None
         try:
-            return self.store.create(
+            job = self.store.create(
                 actor=user_id, kind=JobKind.APPLY, state=JobState.AWAITING_APPROVAL, requester_id=user_id, channel_id=channel_id,
                 client_name=client.name, qbo_customer_id=client.qbo_customer_id, cb_org_id=client.org_id,
                 credit_kind=sel.credit.kind, qbo_credit_id=sel.credit.qbo_id, cb_credit_id=sel.credit.cb_id,
@@ -69,6 +70,9 @@ class CreditService:
             raise InvalidRequest("credit", f"Credit {sel.credit.cb_id or sel.credit.number} already has an open request "
                                     f"(#{busy.job.id}, {busy.job.state.label}); it can't be spent twice."
                           ) from None
+        if self.proposals is not None:
+            self.proposals.requested(job)
+        return job
 
     def request_resync_only(self, *, client: ClientView, user_id: str, channel_id: str, credit: str) -> Job:
         """The other half of the help article: nothing to write in QuickBooks, only the ConnectBooster half.
@@ -129,14 +133,18 @@ class CreditService:
         job = self.store.get(job_id)
         copy = self._copy(job, channel_id, message_ts)
         message_ts = job.parent_ts if copy else message_ts
-        self._permit(Action.APPROVE, user_id, job, channel=channel_id, message_ts=message_ts)
-        moved = move(self.store, job, JobState.APPROVED, actor=user_id, approver_id=user_id,
-                     decided_at=stamp(self.now()))
+        permit = self._permit(Action.APPROVE, user_id, job, channel=channel_id, message_ts=message_ts)
+        if permit.first_of_two:  # above DUAL_APPROVAL_ABOVE: nothing is written before the second approver
+            moved = move(self.store, job, JobState.AWAITING_SECOND_APPROVAL, actor=user_id, first_approver_id=user_id)
+        else:
+            moved = move(self.store, job, JobState.APPROVED, actor=user_id, approver_id=user_id,
+                         decided_at=stamp(self.now()))
         if moved is None:  # another click won the race
             raise NotAllowed(f"Request #{job.id} was already decided ({self.store.get(job.id).state.label}); "
                           "nothing was changed.")
         self.runner.publish(moved)
-        self.runner.submit(moved.id)
+        if moved.state == JobState.APPROVED:
+            self.runner.submit(moved.id)
         self._retire(moved, copy)
         return moved
 
@@ -174,6 +182,11 @@ class CreditService:
         self.runner.submit(moved.id)
         return moved
 
+    def _batch_message(self, job: Job) -> str | None:
+        """An item's thread: its sweep's or proposal's message (where its Undo button is)."""
+        batch = self.sweeps.batches.get(job.batch_id) if job.batch_id and self.sweeps is not None else None
+        return batch.parent_ts if batch is not None else None
+
     def _approval_old(self, job: Job) -> bool:
         return bool(job.decided_at) and job.decided_at < stamp(self.now() - self.ttl)
 
@@ -184,6 +197,7 @@ class CreditService:
         moved = move(
             self.store, job, JobState.AWAITING_APPROVAL, actor=user_id,
             event=EventKind.REAPPROVAL_REQUESTED, error=None, retryable=0, approver_id=None, decided_at=None,
+            first_approver_id=None,
             invoice_balance_before=invoice.balance, credit_remaining_before=credit.remaining,
             expires_at=stamp(self.now() + self.ttl),
             details={"reason": "approval older than the approval window", "approved_at": job.decided_at,
@@ -203,7 +217,7 @@ class CreditService:
     def expire_due(self) -> int:
         """Expire every request whose approval window has passed; returns how many."""
         now = stamp(self.now())
-        due = [j for j in self.store.in_states([JobState.AWAITING_APPROVAL]) if j.expires_at and j.expires_at <= now]
+        due = [j for j in self.store.in_states(DECIDING) if j.expires_at and j.expires_at <= now]
         return sum(1 for j in due if self.expire(j)) + self.sweeps.expire_due()
 
     def undo(self, *, job_id: int, user_id: str, channel_id: str) -> Job:
@@ -213,8 +227,8 @@ class CreditService:
         try:
             undo = self.store.create(
                 actor=user_id, kind=JobKind.UNDO, state=JobState.APPROVED, event=EventKind.UNDO_REQUESTED,
-                undo_of=job.id, mode=job.mode,
-                requester_id=user_id, approver_id=user_id, channel_id=job.channel_id, parent_ts=job.parent_ts,
+                undo_of=job.id, mode=job.mode, requester_id=user_id, approver_id=user_id, channel_id=job.channel_id,
+                parent_ts=job.parent_ts or self._batch_message(job),
                 client_name=job.client_name, qbo_customer_id=job.qbo_customer_id, cb_org_id=job.cb_org_id,
                 credit_kind=job.credit_kind, qbo_credit_id=job.qbo_credit_id, cb_credit_id=job.cb_credit_id,
                 credit_number=job.credit_number, invoice_qbo_id=job.invoice_qbo_id, invoice_number=job.invoice_number,

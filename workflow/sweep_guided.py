@@ -110,9 +110,9 @@ class GuidedSweep:
             if moved is None:
                 continue  # confirmed (and finished) meanwhile: nothing to remind of
             event = self.sweeps.store.record(None, actor="bot", kind=EventKind.SWEEP_GUIDED_REMINDER,
-                                             details={"batch": batch.id, "who": batch.requester_id,
+                                             details={"batch": batch.id, "who": batch.owner,
                                                       "waited_minutes": int(waited.total_seconds() // 60)})
-            self._reply(moved, event, "reminder", batch.requester_id,
+            self._reply(moved, event, "reminder", batch.owner,
                         waited_minutes=int(waited.total_seconds() // 60))
             sent += 1
         return sent

@@ -30,6 +30,7 @@ from data.batches import Batch, BatchBusy, BatchStore
 from data.events import EventKind
 from data.jobs import CreditBusy, Job, JobStore, stamp
 from data.states import (
+    BATCH_DECIDING,
     BATCH_TERMINAL,
     IN_QUICKBOOKS,
     PAST_QUICKBOOKS,
@@ -113,26 +114,40 @@ class SweepService:
             raise
 
     def approve(self, *, batch_id: int, user_id: str, channel_id: str, message_ts: str) -> Batch:
-        """Start the sweep (raises NotAllowed)."""
+        """Start the sweep, or the proposal (raises NotAllowed); above DUAL_APPROVAL_ABOVE the first of two approvals
+        only records who gave it."""
         batch = self.batches.get(batch_id)
-        self._permit(Action.SWEEP_APPROVE, user_id, batch, channel_id, message_ts)
-        moved = move_batch(self.batches, batch, BatchState.RUNNING, approver_id=user_id, decided_at=stamp(self.now()))
+        action = Action.ACCEPT if batch is not None and batch.proposal else Action.SWEEP_APPROVE
+        permit = self._permit(action, user_id, batch, channel_id, message_ts)
+        if permit.first_of_two:
+            moved = move_batch(self.batches, batch, BatchState.AWAITING_SECOND_APPROVAL, first_approver_id=user_id)
+        else:
+            moved = move_batch(self.batches, batch, BatchState.RUNNING, approver_id=user_id,
+                               decided_at=stamp(self.now()))
         if moved is None:
-            raise NotAllowed(f"Sweep #{batch.id} was already decided; nothing was changed.", record=False)
-        self.store.record(None, actor=user_id, kind=EventKind.SWEEP_APPROVED, details={"batch": batch.id})
-        self.advance(batch.id)
+            raise NotAllowed(f"{batch.kind.capitalize()} #{batch.id} was already decided; nothing was changed.",
+                             record=False)
+        kind = EventKind.SWEEP_FIRST_APPROVAL if permit.first_of_two else \
+            EventKind.PROPOSAL_ACCEPTED if batch.proposal else EventKind.SWEEP_APPROVED
+        self.store.record(None, actor=user_id, kind=kind, details={"batch": batch.id})
+        if permit.first_of_two:
+            self._publish(moved)
+        else:
+            self.advance(batch.id)
         return moved
 
     def reject(self, *, batch_id: int, user_id: str, channel_id: str, message_ts: str) -> Batch:
         """Reject (an approver) or withdraw (the proposer) a sweep (raises NotAllowed)."""
         batch = self.batches.get(batch_id)
-        permit = self._permit(Action.SWEEP_REJECT, user_id, batch, channel_id, message_ts)
+        action = Action.NOT_NOW if batch is not None and batch.proposal else Action.SWEEP_REJECT
+        permit = self._permit(action, user_id, batch, channel_id, message_ts)
         moved = move_batch(self.batches, batch, BatchState.CANCELLED if permit.withdraw else BatchState.REJECTED,
                            approver_id=None if permit.withdraw else user_id, decided_at=stamp(self.now()))
         if moved is None:
             raise NotAllowed("That sweep was already decided; nothing was changed.", record=False)
-        self.store.record(None, actor=user_id, kind=EventKind.SWEEP_CANCELLED if permit.withdraw else
-                          EventKind.SWEEP_REJECTED, details={"batch": batch.id})
+        self.store.record(None, actor=user_id, kind=EventKind.PROPOSAL_NOT_NOW if batch.proposal else
+                          EventKind.SWEEP_CANCELLED if permit.withdraw else EventKind.SWEEP_REJECTED,
+                          details={"batch": batch.id})
         self._publish(moved)
         return moved
 
@@ -150,7 +165,7 @@ class SweepService:
 
     def expire_due(self) -> int:
         now = stamp(self.now())
-        due = [b for b in self.batches.in_states([BatchState.AWAITING_APPROVAL]) if b.expires_at and b.expires_at <= now]
+        due = [b for b in self.batches.in_states(BATCH_DECIDING) if b.expires_at and b.expires_at <= now]
         return sum(1 for b in due if self.expire(b))
 
     # -- running ---------------------------------------------------------------------------------
@@ -179,7 +194,7 @@ class SweepService:
             self._local.active = True
             try:
                 batch = self.batches.get(batch_id)
-                if batch is None or batch.state in (BatchState.PLANNING, BatchState.AWAITING_APPROVAL):
+                if batch is None or batch.state == BatchState.PLANNING or batch.state in BATCH_DECIDING:
                     return
                 if batch.state in BATCH_TERMINAL:
                     self._publish(batch)  # e.g. an item retried after the sweep finished
@@ -249,7 +264,7 @@ class SweepService:
     def _create_item(self, batch: Batch, item: dict, skip_reason: str | None) -> Job:
         values = dict(item_values(item), kind=JobKind.APPLY, requester_id=batch.requester_id,
                       approver_id=batch.approver_id, channel_id=batch.channel_id, batch_id=batch.id,
-                      decided_at=batch.decided_at, mode=batch.mode)
+                      decided_at=batch.decided_at, mode=batch.mode, first_approver_id=batch.first_approver_id)
         details = {"batch": batch.id, "seq": item["seq"], "amount": item["amount"], "invoice": item["invoice_number"]}
         if skip_reason is None:
             try:

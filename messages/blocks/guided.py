@@ -39,7 +39,8 @@ def still_shows_advice(sync_from: str | None, invoices: str) -> str:
 
 def reminder(who, what: str, minutes) -> str:
     """A reminder mentioning the person who should act (`what`: escaped mrkdwn naming the step)."""
-    return (f":bell: <@{esc(who, 40)}> reminder: {what} has waited {esc(minutes, 10)} minutes for a confirmation. "
+    who = f"<@{esc(who, 40)}>" if who else "Approvers,"
+    return (f":bell: {who} reminder: {what} has waited {esc(minutes, 10)} minutes for a confirmation. "
             "The buttons above still work.")
 
 

@@ -47,8 +47,10 @@ def checklist(batch: Batch, items: list[Job], url: str = "") -> tuple[str, list[
     """The one checklist: resync every invoice, run one sync, check; confirmed once with "All done"."""
     parked = [j for j in items if j.state == JobState.AWAITING_BATCH_SYNC]
     invoices = len({j.invoice_qbo_id for j in parked})
-    lead = (f":compass: *Sweep #{batch.id} is recorded in QuickBooks; now ConnectBooster's half, once for the whole "
-            f"sweep.* <@{batch.requester_id}>: do the three steps below in {portal(url)}, then click *All done*.")
+    who = f"<@{batch.owner}>" if batch.owner else "An approver"
+    lead = (f":compass: *{batch.kind.capitalize()} #{batch.id} is recorded in QuickBooks; now ConnectBooster's half, "
+            f"once for the whole {batch.kind}.* {who}: do the three steps below in {portal(url)}, then click "
+            "*All done*.")
     resync = (f"*Step 1 of 3 — Resync {invoices} invoice{'s' if invoices != 1 else ''}*: for each, click *Entities* "
               "in the left-hand menu, change the dropdown to *Invoices*, search for the invoice number, click the "
               "three-dot menu (⋯) and select *Resync*. *Expect* each to show its new balance:")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from data.events import EventKind
 from data.jobs import Event, Job
-from data.states import JobKind, JobState
+from data.states import DECIDING, JobKind, JobState
 from messages.blocks.alerts import warning_lines
 from messages.blocks.common import (
     button,
@@ -22,6 +22,7 @@ NAME = 300  # characters of a client name in a sentence: QuickBooks allows 500, 
 
 STATE_LABEL = {
     JobState.AWAITING_APPROVAL: ":hourglass_flowing_sand: Awaiting approval",
+    JobState.AWAITING_SECOND_APPROVAL: ":hourglass_flowing_sand: 1 of 2 approvals",
     JobState.APPROVED: ":white_check_mark: Approved — checking QuickBooks",
     JobState.APPLYING: ":ledger: Recording in QuickBooks",
     JobState.APPLIED: ":ledger: Recorded in QuickBooks",
@@ -107,8 +108,11 @@ def parent_message(job: Job, tz: str = "UTC", undo: Job | None = None) -> tuple[
         if job.note:
             pairs.append(("Note", esc(job.note, 500)))
         blocks.append(fields_section(pairs))
-    if job.state == JobState.AWAITING_APPROVAL:
-        blocks.append(context(f"Expires {when(job.expires_at, tz)} · an approver other than the requester decides."))
+    if job.state in DECIDING:
+        second = (f"1 of 2 approvals: <@{job.first_approver_id}> approved; a second approver (not them, not the "
+                  "requester) decides · ") if job.first_approver_id else ""
+        blocks.append(context(f"{second}Expires {when(job.expires_at, tz)} · an approver other than the requester "
+                              "decides."))
         blocks.append({"type": "actions", "block_id": f"decide:{job.id}", "elements": [
             button("Approve", "approve", str(job.id), style="primary", confirm=confirm_dialog(
                 "Approve this application?",
@@ -155,6 +159,9 @@ def reply_for(job: Job, event: Event) -> tuple[str, list[dict]] | None:
     kind = event.kind
     if kind == EventKind.APPROVED:
         text = f":white_check_mark: Approved by <@{event.actor}>. Re-reading the figures in QuickBooks…"
+    elif kind == EventKind.AWAITING_SECOND_APPROVAL:
+        text = (f":white_check_mark: 1 of 2 approvals: <@{event.actor}> approved. Above this amount a second approver "
+                "(not them, not the requester) has to approve too; nothing is recorded before that.")
     elif kind == EventKind.REJECTED:
         text = f":x: Rejected by <@{event.actor}>. Nothing was recorded."
     elif kind == EventKind.CANCELLED:

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from data.batches import Batch
 from data.jobs import Job
-from data.states import BatchState, JobState, Mode
+from data.states import BATCH_DECIDING, BatchState, JobState, Mode
 from messages.blocks.common import (
     button,
     confirm_dialog,
@@ -28,6 +28,7 @@ TEXT_BUDGET = 2800
 MAX_RETRY_BUTTONS = 5
 STATE = {
     BatchState.AWAITING_APPROVAL: ":hourglass_flowing_sand: Awaiting approval",
+    BatchState.AWAITING_SECOND_APPROVAL: ":hourglass_flowing_sand: 1 of 2 approvals",
     BatchState.RUNNING: ":ledger: Recording in QuickBooks",
     BatchState.SYNCING: ":repeat: ConnectBooster sync and checks",
     BatchState.GUIDED_CHECKLIST: ":compass: Recorded in QuickBooks; ConnectBooster checklist in the thread",
@@ -99,10 +100,12 @@ def batch_message(batch: Batch, items: list[Job], tz: str = "UTC") -> tuple[str,
     guided = batch.mode == Mode.GUIDED  # its items are never retried alone: the sweep runs again (workflow/policy.py)
     retry = retry if batch.state == BatchState.FINISHED and not guided else []
     # Room left for client sections: the blocks below, and one for the "…and N more clients" line.
-    reserved = len(blocks) + 1 + (2 if batch.state == BatchState.AWAITING_APPROVAL else 0) + len(retry)
+    deciding = batch.state in BATCH_DECIDING
+    reserved = len(blocks) + 1 + (2 if deciding else 0) + len(retry)
     blocks += _client_sections(batch, {j.batch_seq: j for j in items}, min(MAX_CLIENT_SECTIONS, MAX_BLOCKS - reserved))
-    if batch.state == BatchState.AWAITING_APPROVAL:
-        blocks.append(context(f"Expires {when(batch.expires_at, tz)} · an approver other than the requester decides."
+    if deciding:
+        blocks.append(context(first_approval(batch) + f"Expires {when(batch.expires_at, tz)} · an approver other than "
+                              "the requester decides."
                               + (" · Guided mode: planned from QuickBooks alone (it cannot see payments pending in "
                                  "ConnectBooster); after the writes, one ConnectBooster checklist for the whole "
                                  "sweep in this thread." if guided else "")))
@@ -117,6 +120,13 @@ def batch_message(batch: Batch, items: list[Job], tz: str = "UTC") -> tuple[str,
                 "elements": [button(f"Retry #{j.id}", "job_retry", str(j.id))]} for j in retry]
     text = f"Sweep #{batch.id}: {c['total']} applications, {_money(batch.total)} — {esc(batch.state).replace('_', ' ')}"
     return message_text(text), blocks
+
+
+def first_approval(batch: Batch) -> str:
+    """'1 of 2 approvals: @X approved; …' once the first of two approvals is in (DUAL_APPROVAL_ABOVE)."""
+    if not batch.first_approver_id:
+        return ""
+    return f"1 of 2 approvals: <@{esc(batch.first_approver_id, 40)}> approved; a second approver decides · "
 
 
 def _confirmed(batch: Batch) -> str:

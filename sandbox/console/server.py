@@ -14,6 +14,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from sandbox.console import person as person_actions
+from sandbox.console.bookkeeper import new_credit
 from sandbox.console.books import DEFAULT_CLIENT, books, books_html
 from sandbox.console.page import modal_html, names, timeline
 from sandbox.console.troubles import fault_catalogue
@@ -167,6 +168,13 @@ class Console:
             return {"ok": True, "message": person_actions.sync_now(self.sb.cb)}
         raise ConsoleError(f"Unknown portal action {do!r}.")
 
+    def bookkeeper(self, do: str, client: str, amount: str) -> dict:
+        """A new credit memo or an unapplied payment, made in QuickBooks (sandbox/console/bookkeeper.py)."""
+        try:
+            return {"ok": True, "message": new_credit(self.sb.qbo.ledger, client, do, amount)}
+        except ValueError as e:
+            raise ConsoleError(str(e)) from None
+
     def inject(self, kind: str) -> dict:
         """Arm one documented trouble in the emulators."""
         if kind not in self.faults:
@@ -233,6 +241,8 @@ class Console:
                                           str(body.get("block_id")), str(body.get("query", ""))))
             if verb == "person":
                 return _json(self.person(str(body.get("do")), str(body.get("invoice", ""))))
+            if verb == "books":
+                return _json(self.bookkeeper(str(body.get("do")), str(body.get("client")), str(body.get("amount"))))
             if verb == "fault":
                 return _json(self.inject(str(body.get("kind"))))
         return Response("Not Found", 404)
@@ -242,10 +252,6 @@ def _json(data: Any, status: int = 200) -> Response:
     return Response(json.dumps(data, default=str), status, mimetype="application/json")
 
 
-def _plain(text: str) -> dict:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
 def _option_for(element: dict, chosen: dict) -> dict:
     """The option object Slack would send for a chosen value: the element's own, or (external) value + text."""
     value = str(chosen.get("value", ""))
@@ -253,7 +259,8 @@ def _option_for(element: dict, chosen: dict) -> dict:
     for group in element.get("option_groups") or []:
         opts.extend(group.get("options") or [])
     found = next((o for o in opts if o.get("value") == value), None)
-    return found or {"text": _plain(str(chosen.get("text") or value)), "value": value}
+    return found or {"text": {"type": "plain_text", "text": str(chosen.get("text") or value), "emoji": True},
+                     "value": value}
 
 
 def typed_values(view: dict, raw: dict) -> dict:

@@ -58,8 +58,10 @@ class World:
         self._socket = None
         self.sandbox = Sandbox(fast=True, prepare=prepare, timing=timing or QUICK_SYNC)
         self.qbo, self.cb, self.slack = self.sandbox.qbo, self.sandbox.cb, self.sandbox.slack
+        # No change data capture unless a story turns it on (tests/scenarios/credits.py): a watcher reading
+        # QuickBooks in the background would be in every other story's request counts.
         base = Settings(sandbox=True, database_path=str(tmp_path / "bot.db"), sync_poll_seconds=0.05,
-                        sync_timeout_seconds=20.0)
+                        sync_timeout_seconds=20.0, qbo_cdc_poll_seconds=0)
         self.settings = replace(self.sandbox.settings(base), **(settings or {}))
         self.qbo_retry, self.cb_retry = fast_retry(), fast_retry()
         opts = {"qbo_retry": self.qbo_retry, "cb_retry": self.cb_retry, "qbo_limiter": fast_limiter(),

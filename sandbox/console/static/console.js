@@ -355,6 +355,12 @@ document.addEventListener("click", (ev) => {
       .then((r) => { status(r.message); refresh(); }).catch((e) => status(e.message, true));
     return;
   }
+  const bookkeeper = t.closest("[data-bookkeeper]");  // issue 22: a new credit made in QuickBooks itself
+  if (bookkeeper) {
+    api("books", { do: bookkeeper.dataset.bookkeeper, client: S.client, amount: $("#bk-amount").value })
+      .then((r) => { status(r.message); refresh(); }).catch((e) => status(e.message, true));
+    return;
+  }
   const fault = t.closest("[data-fault]");
   if (fault) {
     api("fault", { kind: fault.dataset.fault }).then((r) => { status(r.ended ? r.message : `Armed. ${r.message}`); refresh(); })
