@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from sandbox.console import start_console
-from tests.console.test_browser import ARGS, CHROMIUM, act_as, sync_api  # noqa: F401 (the skip marks come along)
+from tests.console.conftest import ARGS, CHROMIUM
+from tests.console.test_browser import act_as, sync_api
 from tests.scenarios.credits import TOKEN, listen
 from tests.scenarios.world import World
 
