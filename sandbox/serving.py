@@ -1,11 +1,19 @@
 """Serving a WSGI app on loopback in a daemon thread: what every fake in the sandbox needs."""
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler, make_server
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now (for a server whose address must be known before it starts)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
 
 
 class _QuietHandler(WSGIRequestHandler):

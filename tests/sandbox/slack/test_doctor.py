@@ -68,3 +68,15 @@ def test_conversations_info_for_the_bot(slack: FakeSlack, client: WebClient):
     for hidden in ("G0PRIVATE2", "C0NOWHERE1"):  # a private channel the bot is not in does not exist for it
         assert refused(lambda h=hidden: client.conversations_info(channel=h)).response.data \
             == {"ok": False, "error": "channel_not_found"}
+
+
+def test_a_token_the_workspace_did_not_issue_is_invalid_auth_and_has_no_scopes(slack: FakeSlack, client: WebClient):
+    slack.tokens = {client.token, "xapp-1-A0SANDBOX-1-good"}
+    assert client.auth_test()["ok"]
+    stranger = WebClient(token="xoxb-revoked", base_url=slack.api_url)
+    error = refused(stranger.auth_test)
+    assert error.response.data == {"ok": False, "error": "invalid_auth"}
+    assert "x-oauth-scopes" not in error.response.headers
+    assert WebClient(base_url=slack.api_url).apps_connections_open(app_token="xapp-1-A0SANDBOX-1-good")["ok"]
+    wrong_app = refused(lambda: WebClient(base_url=slack.api_url).apps_connections_open(app_token="xapp-1-A0SANDBOX-1-bad"))
+    assert wrong_app.response["error"] == "invalid_auth"
