@@ -6,6 +6,7 @@ No message produced here ever contains a secret's value.
 """
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import re
@@ -27,6 +28,7 @@ _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+DEFAULT_KEY_FILE = "applycredit-token.key"  # TOKEN_KEY_FILE's name beside .env
 
 
 class ConfigError(Exception):
@@ -90,6 +92,11 @@ class Settings:
     connectbooster_mode_reason: str = ""      # why this mode: said once at start-up
     connectbooster_portal_url: str = ""       # e.g. https://acme.connectboosterportal.com, for the step links
     guided_remind_minutes: float = 30.0       # a guided step left unconfirmed this long gets one reminder
+    admin_ids: tuple[str, ...] = ()           # who may connect QuickBooks from Slack; empty: APPROVER_IDS
+    qbo_keepalive_days: float = 30.0          # refresh at least this often, idle or not (Intuit: 100 days unused)
+    qbo_reconnect_warn_days: float = 14.0     # warn in NOTIFY_CHANNEL (and App Home) this long before expiry
+    token_encryption_key: str = field(default="", repr=False)  # a Fernet key; else the key file below
+    token_key_file: str = ""                  # from_env: beside .env; empty (tests): beside the database
 
     @property
     def guided(self) -> bool:
@@ -101,6 +108,11 @@ class Settings:
         """REQUESTER_IDS, ALLOWED_CHANNELS and APPROVER_IDS as one check (handlers/commands.py access_gate)."""
         return Access(requesters=frozenset(self.requester_ids), channels=frozenset(self.allowed_channels),
                       approvers=frozenset(self.approver_ids))
+
+    @property
+    def admins(self) -> frozenset[str]:
+        """ADMIN_IDS, or APPROVER_IDS when it is not set: who may connect QuickBooks from Slack."""
+        return frozenset(self.admin_ids or self.approver_ids)
 
     @property
     def qbo_base_url(self) -> str:
@@ -119,7 +131,8 @@ class Settings:
             warn_if_exposed(Path(dotenv_path))
             env.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
         env.update(os.environ if environ is None else environ)
-        return _parse({k: v.strip() for k, v in env.items() if isinstance(v, str)})
+        key_file = str(Path(dotenv_path or ".env").resolve().parent / DEFAULT_KEY_FILE)  # beside .env
+        return _parse({"TOKEN_KEY_FILE": key_file, **{k: v.strip() for k, v in env.items() if isinstance(v, str)}})
 
 
 def warn_if_exposed(path: Path) -> bool:
@@ -188,6 +201,11 @@ def _parse(env: dict[str, str]) -> Settings:
                             "(expanding a group needs the usergroups:read scope, which the app does not ask for)")
         elif not _USER_ID.match(r):
             problems.append(f"REQUESTER_IDS: {r!r} is not a Slack user id (like U0123ABCD)")
+    admins = _ids(get("ADMIN_IDS"))
+    problems += [f"ADMIN_IDS: {a!r} is not a Slack user id (like U0123ABCD)" for a in admins if not _USER_ID.match(a)]
+    if get("TOKEN_ENCRYPTION_KEY") and not _fernet_key(get("TOKEN_ENCRYPTION_KEY")):
+        problems.append("TOKEN_ENCRYPTION_KEY must be a Fernet key (44 characters of url-safe base64; make one with "
+                        "`python -c \"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\"`)")
     allowed = _ids(get("ALLOWED_CHANNELS"))
     problems += [f"ALLOWED_CHANNELS: {c!r} is not a channel id (like C0123ABCD)" for c in allowed
                  if not _CHANNEL_ID.match(c)]
@@ -242,12 +260,22 @@ def _parse(env: dict[str, str]) -> Settings:
         connectbooster_mode_reason=mode_reason,
         connectbooster_portal_url=get("CONNECTBOOSTER_PORTAL_URL").rstrip("/"),
         guided_remind_minutes=number("GUIDED_REMIND_MINUTES", 30.0),
+        admin_ids=admins,
+        qbo_keepalive_days=number("QBO_KEEPALIVE_DAYS", 30.0, high=90),  # well inside Intuit's 100 days
+        qbo_reconnect_warn_days=number("QBO_RECONNECT_WARN_DAYS", 14.0, high=365),
+        token_encryption_key=get("TOKEN_ENCRYPTION_KEY"),
+        token_key_file=get("TOKEN_KEY_FILE"),
     )
     if configured and not settings.qbo_base_url:
         problems.append("QBO_API_BASE_URL is required when QBO_ENVIRONMENT is a discovery-document URL")
     if problems:
         raise ConfigError(problems)
     return settings
+
+
+def _fernet_key(raw: str) -> bool:
+    """True for a Fernet key: 32 bytes in url-safe base64 (44 characters)."""
+    return bool(re.fullmatch(r"[A-Za-z0-9_-]{43}=", raw)) and len(base64.urlsafe_b64decode(raw)) == 32
 
 
 def _ids(raw: str) -> tuple[str, ...]:

@@ -93,6 +93,14 @@ class EventKind(StrEnum):
     SWEEP_GUIDED_CONFIRMED = "sweep_guided_confirmed"
     SWEEP_GUIDED_PROBLEM = "sweep_guided_problem"
     SWEEP_GUIDED_REMINDER = "sweep_guided_reminder"
+    # the QuickBooks connection (the company-wide ones are recorded with job_id NULL)
+    AWAITING_RECONNECT = JobState.AWAITING_RECONNECT.value  # a job waits for QuickBooks to be reconnected
+    RESUMED_AFTER_RECONNECT = "resumed_after_reconnect"    # ...and goes back to its step
+    QUICKBOOKS_LAPSED = "quickbooks_connection_lapsed"     # Intuit refused the stored connection
+    QUICKBOOKS_EXPIRY_WARNING = "quickbooks_expiry_warning"
+    QUICKBOOKS_CONNECT_LINK = "quickbooks_connect_link"    # an admin asked for a one-time authorization link
+    QUICKBOOKS_CONNECTED = "quickbooks_connected"          # new tokens stored through /applycredit connect
+    QUICKBOOKS_CONNECT_REFUSED = "quickbooks_connect_refused"
 
     @classmethod
     def of_state(cls, state: JobState) -> EventKind:

@@ -174,6 +174,35 @@ UPDATE batches SET mode = 'guided'
 """
 
 
+M11_CONNECTION = """
+-- The QuickBooks connection's life (issue 23): both expiries of the refresh token, when it was last refreshed
+-- (QBO_KEEPALIVE_DAYS counts from it), and the connection's state: lapsed (Intuit refused it) and warned.
+ALTER TABLE oauth_tokens ADD COLUMN refresh_hard_expires_at REAL;   -- Intuit's five-year cap, epoch seconds
+ALTER TABLE oauth_tokens ADD COLUMN refreshed_at REAL;              -- the last token answer, epoch seconds
+CREATE TABLE qbo_connection (
+    realm_id TEXT PRIMARY KEY,
+    lapsed_at REAL,                     -- Intuit refused the stored connection (invalid_grant); NULL: connected
+    lapsed_code TEXT,
+    warned_expiry REAL,                 -- the expiry last announced in NOTIFY_CHANNEL
+    warned_days REAL                    -- the smallest threshold (days) announced for it
+);
+"""
+
+
+M12_OAUTH_STATES = """
+-- One-time `state` values of /applycredit connect: bound to the admin, single use, expiring. Only a hash of
+-- the secret part is stored, so the database cannot be used to finish someone's authorization.
+CREATE TABLE oauth_states (
+    id TEXT PRIMARY KEY,
+    secret_hash TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    used_at REAL
+);
+"""
+
+
 MIGRATIONS = [
     (1, "jobs, events, oauth tokens, drafts, outbox", M1_CORE),
     (2, "sweep batches, jobs.batch_id", M2_BATCHES),
@@ -183,4 +212,6 @@ MIGRATIONS = [
     (6, "indexes for retention: drafts, outbox, seen events by age", M6_RETENTION),
     (7, "batches: guided sweep checklist (sync date, posted, reminded, confirmed by)", M7_GUIDED_SWEEP),
     (8, "jobs and batches: the ConnectBooster mode", M8_MODE),
+    (11, "oauth tokens: hard expiry, last refresh; the state of the QuickBooks connection", M11_CONNECTION),
+    (12, "one-time OAuth states of /applycredit connect", M12_OAUTH_STATES),
 ]
