@@ -15,6 +15,7 @@ The rules, in one table (docs/security.md explains why):
 | sweep reject  | as approve; the proposer withdraws                      | awaiting approval, not expired           |
 | guided confirm| the requester, the approver or any approver (see below) | a guided step, button in the job's thread|
 | guided sweep  | the proposer, the approver or any approver              | its checklist open, in the sweep's thread|
+| connect       | an admin (ADMIN_IDS; default: the approvers)            | always; the link is theirs, used once    |
 
 Guided confirm: a click on a guided ConnectBooster step reports what a person did or saw in the
 portal. It writes nothing to the books, and the requester is usually the one with the portal open, so the
@@ -23,6 +24,10 @@ else: a false "All clear" closes the job and sends the completion notice. The bu
 own thread (`message_ts` is the click's thread_ts, which must be the job's parent message). A guided sweep's one
 checklist follows the same rule, with the sweep's proposer in the requester's place. An item of a guided sweep is
 never retried (nor synced again) on its own: it has no thread and no sync of its own; the sweep is run again.
+
+Connect: `/applycredit connect` replaces the QuickBooks connection the whole bot writes with (a wrong company's
+consent would point every later write at other books), so only admins ask for the one-time link; the link's
+`state` is bound to that admin, and a pasted redirect is accepted only from them (workflow/reconnect.py).
 
 A button is also checked against the stored row (never against what the button claims): it must sit on that
 job's own message in that channel. A refusal is a `NotAllowed` whose message is shown only to the clicker.
@@ -54,6 +59,7 @@ class Action(StrEnum):
     SWEEP_APPROVE = "sweep_approve"
     SWEEP_REJECT = "sweep_reject"
     GUIDED_CONFIRM = "guided_confirm"  # a person confirms a guided ConnectBooster step
+    CONNECT = "connect"                # an admin connects QuickBooks from Slack
 
 
 # The audit event of a refused click, by action and by what was clicked on (a job, or a sweep).
@@ -88,14 +94,20 @@ NOTHING = "nothing was changed"
 
 class Policy:
     def __init__(self, *, approvers: frozenset[str], undo_window: timedelta,
-                 now: Callable[[], datetime] | None = None) -> None:
+                 now: Callable[[], datetime] | None = None, admins: frozenset[str] | None = None) -> None:
         self.approvers = frozenset(approvers)
+        self.admins = frozenset(approvers if admins is None else admins)  # ADMIN_IDS, else the approvers
         self.undo_window = undo_window
         self.now = now or (lambda: datetime.now(UTC))
 
     def check(self, action: Action, user: str, subject: Job | Batch | None, *, channel: str | None = None,
               message_ts: str | None = None) -> Permit:
         """Permit, or raise NotAllowed with the message for the clicker."""
+        if action is Action.CONNECT:
+            if user not in self.admins:
+                raise NotAllowed("Only admins (ADMIN_IDS, or the approvers when it is not set) can connect QuickBooks: "
+                                 f"it decides which company's books the bot writes to. {NOTHING.capitalize()}.")
+            return Permit()
         if action is Action.PROPOSE_SWEEP:
             if user not in self.approvers:
                 raise NotAllowed("Only approvers can propose a sweep (it plans many applications at once); "

@@ -28,6 +28,7 @@ from integrations.errors import (
     TransientError,
     ValidationError,
 )
+from integrations.quickbooks_authclient import lapsed
 from workflow import machine
 from workflow.notifier import Notifier
 from workflow.ports import ConnectBoosterHalf
@@ -64,6 +65,8 @@ class JobRunner:
         self._idle = threading.Condition(self._lock)
         half.attach(self)
         self.sweeps = sweeps(self) if sweeps is not None else None
+        # Told when QuickBooks refuses the stored connection (workflow/connection.py): one notice for all jobs.
+        self.on_lapsed: Callable[[IntegrationError], None] = lambda error: None
 
     # -- scheduling --------------------------------------------------------------------------
     def resume_all(self) -> int:
@@ -185,6 +188,9 @@ class JobRunner:
     # -- trouble -----------------------------------------------------------------------------
     def _trouble(self, job: Job, e: IntegrationError) -> None:
         """Map an integration error to a needs-attention state that says what happened and what is safe."""
+        if lapsed(e):  # only a person reconnecting helps: wait for it instead of failing
+            self.wait_for_reconnect(job, e)
+            return
         qbo_step = job.state in (JobState.APPROVED, JobState.APPLYING, JobState.UNDOING)
         service = "QuickBooks" if qbo_step else "ConnectBooster"
         if job.state == JobState.APPLYING and isinstance(e, (TransientError, RateLimitedError)):
@@ -207,6 +213,24 @@ class JobRunner:
             done = "The payment is recorded in QuickBooks; " if job.qbo_payment_id else ""
             self.attention(job, f"{service} could not complete this step ({e.message}). {done}Retry is safe.",
                             resume=job.state, retryable=True, error=e)
+
+    def wait_for_reconnect(self, job: Job, e: IntegrationError) -> None:
+        """Park the job until QuickBooks is connected again; it goes back to this step then (resume_waiting)."""
+        moved = self.move(job, JobState.AWAITING_RECONNECT, resume_state=job.state, error=e.message,
+                          details={"resume": job.state, "code": e.code, "intuit_tid": e.intuit_tid})
+        if moved is not None:
+            self.on_lapsed(e)
+
+    def resume_waiting(self) -> int:
+        """QuickBooks is connected again: every job waiting for it goes back to its step; returns how many."""
+        resumed = 0
+        for job in self.store.in_states([JobState.AWAITING_RECONNECT]):
+            back = JobState(job.resume_state) if job.resume_state in WORKING else JobState.APPROVED
+            if self.move(job, back, event=EventKind.RESUMED_AFTER_RECONNECT, error=None, resume_state=None,
+                         details={"resume": back}) is not None:
+                self.submit(job.id)
+                resumed += 1
+        return resumed
 
     def attention(self, job: Job, message: str, *, resume: JobState, retryable: bool, error: IntegrationError | None = None,
                    extra: dict | None = None, alert: bool = False, action: str = "retry", **values) -> None:
