@@ -37,6 +37,8 @@ class Deps:
     marks: Any = None  # data.once.Marks: Slack events already handled (App Home)
     tz: str = "UTC"    # TEAM_TIMEZONE: the fallback text of the times people read
     guided: Any = None  # workflow.guided.GuidedService: the checklist's answers (its listeners: handlers/guided.py)
+    reconnect: Any = None  # workflow.reconnect.ReconnectService: /applycredit connect (handlers/connect.py)
+    connection: Any = None  # () -> workflow.connection.ConnectionStatus: App Home's banner for approvers
     # Slow work after ack() (lookups, planning) runs here, not on Bolt's listener executor: Bolt runs every
     # listener, ack included, on that executor, so reads waiting on QuickBooks would queue the next acks.
     background: Executor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=8,
@@ -105,14 +107,14 @@ def post_joining(client, **args: Any) -> dict:
 
 def register(app: App, deps: Deps, modules: tuple = ()) -> None:
     """Every listener module (`modules`: extra ones the bot's mode needs, e.g. handlers.guided)."""
-    from handlers import commands, decisions, home, inbox, picker, sweep
+    from handlers import commands, connect, decisions, home, inbox, picker, sweep
 
     @app.middleware
     def give_deps(context: BoltContext, next) -> None:  # noqa: A002 (Bolt's name for the chain)
         context["deps"] = deps
         next()
 
-    for module in (commands, picker, decisions, sweep, inbox, *modules):
+    for module in (commands, picker, decisions, sweep, inbox, connect, *modules):
         module.register(app, deps)
     if deps.marks is not None:
         home.register(app, deps)
