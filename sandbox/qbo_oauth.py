@@ -12,8 +12,9 @@ authorization (a refresh keeps the grant's hard expiry). intuit-oauth 1.2.7 send
 `x_refresh_token_hard_expires_in` (seconds) from the answer (intuitlib/client.py, config.py): the emulator sends
 that field only to a request with the header, as the seconds left until the hard expiry (a sample answer confirmed
 by Intuit's oauth-jsclient #207/#211 carries 156032154, less than five years' 157680000: the time left, counting
-down; #206 calls it "the five-year absolute refresh token lifetime countdown"). A refresh after either expiry: 400 {"error": "invalid_grant"} (with the description Intuit
-gives a bad token, python-quickbooks #272). Access tokens are not cut short by the hard expiry [UNVERIFIED].
+down; #206 calls it "the five-year absolute refresh token lifetime countdown"). A refresh after either expiry:
+400 {"error": "invalid_grant"} (with the description Intuit gives a bad token, python-quickbooks #272). Access
+tokens are not cut short by the hard expiry [UNVERIFIED].
 
 Disconnect (`disconnect(realm)`, what a user does from QuickBooks' Apps page): every grant of that company is
 revoked at once, so refreshes answer invalid_grant and API calls 401 ("disconnecting the app revokes instantly",
