@@ -57,16 +57,17 @@ def on_submit(ack, body: dict, view: dict, client: WebClient, context: BoltConte
         ack(response_action="update", view=words.result_view(words.refused_text(e.message)))
         return
     ack(response_action="update", view=words.result_view(words.connecting_text()))
-    deps.later(_complete, deps, client, view["id"], claim)
+    deps.later(_complete, deps, client, user, claim)
 
 
-def _complete(deps, client: WebClient, view_id: str, claim) -> None:
+def _complete(deps, client: WebClient, user: str, claim) -> None:
+    """The exchange, then its outcome to the admin in a direct message (the app's Messages tab)."""
     try:
         resumed = deps.reconnect.complete(claim)
         text = words.connected_text(claim.realm_id, resumed)
     except Declined as e:
         text = words.refused_text(e.message)
-    client.views_update(view_id=view_id, view=words.result_view(text))
+    client.chat_postMessage(channel=user, text=text)
 
 
 def register(app: App, deps) -> None:

@@ -112,7 +112,8 @@ def result_view(text: str) -> dict:
 
 
 def connecting_text() -> str:
-    return ":hourglass_flowing_sand: Exchanging the authorization with Intuit…"
+    return (":hourglass_flowing_sand: Exchanging the authorization with Intuit… The outcome comes in a direct message "
+            "from the bot in a few seconds; you can close this.")
 
 
 def connected_text(realm: str, resumed: int) -> str:
