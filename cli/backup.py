@@ -51,7 +51,7 @@ def cmd_backup(settings: Settings, path: str) -> int:
     except (OSError, sqlite3.Error, RuntimeError) as e:
         print(f"backup failed: {e}", file=sys.stderr)
         return 1
-    print(f"Backed up {settings.database_path} to {path}: {held['jobs']} jobs, {held['events']} audit events, "
-          f"{held['bytes']:,} bytes (mode 0600). The QuickBooks tokens in it are encrypted; keep the token key "
+    print(f"Backed up {settings.database_path} to {path} (jobs: {held['jobs']}, audit events: {held['events']}, "
+          f"{held['bytes']:,} bytes, mode 0600). The QuickBooks tokens in it are encrypted; keep the token key "
           "(TOKEN_ENCRYPTION_KEY or TOKEN_KEY_FILE) safe separately: restoring needs both.")
     return 0

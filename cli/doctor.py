@@ -23,8 +23,8 @@ class Finding:
     text: str
 
     def line(self) -> str:
-        mark = {"ok": "  ok  ", "note": " note ", "fix": "  FIX "}[self.level]
-        return f"{mark} {self.area}: {self.text}"
+        """'  OK  area: text', 'NOTE  area: text' or ' FIX  area: text'."""
+        return f"{self.level.upper():>4}  {self.area}: {self.text}"
 
 
 def ok(area: str, text: str) -> Finding:
