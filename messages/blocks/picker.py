@@ -155,6 +155,7 @@ def help_text(command: str = "/applycredit") -> str:
             f"`{command} sweep` proposes applying every unapplied credit the way QuickBooks' Receive Payment would "
             "(oldest invoices first) and asks one approval for the whole plan.\n"
             "A finished application has an *Undo* button for approvers, for a limited time.\n"
+            f"`{command} connect` (admins) connects QuickBooks again: a private, one-time link.\n"
             f"`{command} help` shows this message.")
 
 
