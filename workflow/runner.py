@@ -202,7 +202,9 @@ class JobRunner:
             reason = {"6210": "the accounting period is closed in QuickBooks (reopen it or ask your accountant)",
                       "6000": "QuickBooks refused the payment as invalid", "5010": "someone changed the invoice or "
                       "credit at the same time"}.get(e.code or "", e.message)
-            hint = (" Reconnect with `python bot.py connect-quickbooks`, then Retry." if isinstance(e, AuthError)
+            # (A refused connection waits for a reconnect instead: this is a refusal a reconnect does not cure.)
+            hint = (" An admin runs `python bot.py doctor` to see what QuickBooks refuses, then Retry."
+                    if isinstance(e, AuthError)
                     else " Nothing was recorded; Retry re-checks the figures first.")
             self.attention(job, f"QuickBooks refused the payment: {reason}.{hint}", resume=JobState.APPROVED,
                             retryable=True, error=e, qbo_request_id=None)

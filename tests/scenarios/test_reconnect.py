@@ -8,7 +8,10 @@ import re
 import pytest
 import requests
 
+from data.db import Connections
 from data.events import EventKind
+from data.tokens import open_tokens
+from integrations.quickbooks_connect import connect_quickbooks
 from sandbox.run import REALM_ID
 from tests.scenarios.test_home import open_home
 from tests.scenarios.world import APPROVER, APPROVER_2, CHANNEL, NOTIFY, REQUESTER
@@ -101,3 +104,22 @@ def test_reconnect_in_socket_mode_by_pasting_the_redirected_address(world):
     told = world.slack.wait_for(lambda s: [m["text"] for m in s.messages(f"D{APPROVER[1:]}") if "is connected" in m["text"]])
     assert told == [f":white_check_mark: QuickBooks company {REALM_ID} is connected; 2 waiting jobs resumed."]
     assert_resumed_and_done(world, jobs, APPROVER)
+
+
+def test_a_reconnect_on_the_command_line_resumes_the_jobs_at_the_next_check(world):
+    job_id = world.request(invoice="10040", amount="10")
+    world.qbo.oauth.disconnect()
+    world.approve(job_id, APPROVER)
+    world.wait_state(job_id, WAITING)
+    printed: list[str] = []
+
+    def browser(prompt: str) -> str:  # the admin at the shell opens the printed URL and pastes where it led
+        consent = re.search(r"https?://\S+", printed[0]).group(0)
+        return requests.get(consent, allow_redirects=False, timeout=10).headers["Location"]
+
+    store = open_tokens(Connections(world.settings.database_path), world.settings)  # another process, same key
+    assert connect_quickbooks(world.settings, store, paste=True, out=printed.append, input_fn=browser) == REALM_ID
+    assert world.job(job_id).state == WAITING  # the running bot learns of it at its hourly check
+    world.bot.connection.check()
+    assert world.wait_state(job_id, "verified", timeout=20) and len(world.payments_on("130")) == 1
+    assert "on the command line" in world.slack.wait_for(lambda s: notices(world, "connected again"))[0]
