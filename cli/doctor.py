@@ -66,7 +66,8 @@ def run_checks(settings: Settings, checks: Iterable[Callable[[Settings], list[Fi
         try:
             found += check(settings)
         except Exception as e:  # noqa: BLE001 (the report goes on; the type says enough, the message may not)
-            found.append(fix(check.__name__.replace("_findings", ""), f"the check itself failed ({type(e).__name__})"))
+            name = check.__name__.replace("_findings", "").replace("_check", "")
+            found.append(fix(name, f"the check itself failed ({type(e).__name__})"))
     return found
 
 
@@ -87,8 +88,10 @@ def diagnose(settings: Settings, out: Callable[[str], None] = print, dotenv: str
 
     out(f"applycredit doctor — {'Socket Mode' if settings.socket_mode else f'HTTP mode on port {settings.port}'}, "
         f"ConnectBooster {settings.connectbooster_mode} mode")
-    checks = (lambda s: settings_findings(s, dotenv), slack_findings, quickbooks_findings, connectbooster_findings,
-              updates_findings)
+    def settings_check(s: Settings) -> list[Finding]:
+        return settings_findings(s, dotenv)
+
+    checks = (settings_check, slack_findings, quickbooks_findings, connectbooster_findings, updates_findings)
     return report(run_checks(settings, checks), out)
 
 

@@ -60,9 +60,7 @@ def is_sealed(value: str | None) -> bool:
 
 def wrong_key(source: str) -> str:
     return (f"the QuickBooks tokens in the database were encrypted with another key than {source}: restore the "
-            "key that encrypted them (TOKEN_ENCRYPTION_KEY or the key file TOKEN_KEY_FILE). If that key is lost, "
-            "run `python bot.py connect-quickbooks --discard-tokens` to drop the unreadable tokens and connect "
-            "again (the bot never does that by itself)")
+            f"key that encrypted them (TOKEN_ENCRYPTION_KEY or the key file TOKEN_KEY_FILE). {lost_key()}")
 
 
 def key_file_path(settings) -> str:
@@ -93,8 +91,8 @@ def load_cipher(settings, *, holds_sealed: bool) -> TokenCipher:
 
 
 def lost_key() -> str:
-    return ("If the key is lost, run `python bot.py connect-quickbooks --discard-tokens` to drop the unreadable "
-            "tokens and connect again")
+    return ("If it is lost, run `python bot.py connect-quickbooks --discard-tokens` to drop the unreadable tokens and "
+            "connect again (the bot never does that by itself)")
 
 
 def create_key_file(path: Path) -> bytes:

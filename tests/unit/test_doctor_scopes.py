@@ -11,3 +11,18 @@ MANIFEST = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifest.yml")
 
 def test_doctor_and_the_sandbox_know_the_manifests_bot_scopes():
     assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == BOT_SCOPES == SANDBOX_SCOPES
+
+
+def test_a_check_that_breaks_is_reported_and_the_others_still_run():
+    from cli.doctor import fix, note, ok, report, run_checks
+
+    def broken_findings(settings):
+        raise KeyError("token=xoxb-secret")  # its message is never printed: it may hold anything
+
+    found = run_checks(None, (lambda s: [ok("a", "fine"), note("b", "worth knowing")], broken_findings,
+                              lambda s: [fix("c", "do this")]))
+    lines: list[str] = []
+    assert report(found, lines.append) == 1
+    assert lines == ["  OK  a: fine", "NOTE  b: worth knowing", " FIX  broken: the check itself failed (KeyError)",
+                     " FIX  c: do this", "2 things to fix (marked FIX above)."]
+    assert report([ok("a", "fine"), note("b", "n")], lines.append) == 0 and lines[-1] == "All is well."
