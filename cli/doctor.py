@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from config import ConfigError, Settings, warn_if_exposed
+from data.token_key import key_file_path
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,10 @@ def settings_findings(settings: Settings, dotenv: str = ".env") -> list[Finding]
                                                  "token; every request from Slack would be refused"))
     if Path(dotenv).is_file() and warn_if_exposed(Path(dotenv)):
         found.append(fix(".env", f"other users can read it: run `chmod 600 {dotenv}`"))
-    db = Path(settings.database_path)
-    if db.is_file() and db.stat().st_mode & 0o077:
-        found.append(fix("DATABASE_PATH", f"{db} is readable by other users: run `chmod 600 {db}`"))
+    for name, path in (("DATABASE_PATH", Path(settings.database_path)),
+                       ("TOKEN_KEY_FILE", None if settings.token_encryption_key else Path(key_file_path(settings)))):
+        if path is not None and path.is_file() and path.stat().st_mode & 0o077:
+            found.append(fix(name, f"{path} is readable by other users: run `chmod 600 {path}`"))
     return found
 
 

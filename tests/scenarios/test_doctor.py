@@ -83,6 +83,8 @@ def test_doctor_names_each_broken_quickbooks_and_connectbooster_setting(world):
     assert "did not answer" in found["CONNECTBOOSTER_BASE_URL"]
     status, lines = run_doctor(replace(world.settings, token_encryption_key=Fernet.generate_key().decode()))
     assert "encrypted with another key" in flagged(lines)["token key"]
+    os.chmod(f"{world.settings.database_path}.key", 0o644)
+    assert "chmod 600" in flagged(run_doctor(world.settings)[1])["TOKEN_KEY_FILE"]
 
 
 def test_doctor_checks_the_production_redirect_and_the_guided_mode(world):
