@@ -26,3 +26,19 @@ def test_a_check_that_breaks_is_reported_and_the_others_still_run():
     assert lines == ["  OK  a: fine", "NOTE  b: worth knowing", " FIX  broken: the check itself failed (KeyError)",
                      " FIX  c: do this", "2 things to fix (marked FIX above)."]
     assert report([ok("a", "fine"), note("b", "n")], lines.append) == 0 and lines[-1] == "All is well."
+
+
+def test_webhook_and_cdc_settings_are_checked_when_the_version_has_them():
+    from types import SimpleNamespace
+
+    from cli.doctor_services import updates_findings
+
+    def levels(**values) -> list[tuple[str, str]]:
+        return [(f.level, f.area) for f in updates_findings(SimpleNamespace(socket_mode=False, **values))]
+
+    assert levels() == [("note", "QuickBooks webhooks/CDC")]  # a version without them: nothing to configure
+    assert levels(qbo_webhook_verifier_token="v", qbo_cdc_poll_seconds=300) == [("ok", "webhooks"),
+                                                                                 ("ok", "QBO_CDC_POLL_SECONDS")]
+    assert levels(qbo_webhook_verifier_token="", qbo_cdc_poll_seconds=0) == [("note", "QBO_CDC_POLL_SECONDS")]
+    socket = updates_findings(SimpleNamespace(socket_mode=True, qbo_webhook_verifier_token="v", qbo_cdc_poll_seconds=300))
+    assert [(f.level, f.area) for f in socket][0] == ("fix", "QBO_WEBHOOK_VERIFIER_TOKEN")
