@@ -218,10 +218,9 @@ class JobRunner:
 
     def wait_for_reconnect(self, job: Job, e: IntegrationError) -> None:
         """Park the job until QuickBooks is connected again; it goes back to this step then (resume_waiting)."""
-        moved = self.move(job, JobState.AWAITING_RECONNECT, resume_state=job.state, error=e.message,
-                          details={"resume": job.state, "code": e.code, "intuit_tid": e.intuit_tid})
-        if moved is not None:
-            self.on_lapsed(e)
+        self.on_lapsed(e)  # first: the hourly check must never see a waiting job while the connection looks fine
+        self.move(job, JobState.AWAITING_RECONNECT, resume_state=job.state, error=e.message,
+                  details={"resume": job.state, "code": e.code, "intuit_tid": e.intuit_tid})
 
     def resume_waiting(self) -> int:
         """QuickBooks is connected again: every job waiting for it goes back to its step; returns how many."""
