@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from data.events import EventKind
+from sandbox.run import REALM_ID
 from tests.clock import FakeClock
 from tests.scenarios.test_home import open_home
 from tests.scenarios.world import APPROVER, NOTIFY, REQUESTER, wait_until
@@ -75,14 +76,18 @@ def test_an_idle_bot_refreshes_every_keepalive_days_and_never_lapses(make_world)
         done = world.bot.connection.checks
         wait_until(lambda: world.bot.connection.checks >= done + n)
 
+    def refreshed(count: int) -> None:
+        """Intuit answered `count` refreshes and the last one is stored (only then may the clock move on)."""
+        wait_until(lambda: refreshes(world) == count and world.bot.tokens.load(REALM_ID).refreshed_at == clock())
+
     clock.advance(29 * DAY)
     checks_after(3)
     assert refreshes(world) == used  # not yet: refreshed 29 days ago
     clock.advance(1 * DAY)
-    wait_until(lambda: refreshes(world) == used + 1)
+    refreshed(used + 1)
     for month in range(4):  # 150 days idle in all: past Intuit's 100 days without use
         clock.advance(30 * DAY)
-        wait_until(lambda m=month: refreshes(world) == used + 2 + m)
+        refreshed(used + 2 + month)
     checks_after(3)
     assert refreshes(world) == used + 5
     assert world.bot.qbo.get_invoice(invoice_id="130").balance  # still connected
