@@ -3,14 +3,16 @@
     python bot.py run                 the bot (Socket Mode, or HTTP on PORT); the sandbox when nothing is configured
     python bot.py history [QUERY]     the audit trail in people's words (--json, --csv for machines)
     python bot.py connect-quickbooks  connect a QuickBooks company (authorization-code flow)
+    python bot.py doctor              check every setting and credential against the live services
+    python bot.py backup PATH         a consistent copy of the database while the bot runs
 """
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,35 +24,39 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
-from cli.history import cmd_history
-from cli.run import cmd_run, configure_logging
+from cli.main import main as cli_main
 from config import ConfigError, Settings
 from data.batches import BatchStore
+from data.connection import ConnectionStore
 from data.db import Connections
 from data.drafts import Drafts
 from data.jobs import JobStore
+from data.oauth_states import OAuthStates
 from data.once import Marks
 from data.outbox import Outbox
 from data.people import People
 from data.retention import Retention
 from data.states import Mode
-from data.tokens import TokenStore
+from data.tokens import TokenKeyError, open_tokens
 from handlers import Deps, register
 from handlers import guided as guided_listeners
 from handlers.commands import access_gate
 from integrations.connectbooster import ConnectBoosterClient
-from integrations.errors import IntegrationError
 from integrations.http import RateLimiter, RetryPolicy
 from integrations.quickbooks import QuickBooksClient
-from integrations.quickbooks_auth import QuickBooksTokens, connect_quickbooks
+from integrations.quickbooks_auth import QuickBooksTokens
+from integrations.quickbooks_authorize import AuthorizationFlow
 from messages.blocks.guided import GuidedWording
 from messages.blocks.guided_inbox import GuidedScreens
+from messages.connection import ConnectionMessages
 from messages.deliverer import Deliverer
 from messages.digest import DigestPoster
 from messages.notifier import SlackNotifier
 from messages.screens import Screens
 from messages.wording import Wording, Wordings
+from web.quickbooks import routes as quickbooks_routes
 from workflow.connectbooster import AutomatedConnectBooster
+from workflow.connection import ConnectionWatch
 from workflow.digest import DigestScheduler
 from workflow.directory import ConnectBoosterDirectory
 from workflow.guided import GuidedService
@@ -58,6 +64,7 @@ from workflow.guided_half import GuidedConnectBooster
 from workflow.new_credits import WEBHOOKS_PATH, new_credits, webhook_route
 from workflow.policy import Policy
 from workflow.qbo_only import QuickBooksDirectory
+from workflow.reconnect import ReconnectService, serves_callback
 from workflow.runner import JobRunner
 from workflow.service import CreditService
 from workflow.sweep_guided import GuidedSweep
@@ -80,6 +87,8 @@ class Overrides:
     outbox_idle_seconds: float = 1.0
     expiry_check_seconds: float = 30.0
     digest_check_seconds: float = 30.0
+    token_clock: Callable[[], float] = time.time  # the QuickBooks connection's epoch clock (keepalive, expiries)
+    connection_check_seconds: float = 3600.0       # how often the keepalive and the expiry warnings look
 
 
 class Bot:
@@ -97,12 +106,17 @@ class Bot:
         # Drafts (form snapshots) live as long as an approval: a form older than that is stale.
         self.drafts = Drafts(self.connections.get, ttl=timedelta(hours=settings.approval_ttl_hours), clock=clock)
         self.outbox = Outbox(self.connections.get)
-        self.tokens = TokenStore(self.connections)
+        try:  # the token key: a wrong one is a start-up error, never a silent reconnect
+            self.tokens = open_tokens(self.connections, settings)
+        except TokenKeyError as e:
+            raise ConfigError([str(e)]) from None
         realm = settings.qbo_realm_id or self.tokens.latest_realm() or ""
-        auth = QuickBooksTokens(client_id=settings.qbo_client_id, client_secret=settings.qbo_client_secret,
-                                redirect_uri=settings.qbo_redirect_uri, environment=settings.qbo_environment,
-                                realm_id=realm, store=self.tokens, initial_refresh_token=settings.qbo_refresh_token,
-                                timeout=(min(3.05, o.http_timeout), o.http_timeout))  # intuit-oauth has none
+        auth_timeout = (min(3.05, o.http_timeout), o.http_timeout)  # intuit-oauth has none of its own
+        self.auth = auth = QuickBooksTokens(
+            client_id=settings.qbo_client_id, client_secret=settings.qbo_client_secret,
+            redirect_uri=settings.qbo_redirect_uri, environment=settings.qbo_environment, realm_id=realm,
+            store=self.tokens, initial_refresh_token=settings.qbo_refresh_token, timeout=auth_timeout,
+            clock=o.token_clock)
         self.qbo = QuickBooksClient(session=requests.Session(), base_url=settings.qbo_base_url, realm_id=realm,
                                     tokens=auth, retry=o.qbo_retry, limiter=o.qbo_limiter, timeout=o.http_timeout)
         self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="read")  # the directory's parallel reads
@@ -131,7 +145,7 @@ class Bot:
                                  on_enqueue=self.deliverer.wake, tz=tz, portal_url=settings.connectbooster_portal_url)
         team_zone = ZoneInfo(tz)
         ttl = timedelta(hours=settings.approval_ttl_hours)
-        self.policy = Policy(approvers=frozenset(settings.approver_ids),
+        self.policy = Policy(approvers=frozenset(settings.approver_ids), admins=settings.admins,
                              undo_window=timedelta(hours=settings.undo_window_hours), now=clock,
                              dual_above=settings.dual_approval_above, auto_max=settings.auto_apply_max)
         # QuickBooks dates every write by the team's calendar (an omitted TxnDate is Intuit's server date): an
@@ -156,9 +170,24 @@ class Bot:
             self.guided = GuidedService(
                 store=self.store, runner=self.runner, policy=self.policy, remind_after=remind, now=o.now,
                 sweep=GuidedSweep(sweeps=self.runner.sweeps, policy=self.policy, remind_after=remind, now=o.now))
+        # The QuickBooks connection: kept alive, its end announced, its loss told once, reconnected from Slack.
+        self.connection = ConnectionWatch(
+            tokens=auth, store=self.tokens, connection=ConnectionStore(self.connections.get), jobs=self.store,
+            notices=ConnectionMessages(self.outbox, channel=settings.notify_channel, tz=tz, wake=self.deliverer.wake),
+            resume=self.runner.resume_waiting, keepalive_days=settings.qbo_keepalive_days,
+            warn_days=settings.qbo_reconnect_warn_days, clock=o.token_clock)
+        self.runner.on_lapsed, auth.on_stored = self.connection.lapse, self.connection.tokens_stored
+        self.reconnect = None if not settings.qbo_client_id else ReconnectService(
+            policy=self.policy, states=OAuthStates(self.connections.get, o.token_clock), watch=self.connection,
+            flow=AuthorizationFlow(client_id=settings.qbo_client_id, client_secret=settings.qbo_client_secret,
+                                   redirect_uri=settings.qbo_redirect_uri, environment=settings.qbo_environment,
+                                   store=self.tokens, clock=o.token_clock, timeout=auth_timeout),
+            jobs=self.store, served=serves_callback(settings.qbo_redirect_uri, settings.socket_mode),
+            use_realm=self._use_realm)
         self.deps = Deps(service=self.service, store=self.store, drafts=self.drafts, directory=self.directory,
                          screens=screens, marks=self.marks, guided=self.guided, tz=tz,
-                         people=People(self.connections.get), proposals=self.service.proposals)
+                         people=People(self.connections.get), proposals=self.service.proposals,
+                         reconnect=self.reconnect, connection=self.connection.status)
         register(self.app, self.deps, (guided_listeners,) if self.guided is not None else ())
         self.app.use(access_gate(settings.access))  # after register's deps middleware: REQUESTER_IDS, ALLOWED_CHANNELS
         # Delivery bookkeeping is pruned after RETENTION_DAYS; its timestamps are wall-clock (utcnow), so is this.
@@ -172,6 +201,7 @@ class Bot:
                               pool=self.pool, channel=settings.notify_channel, tz=settings.team_timezone,
                               now=clock, wake=self.deliverer.wake, batches=batches))
         self._expiry_seconds = o.expiry_check_seconds
+        self._connection_seconds = o.connection_check_seconds
         self._stop = threading.Event()
         self._servers: list = []
 
@@ -186,6 +216,8 @@ class Bot:
                  if self.mode == Mode.GUIDED else "")
         if self.digest.at:
             threading.Thread(target=self.digest.run, args=(self._stop,), name="digest", daemon=True).start()
+        self.connection.check(keepalive=False)  # jobs reconnected elsewhere resume; a near expiry is announced
+        threading.Thread(target=self._connection_loop, name="qbo-connection", daemon=True).start()
         log.info("resumed %d unfinished job(s)", resumed)
         return resumed
 
@@ -205,18 +237,34 @@ class Bot:
                 except Exception:
                     log.exception("guided reminder check failed")
 
+    def _connection_loop(self) -> None:
+        while not self._stop.wait(self._connection_seconds):
+            try:
+                self.connection.check()  # the keepalive refresh, then the expiry warnings
+            except Exception:
+                log.exception("QuickBooks connection check failed")
+
+    def _use_realm(self, realm: str) -> None:
+        """The first connection made from Slack names the company: the clients work with it from now on."""
+        self.auth.realm_id = realm
+        self.qbo.use_realm(realm)
+
     def wsgi(self):
-        """POST /slack/events for Slack, GET /healthz for load balancers."""
+        """POST /slack/events for Slack, GET /healthz for load balancers, the QuickBooks connect pages (web/)."""
         slack = SlackRequestHandler(self.app, path="/slack/events")
         hooks = webhook_route(self)  # POST /quickbooks/webhooks, with QBO_WEBHOOK_VERIFIER_TOKEN
 
+        def healthz(environ, start_response):
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [json.dumps({"ok": True, "pending_messages": self.outbox.pending_count()}).encode()]
+
+        # Every route of the bot's HTTP server besides Slack's, in one place.
+        routes = {"/healthz": healthz, **quickbooks_routes(self.reconnect)}
+        if hooks is not None:
+            routes[WEBHOOKS_PATH] = hooks
+
         def app(environ, start_response):
-            if hooks is not None and environ.get("PATH_INFO") == WEBHOOKS_PATH:
-                return hooks(environ, start_response)
-            if environ.get("PATH_INFO") == "/healthz":
-                start_response("200 OK", [("Content-Type", "application/json")])
-                return [json.dumps({"ok": True, "pending_messages": self.outbox.pending_count()}).encode()]
-            return slack(environ, start_response)
+            return routes.get(environ.get("PATH_INFO"), slack)(environ, start_response)
 
         return app
 
@@ -249,37 +297,8 @@ class Bot:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bot.py", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="run the bot (the sandbox when no credentials are configured)")
-    history = sub.add_parser("history", help="print the audit trail: what happened, by whom, when")
-    history.add_argument("query", nargs="?", default="", help="#job, an invoice number or part of a client's name")
-    history.add_argument("--job", type=int, help="only this job (and its undo)")
-    shape = history.add_mutually_exclusive_group()
-    shape.add_argument("--json", dest="fmt", action="store_const", const="json", help="JSON, for machines")
-    shape.add_argument("--csv", dest="fmt", action="store_const", const="csv", help="CSV, for spreadsheets")
-    connect = sub.add_parser("connect-quickbooks", help="connect a QuickBooks company through the browser")
-    connect.add_argument("--paste", action="store_true", default=None,
-                         help="paste the redirected URL instead of listening on QBO_REDIRECT_URI "
-                              "(automatic for an https redirect URI that is not localhost)")
-    args = parser.parse_args(argv)
-    try:
-        settings = Settings.from_env()
-    except ConfigError as e:
-        print(e, file=sys.stderr)
-        return 2
-    configure_logging(settings.log_level)
-    if args.command == "history":
-        return cmd_history(settings, args.job, args.query, args.fmt or "table")
-    if args.command == "connect-quickbooks":
-        tokens = TokenStore(Connections(settings.database_path))
-        try:
-            connect_quickbooks(settings, tokens, paste=args.paste)
-        except IntegrationError as e:  # a clear one-line reason (timeout, state, access_denied), not a traceback
-            print(e, file=sys.stderr)
-            return 1
-        return 0
-    return cmd_run(settings, Bot)
+    """The command line (cli/main.py); `run` builds this module's Bot."""
+    return cli_main(argv, Bot)
 
 
 if __name__ == "__main__":

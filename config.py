@@ -18,6 +18,14 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 from config_credits import parse_new_credits
+from config_values import (  # noqa: F401 (PLACEHOLDER_HINTS, is_placeholder: the tests read them here)
+    PLACEHOLDER_HINTS,
+    connectbooster_mode,
+    fernet_key,
+    ids,
+    is_placeholder,
+    placeholder_problems,
+)
 
 log = logging.getLogger(__name__)
 
@@ -30,22 +38,7 @@ _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
-# What .env.example ships instead of real values: "...", its example ids, a host under example.com/.internal.
-_EXAMPLE_IDS = frozenset({"U0123ABCD", "U0456EFGH", "U0789IJKL", "C0123ABCD"})
-_EXAMPLE_HOST = re.compile(r"^https?://([^/:]*\.)?example\.(com|net|org|internal)(:\d+)?(/|$)", re.IGNORECASE)
-PLACEHOLDER_HINTS = {
-    "SLACK_BOT_TOKEN": "your app's Bot User OAuth Token (xoxb-…, Slack app settings → OAuth & Permissions)",
-    "SLACK_SIGNING_SECRET": "your app's Signing Secret (Slack app settings → Basic Information)",
-    "SLACK_APP_TOKEN": "an app-level token (xapp-…) with connections:write, or leave it empty for HTTP mode",
-    "QBO_CLIENT_ID": "your Intuit app's Client ID (README: Connect QuickBooks)",
-    "QBO_CLIENT_SECRET": "your Intuit app's Client Secret (README: Connect QuickBooks)",
-    "CONNECTBOOSTER_BASE_URL": "your ConnectBooster gateway's address, or leave it and the key empty for guided mode",
-    "CONNECTBOOSTER_API_KEY": "your ConnectBooster gateway's key, or leave it empty for guided mode",
-    "APPROVER_IDS": "your approvers' Slack member ids (a profile → ⋮ → Copy member ID)",
-    "NOTIFY_CHANNEL": "your notices channel's id (at the bottom of the channel's details)",
-    "REQUESTER_IDS": "the Slack member ids who may request, or leave it empty for everyone",
-    "ALLOWED_CHANNELS": "the channel ids where the command may run, or leave it empty for any",
-}
+DEFAULT_KEY_FILE = "applycredit-token.key"  # TOKEN_KEY_FILE's name beside .env
 
 
 class ConfigError(Exception):
@@ -115,6 +108,11 @@ class Settings:
     proposals_channel: str = ""               # empty: NOTIFY_CHANNEL
     auto_apply_max: Decimal = Decimal("0")    # 0: every new credit waits for a click
     dual_approval_above: Decimal | None = None  # None: one approver for any amount
+    admin_ids: tuple[str, ...] = ()           # who may connect QuickBooks from Slack; empty: APPROVER_IDS
+    qbo_keepalive_days: float = 30.0          # refresh at least this often, idle or not (Intuit: 100 days unused)
+    qbo_reconnect_warn_days: float = 14.0     # warn in NOTIFY_CHANNEL (and App Home) this long before expiry
+    token_encryption_key: str = field(default="", repr=False)  # a Fernet key; else the key file below
+    token_key_file: str = ""                  # from_env: beside .env; empty (tests): beside the database
 
     @property
     def guided(self) -> bool:
@@ -133,6 +131,11 @@ class Settings:
                       approvers=frozenset(self.approver_ids))
 
     @property
+    def admins(self) -> frozenset[str]:
+        """ADMIN_IDS, or APPROVER_IDS when it is not set: who may connect QuickBooks from Slack."""
+        return frozenset(self.admin_ids or self.approver_ids)
+
+    @property
     def qbo_base_url(self) -> str:
         """Where QuickBooks API calls go: QBO_API_BASE_URL, else the environment's default."""
         return (self.qbo_api_base_url or QBO_BASE_URLS.get(self.qbo_environment, "")).rstrip("/")
@@ -149,7 +152,8 @@ class Settings:
             warn_if_exposed(Path(dotenv_path))
             env.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
         env.update(os.environ if environ is None else environ)
-        return _parse({k: v.strip() for k, v in env.items() if isinstance(v, str)})
+        key_file = str(Path(dotenv_path or ".env").resolve().parent / DEFAULT_KEY_FILE)  # beside .env
+        return _parse({"TOKEN_KEY_FILE": key_file, **{k: v.strip() for k, v in env.items() if isinstance(v, str)}})
 
 
 def warn_if_exposed(path: Path) -> bool:
@@ -186,7 +190,7 @@ def _parse(env: dict[str, str]) -> Settings:
     configured = any(get(n) for names in groups.values() for n in names)
     sandbox = not configured
     problems += placeholder_problems(env)
-    mode, mode_reason = _connectbooster_mode(get, problems)  # guided mode
+    mode, mode_reason = connectbooster_mode(get, problems)  # guided mode
     if mode == "guided":  # no ConnectBooster API to configure: a person does that half
         groups.pop("ConnectBooster")
     if configured:
@@ -212,14 +216,19 @@ def _parse(env: dict[str, str]) -> Settings:
             problems.append(f"{name} must be an http(s) URL, got {get(name)!r}")
     approvers = tuple(a.strip() for a in get("APPROVER_IDS").split(",") if a.strip())
     problems += [f"APPROVER_IDS: {a!r} is not a Slack user id (like U0123ABCD)" for a in approvers if not _USER_ID.match(a)]
-    requesters = _ids(get("REQUESTER_IDS"))
+    requesters = ids(get("REQUESTER_IDS"))
     for r in requesters:  # a user group (S...) would need usergroups:read to expand: say so, don't guess
         if _GROUP_ID.match(r):
             problems.append(f"REQUESTER_IDS: {r!r} is a user group; list its members' user ids (U...) instead "
                             "(expanding a group needs the usergroups:read scope, which the app does not ask for)")
         elif not _USER_ID.match(r):
             problems.append(f"REQUESTER_IDS: {r!r} is not a Slack user id (like U0123ABCD)")
-    allowed = _ids(get("ALLOWED_CHANNELS"))
+    admins = ids(get("ADMIN_IDS"))
+    problems += [f"ADMIN_IDS: {a!r} is not a Slack user id (like U0123ABCD)" for a in admins if not _USER_ID.match(a)]
+    if get("TOKEN_ENCRYPTION_KEY") and not fernet_key(get("TOKEN_ENCRYPTION_KEY")):
+        problems.append("TOKEN_ENCRYPTION_KEY must be a Fernet key (44 characters of url-safe base64; make one with "
+                        "`python -c \"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\"`)")
+    allowed = ids(get("ALLOWED_CHANNELS"))
     problems += [f"ALLOWED_CHANNELS: {c!r} is not a channel id (like C0123ABCD)" for c in allowed
                  if not _CHANNEL_ID.match(c)]
     channel = get("NOTIFY_CHANNEL")
@@ -274,42 +283,14 @@ def _parse(env: dict[str, str]) -> Settings:
         connectbooster_portal_url=get("CONNECTBOOSTER_PORTAL_URL").rstrip("/"),
         guided_remind_minutes=number("GUIDED_REMIND_MINUTES", 30.0),
         **parse_new_credits(get, problems),
+        admin_ids=admins,
+        qbo_keepalive_days=number("QBO_KEEPALIVE_DAYS", 30.0, high=90),  # well inside Intuit's 100 days
+        qbo_reconnect_warn_days=number("QBO_RECONNECT_WARN_DAYS", 14.0, high=365),
+        token_encryption_key=get("TOKEN_ENCRYPTION_KEY"),
+        token_key_file=get("TOKEN_KEY_FILE"),
     )
     if configured and not settings.qbo_base_url:
         problems.append("QBO_API_BASE_URL is required when QBO_ENVIRONMENT is a discovery-document URL")
     if problems:
         raise ConfigError(problems)
     return settings
-
-
-def is_placeholder(value: str) -> bool:
-    """True for the values .env.example ships in place of real ones ("xoxb-...", U0123ABCD, an example.* host)."""
-    return "..." in value or bool(_EXAMPLE_HOST.match(value)) or any(x in _EXAMPLE_IDS for x in _ids(value))
-
-
-def placeholder_problems(env: Mapping[str, str]) -> list[str]:
-    """One line per setting still holding .env.example's placeholder (a placeholder is never a secret: shown)."""
-    return [f"{name} still holds .env.example's placeholder {env[name]!r}: set it to {hint}"
-            for name, hint in PLACEHOLDER_HINTS.items() if env.get(name) and is_placeholder(env[name])]
-
-
-def _ids(raw: str) -> tuple[str, ...]:
-    """A comma-separated list of Slack ids, blanks dropped."""
-    return tuple(x.strip() for x in raw.split(",") if x.strip())
-
-
-def _connectbooster_mode(get, problems: list[str]) -> tuple[str, str]:
-    """(mode, why): CONNECTBOOSTER_MODE if set; else api with a CONNECTBOOSTER_BASE_URL, guided with QuickBooks."""
-    chosen = get("CONNECTBOOSTER_MODE").lower()
-    if chosen:
-        if chosen not in ("api", "guided"):
-            problems.append(f"CONNECTBOOSTER_MODE must be api or guided, got {chosen!r}")
-            return "api", ""
-        if chosen == "api" and not get("CONNECTBOOSTER_BASE_URL") and get("QBO_CLIENT_ID"):
-            problems.append("CONNECTBOOSTER_MODE=api needs CONNECTBOOSTER_BASE_URL (or use CONNECTBOOSTER_MODE=guided)")
-        return chosen, "CONNECTBOOSTER_MODE is set"
-    if get("CONNECTBOOSTER_BASE_URL"):
-        return "api", "CONNECTBOOSTER_BASE_URL is set"
-    if get("QBO_CLIENT_ID"):
-        return "guided", "QuickBooks is configured but CONNECTBOOSTER_BASE_URL is not"
-    return "api", "nothing is configured: the sandbox emulates the ConnectBooster API"

@@ -69,8 +69,9 @@ def _connect(bot, settings: Settings, sandbox) -> None:
             handler.connect()
         print("applycredit is connected to Slack (Socket Mode). Ctrl-C to stop.")
         return
-    # In the sandbox the console takes CONSOLE_PORT and reaches the bot as Slack would, on a free port.
-    server = bot.serve_http(0 if sandbox else settings.port, host="127.0.0.1" if sandbox else "0.0.0.0")
+    # In the sandbox the console takes CONSOLE_PORT and reaches the bot as Slack would, on a free port (chosen by
+    # start_sandbox: it is also the redirect URI of the emulator's OAuth consent).
+    server = bot.serve_http(settings.port, host="127.0.0.1" if sandbox else "0.0.0.0")
     print(f"applycredit is listening on http://127.0.0.1:{server.effective_port}/slack/events "
           f"(health: /healthz). Ctrl-C to stop.")
     if sandbox:

@@ -110,6 +110,14 @@ class EventKind(StrEnum):
     PROPOSAL_WITHDRAWN = "proposal_withdrawn"        # its credit changed in QuickBooks, or was requested
     PROPOSAL_REFUSED_ACCEPT = "proposal_refused_accept"
     PROPOSAL_REFUSED_NOT_NOW = "proposal_refused_not_now"
+    # the QuickBooks connection (the company-wide ones are recorded with job_id NULL)
+    AWAITING_RECONNECT = JobState.AWAITING_RECONNECT.value  # a job waits for QuickBooks to be reconnected
+    RESUMED_AFTER_RECONNECT = "resumed_after_reconnect"    # ...and goes back to its step
+    QUICKBOOKS_LAPSED = "quickbooks_connection_lapsed"     # Intuit refused the stored connection
+    QUICKBOOKS_EXPIRY_WARNING = "quickbooks_expiry_warning"
+    QUICKBOOKS_CONNECT_LINK = "quickbooks_connect_link"    # an admin asked for a one-time authorization link
+    QUICKBOOKS_CONNECTED = "quickbooks_connected"          # new tokens stored through /applycredit connect
+    QUICKBOOKS_CONNECT_REFUSED = "quickbooks_connect_refused"
 
     @classmethod
     def of_state(cls, state: JobState) -> EventKind:

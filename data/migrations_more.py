@@ -59,8 +59,39 @@ CREATE TABLE people (
 """
 
 
+M11_CONNECTION = """
+-- The QuickBooks connection's life (issue 23): both expiries of the refresh token, when it was last refreshed
+-- (QBO_KEEPALIVE_DAYS counts from it), and the connection's state: lapsed (Intuit refused it) and warned.
+ALTER TABLE oauth_tokens ADD COLUMN refresh_hard_expires_at REAL;   -- Intuit's five-year cap, epoch seconds
+ALTER TABLE oauth_tokens ADD COLUMN refreshed_at REAL;              -- the last token answer, epoch seconds
+CREATE TABLE qbo_connection (
+    realm_id TEXT PRIMARY KEY,
+    lapsed_at REAL,                     -- Intuit refused the stored connection (invalid_grant); NULL: connected
+    lapsed_code TEXT,
+    warned_expiry REAL,                 -- the expiry last announced in NOTIFY_CHANNEL
+    warned_days REAL                    -- the smallest threshold (days) announced for it
+);
+"""
+
+
+M12_OAUTH_STATES = """
+-- One-time `state` values of /applycredit connect: bound to the admin, single use, expiring. Only a hash of
+-- the secret part is stored, so the database cannot be used to finish someone's authorization.
+CREATE TABLE oauth_states (
+    id TEXT PRIMARY KEY,
+    secret_hash TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    used_at REAL
+);
+"""
+
+
 LATER = [
     (9, "open credits index, QuickBooks webhook events, CDC cursor", M9_CREDIT_WATCH),
     (10, "proposals (batches.credit_key, outcome), first of two approvals", M10_PROPOSALS),
+    (11, "oauth tokens: hard expiry, last refresh; the state of the QuickBooks connection", M11_CONNECTION),
+    (12, "one-time OAuth states of /applycredit connect", M12_OAUTH_STATES),
     (13, "people: the Slack names of who requested, approved and clicked", M13_PEOPLE),
 ]

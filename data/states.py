@@ -43,6 +43,8 @@ class JobState(StrEnum):
     GUIDED_RESYNC = "guided_resync"   # waiting for "Resynced" (Entities > Invoices > Resync)
     GUIDED_SYNC = "guided_sync"       # waiting for "Sync finished" (Integrations > QuickBooks Online > Sync Now)
     GUIDED_CHECK = "guided_check"     # waiting for "All clear" (credit gone, invoice at the new balance)
+    # QuickBooks refused the stored connection (invalid_grant, a disconnect): waits, then resumes by itself
+    AWAITING_RECONNECT = "awaiting_quickbooks_reconnect"
     # final
     VERIFIED = "verified"
     REJECTED = "rejected"
@@ -67,7 +69,7 @@ WORKING = frozenset({JobState.APPROVED, JobState.APPLYING, JobState.APPLIED, Job
 # Guided mode: states that wait for a person's confirmation in the thread.
 GUIDED = frozenset({JobState.GUIDED_RESYNC, JobState.GUIDED_SYNC, JobState.GUIDED_CHECK})
 # A sweep item still in its QuickBooks steps (the next item of the same client waits for it).
-IN_QUICKBOOKS = frozenset({JobState.APPROVED, JobState.APPLYING, JobState.APPLIED})
+IN_QUICKBOOKS = frozenset({JobState.APPROVED, JobState.APPLYING, JobState.APPLIED, JobState.AWAITING_RECONNECT})
 # A sweep item that will not move again by itself.
 SETTLED = TERMINAL | {JobState.NEEDS_ATTENTION}
 # Past the QuickBooks write: what a sweep counts as done in QuickBooks.

@@ -39,6 +39,8 @@ class Deps:
     guided: Any = None  # workflow.guided.GuidedService: the checklist's answers (its listeners: handlers/guided.py)
     people: Any = None  # data.people.People: the names Slack sends, for the history and the export
     proposals: Any = None  # workflow.proposals.ProposalService: new credits' proposals (handlers/proposals.py)
+    reconnect: Any = None  # workflow.reconnect.ReconnectService: /applycredit connect (handlers/connect.py)
+    connection: Any = None  # () -> workflow.connection.ConnectionStatus: App Home's banner for approvers
     # Slow work after ack() (lookups, planning) runs here, not on Bolt's listener executor: Bolt runs every
     # listener, ack included, on that executor, so reads waiting on QuickBooks would queue the next acks.
     background: Executor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=8,
@@ -117,7 +119,7 @@ def post_joining(client, **args: Any) -> dict:
 
 def register(app: App, deps: Deps, modules: tuple = ()) -> None:
     """Every listener module (`modules`: extra ones the bot's mode needs, e.g. handlers.guided)."""
-    from handlers import commands, decisions, home, inbox, picker, proposals, sweep
+    from handlers import commands, connect, decisions, home, inbox, picker, proposals, sweep
 
     @app.middleware
     def give_deps(context: BoltContext, body: dict, next) -> None:  # noqa: A002 (Bolt's name for the chain)
@@ -126,7 +128,7 @@ def register(app: App, deps: Deps, modules: tuple = ()) -> None:
             remember_name(deps.people, body)
         next()
 
-    for module in (commands, picker, decisions, sweep, inbox, proposals, *modules):
+    for module in (commands, picker, decisions, sweep, inbox, proposals, connect, *modules):
         module.register(app, deps)
     if deps.marks is not None:
         home.register(app, deps)

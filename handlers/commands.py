@@ -26,6 +26,8 @@ NOT_ALLOWED = ("You're not allowed to use {command}: it shows client balances. A
 CHANNEL_NOT_ALLOWED = ("{command} isn't used in this channel: requests and their figures are posted where the "
                        "command runs, so only {channels} are allowed. Run it there; nothing was shown or changed.")
 # Buttons outside the picker, inbox and App Home: who may press them is decided by workflow/policy.py.
+# Forms whose submissions the policy decides (a guided mismatch report; the connect modal, for admins).
+POLICY_FORMS = frozenset({"guided_mismatch", "qbo_connect"})
 GATED_ACTIONS = frozenset({"choose_client", "resync_only", "inbox_apply", "inbox_resync", "inbox_page_prev",
                            "inbox_page_next", "proposal_choose"})
 
@@ -60,8 +62,8 @@ def _refusal(access: Access, body: dict, command_name: str) -> tuple[str, str] |
     kind = body.get("type")
     if body.get("command") == command_name:
         user, channel = body.get("user_id"), body.get("channel_id")
-        if clean_query(body.get("text") or "").lower() in HELP_WORDS:
-            return None  # help shows no client data
+        if clean_query(body.get("text") or "").lower() in HELP_WORDS | {"connect"}:
+            return None  # help shows no client data; connect is for admins (workflow/policy.py decides)
         if not access.user_allowed(user):
             return "command", NOT_ALLOWED.format(command=command_name)
         if not access.channel_allowed(channel):
@@ -77,7 +79,7 @@ def _refusal(access: Access, body: dict, command_name: str) -> tuple[str, str] |
     text = NOT_ALLOWED.format(command=command_name)
     view = body.get("view") or {}
     if kind == "view_submission":
-        return None if view.get("callback_id") == "guided_mismatch" else ("submit", text)  # that one: the policy
+        return None if view.get("callback_id") in POLICY_FORMS else ("submit", text)
     if kind == "block_suggestion":
         return "options", text
     actions = {a.get("action_id") for a in body.get("actions") or []}
@@ -105,6 +107,11 @@ def on_command(ack, command: dict, client: WebClient, respond, context: BoltCont
             history.start_history(deps, ack, command, respond, rest.strip())
         else:
             history.start_export(deps, ack, client, command, respond, rest.strip())
+        return
+    if text.lower() == "connect":  # admins: connect QuickBooks again (handlers/connect.py)
+        from handlers.connect import start_connect
+
+        start_connect(deps, ack, client, command, respond)
         return
     if text.lower() == "sweep":  # the bulk sweep (handlers/sweep.py)
         from handlers.sweep import start_sweep
@@ -173,7 +180,7 @@ def unavailable(service: str, e: IntegrationError) -> str:
     service = {"quickbooks": "QuickBooks", "connectbooster": "ConnectBooster"}.get(service, service)
     what = f"({views.esc(type(e).__name__)}{', code ' + views.esc(e.code) if e.code else ''})"
     if isinstance(e, AuthError):
-        fix = ("QuickBooks needs to be connected again: an admin runs `python bot.py connect-quickbooks`"
+        fix = ("QuickBooks needs to be connected again: an admin runs `/applycredit connect`"
                if e.service == "quickbooks" else "its credentials (CONNECTBOOSTER_API_KEY) need checking by an admin")
         return f":warning: {views.esc(service)} refused the bot's credentials {what}. Nothing was changed; {fix}."
     return f":warning: I couldn't read from {views.esc(service)} just now {what}. Nothing was changed; try again in a minute."

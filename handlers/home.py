@@ -21,8 +21,10 @@ RECENT = 200  # jobs scanned for "my requests" (newest first)
 _workspace: dict[str, str] = {}
 
 
-def gather_home(store: JobStore, user: str, approvers: frozenset[str], checklists: list | None = None) -> HomeData:
-    """`checklists`: guided sweeps whose ConnectBooster checklist has waited a day (approvers and the proposer)."""
+def gather_home(store: JobStore, user: str, approvers: frozenset[str], checklists: list | None = None,
+                connection=None, tz: str = "UTC") -> HomeData:
+    """`checklists`: guided sweeps whose ConnectBooster checklist has waited a day (approvers and the proposer);
+    `connection`: the QuickBooks connection's status, shown to approvers when it has lapsed or ends soon."""
     recent = store.all(limit=RECENT)
     approver = user in approvers
     attention = store.in_states([JobState.NEEDS_ATTENTION])
@@ -34,7 +36,8 @@ def gather_home(store: JobStore, user: str, approvers: frozenset[str], checklist
         if approver else []
     checklists = [b for b in checklists or [] if approver or b.requester_id == user]
     return HomeData(user=user, approver=approver, waiting=waiting, mine=[j for j in recent if j.requester_id == user],
-                    attention=attention, recent=verified[:5], checklists=checklists)
+                    attention=attention, recent=verified[:5], checklists=checklists,
+                    connection=connection if approver else None, tz=tz)
 
 
 def base_url(client: WebClient) -> str:
@@ -61,7 +64,8 @@ def on_home_opened(event: dict, body: dict, client: WebClient, context: BoltCont
 def publish_home(deps, client: WebClient, user: str) -> None:
     """Gather the user's App Home and publish it (background pool)."""
     data = gather_home(deps.store, user, deps.service.approvers,
-                       overdue(deps.service.sweeps.batches, deps.service.now()))
+                       overdue(deps.service.sweeps.batches, deps.service.now()),
+                       connection=deps.connection() if deps.connection else None, tz=deps.tz)
     client.views_publish(user_id=user, view=home_view(data, base_url(client)))
 
 

@@ -35,6 +35,8 @@ from integrations.quickbooks_authclient import (
     TimeoutAuthClient,
     auth_error,
     build_client,
+    fresh_answer,
+    lifetimes,
     timeout_client_factory,
     timeout_total,
 )
@@ -114,6 +116,7 @@ class QuickBooksTokens:
         self._lock = threading.Lock()
         self._cached: tuple[str, float] | None = None  # (access token, expires at)
         self._failure: tuple[float, TransientError] | None = None  # (monotonic end, error) of the last failed refresh
+        self.on_stored: Callable[[], None] | None = None  # called after every stored token answer
 
     def __repr__(self) -> str:
         return f"QuickBooksTokens(realm_id={self.realm_id!r}, environment={self._environment!r})"
@@ -169,7 +172,29 @@ class QuickBooksTokens:
                                              environment=self._environment)
         return self._auth_client
 
-    def _refresh(self, asked: float, *, rejected: str | None) -> str:
+    def keepalive(self, max_age: float) -> bool:
+        """Refresh when the stored tokens were last refreshed `max_age` seconds ago or more (or never), even with
+        a usable access token: Intuit ends a refresh token 100 days after its last use. True when it refreshed."""
+        asked = self._monotonic()
+        self._acquire()
+        try:
+            record = self._store.load(self.realm_id)
+            if record is None and not self._initial_refresh_token:
+                return False  # never connected: nothing to keep alive
+            due_before = self._clock() - max_age
+            if record is not None and record.refreshed_at is not None and record.refreshed_at > due_before:
+                return False
+            self._refresh(asked, rejected=None, older_than=due_before)
+            return True
+        finally:
+            self._lock.release()
+
+    def forget(self) -> None:
+        """Drop the remembered access token (after a reconnect stored a new grant)."""
+        self._cached = None
+        self._failure = None
+
+    def _refresh(self, asked: float, *, rejected: str | None, older_than: float | None = None) -> str:
         """Refresh with retries; called with the lock held."""
         failure = self._failure
         if failure is not None and (failure[0] >= asked or self._monotonic() - failure[0] < self.failure_cooldown):
@@ -178,7 +203,7 @@ class QuickBooksTokens:
             raise TransientError(failure[1].message, service=SERVICE, status=failure[1].status,
                                  code=failure[1].code, intuit_tid=failure[1].intuit_tid)
         try:
-            token = self._retry.call(lambda: self._refresh_once(rejected), idempotent=True)
+            token = self._retry.call(lambda: self._refresh_once(rejected, older_than), idempotent=True)
         except TransientError as exc:
             error = TransientError(f"{exc.message} (gave up after {self._retry.attempts} attempts)",
                                    service=SERVICE, status=exc.status, code=exc.code, intuit_tid=exc.intuit_tid)
@@ -188,17 +213,20 @@ class QuickBooksTokens:
         self._failure = None
         return token
 
-    def _refresh_once(self, rejected: str | None) -> str:
-        """One attempt with the newest stored refresh token (another process may have refreshed meanwhile)."""
+    def _refresh_once(self, rejected: str | None, older_than: float | None = None) -> str:
+        """One attempt with the newest stored refresh token (another process may have refreshed meanwhile).
+        `older_than` (the keepalive): refresh even a usable token unless the row was refreshed after that time."""
         record = self._store.load(self.realm_id)
-        if (record and record.access_token and record.access_token != rejected
+        kept_alive = older_than is None or (record is not None and (record.refreshed_at or 0) > older_than)
+        if (kept_alive and record and record.access_token and record.access_token != rejected
                 and self._usable(record.access_token, record.access_expires_at)):
             return self._remember(record.access_token, record.access_expires_at)
         refresh_token = record.refresh_token if record else self._initial_refresh_token
         if not refresh_token:
             raise AuthError(f"QuickBooks is not connected for company {self.realm_id}: {RECONNECT_HINT}",
-                            service=SERVICE)
+                            service=SERVICE, code="not_connected")
         client = self._client()
+        fresh_answer(client)
         try:
             client.refresh(refresh_token=refresh_token)
         except AUTH_FAILURES as exc:
@@ -207,7 +235,7 @@ class QuickBooksTokens:
             newer = self._store.load(self.realm_id)
             if error.code == "invalid_grant" and newer and newer.refresh_token != refresh_token:
                 # Another process rotated the token between our read and our refresh: use its result.
-                return self._refresh_once(rejected)
+                return self._refresh_once(rejected, older_than)
             raise error from None
         return self._store_refreshed(client, refresh_token)
 
@@ -217,15 +245,9 @@ class QuickBooksTokens:
         access = client.access_token
         expires_at = now + float(client.expires_in or 3600)
         new_refresh = client.refresh_token or old_refresh  # keep the old one if none came back
-        refresh_expires = client.x_refresh_token_expires_in
         try:
-            self._store.save(
-                self.realm_id,
-                access_token=access,
-                access_expires_at=expires_at,
-                refresh_token=new_refresh,
-                refresh_expires_at=now + float(refresh_expires) if refresh_expires else None,
-            )
+            self._store.save(self.realm_id, access_token=access, access_expires_at=expires_at,
+                             refresh_token=new_refresh, **lifetimes(client, now))
         except Exception:
             # Intuit has already retired the old refresh token: without this row the next refresh fails.
             log.error("QuickBooks tokens for realm %s were refreshed but could not be stored; if refreshing "
@@ -233,4 +255,15 @@ class QuickBooksTokens:
             raise
         log.info("QuickBooks tokens refreshed for realm %s (refresh token rotated: %s)",
                  self.realm_id, new_refresh != old_refresh)
-        return self._remember(access, expires_at)
+        token = self._remember(access, expires_at)
+        self._stored()
+        return token
+
+    def _stored(self) -> None:
+        """Tell `on_stored` (the connection watch: expiry warnings); its failure never fails the refresh."""
+        if self.on_stored is None:
+            return
+        try:
+            self.on_stored()
+        except Exception:
+            log.exception("after storing QuickBooks tokens for realm %s", self.realm_id)

@@ -18,7 +18,9 @@ from intuitlib.exceptions import AuthClientError
 from integrations.errors import AuthError, TransientError
 
 SERVICE = "quickbooks"
-RECONNECT_HINT = "run `python bot.py connect-quickbooks` to connect QuickBooks again"
+RECONNECT_HINT = "an admin runs `/applycredit connect` in Slack (or `python bot.py connect-quickbooks`) to connect again"
+# Intuit refused the stored connection itself: only a person reconnecting helps (jobs wait for it, data/states.py).
+LAPSED = frozenset({"invalid_grant", "not_connected"})
 # Connect just over a TCP retransmission window (3 s); Intuit's token endpoint normally answers in well under 1 s.
 DEFAULT_AUTH_TIMEOUT: tuple[float, float] = (3.05, 10.0)
 
@@ -92,15 +94,42 @@ def auth_error(exc: Exception, action: str) -> AuthError | TransientError:
     )
 
 
+def lapsed(error: Exception) -> bool:
+    """True when QuickBooks refused the stored connection (revoked, expired, never made): a reconnect is needed."""
+    return isinstance(error, AuthError) and error.service == SERVICE and error.code in LAPSED
+
+
+def fresh_answer(client: Any) -> None:
+    """Forget the lifetimes of the client's previous answer: intuit-oauth only sets the fields an answer has."""
+    client.x_refresh_token_expires_in = None
+    client.x_refresh_token_hard_expires_in = None
+
+
+def lifetimes(client: Any, now: float) -> dict[str, float | None]:
+    """Both expiries of the refresh token in the client's last answer, as epoch seconds, and when it came.
+
+    `x_refresh_token_expires_in`: 100 days from this use (rolling); `x_refresh_token_hard_expires_in`: the seconds
+    left until the grant's five-year cap (Intuit's 2025 policy; sent only to a request with the opt-in header,
+    which build_client turns on; a confirmed sample answers 156032154 s, i.e. the time left, not the total)."""
+    rolling = getattr(client, "x_refresh_token_expires_in", None)
+    hard = getattr(client, "x_refresh_token_hard_expires_in", None)
+    return {"refresh_expires_at": now + float(rolling) if rolling else None,
+            "refresh_hard_expires_at": now + float(hard) if hard else None, "refreshed_at": now}
+
+
 def build_client(factory: Callable[..., Any], *, client_id: str, client_secret: str, redirect_uri: str,
                  environment: str) -> Any:
-    """Build an AuthClient through `factory`; a failed discovery download becomes TransientError."""
+    """Build an AuthClient through `factory`, asking for the hard expiry in every token answer; a failed
+    discovery download becomes TransientError."""
     try:
-        return factory(client_id=client_id, client_secret=client_secret, redirect_uri=redirect_uri,
-                       environment=environment)
+        client = factory(client_id=client_id, client_secret=client_secret, redirect_uri=redirect_uri,
+                         environment=environment)
     except requests.Timeout as exc:
         raise TransientError(f"QuickBooks' OAuth discovery document did not arrive in time ({type(exc).__name__}) "
                              f"for QBO_ENVIRONMENT {environment!r}", service=SERVICE, code="no_answer") from None
     except (AuthClientError, requests.RequestException, ValueError) as exc:
         raise TransientError(f"could not load QuickBooks' OAuth discovery document for QBO_ENVIRONMENT "
                              f"{environment!r} ({type(exc).__name__})", service=SERVICE) from None
+    # intuit-oauth 1.2.7: sends x-include-refresh-token-hard-expires-in: true, reads x_refresh_token_hard_expires_in
+    client.include_refresh_token_hard_expires_in = True
+    return client

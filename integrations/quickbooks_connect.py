@@ -29,6 +29,8 @@ from integrations.quickbooks_authclient import (
     Timeout,
     auth_error,
     build_client,
+    fresh_answer,
+    lifetimes,
     timeout_client_factory,
 )
 from integrations.quickbooks_callback import CallbackServer, is_redirect, query_params
@@ -79,20 +81,15 @@ def pasted_params(text: str) -> dict[str, str]:
 
 
 def exchange_code(client: Any, store: TokenStore, code: str, realm_id: str, clock: Callable[[], float]) -> None:
-    """Trade the authorization code for tokens and store them in one transaction."""
+    """Trade the authorization code for tokens and store them in one transaction, replacing any earlier grant's."""
+    fresh_answer(client)
     try:
         client.get_bearer_token(code, realm_id=realm_id)
     except AUTH_FAILURES as exc:
         raise auth_error(exc, "authorization-code exchange") from None
     now = clock()
-    refresh_expires = client.x_refresh_token_expires_in
-    store.save(
-        realm_id,
-        access_token=client.access_token,
-        access_expires_at=now + float(client.expires_in or 3600),
-        refresh_token=client.refresh_token,
-        refresh_expires_at=now + float(refresh_expires) if refresh_expires else None,
-    )
+    store.replace(realm_id, access_token=client.access_token, access_expires_at=now + float(client.expires_in or 3600),
+                  refresh_token=client.refresh_token, **lifetimes(client, now))
 
 
 def _read_paste(input_fn: Callable[[str], str], out: Callable[[str], None], redirect_uri: str) -> dict[str, str]:

@@ -34,6 +34,7 @@ class CompanyPreferences:
 
     multicurrency: bool
     home_currency: str
+    book_close_date: str | None = None  # AccountingInfoPrefs.BookCloseDate: writes on or before it are refused
 
 
 class QuickBooksTransport:
@@ -54,9 +55,9 @@ class QuickBooksTransport:
     ) -> None:
         if not 1 <= page_size <= MAX_PAGE:
             raise ValueError(f"page_size must be 1..{MAX_PAGE}")
-        self.realm_id = realm_id
         self._session = session
-        self._base = f"{base_url.rstrip('/')}/v3/company/{quote_path(realm_id, safe='')}"
+        self._base_url = base_url.rstrip("/")
+        self.use_realm(realm_id)
         self._tokens = tokens
         self._retry = retry or RetryPolicy()
         self._limiter = limiter or RateLimiter()
@@ -67,6 +68,11 @@ class QuickBooksTransport:
         self._prefs_lock = threading.Lock()
         self._local = threading.local()
         self._reads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="qbo-read")  # see list_credits
+
+    def use_realm(self, realm_id: str) -> None:
+        """Work with this company (the first connection made from Slack names it)."""
+        self.realm_id = realm_id
+        self._base = f"{self._base_url}/v3/company/{quote_path(realm_id, safe='')}"
 
     @property
     def last_intuit_tid(self) -> str | None:
@@ -86,7 +92,8 @@ class QuickBooksTransport:
                 currency = prefs.get("CurrencyPrefs") or {}
                 self._prefs = CompanyPreferences(
                     multicurrency=currency.get("MultiCurrencyEnabled") is True,
-                    home_currency=ref(currency.get("HomeCurrency")) or self._default_currency)
+                    home_currency=ref(currency.get("HomeCurrency")) or self._default_currency,
+                    book_close_date=(prefs.get("AccountingInfoPrefs") or {}).get("BookCloseDate"))
                 log.info("QuickBooks company %s: multicurrency=%s home currency %s", self.realm_id,
                          self._prefs.multicurrency, self._prefs.home_currency)
             return self._prefs

@@ -10,9 +10,11 @@ policy"), never beyond the grant's hard expiry, "a maximum validity period of fi
 authorization (a refresh keeps the grant's hard expiry). intuit-oauth 1.2.7 sends the opt-in header
 `x-include-refresh-token-hard-expires-in: true` (`include_refresh_token_hard_expires_in`) and reads
 `x_refresh_token_hard_expires_in` (seconds) from the answer (intuitlib/client.py, config.py): the emulator sends
-that field only to a request with the header, as the seconds left until the hard expiry [UNVERIFIED: remaining or
-total lifetime]. A refresh after either expiry: 400 {"error": "invalid_grant"} (with the description Intuit
-gives a bad token, python-quickbooks #272). Access tokens are not cut short by the hard expiry [UNVERIFIED].
+that field only to a request with the header, as the seconds left until the hard expiry (a sample answer confirmed
+by Intuit's oauth-jsclient #207/#211 carries 156032154, less than five years' 157680000: the time left, counting
+down; #206 calls it "the five-year absolute refresh token lifetime countdown"). A refresh after either expiry:
+400 {"error": "invalid_grant"} (with the description Intuit gives a bad token, python-quickbooks #272). Access
+tokens are not cut short by the hard expiry [UNVERIFIED].
 
 Disconnect (`disconnect(realm)`, what a user does from QuickBooks' Apps page): every grant of that company is
 revoked at once, so refreshes answer invalid_grant and API calls 401 ("disconnecting the app revokes instantly",

@@ -18,6 +18,7 @@ from sandbox import seed
 from sandbox.cb_emulator import ConnectBoosterEmulator, SyncTiming
 from sandbox.fake_slack import FakeSlack
 from sandbox.qbo_emulator import QBOEmulator
+from sandbox.serving import free_port
 
 REQUESTER, APPROVER, APPROVER_2, OUTSIDER = "U0REQUEST", "U0APPROVE", "U0APPROVE2", "U0OUTSIDE"
 CHANNEL, NOTIFY = "C0FINANCE", "C0NOTIFY"
@@ -25,21 +26,26 @@ QBO_CLIENT_ID, QBO_CLIENT_SECRET = "sandbox-client-id", "sandbox-client-secret"
 INFO_PATH = Path("data/sandbox.json")
 SEEDS = ("default", "large")  # SANDBOX_SEED: the help article's small company, or sandbox/seed_large's
 REALM_ID = seed.REALM_ID
+# The Slack app's bot scopes as manifest.yml asks for them: what an install from the manifest grants (and doctor
+# checks). tests/unit/test_doctor_scopes.py keeps it equal to manifest.yml.
+SANDBOX_SCOPES = frozenset({"commands", "chat:write", "channels:join", "files:write", "channels:read", "groups:read"})
+CALLBACK = "/quickbooks/callback"  # the sandbox bot receives the emulator's OAuth redirect itself (HTTP mode)
 
 
 class Sandbox:
     """The three fakes, started together."""
 
     def __init__(self, *, fast: bool = False, prepare=None, timing: SyncTiming | None = None,
-                 limits: tuple[int, int] | None = None, seed: str = "default") -> None:
+                 limits: tuple[int, int] | None = None, seed: str = "default", qbo_clock=None) -> None:
         """`prepare(ledger)` may add QuickBooks records before ConnectBooster's first sync copies them; `timing`
         overrides the sync timing, `limits` makes the QuickBooks emulator enforce (per second, per minute);
-        `seed` "large" adds sandbox/seed_large's company to the help article's (SANDBOX_SEED in `make run`)."""
+        `seed` "large" adds sandbox/seed_large's company to the help article's (SANDBOX_SEED in `make run`);
+        `qbo_clock` the QuickBooks emulator's epoch clock (token lifetimes, dates), time.time by default."""
         if seed not in SEEDS:
             raise ValueError(f"the sandbox seed must be one of {', '.join(SEEDS)}, not {seed!r}")
         self.seed = seed
         self.qbo = QBOEmulator(realm_id=REALM_ID, client_id=QBO_CLIENT_ID, client_secret=QBO_CLIENT_SECRET,
-                               limits=limits)
+                               limits=limits, **({"clock": qbo_clock} if qbo_clock else {}))
         if seed == "large":
             from sandbox.seed_large import company
 
@@ -50,7 +56,7 @@ class Sandbox:
         timing = timing or (SyncTiming.fast() if fast else SyncTiming())
         self.cb = ConnectBoosterEmulator(qbo=self.qbo.ledger, timing=timing)
         self.cb.start(port=0)
-        self.slack = FakeSlack()
+        self.slack = FakeSlack(scopes=SANDBOX_SCOPES)
         self.slack_api = self.slack.start(port=0)
         for user, name in ((REQUESTER, "riley.requester"), (APPROVER, "avery.approver"),
                            (APPROVER_2, "alex.approver"), (OUTSIDER, "sam.someone")):
@@ -120,17 +126,19 @@ class Sandbox:
             t.join()
 
 
-def start_sandbox(base, *, fast: bool = False):
+def start_sandbox(base, *, fast: bool = False, db: str = SANDBOX_DATABASE):
     """Start the fakes (SANDBOX_SEED=large: the large company); returns (sandbox, settings pointing at them) with a
-    fresh sandbox database."""
+    fresh sandbox database at `db`."""
     sandbox = Sandbox(fast=fast, seed=os.environ.get("SANDBOX_SEED", "").strip() or "default")
-    db = Path(SANDBOX_DATABASE)
+    db = Path(db)
     for suffix in ("", "-wal", "-shm"):
         Path(str(db) + suffix).unlink(missing_ok=True)
     # A stuck sync is reported after SYNC_TIMEOUT_SECONDS; 600 s is right for a real portal, but the sandbox's
     # syncs take ~25 s, so unless the user chose a timeout the console's "stuck sync" shows up in 90 s.
     timeout = base.sync_timeout_seconds if "SYNC_TIMEOUT_SECONDS" in os.environ else 90.0
-    return sandbox, replace(sandbox.settings(base), database_path=str(db), sync_timeout_seconds=timeout,
+    port = free_port()  # known before the bot starts: its OAuth callback is the redirect URI (/applycredit connect)
+    return sandbox, replace(sandbox.settings(base), database_path=str(db), sync_timeout_seconds=timeout, port=port,
+                            qbo_redirect_uri=f"http://127.0.0.1:{port}{CALLBACK}",
                             qbo_webhook_verifier_token=sandbox.webhook_token)
 
 

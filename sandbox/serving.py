@@ -9,6 +9,13 @@ from typing import Any
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now (for a server whose address must be known before it starts)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
 class _QuietHandler(WSGIRequestHandler):
     """No per-request log lines: the fakes keep their own request logs, and benchmarks serve thousands."""
 

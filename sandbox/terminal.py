@@ -8,10 +8,16 @@
     thread [JOB]                        print the request's thread
     books                               balances in QuickBooks and in ConnectBooster
     demo                                the help article's example, start to finish
+    disconnect                          the company disconnects the app in QuickBooks (jobs then wait)
+    /applycredit connect, then follow   (as an approver) the one-time link, opened as a browser would
 """
 from __future__ import annotations
 
+import html
+import re
 import time
+
+import requests
 
 from sandbox.run import APPROVER, APPROVER_2, CHANNEL, OUTSIDER, REQUESTER
 
@@ -47,10 +53,29 @@ class Terminal:
         return True
 
     def command(self, text: str) -> None:
+        if text == "connect":  # an ephemeral link, no modal: shown by show_ephemerals
+            self.driver.command(self.user, CHANNEL, text)
+            self.show_ephemerals()
+            return
         self.driver.command(self.user, CHANNEL, text)
         view = self.slack.wait_for(lambda s: (v := s.views(self.user)["modals"]) and "Looking up" not in str(v[-1])
                                    and v[-1], timeout=30)
         self.out(_flatten(view.get("blocks", [])))
+
+    def do_disconnect(self, *_):
+        self.sb.qbo.oauth.disconnect()
+        self.out("QuickBooks: the company disconnected the app; approved jobs now wait for `/applycredit connect`.")
+
+    def do_follow(self, *_):
+        """Open the last /applycredit connect link: the bot -> the emulator's consent (auto) -> the bot's callback."""
+        links = [m.group(1) for e in self.slack.ephemerals(self.user)
+                 if (m := re.search(r"<(http[^|>]+)\|Reconnect QuickBooks>", e.get("text", "")))]
+        if not links:
+            self.out("no connect link yet: `as approver`, then `/applycredit connect`")
+            return
+        page = requests.get(links[-1], timeout=30)
+        said = re.search(r"<h1>(.*?)</h1><p>(.*?)</p>", page.text, re.S)
+        self.out(html.unescape(re.sub(r"<[^>]+>", "", f"{said[1]}: {said[2]}")) if said else f"HTTP {page.status_code}")
 
     def do_help(self, *_):
         self.out(__doc__)

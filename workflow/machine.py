@@ -22,6 +22,7 @@
                                                                                        VERIFIED ─undo done→ UNDONE
     any working state ─error→ NEEDS_ATTENTION ─Retry / Sync again→ its resume state (a lapsed approval: back to
     AWAITING_APPROVAL);  a sweep item that wrote nothing → FAILED;  behind a failed item of its client → SKIPPED
+    any working state ─QuickBooks refused the connection→ AWAITING_RECONNECT ─reconnected→ its resume state
 
 `MOVES` below is that drawing as data: every change of a job's state goes through `move()`, which refuses a move
 the table does not hold (IllegalMove: a bug, never a person's click). Sweeps have their own `BATCH_MOVES`; a new
@@ -50,6 +51,7 @@ S = JobState
 # Where a job is created (not a move): a request, a resync-only request, an undo, a sweep item (or its skip).
 CREATED_IN = frozenset({S.AWAITING_APPROVAL, S.APPLIED, S.APPROVED, S.SKIPPED})
 TROUBLE = "an error in the step: what happened and what is safe, said in the thread"
+LAPSED = "QuickBooks refused the stored connection (invalid_grant, disconnected): wait for a reconnect"
 
 # state -> {state it may go to: what moves it there}
 MOVES: dict[JobState, dict[JobState, str]] = {
@@ -62,20 +64,20 @@ MOVES: dict[JobState, dict[JobState, str]] = {
                                  S.EXPIRED: "the approval window passed"},
     S.APPROVED: {S.APPLYING: "check: figures unchanged, requestid stored", S.UNDOING: "undo check: books unchanged",
                  S.STALE: "check: the figures changed since the request", S.NEEDS_ATTENTION: TROUBLE,
-                 S.FAILED: "a sweep item that wrote nothing"},
+                 S.FAILED: "a sweep item that wrote nothing", S.AWAITING_RECONNECT: LAPSED},
     S.APPLYING: {S.APPLIED: "write, or our own earlier write found", S.NEEDS_ATTENTION: TROUBLE,
-                 S.FAILED: "a sweep item QuickBooks refused"},
-    S.UNDOING: {S.APPLIED: "reverse", S.NEEDS_ATTENTION: TROUBLE},
+                 S.FAILED: "a sweep item QuickBooks refused", S.AWAITING_RECONNECT: LAPSED},
+    S.UNDOING: {S.APPLIED: "reverse", S.NEEDS_ATTENTION: TROUBLE, S.AWAITING_RECONNECT: LAPSED},
     S.APPLIED: {S.RESYNCING: "find ConnectBooster's copy", S.RESYNCED: "no copy to resync / a sweep item on its own",
                 S.AWAITING_BATCH_SYNC: "park: a sweep item waits for the sweep's one sync",
                 S.GUIDED_RESYNC: "guided step 1 posted", S.GUIDED_SYNC: "guided step 2 posted (no invoice to resync)",
-                S.NEEDS_ATTENTION: TROUBLE},
-    S.RESYNCING: {S.RESYNCED: "resync", S.NEEDS_ATTENTION: TROUBLE},
-    S.RESYNCED: {S.SYNCING: "start or join a sync", S.NEEDS_ATTENTION: TROUBLE},
+                S.NEEDS_ATTENTION: TROUBLE, S.AWAITING_RECONNECT: LAPSED},
+    S.RESYNCING: {S.RESYNCED: "resync", S.NEEDS_ATTENTION: TROUBLE, S.AWAITING_RECONNECT: LAPSED},
+    S.RESYNCED: {S.SYNCING: "start or join a sync", S.NEEDS_ATTENTION: TROUBLE, S.AWAITING_RECONNECT: LAPSED},
     S.AWAITING_BATCH_SYNC: {S.SYNCING: "the sweep's one sync", S.VERIFIED: "the sweep's checklist confirmed",
                             S.NEEDS_ATTENTION: "the sweep's bulk read shows another balance"},
     S.SYNCING: {S.SYNC_FINISHED: "the sync poller", S.NEEDS_ATTENTION: "the sync failed or is stuck"},
-    S.SYNC_FINISHED: {S.VERIFIED: "verify", S.NEEDS_ATTENTION: TROUBLE},
+    S.SYNC_FINISHED: {S.VERIFIED: "verify", S.NEEDS_ATTENTION: TROUBLE, S.AWAITING_RECONNECT: LAPSED},
     S.GUIDED_RESYNC: {S.GUIDED_SYNC: "\"Resynced\"", S.NEEDS_ATTENTION: "a day without a confirmation"},
     S.GUIDED_SYNC: {S.GUIDED_CHECK: "\"Sync finished\"", S.NEEDS_ATTENTION: "a day without a confirmation"},
     S.GUIDED_CHECK: {S.VERIFIED: "\"All clear\"", S.NEEDS_ATTENTION: "a day without a confirmation"},
@@ -85,6 +87,8 @@ MOVES: dict[JobState, dict[JobState, str]] = {
         S.SYNC_FINISHED: "Retry, Sync again or Continue, as the policy allows; or the stuck sync it waited for "
                          "finished after all"},
     S.VERIFIED: {S.UNDONE: "its undo verified"},
+    S.AWAITING_RECONNECT: {s: "QuickBooks reconnected: back to its step" for s in (
+        S.APPROVED, S.APPLYING, S.APPLIED, S.UNDOING, S.RESYNCING, S.RESYNCED, S.SYNC_FINISHED)},
 }
 
 BATCH_MOVES: dict[BatchState, dict[BatchState, str]] = {

@@ -23,6 +23,7 @@ The rules, in one table (docs/security.md explains why):
 | sweep undo    | an approver other than the proposer                     | finished, within the undo window         |
 | history       | an approver (shown to the asker only)                   | always                                   |
 | export        | an approver (the file goes to the asker only)           | always                                   |
+| connect       | an admin (ADMIN_IDS; default: the approvers)            | always; the link is theirs, used once    |
 
 Guided confirm: a click on a guided ConnectBooster step reports what a person did or saw in the
 portal. It writes nothing to the books, and the requester is usually the one with the portal open, so the
@@ -32,12 +33,16 @@ own thread (`message_ts` is the click's thread_ts, which must be the job's paren
 checklist follows the same rule, with the sweep's proposer in the requester's place. An item of a guided sweep is
 never retried (nor synced again) on its own: it has no thread and no sync of its own; the sweep is run again.
 
-Approval by amount (issue 22): above DUAL_APPROVAL_ABOVE a request, a sweep or a proposal needs two different
+Approval by amount: above DUAL_APPROVAL_ABOVE a request, a sweep or a proposal needs two different
 approvers, never the requester; the first approval moves it to awaiting a second one and writes nothing, and the same
 person clicking again is told a second approver is needed (a person counts once). A new credit's proposal is
 accepted like a request is approved (its proposer is the bot, so any approver may; the first of two above the
 limit); "Not now" closes it, for an approver. A new credit at or under AUTO_APPLY_MAX is applied without a click and
 announced with Undo (the undo rule above); never one that would need two approvers.
+
+Connect: `/applycredit connect` replaces the QuickBooks connection the whole bot writes with (a wrong company's
+consent would point every later write at other books), so only admins ask for the one-time link; the link's
+`state` is bound to that admin, and a pasted redirect is accepted only from them (workflow/reconnect.py).
 
 A button is also checked against the stored row (never against what the button claims): it must sit on that
 job's own message in that channel. A refusal is a `NotAllowed` whose message is shown only to the clicker.
@@ -77,6 +82,7 @@ class Action(StrEnum):
     EXPORT = "export"
     ACCEPT = "accept"                  # Apply as proposed: a new credit's proposal
     NOT_NOW = "not_now"                # a proposal closed without applying
+    CONNECT = "connect"                # an admin connects QuickBooks from Slack
 
 
 APPROVALS = frozenset({Action.APPROVE, Action.SWEEP_APPROVE, Action.ACCEPT})
@@ -119,9 +125,10 @@ NOTHING = "nothing was changed"
 
 class Policy:
     def __init__(self, *, approvers: frozenset[str], undo_window: timedelta,
-                 now: Callable[[], datetime] | None = None, dual_above: Decimal | None = None,
-                 auto_max: Decimal = Decimal("0")) -> None:
+                 now: Callable[[], datetime] | None = None, admins: frozenset[str] | None = None,
+                 dual_above: Decimal | None = None, auto_max: Decimal = Decimal("0")) -> None:
         self.approvers = frozenset(approvers)
+        self.admins = frozenset(approvers if admins is None else admins)  # ADMIN_IDS, else the approvers
         self.undo_window = undo_window
         self.now = now or (lambda: datetime.now(UTC))
         self.dual_above = dual_above  # DUAL_APPROVAL_ABOVE (None: one approver for any amount)
@@ -138,6 +145,11 @@ class Policy:
     def check(self, action: Action, user: str, subject: Job | Batch | None, *, channel: str | None = None,
               message_ts: str | None = None) -> Permit:
         """Permit, or raise NotAllowed with the message for the clicker."""
+        if action is Action.CONNECT:
+            if user not in self.admins:
+                raise NotAllowed("Only admins (ADMIN_IDS, or the approvers when it is not set) can connect QuickBooks: "
+                                 f"it decides which company's books the bot writes to. {NOTHING.capitalize()}.")
+            return Permit()
         if action is Action.PROPOSE_SWEEP:
             if user not in self.approvers:
                 raise NotAllowed("Only approvers can propose a sweep (it plans many applications at once); "

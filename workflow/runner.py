@@ -28,6 +28,7 @@ from integrations.errors import (
     TransientError,
     ValidationError,
 )
+from integrations.quickbooks_authclient import lapsed
 from workflow import machine
 from workflow.notifier import Notifier
 from workflow.ports import ConnectBoosterHalf
@@ -64,6 +65,8 @@ class JobRunner:
         self._idle = threading.Condition(self._lock)
         half.attach(self)
         self.sweeps = sweeps(self) if sweeps is not None else None
+        # Told when QuickBooks refuses the stored connection (workflow/connection.py): one notice for all jobs.
+        self.on_lapsed: Callable[[IntegrationError], None] = lambda error: None
 
     # -- scheduling --------------------------------------------------------------------------
     def resume_all(self) -> int:
@@ -193,6 +196,9 @@ class JobRunner:
     # -- trouble -----------------------------------------------------------------------------
     def _trouble(self, job: Job, e: IntegrationError) -> None:
         """Map an integration error to a needs-attention state that says what happened and what is safe."""
+        if lapsed(e):  # only a person reconnecting helps: wait for it instead of failing
+            self.wait_for_reconnect(job, e)
+            return
         qbo_step = job.state in (JobState.APPROVED, JobState.APPLYING, JobState.UNDOING)
         service = "QuickBooks" if qbo_step else "ConnectBooster"
         if job.state == JobState.APPLYING and isinstance(e, (TransientError, RateLimitedError)):
@@ -204,7 +210,9 @@ class JobRunner:
             reason = {"6210": "the accounting period is closed in QuickBooks (reopen it or ask your accountant)",
                       "6000": "QuickBooks refused the payment as invalid", "5010": "someone changed the invoice or "
                       "credit at the same time"}.get(e.code or "", e.message)
-            hint = (" Reconnect with `python bot.py connect-quickbooks`, then Retry." if isinstance(e, AuthError)
+            # (A refused connection waits for a reconnect instead: this is a refusal a reconnect does not cure.)
+            hint = (" An admin runs `python bot.py doctor` to see what QuickBooks refuses, then Retry."
+                    if isinstance(e, AuthError)
                     else " Nothing was recorded; Retry re-checks the figures first.")
             self.attention(job, f"QuickBooks refused the payment: {reason}.{hint}", resume=JobState.APPROVED,
                             retryable=True, error=e, qbo_request_id=None)
@@ -215,6 +223,23 @@ class JobRunner:
             done = "The payment is recorded in QuickBooks; " if job.qbo_payment_id else ""
             self.attention(job, f"{service} could not complete this step ({e.message}). {done}Retry is safe.",
                             resume=job.state, retryable=True, error=e)
+
+    def wait_for_reconnect(self, job: Job, e: IntegrationError) -> None:
+        """Park the job until QuickBooks is connected again; it goes back to this step then (resume_waiting)."""
+        self.on_lapsed(e)  # first: the hourly check must never see a waiting job while the connection looks fine
+        self.move(job, JobState.AWAITING_RECONNECT, resume_state=job.state, error=e.message,
+                  details={"resume": job.state, "code": e.code, "intuit_tid": e.intuit_tid})
+
+    def resume_waiting(self) -> int:
+        """QuickBooks is connected again: every job waiting for it goes back to its step; returns how many."""
+        resumed = 0
+        for job in self.store.in_states([JobState.AWAITING_RECONNECT]):
+            back = JobState(job.resume_state) if job.resume_state in WORKING else JobState.APPROVED
+            if self.move(job, back, event=EventKind.RESUMED_AFTER_RECONNECT, error=None, resume_state=None,
+                         details={"resume": back}) is not None:
+                self.submit(job.id)
+                resumed += 1
+        return resumed
 
     def attention(self, job: Job, message: str, *, resume: JobState, retryable: bool, error: IntegrationError | None = None,
                    extra: dict | None = None, alert: bool = False, action: str = "retry", **values) -> None:

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from data.jobs import Job
 from data.states import JobState
 from messages.blocks.common import context, esc, fmt, header, section
+from messages.blocks.connection import home_banner
 from messages.blocks.digest import checklist_row
 from messages.blocks.job import STATE_LABEL
 
@@ -21,6 +23,8 @@ class HomeData:
     attention: list[Job]
     recent: list[Job]       # verified, newest first
     checklists: list = field(default_factory=list)  # guided sweeps' checklists unconfirmed for a day (Batch)
+    connection: Any = None  # approvers: the QuickBooks connection's status (workflow.connection), for the banner
+    tz: str = "UTC"
 
 
 def permalink(base: str, job: Job) -> str | None:
@@ -55,7 +59,7 @@ def _list(title: str, jobs: list[Job], base: str, empty: str, **kw) -> list[dict
 
 
 def home_view(data: HomeData, base: str = "https://slack.com/") -> dict:
-    blocks: list[dict] = [header("Credit applications"),
+    blocks: list[dict] = [header("Credit applications"), *home_banner(data.connection, data.tz),
                           context(f"Hello <@{data.user}>. `/applycredit` lists every client with open credits; "
                                   "`/applycredit <client>` opens one.")]
     if data.approver:

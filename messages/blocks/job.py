@@ -16,6 +16,7 @@ from messages.blocks.common import (
     message_text,
     section,
 )
+from messages.blocks.connection import job_reply as connection_reply
 from messages.blocks.times import when
 
 NAME = 300  # characters of a client name in a sentence: QuickBooks allows 500, a sentence needs room for the rest
@@ -41,6 +42,7 @@ STATE_LABEL = {
     JobState.UNDOING: ":leftwards_arrow_with_hook: Reversing in QuickBooks",
     JobState.AWAITING_BATCH_SYNC: ":ledger: Recorded; waiting for the sweep's sync",
     JobState.SKIPPED: ":heavy_minus_sign: Skipped",
+    JobState.AWAITING_RECONNECT: ":pause_button: Waiting for QuickBooks to be reconnected",
 }
 STAGE_NAME = {"autotask": "Autotask (PSA)", "connectwise": "ConnectWise (PSA)", "kaseya_bms": "Kaseya BMS (PSA)",
               "quickbooks_online": "QuickBooks Online"}
@@ -218,6 +220,8 @@ def reply_for(job: Job, event: Event) -> tuple[str, list[dict]] | None:
         return message_text(text), [section(text), _retry_button(job, event, "sync_again")]
     elif kind == EventKind.RETRY:
         text = f":leftwards_arrow_with_hook: <@{event.actor}> retried; resuming."
+    elif kind in (EventKind.AWAITING_RECONNECT, EventKind.RESUMED_AFTER_RECONNECT):
+        return connection_reply(job, event)
     else:
         return None
     return message_text(text), [section(text)]

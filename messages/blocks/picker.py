@@ -155,7 +155,8 @@ def help_text(command: str = "/applycredit") -> str:
             f"`{command} sweep` proposes applying every unapplied credit the way QuickBooks' Receive Payment would "
             "(oldest invoices first) and asks one approval for the whole plan.\n"
             "A finished application has an *Undo* button for approvers, for a limited time.\n"
-            + HISTORY_HELP.format(command=command) + f"`{command} help` shows this message.")
+            + HISTORY_HELP.format(command=command) + f"`{command} connect` (admins) connects QuickBooks again: a private, "
+            f"one-time link.\n`{command} help` shows this message.")
 
 
 HISTORY_HELP = ("Approvers: `{command} history` (or `history #12`, `history 10040`, `history Atomar`) shows what "

@@ -14,7 +14,7 @@ PERMALINK_HOST = "https://sandbox.slack.local"
 # refuses more than 4,000 with msg_too_long.
 MAX_POST_TEXT = 40_000
 MAX_UPDATE_TEXT = 4_000
-DEFAULT_SCOPES = frozenset({"chat:write", "commands", "channels:join", "files:write"})  # manifest.yml's
+DEFAULT_SCOPES = frozenset({"chat:write", "commands", "channels:join", "files:write", "channels:read", "groups:read"})  # manifest.yml's
 _TRUE = ("1", "true", "True", "yes")
 _URL_PREFIXES = {"response_url": "/response/", "upload_url": "/upload/v1/"}
 

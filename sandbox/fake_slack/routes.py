@@ -79,7 +79,10 @@ class HttpMixin:
         return resp
 
     def _scopes_header(self, token: str | None) -> str | None:
-        """x-oauth-scopes for this token: the bot's scopes, the app-level token's, none for anything else."""
+        """x-oauth-scopes for this token: the bot's scopes, the app-level token's, none for anything else (an
+        unknown token included: it has no scopes)."""
+        if token and self.tokens is not None and token not in self.tokens:
+            return None
         if token and token.startswith("xoxb-"):
             return ",".join(sorted(self.scopes))
         if token and token.startswith("xapp-"):

@@ -41,6 +41,7 @@ class FakeSlack(MembershipMixin, MessagesMixin, ResponsesMixin, ViewsMixin, File
         self.bot_user_id, self.bot_id, self.app_id = bot_user_id, bot_id, app_id
         self.team_id, self.team_domain, self.bot_name, self.team_name = team_id, team_domain, bot_name, team_name
         self.scopes = set(scopes)
+        self.tokens: set[str] | None = None  # the valid bot and app-level tokens; None: any well-formed one
         self.faults = SlackFaults()
         self.rate_limits = ratelimits.resolve(rate_limits)
         self._rng = random.Random(team_id)  # Slack's block ids: random, yet the same run to run
@@ -138,11 +139,14 @@ class FakeSlack(MembershipMixin, MessagesMixin, ResponsesMixin, ViewsMixin, File
         "files.completeUploadExternal": FilesMixin._m_files_completeUploadExternal,
     }
 
-    @staticmethod
-    def _check_token(method: str, token: str | None) -> None:
-        """Bot tokens for the Web API; the app-level xapp- token only for apps.connections.open."""
+    def _check_token(self, method: str, token: str | None) -> None:
+        """Bot tokens for the Web API; the app-level xapp- token only for apps.connections.open. With `tokens` set,
+        only those are the workspace's: any other answers invalid_auth ([DOC] auth.test: "invalid_auth: Some aspect
+        of authentication cannot be validated", what a revoked or mistyped token gets)."""
         if not token:
             raise SlackError("not_authed")
+        if self.tokens is not None and token not in self.tokens:
+            raise SlackError("invalid_auth")
         if method == "apps.connections.open" or token.startswith("xapp-"):
             if method != "apps.connections.open" or not token.startswith("xapp-"):
                 raise SlackError("not_allowed_token_type")

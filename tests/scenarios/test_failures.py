@@ -177,13 +177,14 @@ def test_command_is_acknowledged_at_once_whatever_the_latency(world):
     assert picker
 
 
-def test_disconnected_quickbooks_says_how_to_reconnect_and_writes_nothing(world):
+def test_disconnected_quickbooks_makes_the_job_wait_and_writes_nothing(world):
+    """The whole story, with the reconnect that resumes it, is tests/scenarios/test_reconnect.py."""
     job_id = world.request(invoice="10040", amount="10")
     world.qbo.oauth.revoke_all()  # someone disconnected the app in QuickBooks before the approval
     world.approve(job_id, APPROVER)
-    job = world.wait_state(job_id, "needs_attention")
-    assert "invalid_grant" in job.error and "python bot.py connect-quickbooks" in job.error
-    assert world.wait_thread(job_id, "connect-quickbooks")
+    job = world.wait_state(job_id, "awaiting_quickbooks_reconnect")
+    assert "invalid_grant" in job.error and job.resume_state == "approved"
+    assert world.wait_thread(job_id, "/applycredit connect")
     assert world.payments_on("130") == []
 
 
@@ -191,4 +192,4 @@ def test_picker_says_to_reconnect_when_quickbooks_refuses_the_credentials(world)
     world.qbo.oauth.revoke_all()
     view = world.open_picker("Atomar's Best Tackle")
     text = str(view["blocks"])
-    assert "connect-quickbooks" in text and "Nothing was changed" in text
+    assert "/applycredit connect" in text and "Nothing was changed" in text

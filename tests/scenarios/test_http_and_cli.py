@@ -57,7 +57,8 @@ def test_manifest_declares_the_command_interactivity_and_only_needed_scopes():
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {"commands", "chat:write", "channels:join",
-                                                              "files:write"}  # files: the month-end export
+                                                              "files:write",  # files: the month-end export
+                                                              "channels:read", "groups:read"}  # doctor
     assert manifest["features"]["app_home"] == {"home_tab_enabled": True, "messages_tab_enabled": True,
                                                 "messages_tab_read_only_enabled": True}
     assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]  # needs no scope

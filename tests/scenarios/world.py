@@ -20,7 +20,8 @@ from bot import Bot, Overrides
 from config import Settings
 from integrations.http import RateLimiter, RetryPolicy
 from sandbox.cb_sync import SyncTiming
-from sandbox.run import APPROVER, APPROVER_2, CHANNEL, NOTIFY, OUTSIDER, REQUESTER, Sandbox
+from sandbox.run import APPROVER, APPROVER_2, CALLBACK, CHANNEL, NOTIFY, OUTSIDER, REQUESTER, Sandbox
+from sandbox.serving import free_port
 from sandbox.slack_driver import SlackDriver
 
 __all__ = ["World", "dispatcher", "has_buttons", "BOTH_TRANSPORTS", "REQUESTER", "APPROVER", "APPROVER_2", "OUTSIDER", "CHANNEL", "NOTIFY"]
@@ -50,19 +51,24 @@ def fast_limiter() -> RateLimiter:
 
 class World:
     def __init__(self, tmp_path, *, settings: dict | None = None, overrides: dict | None = None, prepare=None,
-                 timing=None, transport: str = "inprocess") -> None:
+                 timing=None, transport: str = "inprocess", qbo_clock=None) -> None:
         """`prepare(ledger)` adds QuickBooks records before ConnectBooster's first sync; `timing` its sync timing;
         `transport` how Slack reaches the bot: "inprocess" (signed requests handed to `app.dispatch`), "http"
-        (signed POSTs to the bot's own HTTP server) or "socket" (Socket Mode envelopes)."""
+        (signed POSTs to the bot's own HTTP server, which also receives QuickBooks' OAuth redirect) or "socket"
+        (Socket Mode envelopes); `qbo_clock` the QuickBooks emulator's clock (pass the same as
+        overrides["token_clock"] to move token lifetimes)."""
         self.transport = transport
         self._socket = None
-        self.sandbox = Sandbox(fast=True, prepare=prepare, timing=timing or QUICK_SYNC)
+        self.sandbox = Sandbox(fast=True, prepare=prepare, timing=timing or QUICK_SYNC, qbo_clock=qbo_clock)
         self.qbo, self.cb, self.slack = self.sandbox.qbo, self.sandbox.cb, self.sandbox.slack
         # No change data capture unless a story turns it on (tests/scenarios/credits.py): a watcher reading
         # QuickBooks in the background would be in every other story's request counts.
+        self.port = free_port() if transport == "http" else 0  # known first: it is in QBO_REDIRECT_URI
         base = Settings(sandbox=True, database_path=str(tmp_path / "bot.db"), sync_poll_seconds=0.05,
-                        sync_timeout_seconds=20.0, qbo_cdc_poll_seconds=0)
-        self.settings = replace(self.sandbox.settings(base), **(settings or {}))
+                        sync_timeout_seconds=20.0, qbo_cdc_poll_seconds=0,
+                        qbo_redirect_uri=f"http://127.0.0.1:{self.port}{CALLBACK}")
+        socket = {"slack_app_token": APP_TOKEN} if transport == "socket" else {}  # as `make run` would be set up
+        self.settings = replace(self.sandbox.settings(base), **{**socket, **(settings or {})})
         self.qbo_retry, self.cb_retry = fast_retry(), fast_retry()
         opts = {"qbo_retry": self.qbo_retry, "cb_retry": self.cb_retry, "qbo_limiter": fast_limiter(),
                 "outbox_idle_seconds": 0.05, "http_timeout": 2.0, **(overrides or {})}
@@ -82,7 +88,7 @@ class World:
             self.driver = SlackDriver(bot_url="", signing_secret=self.settings.slack_signing_secret, slack=self.slack,
                                       transport="inprocess", dispatch=dispatcher(bot.app))
             return bot
-        server = bot.serve_http(0, host="127.0.0.1")
+        server = bot.serve_http(self.port, host="127.0.0.1")
         self.driver = SlackDriver(bot_url=f"http://127.0.0.1:{server.effective_port}/slack/events",
                                   signing_secret=self.settings.slack_signing_secret, slack=self.slack)
         return bot

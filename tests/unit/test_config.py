@@ -86,3 +86,22 @@ def test_real_looking_values_are_not_placeholders():
                                         "http://127.0.0.1:8765/api/v1", "C0FINANCE"]))
     assert all(map(is_placeholder, ["xoxb-...", "...", "https://cb-gateway.example.internal/api/v1",
                                     "http://gw.example.com", "U0123ABCD"]))
+
+
+def test_the_connection_settings_default_and_are_checked():
+    s = Settings.from_env(LIVE, dotenv_path=None)
+    assert (s.qbo_keepalive_days, s.qbo_reconnect_warn_days) == (30.0, 14.0)
+    assert s.admins == frozenset({"U0APPROVE", "U0APPROVE2"})  # ADMIN_IDS unset: the approvers
+    assert Settings.from_env({**LIVE, "ADMIN_IDS": "U0ADMIN"}, dotenv_path=None).admins == frozenset({"U0ADMIN"})
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({**LIVE, "ADMIN_IDS": "admin", "QBO_KEEPALIVE_DAYS": "120", "QBO_RECONNECT_WARN_DAYS": "0",
+                           "TOKEN_ENCRYPTION_KEY": "x" * 44}, dotenv_path=None)
+    problems = caught.value.problems
+    assert "ADMIN_IDS: 'admin' is not a Slack user id (like U0123ABCD)" in problems
+    assert "QBO_KEEPALIVE_DAYS must be above 0 and at most 90, got '120'" in problems
+    assert any(p.startswith("QBO_RECONNECT_WARN_DAYS must be above 0") for p in problems)
+    assert any(p.startswith("TOKEN_ENCRYPTION_KEY must be a Fernet key") for p in problems)
+    assert "x" * 44 not in str(caught.value)
+    key = "kV9v3m0Qy5r8xJb2Zt7cHs1pLw4nGd6aUe0fYi3oRqM="
+    keyed = Settings.from_env({**LIVE, "TOKEN_ENCRYPTION_KEY": key}, dotenv_path=None)
+    assert keyed.token_encryption_key == key and key not in repr(keyed)

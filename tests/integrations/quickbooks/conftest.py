@@ -11,6 +11,7 @@ import time
 import pytest
 
 from data.db import Connections
+from data.token_key import TokenCipher
 from data.tokens import TokenStore
 from integrations.http import RateLimiter, RetryPolicy
 from integrations.quickbooks import QuickBooksClient
@@ -29,9 +30,12 @@ def emu():
     emulator.stop()
 
 
+CIPHER = TokenCipher.generate()  # one key for every store of the run: a "restart" reads what was sealed
+
+
 @pytest.fixture
 def store(tmp_path) -> TokenStore:
-    return TokenStore(Connections(str(tmp_path / "tokens.db")))
+    return TokenStore(Connections(str(tmp_path / "tokens.db")), CIPHER)
 
 
 @pytest.fixture

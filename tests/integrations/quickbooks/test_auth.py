@@ -17,6 +17,7 @@ from integrations.quickbooks_auth import (
     QuickBooksTokens,
 )
 
+from .conftest import CIPHER
 from .helpers import CLIENT_ID, CLIENT_SECRET, REALM, expire_stored_access, make_tokens, refreshes
 
 
@@ -51,23 +52,23 @@ def test_initial_refresh_token_is_used_only_without_a_row(emu, store):
 def test_rotation_survives_a_restart(emu, tmp_path):
     path = str(tmp_path / "restart.db")
     original = emu.mint_tokens()["refresh_token"]
-    store = TokenStore(Connections(path))
+    store = TokenStore(Connections(path), CIPHER)
     make_tokens(emu, store, initial_refresh_token=original).access_token()
     rotated = store.load(REALM).refresh_token
 
     # "Restart": new objects on the same file, still configured with the original QBO_REFRESH_TOKEN.
-    restarted = TokenStore(lambda: open_db(path))
+    restarted = TokenStore(lambda: open_db(path), CIPHER)
     expire_stored_access(restarted)
     make_tokens(emu, restarted, initial_refresh_token=original).access_token()
     assert [r["status"] for r in refreshes(emu)] == [200, 200]
     assert restarted.load(REALM).refresh_token not in (original, rotated)
 
     # The emulator refuses the superseded token, so using the newest one is what made the restart work.
-    stale_store = TokenStore(Connections(str(tmp_path / "empty.db")))
+    stale_store = TokenStore(Connections(str(tmp_path / "empty.db")), CIPHER)
     with pytest.raises(AuthError) as caught:
         make_tokens(emu, stale_store, initial_refresh_token=rotated).access_token()
     assert caught.value.code == "invalid_grant"
-    assert "python bot.py connect-quickbooks" in str(caught.value)
+    assert "/applycredit connect" in str(caught.value) and "python bot.py connect-quickbooks" in str(caught.value)
     assert rotated not in str(caught.value)
 
 

@@ -19,7 +19,8 @@ def refused(call) -> SlackApiError:
 
 
 def test_every_answer_to_the_bot_token_carries_its_scopes(slack: FakeSlack, client: WebClient):
-    slack.scopes.discard("files:write")  # as an install from before the export asked for it
+    slack.scopes.clear()
+    slack.scopes.update({"chat:write", "commands", "channels:join"})  # an install from before the export and doctor
     assert client.auth_test().headers["x-oauth-scopes"] == "channels:join,chat:write,commands"
     slack.scopes.add("files:write")
     error = refused(lambda: client.chat_postMessage(channel="C0NOWHERE", text="x"))
@@ -39,6 +40,7 @@ def test_auth_test_answers_as_documented(client: WebClient):
 
 
 def test_conversations_info_needs_the_read_scope_of_the_conversations_type(slack: FakeSlack, client: WebClient):
+    slack.scopes.difference_update({"channels:read", "groups:read"})  # an install from before doctor asked for them
     err = refused(lambda: client.conversations_info(channel=CH)).response.data
     assert (err["error"], err["needed"]) == ("missing_scope", "channels:read")
     slack.scopes.add("channels:read")
@@ -69,3 +71,15 @@ def test_conversations_info_for_the_bot(slack: FakeSlack, client: WebClient):
     for hidden in ("G0PRIVATE2", "C0NOWHERE1"):  # a private channel the bot is not in does not exist for it
         assert refused(lambda h=hidden: client.conversations_info(channel=h)).response.data \
             == {"ok": False, "error": "channel_not_found"}
+
+
+def test_a_token_the_workspace_did_not_issue_is_invalid_auth_and_has_no_scopes(slack: FakeSlack, client: WebClient):
+    slack.tokens = {client.token, "xapp-1-A0SANDBOX-1-good"}
+    assert client.auth_test()["ok"]
+    stranger = WebClient(token="xoxb-revoked", base_url=slack.api_url)
+    error = refused(stranger.auth_test)
+    assert error.response.data == {"ok": False, "error": "invalid_auth"}
+    assert "x-oauth-scopes" not in error.response.headers
+    assert WebClient(base_url=slack.api_url).apps_connections_open(app_token="xapp-1-A0SANDBOX-1-good")["ok"]
+    wrong_app = refused(lambda: WebClient(base_url=slack.api_url).apps_connections_open(app_token="xapp-1-A0SANDBOX-1-bad"))
+    assert wrong_app.response["error"] == "invalid_auth"
