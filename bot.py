@@ -129,12 +129,12 @@ class Bot:
         team_zone = ZoneInfo(tz)
         ttl = timedelta(hours=settings.approval_ttl_hours)
         self.policy = Policy(approvers=frozenset(settings.approver_ids),
-                             undo_window=timedelta(hours=settings.undo_window_hours), now=clock)
+                             undo_window=timedelta(hours=settings.undo_window_hours), now=clock, approval_ttl=ttl)
         batches = BatchStore(self.connections.get)
         # QuickBooks dates every write by the team's calendar (an omitted TxnDate is Intuit's server date): an
         # application approved at 23:30 in Chicago on the 31st belongs to that month, not the next.
         self.runner = JobRunner(
-            store=self.store, qbo=self.qbo, half=half, notifier=notifier, workers=o.workers,
+            store=self.store, qbo=self.qbo, half=half, notifier=notifier, workers=o.workers, policy=self.policy,
             today=lambda: clock().astimezone(team_zone).date(),
             sweeps=lambda runner: SweepService(store=self.store, batches=batches, runner=runner,
                                                planner=self.directory.plan_sweep, policy=self.policy, ttl=ttl,

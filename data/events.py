@@ -93,6 +93,8 @@ class EventKind(StrEnum):
     SWEEP_GUIDED_CONFIRMED = "sweep_guided_confirmed"
     SWEEP_GUIDED_PROBLEM = "sweep_guided_problem"
     SWEEP_GUIDED_REMINDER = "sweep_guided_reminder"
+    # hardening: a write reached other than straight from its check goes back to it (workflow/gate.py)
+    RECHECK = "recheck_before_write"
 
     @classmethod
     def of_state(cls, state: JobState) -> EventKind:

@@ -78,6 +78,11 @@ class Click:
                    message_ts=container.get("message_ts"), thread_ts=container.get("thread_ts") or message.get("thread_ts"),
                    target=int(value) if value.isdigit() and len(value) < 12 else None, respond=respond)
 
+    @property
+    def home(self) -> str | None:
+        """The message the button belongs to: its thread's parent, or the message itself when not in a thread."""
+        return self.thread_ts or self.message_ts
+
     def refuse(self, client, text: str) -> None:
         """Tell only the clicker, where the click was (in the thread when the button sits in one).
 

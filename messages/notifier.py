@@ -36,13 +36,16 @@ class SlackNotifier:
     def publish(self, job: Job, events: list[Event]) -> None:
         words = self.wordings.of(job)
         for event in events:
-            if event.kind in PARENT_EVENTS:
+            # A sweep item asked again on its own (its approval lapsed) gets an approval message of its own.
+            if event.kind in PARENT_EVENTS or (event.kind == EventKind.REAPPROVAL_REQUESTED and
+                                               event.details.get("sweep") and not job.parent_ts):
                 text, blocks = words.parent(job, events)
                 self.outbox.enqueue(job_id=job.id, dedupe_key=f"job:{job.id}:parent", method="chat.postMessage",
                                     target=Target.PARENT,
                                     payload={"args": {"channel": job.channel_id, "text": text, "blocks": blocks,
                                                       "unfurl_links": False}})
-                continue
+                if event.kind in PARENT_EVENTS:
+                    continue
             reply = words.reply(job, event)
             if reply is not None:
                 self.thread(job, f"event:{event.id}:reply", *reply)

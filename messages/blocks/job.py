@@ -173,6 +173,11 @@ def reply_for(job: Job, event: Event) -> tuple[str, list[dict]] | None:
         return message_text(text), blocks
     elif kind == EventKind.RETRY:
         text = f":leftwards_arrow_with_hook: <@{event.actor}> retried; resuming."
+    elif kind == EventKind.REAPPROVAL_REQUESTED:
+        item = f"Item of sweep #{esc(d.get('sweep'))}: " if d.get("sweep") else ""
+        text = (f":hourglass: {item}nothing was written: it was {esc(d.get('reason'), 300)}, so it needs a fresh "
+                f"approval. QuickBooks shows the invoice at {_m(job, d.get('invoice_balance'))} and the credit at "
+                f"{_m(job, d.get('credit_remaining'))} now; an approver other than the requester decides above.")
     else:
         return None
     return message_text(text), [section(text)]
