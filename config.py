@@ -90,6 +90,10 @@ class Settings:
     connectbooster_mode_reason: str = ""      # why this mode: said once at start-up
     connectbooster_portal_url: str = ""       # e.g. https://acme.connectboosterportal.com, for the step links
     guided_remind_minutes: float = 30.0       # a guided step left unconfirmed this long gets one reminder
+    # --- HTTP mode: what one request or connection may take (edge/server.py, edge/routes.py) ---
+    http_max_body_bytes: int = 1_048_576      # Slack's payloads are a few KB
+    http_max_connections: int = 200
+    http_idle_seconds: int = 10
 
     @property
     def guided(self) -> bool:
@@ -242,6 +246,9 @@ def _parse(env: dict[str, str]) -> Settings:
         connectbooster_mode_reason=mode_reason,
         connectbooster_portal_url=get("CONNECTBOOSTER_PORTAL_URL").rstrip("/"),
         guided_remind_minutes=number("GUIDED_REMIND_MINUTES", 30.0),
+        http_max_body_bytes=number("HTTP_MAX_BODY_BYTES", 1_048_576, int, 0),
+        http_max_connections=number("HTTP_MAX_CONNECTIONS", 200, int, 0),
+        http_idle_seconds=number("HTTP_IDLE_SECONDS", 10, int, 0),
     )
     if configured and not settings.qbo_base_url:
         problems.append("QBO_API_BASE_URL is required when QBO_ENVIRONMENT is a discovery-document URL")
