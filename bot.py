@@ -12,7 +12,6 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -34,6 +33,10 @@ from data.outbox import Outbox
 from data.retention import Retention
 from data.states import Mode
 from data.tokens import TokenStore
+from edge.fair import CarryingExecutor, FairExecutor
+from edge.logs import bolt_logger
+from edge.routes import Router
+from edge.server import Limits, make_server
 from handlers import Deps, register
 from handlers import guided as guided_listeners
 from handlers.commands import access_gate
@@ -103,7 +106,8 @@ class Bot:
                                 timeout=(min(3.05, o.http_timeout), o.http_timeout))  # intuit-oauth has none
         self.qbo = QuickBooksClient(session=requests.Session(), base_url=settings.qbo_base_url, realm_id=realm,
                                     tokens=auth, retry=o.qbo_retry, limiter=o.qbo_limiter, timeout=o.http_timeout)
-        self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="read")  # the directory's parallel reads
+        # The directory's parallel reads, queued per person (edge/fair.py): one person's inbox cannot take them all.
+        self.pool = FairExecutor(workers=8, per_person=4)
         # The two ports (workflow/ports.py), picked once: where clients come from, and who does ConnectBooster's half.
         self.mode = Mode.GUIDED if settings.guided else Mode.API
         self.cb = None  # the ConnectBooster client, in API mode only
@@ -142,9 +146,10 @@ class Bot:
         self.service = CreditService(store=self.store, runner=self.runner, policy=self.policy, approval_ttl=ttl,
                                      now=o.now)
         # A name: without one Bolt inspects the call stack for it on every construction.
+        # Bolt's own logger, filtered: nothing of a request (signed or not) reaches the log (edge/logs.py).
         self.app = App(name="applycredit", client=self.slack, signing_secret=settings.slack_signing_secret or None,
-                       token_verification_enabled=False,
-                       listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="bolt"))
+                       token_verification_enabled=False, logger=bolt_logger(),
+                       listener_executor=CarryingExecutor(max_workers=16, thread_name_prefix="bolt"))
         self.marks = Marks(self.connections.get)
         self.guided = None
         if self.mode == Mode.GUIDED:
@@ -199,23 +204,24 @@ class Bot:
                 except Exception:
                     log.exception("guided reminder check failed")
 
-    def wsgi(self):
-        """POST /slack/events for Slack, GET /healthz for load balancers."""
-        slack = SlackRequestHandler(self.app, path="/slack/events")
+    def wsgi(self) -> Router:
+        """POST /slack/events for Slack, GET /healthz for load balancers; every route behind edge/routes.py's
+        guards (methods, body cap). A new route is one `router.add(...)` line."""
+        router = Router(max_body=self.settings.http_max_body_bytes)
+        router.add("/slack/events", SlackRequestHandler(self.app, path="/slack/events"), methods=("POST",))
+        router.add("/healthz", self._healthz, methods=("GET",))
+        return router
 
-        def app(environ, start_response):
-            if environ.get("PATH_INFO") == "/healthz":
-                start_response("200 OK", [("Content-Type", "application/json")])
-                return [json.dumps({"ok": True, "pending_messages": self.outbox.pending_count()}).encode()]
-            return slack(environ, start_response)
-
-        return app
+    def _healthz(self, environ, start_response):
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps({"ok": True, "pending_messages": self.outbox.pending_count()}).encode()]
 
     def serve_http(self, port: int, host: str = "0.0.0.0"):
-        """Serve in a background thread with waitress; returns the server (server.effective_port)."""
-        import waitress
-
-        server = waitress.create_server(self.wsgi(), host=host, port=port, threads=16, ident="applycredit")
+        """Serve in a background thread (edge/server.py: bounded bodies, connections, idle time); returns the
+        server (server.effective_port)."""
+        s = self.settings
+        server = make_server(self.wsgi(), host=host, port=port, limits=Limits(
+            max_body=s.http_max_body_bytes, max_connections=s.http_max_connections, idle_seconds=s.http_idle_seconds))
 
         def run() -> None:
             try:

@@ -54,8 +54,8 @@ def _decide(click: Click, client: WebClient, decision, context: BoltContext, lat
         except NotAllowed as refused:
             click.refuse(client, refused.message)
 
-    if later:
-        deps.later(run)
+    if later:  # off Bolt's threads, in the clicker's lane; the same click on the same job again replaces it
+        deps.queue("decision", (click.target, click.home), run)
     else:
         run()
 
