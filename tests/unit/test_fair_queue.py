@@ -96,8 +96,9 @@ def test_a_task_runs_as_its_person_and_its_fan_out_reads_are_queued_as_theirs():
         seen["task"] = PERSON.get()
         return reads.submit(PERSON.get).result(10)
 
+    caller = PERSON.get()
     assert q.submit("U_ANNA", "lookup", lookup).result(10) == "U_ANNA" and seen["task"] == "U_ANNA"
-    assert PERSON.get() == "bot"  # the caller's own context is untouched
+    assert PERSON.get() == caller  # the caller's own context is untouched
     carrying = CarryingExecutor(max_workers=1)
     token = PERSON.set("U_BOB")
     try:
