@@ -9,12 +9,12 @@ from pathlib import Path
 CHUNK = b"a" * 65536
 
 
-def rss_mb(pid: int) -> float:
-    """The process's resident memory (VmRSS), in MB."""
+def rss_mb(pid: int, field: str = "VmHWM") -> float:
+    """The process's resident memory in MB: its peak so far (VmHWM), or now (VmRSS)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
-    raise LookupError("no VmRSS")
+    raise LookupError(f"no {field}")
 
 
 def post_streaming(port: int, size: int, *, chunked: bool = False, timeout: float = 30.0) -> tuple[int | None, int]:

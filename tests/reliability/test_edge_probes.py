@@ -38,8 +38,8 @@ def test_unsigned_giant_bodies_are_refused_before_they_are_read(process_bot, fig
     most = max(sent for _, sent in runs) / 2**20
     figures.record(GROUP, f"8 unsigned POSTs of {BODY_MB} MB at once (4 Content-Length, 4 chunked), cap 1 MB",
                    times=8, jobs=0, payments=0, duplicates=0, lost=0,
-                   outcome=f"HTTP {statuses} after at most {most:.1f} MB sent; RSS {before:.0f} → {after:.0f} MB; "
-                           f"log +{grown} bytes")
+                   outcome=f"HTTP {statuses} after at most {most:.1f} MB sent; peak RSS {before:.0f} → {after:.0f} "
+                           f"MB; log +{grown} bytes")
     assert statuses == [413], runs
     assert most < 16  # refused at the cap (what the kernel's socket buffers took before the answer was seen)
     assert after - before < 25, (before, after)
