@@ -43,8 +43,12 @@ class _Task:
 class FairQueue:
     """A bounded, per-person, per-kind queue served round robin by `workers` threads."""
 
-    def __init__(self, *, workers: int = 8, per_person: int = 2, pending: int | None = 4, name: str = "fair") -> None:
+    def __init__(self, *, workers: int = 8, per_person: int = 2, pending: int | None = 4, name: str = "fair",
+                 strict: bool = True) -> None:
         self.workers, self.per_person, self.pending, self.name = workers, per_person, pending, name
+        # strict: never more than per_person at once. Not strict (short tasks, e.g. reads): a person may use idle
+        # workers beyond their share while nobody else waits; a newcomer then waits for one task, no longer.
+        self.strict = strict
         self._lanes: dict[str, dict[str, deque[_Task]]] = {}  # person -> kind -> waiting tasks (both in turn)
         self._running: Counter[str] = Counter()
         self._cond = threading.Condition()
@@ -59,7 +63,7 @@ class FairQueue:
         with self._cond:
             if self._closed:
                 raise RuntimeError(f"{self.name} queue is shut down")
-            lane = self._lanes.setdefault(who, {}).setdefault(kind, deque())
+            lane = self._lanes.get(who, {}).get(kind, deque())
             same = next((i for i, t in enumerate(lane) if key is not None and t.key == key), None)
             if same is not None:  # the newest of identical requests takes the older one's place
                 dropped, lane[same] = lane[same], task
@@ -67,6 +71,7 @@ class FairQueue:
                 raise Busy(kind)
             else:
                 lane.append(task)
+                self._lanes.setdefault(who, {})[kind] = lane  # (a lane is never kept empty)
             self._start_workers()
             self._cond.notify()
         if dropped is not None:
@@ -109,25 +114,27 @@ class FairQueue:
             thread.start()
 
     def _next(self) -> _Task | None:
-        """The next person's next kind's oldest task (under the lock); both move to the back of their turn."""
-        for who in list(self._lanes):
-            kinds = self._lanes[who]
-            if self._running[who] >= self.per_person:
-                continue
-            for kind in list(kinds):
-                lane = kinds.pop(kind)
-                task = lane.popleft() if lane else None
-                if lane:
-                    kinds[kind] = lane  # its next task waits behind this person's other kinds
-                if task is not None:
-                    self._lanes.pop(who)
-                    if kinds:
-                        self._lanes[who] = kinds  # this person waits behind everyone else
-                    self._running[who] += 1
-                    return task
-            if not kinds:
-                self._lanes.pop(who, None)
-        return None
+        """The next task (under the lock): people within their share first, then (not strict) anyone."""
+        task = self._take(capped=True)
+        return task if task is not None or self.strict else self._take(capped=False)
+
+    def _take(self, capped: bool) -> _Task | None:
+        """The oldest task of the next kind of the person running fewest (ties: whose turn it is); that kind and
+        that person then go to the back of their turn."""
+        waiting = [w for w in self._lanes if not capped or self._running[w] < self.per_person]
+        if not waiting:
+            return None
+        who = min(waiting, key=lambda w: self._running[w])  # min() keeps the first of equals: the turn order
+        kinds = self._lanes.pop(who)
+        kind = next(iter(kinds))
+        lane = kinds.pop(kind)
+        task = lane.popleft()
+        if lane:
+            kinds[kind] = lane  # its next task waits behind this person's other kinds
+        if kinds:
+            self._lanes[who] = kinds  # this person waits behind everyone else
+        self._running[who] += 1
+        return task
 
     def _work(self) -> None:
         while True:
@@ -154,10 +161,11 @@ class FairQueue:
 class FairExecutor(Executor):
     """An Executor over a FairQueue: each call goes to the lane of the person whose work submits it (`PERSON`).
 
-    For fan-out reads (the directory's pool): unbounded per person, so one request's reads are never refused."""
+    For fan-out reads (the directory's pool): unbounded per person, so one request's reads are never refused, and
+    not strict: alone, one person's inbox uses every worker; with others waiting, each gets their share in turn."""
 
     def __init__(self, *, workers: int = 8, per_person: int = 4, name: str = "read") -> None:
-        self.queue = FairQueue(workers=workers, per_person=per_person, pending=None, name=name)
+        self.queue = FairQueue(workers=workers, per_person=per_person, pending=None, name=name, strict=False)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         return self.queue.submit(PERSON.get(), "read", fn, *args, **kwargs)

@@ -120,3 +120,15 @@ def test_an_exception_reaches_the_future_and_the_worker_goes_on():
         q.submit("U1", "k", boom).result(10)
     assert q.submit("U1", "k", lambda: 42).result(10) == 42
     q.shutdown(wait=True)
+
+
+def test_short_reads_use_idle_workers_yet_a_newcomer_is_next(gate):
+    """Not strict (the read pool): alone, a person takes every worker; a newcomer's read goes before their next."""
+    q = FairQueue(workers=2, per_person=1, pending=None, strict=False)
+    for i in range(4):
+        q.submit("U_FLOOD", "read", gate.task(f"flood{i}"))
+    gate.wait_started("flood0", "flood1")  # both workers, beyond the share of 1: nobody else was waiting
+    q.submit("U_COLLEAGUE", "read", gate.task("colleague"))
+    gate.release.set()
+    q.shutdown(wait=True, cancel_futures=False)
+    assert "colleague" in gate.started[2:4]  # one of the next two: the flood's two waiting wait behind it
