@@ -36,7 +36,7 @@ class GuardedServer(TcpWSGIServer):
     """waitress's TCP server that makes room for a new connection by closing the longest-idle one."""
 
     max_connections = Limits.max_connections
-    evicted = 0  # connections closed to make room (the reliability probe reads it)
+    evicted = 0  # connections closed to make room, since start
 
     def readable(self) -> bool:
         if self.accepting:

@@ -159,9 +159,8 @@ class JobRunner:
     def publish(self, job: Job | None) -> None:
         if job is not None and job.batch_id and self.sweeps is not None:
             self.sweeps.item_changed(job)  # sweep items have no thread: the sweep's message shows them
-            own = _own_message(self.store.events(job.id))
-            if own:  # asked again on its own (workflow/gate.py): its message and thread from then on
-                self.notifier.publish(job, own)
+            if job.parent_ts or job.state == JobState.AWAITING_APPROVAL:  # asked again on its own (workflow/gate.py):
+                self.notifier.publish(job, _own_message(self.store.events(job.id)))  # its message and thread
         elif job is not None:
             self.notifier.publish(job, self.store.events(job.id))
 
