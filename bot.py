@@ -14,7 +14,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -38,6 +37,10 @@ from data.people import People
 from data.retention import Retention
 from data.states import Mode
 from data.tokens import TokenKeyError, open_tokens
+from edge.fair import CarryingExecutor, FairExecutor
+from edge.logs import bolt_logger
+from edge.routes import Router
+from edge.server import Limits, make_server
 from handlers import Deps, register
 from handlers import guided as guided_listeners
 from handlers.commands import access_gate
@@ -119,7 +122,8 @@ class Bot:
             clock=o.token_clock)
         self.qbo = QuickBooksClient(session=requests.Session(), base_url=settings.qbo_base_url, realm_id=realm,
                                     tokens=auth, retry=o.qbo_retry, limiter=o.qbo_limiter, timeout=o.http_timeout)
-        self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="read")  # the directory's parallel reads
+        # The directory's parallel reads, queued per person (edge/fair.py): one person's inbox cannot take them all.
+        self.pool = FairExecutor(workers=8, per_person=4)
         # The two ports (workflow/ports.py), picked once: where clients come from, and who does ConnectBooster's half.
         self.mode = Mode.GUIDED if settings.guided else Mode.API
         self.cb = None  # the ConnectBooster client, in API mode only
@@ -146,12 +150,12 @@ class Bot:
         team_zone = ZoneInfo(tz)
         ttl = timedelta(hours=settings.approval_ttl_hours)
         self.policy = Policy(approvers=frozenset(settings.approver_ids), admins=settings.admins,
-                             undo_window=timedelta(hours=settings.undo_window_hours), now=clock,
+                             undo_window=timedelta(hours=settings.undo_window_hours), now=clock, approval_ttl=ttl,
                              dual_above=settings.dual_approval_above, auto_max=settings.auto_apply_max)
         # QuickBooks dates every write by the team's calendar (an omitted TxnDate is Intuit's server date): an
         # application approved at 23:30 in Chicago on the 31st belongs to that month, not the next.
         self.runner = JobRunner(
-            store=self.store, qbo=self.qbo, half=half, notifier=notifier, workers=o.workers,
+            store=self.store, qbo=self.qbo, half=half, notifier=notifier, workers=o.workers, policy=self.policy,
             today=lambda: clock().astimezone(team_zone).date(),
             sweeps=lambda runner: SweepService(store=self.store, batches=batches, runner=runner,
                                                planner=self.directory.plan_sweep, policy=self.policy, ttl=ttl,
@@ -160,9 +164,10 @@ class Bot:
                                      now=o.now)
         self.watch = new_credits(self, settings, clock)  # webhooks and CDC keep the index fresh; proposals
         # A name: without one Bolt inspects the call stack for it on every construction.
+        # Bolt's own logger, filtered: nothing of a request (signed or not) reaches the log (edge/logs.py).
         self.app = App(name="applycredit", client=self.slack, signing_secret=settings.slack_signing_secret or None,
-                       token_verification_enabled=False,
-                       listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="bolt"))
+                       token_verification_enabled=False, logger=bolt_logger(),
+                       listener_executor=CarryingExecutor(max_workers=16, thread_name_prefix="bolt"))
         self.marks = Marks(self.connections.get)
         self.guided = None
         if self.mode == Mode.GUIDED:
@@ -249,30 +254,29 @@ class Bot:
         self.auth.realm_id = realm
         self.qbo.use_realm(realm)
 
-    def wsgi(self):
-        """POST /slack/events for Slack, GET /healthz for load balancers, the QuickBooks connect pages (web/)."""
-        slack = SlackRequestHandler(self.app, path="/slack/events")
-        hooks = webhook_route(self)  # POST /quickbooks/webhooks, with QBO_WEBHOOK_VERIFIER_TOKEN
-
-        def healthz(environ, start_response):
-            start_response("200 OK", [("Content-Type", "application/json")])
-            return [json.dumps({"ok": True, "pending_messages": self.outbox.pending_count()}).encode()]
-
-        # Every route of the bot's HTTP server besides Slack's, in one place.
-        routes = {"/healthz": healthz, **quickbooks_routes(self.reconnect)}
+    def wsgi(self) -> Router:
+        """Every route of the bot's HTTP server, in one place, behind edge/routes.py's guards (methods, body cap):
+        Slack's events, the health check, QuickBooks' webhooks (with a verifier token) and the connect pages."""
+        router = Router(max_body=self.settings.http_max_body_bytes)
+        router.add("/slack/events", SlackRequestHandler(self.app, path="/slack/events"), methods=("POST",))
+        router.add("/healthz", self._healthz, methods=("GET",))
+        hooks = webhook_route(self)
         if hooks is not None:
-            routes[WEBHOOKS_PATH] = hooks
+            router.add(WEBHOOKS_PATH, hooks, methods=("POST",))
+        for path, app in quickbooks_routes(self.reconnect).items():
+            router.add(path, app, methods=("GET",))
+        return router
 
-        def app(environ, start_response):
-            return routes.get(environ.get("PATH_INFO"), slack)(environ, start_response)
-
-        return app
+    def _healthz(self, environ, start_response):
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps({"ok": True, "pending_messages": self.outbox.pending_count()}).encode()]
 
     def serve_http(self, port: int, host: str = "0.0.0.0"):
-        """Serve in a background thread with waitress; returns the server (server.effective_port)."""
-        import waitress
-
-        server = waitress.create_server(self.wsgi(), host=host, port=port, threads=16, ident="applycredit")
+        """Serve in a background thread (edge/server.py: bounded bodies, connections, idle time); returns the
+        server (server.effective_port)."""
+        s = self.settings
+        server = make_server(self.wsgi(), host=host, port=port, limits=Limits(
+            max_body=s.http_max_body_bytes, max_connections=s.http_max_connections, idle_seconds=s.http_idle_seconds))
 
         def run() -> None:
             try:

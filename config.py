@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,13 +17,15 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 from config_credits import parse_new_credits
-from config_values import (  # noqa: F401 (PLACEHOLDER_HINTS, is_placeholder: the tests read them here)
+from config_values import (  # noqa: F401 (Access, warn_if_exposed, PLACEHOLDER_HINTS, is_placeholder: read here)
     PLACEHOLDER_HINTS,
+    Access,
     connectbooster_mode,
     fernet_key,
     ids,
     is_placeholder,
     placeholder_problems,
+    warn_if_exposed,
 )
 
 log = logging.getLogger(__name__)
@@ -47,21 +48,6 @@ class ConfigError(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("configuration problems:\n" + "\n".join(f"  - {p}" for p in problems))
         self.problems = problems
-
-
-@dataclass(frozen=True)
-class Access:
-    """Who may use the bot, and where: an empty set means anyone / any channel; approvers are always allowed."""
-
-    requesters: frozenset[str] = frozenset()  # REQUESTER_IDS (user ids only)
-    channels: frozenset[str] = frozenset()    # ALLOWED_CHANNELS
-    approvers: frozenset[str] = frozenset()   # APPROVER_IDS
-
-    def user_allowed(self, user: str | None) -> bool:
-        return not self.requesters or user in self.requesters or user in self.approvers
-
-    def channel_allowed(self, channel: str | None) -> bool:
-        return not self.channels or channel in self.channels
 
 
 @dataclass(frozen=True)
@@ -113,6 +99,10 @@ class Settings:
     qbo_reconnect_warn_days: float = 14.0     # warn in NOTIFY_CHANNEL (and App Home) this long before expiry
     token_encryption_key: str = field(default="", repr=False)  # a Fernet key; else the key file below
     token_key_file: str = ""                  # from_env: beside .env; empty (tests): beside the database
+    # --- HTTP mode: what one request or connection may take (edge/server.py, edge/routes.py) ---
+    http_max_body_bytes: int = 1_048_576      # Slack's payloads are a few KB
+    http_max_connections: int = 200
+    http_idle_seconds: int = 10
 
     @property
     def guided(self) -> bool:
@@ -154,15 +144,6 @@ class Settings:
         env.update(os.environ if environ is None else environ)
         key_file = str(Path(dotenv_path or ".env").resolve().parent / DEFAULT_KEY_FILE)  # beside .env
         return _parse({"TOKEN_KEY_FILE": key_file, **{k: v.strip() for k, v in env.items() if isinstance(v, str)}})
-
-
-def warn_if_exposed(path: Path) -> bool:
-    """Log a warning (naming the file, never its content) when group or others can read it."""
-    mode = path.stat().st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        log.warning("%s is readable by other users (mode %o): run `chmod 600 %s`", path, mode & 0o777, path)
-        return True
-    return False
 
 
 def _parse(env: dict[str, str]) -> Settings:
@@ -288,6 +269,9 @@ def _parse(env: dict[str, str]) -> Settings:
         qbo_reconnect_warn_days=number("QBO_RECONNECT_WARN_DAYS", 14.0, high=365),
         token_encryption_key=get("TOKEN_ENCRYPTION_KEY"),
         token_key_file=get("TOKEN_KEY_FILE"),
+        http_max_body_bytes=number("HTTP_MAX_BODY_BYTES", 1_048_576, int, 0),
+        http_max_connections=number("HTTP_MAX_CONNECTIONS", 200, int, 0),
+        http_idle_seconds=number("HTTP_IDLE_SECONDS", 10, int, 0),
     )
     if configured and not settings.qbo_base_url:
         problems.append("QBO_API_BASE_URL is required when QBO_ENVIRONMENT is a discovery-document URL")

@@ -1,9 +1,16 @@
-"""Checks of single values: Slack id lists, .env.example's placeholders, a Fernet key (config.py uses them)."""
+"""Checks of single values for config.py: Slack id lists, .env.example's placeholders, a Fernet key, the mode; who
+may use the bot (Access); a secrets file others can read."""
 from __future__ import annotations
 
 import base64
+import logging
 import re
+import stat
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger("config")
 
 # What .env.example ships instead of real values: "...", its example ids, a host under example.com/.internal.
 _EXAMPLE_IDS = frozenset({"U0123ABCD", "U0456EFGH", "U0789IJKL", "C0123ABCD"})
@@ -59,3 +66,27 @@ def connectbooster_mode(get, problems: list[str]) -> tuple[str, str]:
     if get("QBO_CLIENT_ID"):
         return "guided", "QuickBooks is configured but CONNECTBOOSTER_BASE_URL is not"
     return "api", "nothing is configured: the sandbox emulates the ConnectBooster API"
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may use the bot, and where: an empty set means anyone / any channel; approvers are always allowed."""
+
+    requesters: frozenset[str] = frozenset()  # REQUESTER_IDS (user ids only)
+    channels: frozenset[str] = frozenset()    # ALLOWED_CHANNELS
+    approvers: frozenset[str] = frozenset()   # APPROVER_IDS
+
+    def user_allowed(self, user: str | None) -> bool:
+        return not self.requesters or user in self.requesters or user in self.approvers
+
+    def channel_allowed(self, channel: str | None) -> bool:
+        return not self.channels or channel in self.channels
+
+
+def warn_if_exposed(path: Path) -> bool:
+    """Log a warning (naming the file, never its content) when group or others can read it."""
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        log.warning("%s is readable by other users (mode %o): run `chmod 600 %s`", path, mode & 0o777, path)
+        return True
+    return False

@@ -17,12 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
 import requests
-import waitress
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
 from bench.rig import CHANNEL, REQUESTER, Rig, deadline, machine, pct, quiet, summary_ms, tmpdir
+from edge.server import make_server
 
 TEXT = "Atomar's Best Tackle"
 RUN_LIMIT_SECONDS = 600.0  # bounded even if acks are slow: stop sending, report what was measured
@@ -38,8 +38,7 @@ def bare_app(rig: Rig) -> tuple[object, str]:
     def on_command(ack):
         ack()
 
-    server = waitress.create_server(SlackRequestHandler(app, path="/slack/events"), host="127.0.0.1", port=0,
-                                    threads=16, ident="bare")
+    server = make_server(SlackRequestHandler(app, path="/slack/events"), host="127.0.0.1", port=0)
     threading.Thread(target=server.run, name="bare-http", daemon=True).start()
     return server, f"http://127.0.0.1:{server.effective_port}/slack/events"
 

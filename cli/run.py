@@ -12,15 +12,20 @@ from urllib.error import URLError
 from slack_sdk.errors import SlackApiError
 
 from config import Settings
+from edge.logs import FORMAT, IdsOnly
 from integrations.errors import IntegrationError
 
 log = logging.getLogger("applycredit")
 
 
 def configure_logging(level: str = "INFO") -> None:
-    logging.basicConfig(level=getattr(logging, level, logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("urllib3", "slack_bolt", "slack_sdk", "waitress"):
+    """Ids, states, codes and intuit_tid at INFO and above, never QuickBooks data (edge/logs.py); Bolt has a
+    filtered logger of its own (bot.py hands it to the App), slack_sdk and waitress speak only of problems."""
+    logging.basicConfig(level=getattr(logging, level, logging.INFO), format=FORMAT)
+    if level != "DEBUG":
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(IdsOnly(FORMAT))
+    for noisy in ("urllib3", "slack_sdk", "waitress"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

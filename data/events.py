@@ -118,6 +118,8 @@ class EventKind(StrEnum):
     QUICKBOOKS_CONNECT_LINK = "quickbooks_connect_link"    # an admin asked for a one-time authorization link
     QUICKBOOKS_CONNECTED = "quickbooks_connected"          # new tokens stored through /applycredit connect
     QUICKBOOKS_CONNECT_REFUSED = "quickbooks_connect_refused"
+    # hardening: a write reached other than straight from its check goes back to it (workflow/gate.py)
+    RECHECK = "recheck_before_write"
 
     @classmethod
     def of_state(cls, state: JobState) -> EventKind:

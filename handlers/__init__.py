@@ -7,8 +7,7 @@ listener module; a listener gets them back with `deps_of(context)`, so it can be
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from data.drafts import Drafts
 from data.jobs import JobStore
+from edge.fair import PERSON, Busy, FairQueue
 from messages.screens import Screens
 from workflow.ports import Directory
 from workflow.service import CreditService
@@ -24,6 +24,8 @@ from workflow.service import CreditService
 log = logging.getLogger(__name__)
 # Slack's answers when the bot cannot post where it was asked to (it is not in, or cannot see, the channel).
 UNREACHABLE = frozenset({"not_in_channel", "channel_not_found", "is_archived", "user_not_in_channel"})
+WAIT = ("You already have several requests of this kind still running; wait for them to finish, then try again. "
+        "Nothing was done.")
 
 
 @dataclass
@@ -41,20 +43,36 @@ class Deps:
     proposals: Any = None  # workflow.proposals.ProposalService: new credits' proposals (handlers/proposals.py)
     reconnect: Any = None  # workflow.reconnect.ReconnectService: /applycredit connect (handlers/connect.py)
     connection: Any = None  # () -> workflow.connection.ConnectionStatus: App Home's banner for approvers
-    # Slow work after ack() (lookups, planning) runs here, not on Bolt's listener executor: Bolt runs every
-    # listener, ack included, on that executor, so reads waiting on QuickBooks would queue the next acks.
-    background: Executor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=8,
-                                                                            thread_name_prefix="lookup"))
+    # Slow work after ack() (lookups, planning) runs on this fair queue (edge/fair.py), not on Bolt's listener
+    # executor: Bolt runs every listener, ack included, on that executor, so reads waiting on QuickBooks would queue
+    # the next acks. Per person and kind, in turn, bounded: one person's flood cannot hold up a colleague's form.
+    background: FairQueue = field(default_factory=lambda: FairQueue(workers=8, per_person=2, pending=4,
+                                                                     name="lookup"))
 
     def later(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        """Run fn on the background pool; an exception is logged (Bolt's error handler no longer sees it)."""
+        """Run fn on the fair queue as the requesting person's work of no particular kind (see `queue`)."""
+        if not self.queue("other", None, fn, *args, **kwargs):
+            log.warning("background work refused: the person's share of the queue is full")
+
+    def queue(self, kind: str, key: Hashable | None, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
+        """Run fn on the fair queue as the requesting person's work of `kind`; a pending task with the same `key`
+        is replaced. False, and nothing queued, when the person's share is full (`WAIT`).
+        An exception is logged (Bolt's error handler no longer sees it)."""
         def run() -> None:
             try:
                 fn(*args, **kwargs)
-            except Exception as e:  # never the payload: it may hold client names
-                log.error("background work failed: %s: %s", type(e).__name__, e, exc_info=True)
+            except Exception:  # never the payload (client names); below DEBUG the formatter drops the message too
+                log.exception("background %s work failed", kind)
 
-        self.background.submit(run)
+        try:
+            self.background.submit(PERSON.get(), kind, run, key=key)
+        except Busy:
+            return False
+        return True
+
+    def room(self, kind: str) -> bool:
+        """True while the requesting person may queue another (different) task of `kind`."""
+        return self.background.room(PERSON.get(), kind)
 
 
 def deps_of(context: BoltContext) -> Deps:
@@ -82,6 +100,11 @@ class Click:
                    message_ts=container.get("message_ts"), thread_ts=container.get("thread_ts") or message.get("thread_ts"),
                    target=int(value) if value.isdigit() and len(value) < 12 else None, respond=respond)
 
+    @property
+    def home(self) -> str | None:
+        """The message the button belongs to: its thread's parent, or the message itself when not in a thread."""
+        return self.thread_ts or self.message_ts
+
     def refuse(self, client, text: str) -> None:
         """Tell only the clicker, where the click was (in the thread when the button sits in one).
 
@@ -106,6 +129,13 @@ def remember_name(people, body: dict) -> None:
         log.warning("could not store a name: %s", type(e).__name__)
 
 
+def person_of(body: dict) -> str:
+    """The Slack user behind a request (command, click, form, event); "slack" when none is named."""
+    user = body.get("user_id") or body.get("user") or (body.get("event") or {}).get("user")
+    user = user.get("id") if isinstance(user, dict) else user
+    return str(user) if user else "slack"
+
+
 def post_joining(client, **args: Any) -> dict:
     """chat.postMessage; in a public channel the app is not in, join it (channels:join) and post again."""
     try:
@@ -124,6 +154,10 @@ def register(app: App, deps: Deps, modules: tuple = ()) -> None:
     @app.middleware
     def give_deps(context: BoltContext, body: dict, next) -> None:  # noqa: A002 (Bolt's name for the chain)
         context["deps"] = deps
+        # Whose request this is: the fair queue's lane for the work it starts. Bolt submits the listener from
+        # this thread once every middleware has returned, and bot.py's listener executor carries this context
+        # into the listener's thread; the next request through this thread sets its own person first.
+        PERSON.set(person_of(body))
         if deps.people is not None:
             remember_name(deps.people, body)
         next()
@@ -135,5 +169,4 @@ def register(app: App, deps: Deps, modules: tuple = ()) -> None:
 
     @app.error
     def on_error(error, body, logger):  # one place for listener errors (never the request body: it may hold names)
-        logger.error("listener error: %s: %s", type(error).__name__, error,
-                     exc_info=(type(error), error, error.__traceback__))
+        log.error("listener error: %s", type(error).__name__, exc_info=(type(error), error, error.__traceback__))

@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from config import Access
-from handlers import deps_of
+from handlers import WAIT, deps_of
 from integrations.errors import AuthError, IntegrationError
 from messages.blocks import picker as views
 from workflow.lookup import clean_query
@@ -43,9 +43,10 @@ def access_gate(access: Access) -> Callable[..., BoltResponse | None]:
         kind, text = refusal
         deps = deps_of(context)
         if kind == "home":  # the user's App Home says why it is empty
-            deps.later(client.views_publish, user_id=body["event"]["user"], view=_home_view(text))
+            deps.queue("home", "home", client.views_publish, user_id=body["event"]["user"], view=_home_view(text))
         elif kind == "view_action":
-            deps.later(client.views_update, view_id=body["view"]["id"], view=views.message_view(text))
+            deps.queue("reply", ("view", body["view"]["id"]), client.views_update, view_id=body["view"]["id"],
+                       view=views.message_view(text))
         if kind == "submit":
             return BoltResponse(status=200, body={"response_action": "errors", "errors": {"credit": text[:150]}})
         if kind == "options":
@@ -125,6 +126,9 @@ def on_command(ack, command: dict, client: WebClient, respond, context: BoltCont
         open_inbox(deps, client, respond, trigger_id=command["trigger_id"], user=command["user_id"],
                    channel=command["channel_id"])
         return
+    if not deps.room("lookup"):  # this person's share of lookups is taken: say so, open nothing
+        ack(response_type="ephemeral", text=WAIT)
+        return
     ack()
     try:
         opened = client.views_open(trigger_id=command["trigger_id"], view=views.loading_view(text))
@@ -136,7 +140,10 @@ def on_command(ack, command: dict, client: WebClient, respond, context: BoltCont
     view_id = opened["view"]["id"]
     user, channel = command["user_id"], command["channel_id"]
     draft = deps.drafts.save(user_id=user, channel_id=channel, data={"query": text})
-    deps.later(show_lookup, deps, client, view_id=view_id, draft=draft, query=text)  # keeps acks prompt
+    # Off Bolt's threads (keeps acks prompt), in this person's lane; the same query again replaces this one.
+    if not deps.queue("lookup", ("lookup", text.lower()), show_lookup, deps, client, view_id=view_id, draft=draft,
+                      query=text):
+        client.views_update(view_id=view_id, view=views.message_view(WAIT))
 
 
 def register(app: App, deps) -> None:

@@ -30,15 +30,15 @@ def on_reject(ack, body: dict, action: dict, client: WebClient, respond, context
 def on_retry(ack, body: dict, action: dict, client: WebClient, respond, context: BoltContext) -> None:
     ack()
     click = Click.of(body, action, respond)
-    _decide(click, client, lambda s: s.retry(job_id=click.target, user_id=click.user, channel_id=click.channel),
-            context, later=True)
+    _decide(click, client, lambda s: s.retry(job_id=click.target, user_id=click.user, channel_id=click.channel,
+                                             message_ts=click.home), context, later=True)
 
 
 def on_undo(ack, body: dict, action: dict, client: WebClient, respond, context: BoltContext) -> None:
     ack()
     click = Click.of(body, action, respond)
-    _decide(click, client, lambda s: s.undo(job_id=click.target, user_id=click.user, channel_id=click.channel),
-            context)
+    _decide(click, client, lambda s: s.undo(job_id=click.target, user_id=click.user, channel_id=click.channel,
+                                            message_ts=click.home), context)
 
 
 def _decide(click: Click, client: WebClient, decision, context: BoltContext, later: bool = False) -> None:
@@ -54,8 +54,8 @@ def _decide(click: Click, client: WebClient, decision, context: BoltContext, lat
         except NotAllowed as refused:
             click.refuse(client, refused.message)
 
-    if later:
-        deps.later(run)
+    if later:  # off Bolt's threads, in the clicker's lane; the same click on the same job again replaces it
+        deps.queue("decision", (click.target, click.home), run)
     else:
         run()
 

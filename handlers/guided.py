@@ -71,7 +71,7 @@ def on_mismatch_submit(ack, body: dict, view: dict, client: WebClient, context: 
             text = e.message if isinstance(e, NotAllowed) else "QuickBooks couldn't be read just now; answer again."
             client.chat_postEphemeral(channel=job.channel_id, user=user, text=text, thread_ts=thread or None)
 
-    deps.later(record)
+    deps.queue("decision", None, record)
 
 
 def on_sweep_answer(ack, body: dict, action: dict, client: WebClient, respond, context: BoltContext) -> None:

@@ -58,7 +58,7 @@ def on_home_opened(event: dict, body: dict, client: WebClient, context: BoltCont
     if not deps.marks.first_time(body.get("event_id")):
         log.info("app_home_opened %s already handled (Slack retry)", body.get("event_id"))
         return
-    deps.later(publish_home, deps, client, event["user"])  # reads and two Slack calls: off Bolt's threads
+    deps.queue("home", "home", publish_home, deps, client, event["user"])  # reads and Slack calls: off Bolt's threads
 
 
 def publish_home(deps, client: WebClient, user: str) -> None:

@@ -29,7 +29,8 @@ def open_inbox(deps, client, respond, *, trigger_id: str, user: str, channel: st
         respond(f"Slack didn't let me open the inbox ({e.response.get('error')}); please run `{deps.command}` again.")
         return
     draft = deps.drafts.save(user_id=user, channel_id=channel, data={"inbox": None})
-    deps.later(show_inbox, deps, client, view_id=opened["view"]["id"], draft=draft)  # keeps acks prompt
+    # Off Bolt's threads; a person's newer inbox replaces one still waiting (the same reads, one answer).
+    deps.queue("inbox", "inbox", show_inbox, deps, client, view_id=opened["view"]["id"], draft=draft)
 
 
 def show_inbox(deps, client, *, view_id: str, draft: str) -> None:
@@ -63,11 +64,11 @@ def on_page(ack, body: dict, action: dict, client: WebClient, context: BoltConte
     draft_id, _, page = action.get("value", "").partition("|")
     draft = _own(deps, draft_id, body["user"]["id"])
     if draft is None:
-        return deps.later(_expired, deps, client, body["view"]["id"])
+        return deps.queue("inbox", ("page", body["view"]["id"]), _expired, deps, client, body["view"]["id"])
     page_no = int(page) if page.isdigit() else 0
     deps.drafts.update(draft_id, {**_data(draft), "page": page_no})
-    deps.later(client.views_update, view_id=body["view"]["id"], view=_page(  # a Slack call: off Bolt's threads
-        deps, Inbox.from_json(draft["inbox"]), page_no, draft_id, started=draft.get("started")))
+    deps.queue("inbox", ("page", body["view"]["id"]), client.views_update, view_id=body["view"]["id"], view=_page(
+        deps, Inbox.from_json(draft["inbox"]), page_no, draft_id, started=draft.get("started")))  # the newest page
 
 
 def on_apply(ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
@@ -88,13 +89,14 @@ def on_apply(ack, body: dict, action: dict, client: WebClient, context: BoltCont
     picker_draft = deps.drafts.save(user_id=user, channel_id=draft["channel_id"],
                                          data={"query": row.name, "from_inbox": draft_id})
     org = SimpleNamespace(id=row.org_id, name=row.name, qbo_customer_id=row.qbo_customer_id)
-    deps.later(show_picker, deps, client, view_id=opened["view"]["id"], draft=picker_draft, org=org)
+    deps.queue("lookup", ("picker", opened["view"]["id"]), show_picker, deps, client, view_id=opened["view"]["id"],
+               draft=picker_draft, org=org)
 
 
 def on_resync(ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
     ack()
     deps = deps_of(context)
-    deps.later(start_resync, deps, body, action, client)
+    deps.queue("resync", ("resync", action.get("value")), start_resync, deps, body, action, client)
 
 
 def register(app: App, deps) -> None:

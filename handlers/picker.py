@@ -30,10 +30,11 @@ def on_choose_client(ack, body: dict, action: dict, client: WebClient, context: 
     draft = _own_draft(deps, view.get("private_metadata"), user)
     org = (draft or {}).get("orgs", {}).get(action["selected_option"]["value"])
     if org is None:
-        deps.later(client.views_update, view_id=view["id"], view=views.message_view(
+        deps.queue("reply", ("view", view["id"]), client.views_update, view_id=view["id"], view=views.message_view(
             f"That choice is not valid any more; run `{deps.command}` again."))
         return
-    deps.later(_load_choice, deps, client, view_id=view["id"], draft=view["private_metadata"], org=org)
+    deps.queue("lookup", ("picker", view["id"]), _load_choice, deps, client, view_id=view["id"],
+               draft=view["private_metadata"], org=org)
 
 
 def _load_choice(deps, client, *, view_id: str, draft: str, org: dict) -> None:
@@ -53,7 +54,8 @@ def on_invoice_options(ack, body: dict, payload: dict, context: BoltContext) -> 
 def on_resync_only(ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
     ack()
     deps = deps_of(context)
-    deps.later(start_resync_only, deps, body, action, client)  # it reads QuickBooks: off Bolt's threads
+    deps.queue("resync", ("resync", body.get("view", {}).get("id")), start_resync_only, deps, body, action,
+               client)  # it reads QuickBooks: off Bolt's threads
 
 
 def on_submit(ack, body: dict, view: dict, context: BoltContext) -> None:

@@ -25,7 +25,7 @@ def start_sweep(deps, ack, client: WebClient, command: dict, respond=None) -> No
         ack(response_type="ephemeral", text=refused.message)  # our own words: ids and states only
         return
     ack(response_type="ephemeral", text=":broom: Planning the sweep: reading every client with an unapplied credit…")
-    deps.later(plan_and_post, deps, client, batch=batch, respond=respond)
+    deps.queue("plan", ("plan", batch.id), plan_and_post, deps, client, batch=batch, respond=respond)
 
 
 def plan_and_post(deps, client: WebClient, *, batch, respond=None) -> None:

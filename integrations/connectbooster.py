@@ -228,7 +228,8 @@ class ConnectBoosterClient:
                 raise TransientError(f"ConnectBooster {method} {path} answered {resp.status_code} without JSON",
                                      service=SERVICE, status=resp.status_code, code="bad_response") from None
         exc = _error(method, path, resp)
-        log.warning("connectbooster %s", describe(exc))
+        log.warning("connectbooster %s %s: %s", method, path.strip("/").split("/", 1)[0], exc.brief())
+        log.debug("connectbooster %s", describe(exc))
         raise exc
 
 

@@ -47,6 +47,18 @@ class IntegrationError(Exception):
             parts.append(f"intuit_tid {self.intuit_tid}")
         return " | ".join(parts)
 
+    def brief(self) -> str:
+        """What a log line at INFO or above may say of it: kind, code, status and intuit_tid, never the message
+        (a service's words can quote a document number, a customer's name or an amount)."""
+        parts = [type(self).__name__] + [f"{k}={v}" for k, v in (("code", self.code), ("status", self.status),
+                                                                  ("intuit_tid", self.intuit_tid)) if v]
+        return " ".join(parts)
+
+
+def brief(exc: BaseException) -> str:
+    """`IntegrationError.brief()`, or the bare type of any other exception (its message is not logged)."""
+    return exc.brief() if isinstance(exc, IntegrationError) else type(exc).__name__
+
 
 class AuthError(IntegrationError):
     """Credentials were refused (401/403, invalid_grant)."""

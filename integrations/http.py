@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from integrations.errors import IntegrationError, RateLimitedError, TransientError
+from integrations.errors import IntegrationError, RateLimitedError, TransientError, brief
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -46,7 +46,7 @@ class RetryPolicy:
         else:
             wait = self.backoff(state.attempt_number)
         self.waits.append(wait)
-        log.info("retrying after %.2fs (attempt %d): %s", wait, state.attempt_number, exc)
+        log.info("retrying after %.2fs (attempt %d): %s", wait, state.attempt_number, brief(exc) if exc else None)
         return wait
 
     def call(self, fn: Callable[[], T], *, idempotent: bool = True) -> T:

@@ -89,8 +89,8 @@ class QuickBooksClient(QuickBooksChanges):
         """
         check_amount(amount)
         if not txn_date:
-            log.warning("QuickBooks: applying credit memo %s without txn_date: Intuit will date it by its own "
-                        "server clock (requestid=%s)", credit_memo_id, request_id)
+            log.warning("QuickBooks: applying a credit memo without txn_date: Intuit will date it by its own "
+                        "server clock (requestid=%s)", request_id)
         body: dict[str, Any] = {"CustomerRef": {"value": customer_id}, "TotalAmt": Decimal(0)}
         if txn_date:
             body["TxnDate"] = txn_date
@@ -110,8 +110,7 @@ class QuickBooksClient(QuickBooksChanges):
                 lambda: self._post_payment(body, request_id, idempotent=False),
                 lambda: self.find_credit_memo_application(customer_id=customer_id, credit_memo_id=credit_memo_id,
                                                           invoice_id=invoice_id, amount=amount, marker=marker))
-        log.info("QuickBooks: applied credit memo %s to invoice %s (%s): payment %s requestid=%s intuit_tid=%s",
-                 credit_memo_id, invoice_id, amount, result.payment_id, request_id, result.intuit_tid)
+        log.info("QuickBooks: credit memo applied requestid=%s intuit_tid=%s", request_id, result.intuit_tid)
         return result
 
     def apply_unapplied_payment(
@@ -153,8 +152,7 @@ class QuickBooksClient(QuickBooksChanges):
                 lambda: self._update_payment(payment_id, request_id, build, idempotent=False),
                 lambda: self.find_payment_application(payment_id=payment_id, invoice_id=invoice_id, amount=amount,
                                                       marker=marker))
-        log.info("QuickBooks: applied payment %s to invoice %s (%s) requestid=%s intuit_tid=%s",
-                 payment_id, invoice_id, amount, request_id, result.intuit_tid)
+        log.info("QuickBooks: unapplied payment applied requestid=%s intuit_tid=%s", request_id, result.intuit_tid)
         return result
 
     def remove_invoice_line(self, *, payment_id: str, invoice_id: str, request_id: str,
@@ -175,8 +173,7 @@ class QuickBooksClient(QuickBooksChanges):
             return body
 
         result = self._update_payment(payment_id, request_id, build)
-        log.info("QuickBooks: removed invoice %s from payment %s requestid=%s intuit_tid=%s",
-                 invoice_id, payment_id, request_id, result.intuit_tid)
+        log.info("QuickBooks: payment line removed requestid=%s intuit_tid=%s", request_id, result.intuit_tid)
         return result
 
     def delete_payment(self, *, payment_id: str, request_id: str, txn_date: str | None = None) -> None:
@@ -193,10 +190,9 @@ class QuickBooksClient(QuickBooksChanges):
         try:
             self._update_payment(payment_id, request_id, build, operation="delete")
         except NotFoundError:
-            log.info("QuickBooks: payment %s is already gone (requestid=%s)", payment_id, request_id)
+            log.info("QuickBooks: the payment is already gone (requestid=%s)", request_id)
             return
-        log.info("QuickBooks: deleted payment %s requestid=%s intuit_tid=%s",
-                 payment_id, request_id, self.last_intuit_tid)
+        log.info("QuickBooks: payment deleted requestid=%s intuit_tid=%s", request_id, self.last_intuit_tid)
 
     # ---- helpers -----------------------------------------------------------------------------------
 
@@ -230,7 +226,8 @@ class QuickBooksClient(QuickBooksChanges):
                     return found
                 raise
             except TransientError as exc:
-                log.warning("QuickBooks write outcome unknown (%s): looking for it before writing again", exc)
+                log.warning("QuickBooks write outcome unknown (%s): looking for it before writing again",
+                            exc.brief())
                 found = find()
                 if found is not None:
                     return found
@@ -267,7 +264,7 @@ class QuickBooksClient(QuickBooksChanges):
             except ConflictError as exc:
                 if attempt == 2:
                     raise
-                log.info("QuickBooks payment %s was stale (intuit_tid=%s): re-reading once", payment_id, exc.intuit_tid)
+                log.info("QuickBooks payment was stale (intuit_tid=%s): re-reading once", exc.intuit_tid)
         raise AssertionError("unreachable")
 
     def _post_payment(self, body: dict, request_id: str, operation: str | None = None, *,

@@ -1,11 +1,13 @@
 """The local callback listener of `connect-quickbooks` (development keys: a localhost redirect URI).
 
-It waits for the one request that carries QuickBooks' answer (a `state` plus a `code` or an `error`) on the
-redirect URI's path. Everything else — a favicon, a browser's speculative connection, a reload without
-parameters, another path — is answered and ignored, so it cannot end the flow.
+It waits for the one request that carries QuickBooks' answer (this run's `state` plus a `code` or an `error`) on
+the redirect URI's path. Everything else — a favicon, a browser's speculative connection, a reload without
+parameters, another path, a redirect with another state (a stale tab, a stray or forged link) — is answered and
+ignored, so it cannot end the flow.
 """
 from __future__ import annotations
 
+import hmac
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +30,11 @@ def query_params(query: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
 
 
+def same_state(got: str, expected: str) -> bool:
+    """Constant-time comparison as bytes: any text (non-ASCII, lone surrogates from a terminal) compares."""
+    return hmac.compare_digest(got.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
+
+
 def is_redirect(params: dict[str, str]) -> bool:
     """True for QuickBooks' answer: a state plus a code or an error; anything else is a stray request."""
     return bool(params.get("state")) and bool(params.get("code") or params.get("error"))
@@ -47,6 +54,10 @@ class _Handler(BaseHTTPRequestHandler):
         params = query_params(url.query)
         if not is_redirect(params):
             self._answer(400, WAITING_PAGE)
+            return
+        if server.state is not None and not same_state(params["state"], server.state):
+            self._answer(400, "This redirect is not from this run of connect-quickbooks (its state differs), so it "
+                              "was ignored; nothing was done. Approve access from the link the terminal printed.")
             return
         if not server.claim():
             self._answer(409, "QuickBooks' redirect was already handled: see the terminal.")
@@ -74,8 +85,9 @@ class CallbackServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, redirect_uri: str, on_callback: OnCallback) -> None:
+    def __init__(self, redirect_uri: str, on_callback: OnCallback, state: str | None = None) -> None:
         redirect = urlsplit(redirect_uri)
+        self.state = state  # this run's; a redirect carrying another is ignored, not fatal
         address = (redirect.hostname or "localhost", redirect.port or 80)
         self.expected_path = redirect.path or "/"
         self.on_callback = on_callback

@@ -9,7 +9,6 @@ The paste flow is chosen for an https redirect URI on a host other than localhos
 """
 from __future__ import annotations
 
-import hmac
 import re
 import secrets
 import time
@@ -33,7 +32,7 @@ from integrations.quickbooks_authclient import (
     lifetimes,
     timeout_client_factory,
 )
-from integrations.quickbooks_callback import CallbackServer, is_redirect, query_params
+from integrations.quickbooks_callback import CallbackServer, is_redirect, query_params, same_state
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 PASTE_ATTEMPTS = 3  # a paste without code/state (the wrong URL copied) asks again this many times in all
@@ -46,11 +45,6 @@ def uses_paste_flow(redirect_uri: str, paste: bool | None = None) -> bool:
         return paste
     url = urlsplit(redirect_uri)
     return url.scheme == "https" and (url.hostname or "") not in LOCAL_HOSTS
-
-
-def same_state(got: str, expected: str) -> bool:
-    """Constant-time comparison as bytes: any text (non-ASCII, lone surrogates from a terminal) compares."""
-    return hmac.compare_digest(got.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
 
 
 def checked_redirect(params: dict[str, str], state: str) -> tuple[str, str]:
@@ -166,7 +160,7 @@ def connect_quickbooks(
     state = secrets.token_urlsafe(24)
     pasting = uses_paste_flow(redirect_uri, paste)
     # Listen before printing the URL, so a fast browser cannot be redirected to a closed port.
-    server = None if pasting else CallbackServer(redirect_uri, lambda params: (500, ""))
+    server = None if pasting else CallbackServer(redirect_uri, lambda params: (500, ""), state=state)
     try:
         url = client.get_authorization_url([Scopes.ACCOUNTING], state_token=state)
         out(f"Open this URL to connect QuickBooks, then approve access:\n{url}")

@@ -86,8 +86,7 @@ class QuickBooksReads(QuickBooksTransport):
         rows = self._query_all("Invoice", f"DocNumber = {quote(number)}")
         invoices = sorted((to_invoice(r, self._currency) for r in rows), key=lambda i: (i.txn_date, natural_key(i.id)))
         if len(invoices) > 1:  # QuickBooks allows duplicate DocNumbers when the preference is off
-            log.warning("QuickBooks has %d invoices numbered %s; using the oldest (Id %s)",
-                        len(invoices), number, invoices[0].id)
+            log.warning("QuickBooks has %d invoices with one DocNumber; using the oldest", len(invoices))
         return invoices[0] if invoices else None
 
     def get_credit(self, *, kind: str, credit_id: str) -> Credit:
@@ -163,8 +162,7 @@ class QuickBooksReads(QuickBooksTransport):
         for row in self.payments_for_customer(customer_id=customer_id):
             if is_credit_memo_application(to_payment(row, self._currency), credit_memo_id=credit_memo_id,
                                           invoice_id=invoice_id, amount=amount, marker=marker):
-                log.info("QuickBooks: found credit memo %s already applied to invoice %s by payment %s (%s)",
-                         credit_memo_id, invoice_id, row.get("Id"), marker)
+                log.info("QuickBooks: found our earlier credit memo application (%s)", marker)
                 return self._result(row)
         return None
 
@@ -178,8 +176,7 @@ class QuickBooksReads(QuickBooksTransport):
         row = self.get_payment(payment_id=payment_id)
         if is_payment_application(to_payment(row, self._currency), invoice_id=invoice_id, amount=amount,
                                   marker=marker):
-            log.info("QuickBooks: found payment %s already applied to invoice %s (%s)", payment_id, invoice_id,
-                     marker)
+            log.info("QuickBooks: found our earlier payment application (%s)", marker)
             return self._result(row)
         return None
 

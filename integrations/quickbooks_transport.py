@@ -151,7 +151,9 @@ class QuickBooksTransport:
         try:
             return self._retry.call(attempt, idempotent=idempotent)  # writes too, by default: the requestid
         except IntegrationError as exc:
-            log.warning("QuickBooks %s %s failed (requestid=%s): %s", method, path, request_id, describe(exc))
+            # Ids, codes and intuit_tid only at WARNING: the path names a document, the message may quote one.
+            log.warning("QuickBooks %s %s failed (requestid=%s): %s", method, entity(path), request_id, exc.brief())
+            log.debug("QuickBooks %s %s failed: %s", method, path, describe(exc))
             raise
 
     def _send(self, method: str, path: str, query: dict, data: bytes | None, token: str,
@@ -170,7 +172,11 @@ class QuickBooksTransport:
                                  service=SERVICE, details={"requestid": request_id} if request_id else None) from None
         tid = self._local.intuit_tid = response.headers.get("intuit_tid")
         if request_id:
-            log.info("QuickBooks %s /%s requestid=%s -> HTTP %s intuit_tid=%s qbo-version=%s", method, path,
+            log.info("QuickBooks %s %s requestid=%s -> HTTP %s intuit_tid=%s qbo-version=%s", method, entity(path),
                      request_id, response.status_code, tid, response.headers.get("qbo-version"))
         return response
 
+
+def entity(path: str) -> str:
+    """The kind of record a path is about ("invoice/130" -> "invoice"): what a log line names instead of the id."""
+    return path.split("/", 1)[0].split("?", 1)[0]

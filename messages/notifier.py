@@ -40,13 +40,16 @@ class SlackNotifier:
         # The request message shows the application; while it is being undone, where the undo stands too.
         header, undo = (related, job) if job.kind == JobKind.UNDO and related is not None else (job, related)
         for event in events:
-            if event.kind in PARENT_EVENTS:
+            # A sweep item asked again on its own (its approval lapsed) gets an approval message of its own.
+            if event.kind in PARENT_EVENTS or (event.kind == EventKind.REAPPROVAL_REQUESTED and
+                                               event.details.get("sweep") and not job.parent_ts):
                 text, blocks = words.parent(job, events)
                 self.outbox.enqueue(job_id=job.id, dedupe_key=f"job:{job.id}:parent", method="chat.postMessage",
                                     target=Target.PARENT,
                                     payload={"args": {"channel": job.channel_id, "text": text, "blocks": blocks,
                                                       "unfurl_links": False}})
-                continue
+                if event.kind in PARENT_EVENTS:
+                    continue
             reply = words.reply(job, event)
             if reply is not None:
                 self.thread(job, f"event:{event.id}:reply", *reply)

@@ -20,8 +20,10 @@
       (or proposal):
                                                        └─the sweep's one checklist confirmed (guided) → VERIFIED
                                                                                        VERIFIED ─undo done→ UNDONE
-    any working state ─error→ NEEDS_ATTENTION ─Retry / Sync again→ its resume state (a lapsed approval: back to
-    AWAITING_APPROVAL);  a sweep item that wrote nothing → FAILED;  behind a failed item of its client → SKIPPED
+    any working state ─error→ NEEDS_ATTENTION ─Retry / Sync again→ its resume state;  a sweep item that wrote
+    nothing → FAILED;  behind a failed item of its client → SKIPPED
+    before every write (workflow/gate.py): APPLYING / UNDOING not straight after its check ─→ APPROVED (checked
+    again);  APPROVED with a lapsed approval ─→ AWAITING_APPROVAL (an undo past its window → STALE)
     any working state ─QuickBooks refused the connection→ AWAITING_RECONNECT ─reconnected→ its resume state
 
 `MOVES` below is that drawing as data: every change of a job's state goes through `move()`, which refuses a move
@@ -52,6 +54,7 @@ S = JobState
 CREATED_IN = frozenset({S.AWAITING_APPROVAL, S.APPLIED, S.APPROVED, S.SKIPPED})
 TROUBLE = "an error in the step: what happened and what is safe, said in the thread"
 LAPSED = "QuickBooks refused the stored connection (invalid_grant, disconnected): wait for a reconnect"
+RECHECK = "a Retry or a restart reached the write, not its check: checked again first (unless already written)"
 
 # state -> {state it may go to: what moves it there}
 MOVES: dict[JobState, dict[JobState, str]] = {
@@ -63,11 +66,13 @@ MOVES: dict[JobState, dict[JobState, str]] = {
                                  S.REJECTED: "Reject, by an approver", S.CANCELLED: "the requester withdraws",
                                  S.EXPIRED: "the approval window passed"},
     S.APPROVED: {S.APPLYING: "check: figures unchanged, requestid stored", S.UNDOING: "undo check: books unchanged",
-                 S.STALE: "check: the figures changed since the request", S.NEEDS_ATTENTION: TROUBLE,
-                 S.FAILED: "a sweep item that wrote nothing", S.AWAITING_RECONNECT: LAPSED},
+                 S.STALE: "check: the figures changed since the request (an undo: or past its window)",
+                 S.NEEDS_ATTENTION: TROUBLE, S.FAILED: "a sweep item that wrote nothing",
+                 S.AWAITING_APPROVAL: "check: the approval lapsed (APPROVAL_TTL_HOURS); asked again with today's "
+                                      "figures", S.AWAITING_RECONNECT: LAPSED},
     S.APPLYING: {S.APPLIED: "write, or our own earlier write found", S.NEEDS_ATTENTION: TROUBLE,
-                 S.FAILED: "a sweep item QuickBooks refused", S.AWAITING_RECONNECT: LAPSED},
-    S.UNDOING: {S.APPLIED: "reverse", S.NEEDS_ATTENTION: TROUBLE, S.AWAITING_RECONNECT: LAPSED},
+                 S.FAILED: "a sweep item QuickBooks refused", S.APPROVED: RECHECK, S.AWAITING_RECONNECT: LAPSED},
+    S.UNDOING: {S.APPLIED: "reverse", S.NEEDS_ATTENTION: TROUBLE, S.APPROVED: RECHECK, S.AWAITING_RECONNECT: LAPSED},
     S.APPLIED: {S.RESYNCING: "find ConnectBooster's copy", S.RESYNCED: "no copy to resync / a sweep item on its own",
                 S.AWAITING_BATCH_SYNC: "park: a sweep item waits for the sweep's one sync",
                 S.GUIDED_RESYNC: "guided step 1 posted", S.GUIDED_SYNC: "guided step 2 posted (no invoice to resync)",
@@ -83,7 +88,7 @@ MOVES: dict[JobState, dict[JobState, str]] = {
     S.GUIDED_CHECK: {S.VERIFIED: "\"All clear\"", S.NEEDS_ATTENTION: "a day without a confirmation"},
     S.NEEDS_ATTENTION: {**{s: "Retry, Sync again or Continue, as the policy allows" for s in (
         S.APPROVED, S.APPLYING, S.UNDOING, S.APPLIED, S.RESYNCING, S.RESYNCED, S.GUIDED_RESYNC,
-        S.GUIDED_SYNC, S.GUIDED_CHECK)}, S.AWAITING_APPROVAL: "Retry on a lapsed approval: asked again",
+        S.GUIDED_SYNC, S.GUIDED_CHECK)},
         S.SYNC_FINISHED: "Retry, Sync again or Continue, as the policy allows; or the stuck sync it waited for "
                          "finished after all"},
     S.VERIFIED: {S.UNDONE: "its undo verified"},
@@ -177,6 +182,16 @@ QUICKBOOKS_STEPS: dict[tuple[Flavor, JobState], Step] = {
 }
 
 
+# Every QuickBooks write, with how to tell it is already in QuickBooks. A write runs only straight after its check
+# in the same pass of the runner; reached any other way (a Retry, a restart, any path added later) it goes back to
+# that check unless QuickBooks already shows it (workflow/gate.py). The checks re-read and ask the policy first.
+WRITES: dict[tuple[Flavor, JobState], Callable[[JobRunner, Job], bool]] = {
+    (Flavor.APPLY, S.APPLYING): steps_apply.already_written,
+    (Flavor.UNDO, S.UNDOING): undo.already_reversed,
+}
+CHECKS = frozenset({(Flavor.APPLY, S.APPROVED), (Flavor.UNDO, S.APPROVED)})
+
+
 def steps(half_steps: Mapping[tuple[Flavor, JobState], Step]) -> dict[tuple[Flavor, JobState], Step]:
     """The whole step table: the QuickBooks half's steps and a ConnectBooster half's."""
     overlap = QUICKBOOKS_STEPS.keys() & half_steps.keys()
@@ -185,10 +200,15 @@ def steps(half_steps: Mapping[tuple[Flavor, JobState], Step]) -> dict[tuple[Flav
     return {**QUICKBOOKS_STEPS, **half_steps}
 
 
+def stage(table: Mapping[tuple[Flavor, JobState], Step], job: Job) -> tuple[Flavor, JobState]:
+    """The row of the step table this job runs now: its flavour's own, else the plain application's."""
+    own = (flavor_of(job), JobState(job.state))
+    return own if own in table else (Flavor.APPLY, own[1])
+
+
 def step_for(table: Mapping[tuple[Flavor, JobState], Step], job: Job) -> Step:
     """The step to run for this job now: its flavour's own, else the plain application's."""
-    state = JobState(job.state)
-    found = table.get((flavor_of(job), state)) or table.get((Flavor.APPLY, state))
+    found = table.get(stage(table, job))
     if found is None:
-        raise LookupError(f"no step for a {flavor_of(job)} job in {state}")
+        raise LookupError(f"no step for a {flavor_of(job)} job in {JobState(job.state)}")
     return found

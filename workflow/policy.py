@@ -45,7 +45,12 @@ consent would point every later write at other books), so only admins ask for th
 `state` is bound to that admin, and a pasted redirect is accepted only from them (workflow/reconnect.py).
 
 A button is also checked against the stored row (never against what the button claims): it must sit on that
-job's own message in that channel. A refusal is a `NotAllowed` whose message is shown only to the clicker.
+job's own message in that channel (Retry, Sync again and Undo: in its thread; a sweep item's Retry: on its sweep's
+message). A refusal is a `NotAllowed` whose message is shown only to the clicker.
+
+Whether an approval still stands when its QuickBooks write runs is `Policy.lapsed` (the runner's gate asks it
+before every write, whatever path reached it: workflow/gate.py): an application approved longer ago than
+APPROVAL_TTL_HOURS goes back to people, an undo past UNDO_WINDOW_HOURS is not made.
 """
 from __future__ import annotations
 
@@ -121,15 +126,23 @@ class Permit:
 
 
 NOTHING = "nothing was changed"
+# Buttons that sit in a job's thread (or on its sweep's message) and name the job in their value.
+BOUND = frozenset({Action.RETRY, Action.SYNC_AGAIN, Action.UNDO})
+
+
+def _hours(span: timedelta) -> str:
+    return f"{span.total_seconds() / 3600:g}"
 
 
 class Policy:
     def __init__(self, *, approvers: frozenset[str], undo_window: timedelta,
                  now: Callable[[], datetime] | None = None, admins: frozenset[str] | None = None,
-                 dual_above: Decimal | None = None, auto_max: Decimal = Decimal("0")) -> None:
+                 dual_above: Decimal | None = None, auto_max: Decimal = Decimal("0"),
+                 approval_ttl: timedelta = timedelta(hours=24)) -> None:
         self.approvers = frozenset(approvers)
         self.admins = frozenset(approvers if admins is None else admins)  # ADMIN_IDS, else the approvers
         self.undo_window = undo_window
+        self.approval_ttl = approval_ttl
         self.now = now or (lambda: datetime.now(UTC))
         self.dual_above = dual_above  # DUAL_APPROVAL_ABOVE (None: one approver for any amount)
         self.auto_max = auto_max      # AUTO_APPLY_MAX (0: off)
@@ -142,9 +155,24 @@ class Policy:
         """A new credit the bot applies without a click: at or under AUTO_APPLY_MAX, never one needing two approvers."""
         return 0 < amount <= self.auto_max and not self.needs_two(amount)
 
+    def lapsed(self, job: Job, original: Job | None = None) -> str | None:
+        """Why the approval behind this job's QuickBooks write no longer holds (None: it holds). `original`: an
+        undo's application, whose completion starts the undo window."""
+        now = self.now()
+        if job.kind == JobKind.UNDO:
+            done = original.completed_at if original is not None else None
+            if done and done < stamp(now - self.undo_window):
+                return (f"application #{job.undo_of} completed more than {_hours(self.undo_window)} hours ago, past "
+                        "the undo window (UNDO_WINDOW_HOURS)")
+            return None
+        if job.decided_at and job.decided_at < stamp(now - self.approval_ttl):
+            return f"approved more than {_hours(self.approval_ttl)} hours ago (APPROVAL_TTL_HOURS)"
+        return None
+
     def check(self, action: Action, user: str, subject: Job | Batch | None, *, channel: str | None = None,
-              message_ts: str | None = None) -> Permit:
-        """Permit, or raise NotAllowed with the message for the clicker."""
+              message_ts: str | None = None, home: str | None = None) -> Permit:
+        """Permit, or raise NotAllowed with the message for the clicker. `home`: for Retry, Sync again and Undo,
+        the message the job's buttons belong to (its own, or its sweep's), which `message_ts` must be."""
         if action is Action.CONNECT:
             if user not in self.admins:
                 raise NotAllowed("Only admins (ADMIN_IDS, or the approvers when it is not set) can connect QuickBooks: "
@@ -178,6 +206,8 @@ class Policy:
                                   noun="application", waiting=DECIDING, amount=subject.amount)
         if channel is not None and subject.channel_id != channel:
             raise NotAllowed(f"That button is not valid; {NOTHING}.")
+        if action in BOUND and message_ts is not None and message_ts != home:
+            raise NotAllowed(f"This button does not belong to that request; {NOTHING}.")
         if action is Action.GUIDED_CONFIRM:
             return self._guided(user, subject, message_ts)
         if action in (Action.RETRY, Action.SYNC_AGAIN) and subject.batch_id and subject.mode == Mode.GUIDED:
@@ -307,7 +337,7 @@ class Policy:
             raise NotAllowed(f"Application #{job.id} is {job.state.label}; only a completed application can be "
                           f"undone. {NOTHING.capitalize()}.", record=False)
         if job.completed_at and job.completed_at < stamp(self.now() - self.undo_window):
-            hours = self.undo_window.total_seconds() / 3600
-            raise NotAllowed(f"Application #{job.id} completed more than {hours:g} hours ago, past the undo window; "
+            hours = _hours(self.undo_window)
+            raise NotAllowed(f"Application #{job.id} completed more than {hours} hours ago, past the undo window; "
                           f"reverse it in QuickBooks. {NOTHING.capitalize()}.", record=False)
         return Permit()

@@ -99,7 +99,7 @@ def read_round(qbo, *, invoice_ids: Iterable[str], credits: Iterable[tuple[str, 
             found = qbo.get_credits(kind=kind, ids=sorted(ids))
             reads.credits.update({(kind, cid): credit for cid, credit in found.items()})
     except IntegrationError as e:  # the items read for themselves, as a single request does
-        log.warning("sweep: bulk read failed (%s); items read their documents one by one", e)
+        log.warning("sweep: bulk read failed (%s); items read their documents one by one", e.brief())
         return RoundReads(read_at=reads.read_at, invoices=reads.invoices)
     return reads
 

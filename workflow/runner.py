@@ -29,8 +29,9 @@ from integrations.errors import (
     ValidationError,
 )
 from integrations.quickbooks_authclient import lapsed
-from workflow import machine
+from workflow import gate, machine
 from workflow.notifier import Notifier
+from workflow.policy import Policy
 from workflow.ports import ConnectBoosterHalf
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,12 @@ log = logging.getLogger(__name__)
 def new_key(prefix: str, job: Job, attempt: int | None = None) -> str:
     """Unique per attempt (QuickBooks replays a requestid even after the payment was deleted)."""
     return f"{prefix}-{job.id}-{job.attempt if attempt is None else attempt}-{secrets.token_hex(6)}"
+
+
+def _own_message(events: list) -> list:
+    """A sweep item's events since it was asked again alone (its approval lapsed), or [] while it is only an item."""
+    start = next((i for i, e in enumerate(events) if e.kind == EventKind.REAPPROVAL_REQUESTED), None)
+    return events[start:] if start is not None else []
 
 
 class ModeMismatch(Exception):
@@ -51,8 +58,11 @@ class JobRunner:
     `sweeps(runner)` builds the sweep service the runner tells of its items' changes (workflow/sweep_run.py)."""
 
     def __init__(self, *, store: JobStore, qbo, half: ConnectBoosterHalf, notifier: Notifier, workers: int = 4,
-                 today: Callable[[], date] | None = None, sweeps: Callable[[JobRunner], Any] | None = None) -> None:
+                 today: Callable[[], date] | None = None, sweeps: Callable[[JobRunner], Any] | None = None,
+                 policy: Policy | None = None) -> None:
         self.store = store
+        # Whether an approval still holds when its write runs (workflow/gate.py asks it before every write).
+        self.policy = policy or Policy(approvers=frozenset(), undo_window=timedelta(hours=72))
         self.qbo = qbo
         self.half = half
         self.notifier = notifier
@@ -104,13 +114,21 @@ class JobRunner:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _run(self, job_id: int) -> None:
+        checked = None  # the attempt whose check passed in this pass: only its write may follow without another
         try:
             while True:
                 job = self.store.get(job_id)
                 if job is None or job.state not in WORKING:
                     break
+                row = machine.stage(self.steps, job)
                 try:
+                    if not gate.admit(self, job, row, fresh=checked == (job.id, job.attempt)):
+                        continue  # moved back to its check, or back to people
+                    checked = None
                     self._step(job)(self, job)
+                    if row in machine.CHECKS:
+                        after = self.store.get(job_id)
+                        checked = (job.id, after.attempt) if after.attempt != job.attempt else None
                 except IntegrationError as e:
                     self._trouble(job, e)
                     break
@@ -144,6 +162,8 @@ class JobRunner:
     def publish(self, job: Job | None) -> None:
         if job is not None and job.batch_id and self.sweeps is not None:
             self.sweeps.item_changed(job)  # sweep items have no thread: the sweep's message shows them
+            if job.parent_ts or job.state == JobState.AWAITING_APPROVAL:  # asked again on its own (workflow/gate.py):
+                self.notifier.publish(job, _own_message(self.store.events(job.id)))  # its message and thread
         elif job is not None:
             self.notifier.publish(job, self.store.events(job.id), self._related(job))
 

@@ -17,7 +17,6 @@ from workflow.lookup import APPLIED_WAITING_SYNC, ClientView
 from workflow.machine import move
 from workflow.policy import REFUSAL_EVENTS, Action, NotAllowed, Permit, Policy
 from workflow.runner import JobRunner
-from workflow.steps_apply import own_write
 from workflow.validation import InvalidRequest, validate
 
 log = logging.getLogger(__name__)
@@ -163,56 +162,34 @@ class CreditService:
         self._retire(moved, copy)
         return moved
 
-    def retry(self, *, job_id: int, user_id: str, channel_id: str | None = None) -> Job:
-        """Send a job that needs attention back to its resume state (raises NotAllowed).
+    def retry(self, *, job_id: int, user_id: str, channel_id: str | None = None,
+              message_ts: str | None = None) -> Job:
+        """Send a job that needs attention back to its resume state (raises NotAllowed). `message_ts`: the message
+        the clicked button belongs to (the job's thread, or its sweep's message).
 
-        A Retry that would write to QuickBooks on an approval older than the approval window goes back for
-        a fresh approval with today's figures instead (an old approval is not reused). A write whose outcome was
-        unknown is looked for first: found, the Retry only finishes what the approval already did."""
+        Whatever it resumes, a QuickBooks write runs again only after its check re-read QuickBooks and the policy
+        found the approval still standing (workflow/gate.py): a lapsed one goes back to people with today's figures."""
         job = self.store.get(job_id)
-        self._permit(Action.RETRY, user_id, job, channel=channel_id)
-        resume = JobState(job.resume_state)
-        if job.kind == JobKind.APPLY and not job.batch_id and self._approval_old(job) and (
-                resume == JobState.APPROVED or (resume == JobState.APPLYING and own_write(self.qbo, job) is None)):
-            return self._reopen(job, user_id)
-        moved = move(self.store, job, resume, actor=user_id, event=EventKind.RETRY, error=None, retryable=0)
+        self._permit(Action.RETRY, user_id, job, channel=channel_id, message_ts=message_ts, home=self._home(job))
+        moved = move(self.store, job, JobState(job.resume_state), actor=user_id, event=EventKind.RETRY, error=None,
+                     retryable=0)
         if moved is None:
             raise NotAllowed("Someone else already retried this job.", record=False)
         self.runner.publish(moved)
         self.runner.submit(moved.id)
         return moved
 
-    def _batch_message(self, job: Job) -> str | None:
-        """An item's thread: its sweep's or proposal's message (where its Undo button is)."""
-        batch = self.sweeps.batches.get(job.batch_id) if job.batch_id and self.sweeps is not None else None
+    def _home(self, job: Job | None) -> str | None:
+        """The message a job's Retry / Undo buttons belong to: its own, else (a sweep item) its sweep's."""
+        if job is None or job.parent_ts or not job.batch_id or self.sweeps is None:
+            return job.parent_ts if job is not None else None
+        batch = self.sweeps.batches.get(job.batch_id)
         return batch.parent_ts if batch is not None else None
-
-    def _approval_old(self, job: Job) -> bool:
-        return bool(job.decided_at) and job.decided_at < stamp(self.now() - self.ttl)
-
-    def _reopen(self, job: Job, user_id: str) -> Job:
-        """Back to awaiting approval with the figures QuickBooks has now (the old approval has lapsed)."""
-        invoice = self.qbo.get_invoice(invoice_id=job.invoice_qbo_id)
-        credit = self.qbo.get_credit(kind=job.credit_kind, credit_id=job.qbo_credit_id)
-        moved = move(
-            self.store, job, JobState.AWAITING_APPROVAL, actor=user_id,
-            event=EventKind.REAPPROVAL_REQUESTED, error=None, retryable=0, approver_id=None, decided_at=None,
-            first_approver_id=None,
-            invoice_balance_before=invoice.balance, credit_remaining_before=credit.remaining,
-            expires_at=stamp(self.now() + self.ttl),
-            details={"reason": "approval older than the approval window", "approved_at": job.decided_at,
-                     "invoice_balance": str(invoice.balance), "credit_remaining": str(credit.remaining)})
-        if moved is None:
-            raise NotAllowed("Someone else already retried this job.", record=False)
-        self.runner.publish(moved)
-        return moved
 
     def expire(self, job: Job) -> Job | None:
         moved = move(self.store, job, JobState.EXPIRED, details={"expires_at": job.expires_at})
         self.runner.publish(moved)
         return moved
-
-
 
     def expire_due(self) -> int:
         """Expire every request whose approval window has passed; returns how many."""
@@ -220,15 +197,16 @@ class CreditService:
         due = [j for j in self.store.in_states(DECIDING) if j.expires_at and j.expires_at <= now]
         return sum(1 for j in due if self.expire(j)) + self.sweeps.expire_due()
 
-    def undo(self, *, job_id: int, user_id: str, channel_id: str) -> Job:
-        """Reverse a verified application (raises NotAllowed); exactly one undo per job."""
+    def undo(self, *, job_id: int, user_id: str, channel_id: str, message_ts: str | None = None) -> Job:
+        """Reverse a verified application (raises NotAllowed); exactly one undo per job. `message_ts`: the thread
+        the Undo button sits in, which must be the application's."""
         job = self.store.get(job_id)
-        self._permit(Action.UNDO, user_id, job, channel=channel_id)
+        self._permit(Action.UNDO, user_id, job, channel=channel_id, message_ts=message_ts, home=self._home(job))
         try:
             undo = self.store.create(
                 actor=user_id, kind=JobKind.UNDO, state=JobState.APPROVED, event=EventKind.UNDO_REQUESTED,
                 undo_of=job.id, mode=job.mode, requester_id=user_id, approver_id=user_id, channel_id=job.channel_id,
-                parent_ts=job.parent_ts or self._batch_message(job),
+                parent_ts=job.parent_ts or self._home(job),
                 client_name=job.client_name, qbo_customer_id=job.qbo_customer_id, cb_org_id=job.cb_org_id,
                 credit_kind=job.credit_kind, qbo_credit_id=job.qbo_credit_id, cb_credit_id=job.cb_credit_id,
                 credit_number=job.credit_number, invoice_qbo_id=job.invoice_qbo_id, invoice_number=job.invoice_number,

@@ -85,6 +85,12 @@ def write(runner, job: Job) -> None:
                 applied_at=runner.store.now(), details=details)
 
 
+def already_written(runner, job: Job) -> bool:
+    """True when QuickBooks shows this job's write (sent before a kill, a lost answer or an error): the write step
+    then only records and confirms it (the gate's `done` for a write reached other than from its check)."""
+    return write_was_sent(runner.store, job) and own_write(runner.qbo, job) is not None
+
+
 def write_was_sent(store, job: Job) -> bool:
     """True when this attempt's write may already have reached QuickBooks (sent before a kill or a lost answer)."""
     events = store.events(job.id)

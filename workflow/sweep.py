@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from data.states import PAST_QUICKBOOKS
-from integrations.errors import IntegrationError
+from integrations.errors import IntegrationError, brief
 from workflow.lookup import APPLIED_WAITING_SYNC, ClientView, load_client
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def plan_clients(candidates: list, load: Callable[[object], ClientView], *, work
         views = list(outer.map(view, candidates))
     for org, found in zip(candidates, views, strict=True):
         if isinstance(found, Exception):
-            log.warning("sweep: %s skipped: %s", org.name, found)
+            log.warning("sweep: organization %s skipped: %s", org.id, brief(found))
             plan.problems.append(f"{org.name}: {found}")
             continue
         plan.items += plan_client(found)

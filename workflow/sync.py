@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
-from integrations.errors import IntegrationError
+from integrations.errors import IntegrationError, brief
 
 log = logging.getLogger(__name__)
 OPEN = ("pending", "active")
@@ -107,7 +107,7 @@ class SyncCoordinator:
                 self.polls += 1
                 run = self.cb.get_sync(sync_id=sync_id)
             except IntegrationError as e:  # keep watching through ConnectBooster hiccups; timeout still applies
-                log.warning("sync %s: poll failed (%s)", sync_id, e)
+                log.warning("sync %s: poll failed (%s)", sync_id, brief(e))
                 run = None
             if run is not None:
                 with self._lock:

@@ -45,6 +45,16 @@ def _problems(runner, job: Job, original: Job | None) -> list[str]:
     return problems
 
 
+def already_reversed(runner, job: Job) -> bool:
+    """True when QuickBooks no longer shows our application (an earlier attempt's reversal went through): the
+    reverse step's calls are then no-ops and it only confirms the balance (the gate's `done`)."""
+    try:
+        payment = runner.qbo.payment(job.qbo_payment_id if job.credit_kind == CREDIT_MEMO else job.qbo_credit_id)
+    except NotFoundError:
+        return job.credit_kind == CREDIT_MEMO  # the $0 Payment is gone (an unapplied payment is never deleted)
+    return job.credit_kind != CREDIT_MEMO and payment.applied_to("Invoice", job.invoice_qbo_id) == 0
+
+
 def check(runner, job: Job) -> None:
     """Re-read QuickBooks; refuse with the reasons when anything changed, else store the requestid."""
     original = runner.store.get(job.undo_of) if job.undo_of else None

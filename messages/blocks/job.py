@@ -222,6 +222,11 @@ def reply_for(job: Job, event: Event) -> tuple[str, list[dict]] | None:
         text = f":leftwards_arrow_with_hook: <@{event.actor}> retried; resuming."
     elif kind in (EventKind.AWAITING_RECONNECT, EventKind.RESUMED_AFTER_RECONNECT):
         return connection_reply(job, event)
+    elif kind == EventKind.REAPPROVAL_REQUESTED:
+        item = f"Item of sweep #{esc(d.get('sweep'))}: " if d.get("sweep") else ""
+        text = (f":hourglass: {item}nothing was written: it was {esc(d.get('reason'), 300)}, so it needs a fresh "
+                f"approval. QuickBooks shows the invoice at {_m(job, d.get('invoice_balance'))} and the credit at "
+                f"{_m(job, d.get('credit_remaining'))} now; an approver other than the requester decides above.")
     else:
         return None
     return message_text(text), [section(text)]

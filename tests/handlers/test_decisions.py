@@ -118,9 +118,13 @@ def test_retry_of_a_job_that_needs_nothing_is_refused(world, told, unchanged, in
     job_id, reply = in_attention(world)
     world.qbo.ledger.close_books(through="2000-01-01")
     other = world.request("Blue Heron Marine", invoice="10050", amount="5")  # awaiting approval, nothing to retry
-    with unchanged(world, other):
-        eph = told(world, APPROVER, lambda: world.driver.click(APPROVER, "job_retry", value=str(other), source=reply))
+    with unchanged(world, other):  # a Retry on that job's own message (a button there would name it)
+        eph = told(world, APPROVER, lambda: world.driver.click(APPROVER, "job_retry", value=str(other),
+                                                              source=world.parent(other), element_type="button"))
     assert eph["text"] == f"Job #{other} is awaiting approval; there is nothing to retry."
+    with unchanged(world, other):  # this thread's Retry naming that job: it belongs to another request
+        eph = told(world, APPROVER, lambda: world.driver.click(APPROVER, "job_retry", value=str(other), source=reply))
+    assert eph["text"] == "This button does not belong to that request; nothing was changed."
     assert eph["thread_ts"] == world.job(job_id).parent_ts
 
 
@@ -170,10 +174,14 @@ def test_undo_of_an_unfinished_application_is_refused(world, told, unchanged, ap
     done = applied(world)
     reply = undo_reply(world, done)
     waiting = world.request("Blue Heron Marine", invoice="10050", amount="5")
-    with unchanged(world, waiting):
+    with unchanged(world, waiting):  # an Undo on that request's own message
+        eph = told(world, APPROVER_2, lambda: world.driver.click(APPROVER_2, "job_undo", value=str(waiting),
+                                                                source=world.parent(waiting), element_type="button"))
+    assert f"Application #{waiting} is awaiting approval; only a completed application can be undone" in eph["text"]
+    with unchanged(world, waiting):  # the verified thread's Undo naming that request: not its button
         eph = told(world, APPROVER_2, lambda: world.driver.click(APPROVER_2, "job_undo", value=str(waiting),
                                                                 source=reply))
-    assert f"Application #{waiting} is awaiting approval; only a completed application can be undone" in eph["text"]
+    assert eph["text"] == "This button does not belong to that request; nothing was changed."
 
 
 def test_sync_again_is_for_approvers_and_the_requester(world, told, unchanged):
@@ -202,7 +210,8 @@ def test_retry_on_an_approval_past_its_window_asks_for_a_new_approval(make_world
     job = world.wait_state(job_id, "awaiting_approval")
     assert job.approver_id is None and world.payments_on("130") == []
     kinds = [e.kind for e in world.bot.store.events(job_id)]
-    assert "reapproval_requested" in kinds and "retry" not in kinds, kinds  # re-approval, not a re-run
+    asked = kinds.index("reapproval_requested")  # re-approval, not a re-run: no write started after the Retry
+    assert kinds.index("retry") < asked and "quickbooks_write_started" not in kinds[kinds.index("retry"):], kinds
     world.slack.wait_for(lambda s: has_buttons(world.parent(job_id)))  # Approve / Reject are offered again
     assert world.approve(job_id, APPROVER).ok
     world.wait_state(job_id, "verified", timeout=15)
