@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from data.jobs import utcnow
 from data.states import BATCH_TERMINAL, BatchState, Mode
 
 SWEEP_KEY = "sweep"
+JSON = ("plan", "left_out", "undo_skipped")  # columns stored as JSON text
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,24 @@ class Batch:
     reminded_at: str | None = None
     confirmed_by: str | None = None
     mode: Mode = Mode.API  # migration 8
+    # sweep controls (migration 14): clients left out before approval, and the sweep's undo
+    left_out: list[dict] = field(default_factory=list)
+    undo_by: str | None = None
+    undo_at: str | None = None
+    undo_skipped: dict[str, str] = field(default_factory=dict)  # item job id -> why it is not undone
+    undo_confirmed_by: str | None = None
+
+    @property
+    def checklist_confirmed_by(self) -> str | None:
+        """Who confirmed the latest ConnectBooster checklist (the sweep's, or once it is being undone its undo's)."""
+        return self.undo_confirmed_by if self.undo_by else self.confirmed_by
 
     @classmethod
     def from_row(cls, row: dict) -> Batch:
         values = {f.name: row.get(f.name) for f in fields(cls)}
         values["plan"] = json.loads(values["plan"] or "[]")
+        values["left_out"] = json.loads(values["left_out"] or "[]")
+        values["undo_skipped"] = json.loads(values["undo_skipped"] or "{}")
         values["total"] = Decimal(values["total"] or "0")
         values["state"] = BatchState(values["state"])
         values["mode"] = Mode(values["mode"] or Mode.API)
@@ -96,7 +110,7 @@ class BatchStore:
 
     def transition(self, batch_id: int, *, from_states: Iterable[str], to_state: str, **values: Any) -> Batch | None:
         """Move from one of `from_states` to `to_state`; None when another caller won."""
-        updates = {k: (str(v) if isinstance(v, Decimal) else json.dumps(v, default=str) if k == "plan" else v)
+        updates = {k: (str(v) if isinstance(v, Decimal) else json.dumps(v, default=str) if k in JSON else v)
                    for k, v in values.items()}
         updates.update(state=to_state, updated_at=self.now())
         if to_state in BATCH_TERMINAL:

@@ -185,6 +185,16 @@ CREATE TABLE people (
 """
 
 
+M14_SWEEP_CONTROLS = """
+-- Before approval an approver may leave clients out of a sweep's plan; after it ran, another approver may undo it.
+ALTER TABLE batches ADD COLUMN left_out TEXT;          -- JSON: [{qbo_customer_id, client, items, by}] taken out
+ALTER TABLE batches ADD COLUMN undo_by TEXT;           -- who undid the sweep (its undo jobs are theirs)
+ALTER TABLE batches ADD COLUMN undo_at TEXT;
+ALTER TABLE batches ADD COLUMN undo_skipped TEXT;      -- JSON: {item job id: why it is not undone}
+ALTER TABLE batches ADD COLUMN undo_confirmed_by TEXT; -- guided mode: who confirmed the undo's one checklist
+"""
+
+
 MIGRATIONS = [
     (1, "jobs, events, oauth tokens, drafts, outbox", M1_CORE),
     (2, "sweep batches, jobs.batch_id", M2_BATCHES),
@@ -195,4 +205,5 @@ MIGRATIONS = [
     (7, "batches: guided sweep checklist (sync date, posted, reminded, confirmed by)", M7_GUIDED_SWEEP),
     (8, "jobs and batches: the ConnectBooster mode", M8_MODE),
     (13, "people: the Slack names of who requested, approved and clicked", M13_PEOPLE),
+    (14, "batches: clients left out of a plan, the undo of a sweep", M14_SWEEP_CONTROLS),
 ]

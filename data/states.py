@@ -86,12 +86,18 @@ class BatchState(StrEnum):
     REJECTED = "rejected"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    # a finished sweep undone by an approver other than its proposer (workflow/sweep_controls.py)
+    UNDOING = "undoing"               # each item's undo job: QuickBooks, then (API mode) one sync
+    UNDO_CHECKLIST = "undo_checklist"  # guided mode: one ConnectBooster checklist for the whole undo
+    UNDONE = "undone"                 # every undo job settled; the summary says which items were undone
 
     @property
     def label(self) -> str:
         return self.value.replace("_", " ")
 
 
-BATCH_TERMINAL = frozenset({BatchState.FINISHED, BatchState.REJECTED, BatchState.EXPIRED, BatchState.CANCELLED})
+BATCH_TERMINAL = frozenset({BatchState.FINISHED, BatchState.REJECTED, BatchState.EXPIRED, BatchState.CANCELLED,
+                            BatchState.UNDONE})
+BATCH_UNDOING = frozenset({BatchState.UNDOING, BatchState.UNDO_CHECKLIST})
 BATCH_OPEN = frozenset({BatchState.PLANNING, BatchState.AWAITING_APPROVAL, BatchState.RUNNING, BatchState.SYNCING,
                         BatchState.GUIDED_CHECKLIST})

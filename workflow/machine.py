@@ -15,8 +15,8 @@
                          ▼
       API mode:      RESYNCING ─resync→ RESYNCED ─start/join sync→ SYNCING ─sync finished→ SYNC_FINISHED ─verify→ VERIFIED
       guided mode:   GUIDED_RESYNC ─"Resynced"→ GUIDED_SYNC ─"Sync finished"→ GUIDED_CHECK ─"All clear"→ VERIFIED
-      a sweep item:  APPLIED ─park→ AWAITING_BATCH_SYNC ─the sweep's one sync (API) → SYNCING
-                                                       └─the sweep's one checklist confirmed (guided) → VERIFIED
+      a sweep item (or its undo): APPLIED ─park→ AWAITING_BATCH_SYNC ─the one sync (API) → SYNCING
+                                                                   └─its one checklist confirmed (guided) → VERIFIED
                                                                                        VERIFIED ─undo done→ UNDONE
     any working state ─error→ NEEDS_ATTENTION ─Retry / Sync again→ its resume state (a lapsed approval: back to
     AWAITING_APPROVAL);  a sweep item that wrote nothing → FAILED;  behind a failed item of its client → SKIPPED
@@ -84,13 +84,18 @@ BATCH_MOVES: dict[BatchState, dict[BatchState, str]] = {
     BatchState.PLANNING: {BatchState.AWAITING_APPROVAL: "planned", BatchState.CANCELLED: "nothing to sweep, or the "
                           "planning failed or died with the process"},
     BatchState.AWAITING_APPROVAL: {BatchState.RUNNING: "Approve", BatchState.REJECTED: "Reject",
-                                   BatchState.CANCELLED: "the proposer withdraws, or Slack refused its message",
+                                   BatchState.CANCELLED: "the proposer withdraws, Slack refused its message, or "
+                                                         "every client was left out",
                                    BatchState.EXPIRED: "the approval window passed"},
     BatchState.RUNNING: {BatchState.SYNCING: "every item left QuickBooks: one sync",
                          BatchState.GUIDED_CHECKLIST: "every item left QuickBooks: one checklist, in guided mode",
                          BatchState.FINISHED: "nothing was applied"},
     BatchState.SYNCING: {BatchState.FINISHED: "every item settled"},
     BatchState.GUIDED_CHECKLIST: {BatchState.FINISHED: "the checklist confirmed, every item settled"},
+    BatchState.FINISHED: {BatchState.UNDOING: "Undo sweep, by an approver other than the proposer"},
+    BatchState.UNDOING: {BatchState.UNDO_CHECKLIST: "every undo left QuickBooks: one checklist, in guided mode",
+                         BatchState.UNDONE: "every undo job settled: after the one sync, or when nothing was reversed"},
+    BatchState.UNDO_CHECKLIST: {BatchState.UNDONE: "the checklist confirmed, every undo job settled"},
 }
 
 
@@ -134,11 +139,12 @@ class Flavor(StrEnum):
     RESYNC_ONLY = "resync_only"
     UNDO = "undo"
     SWEEP_ITEM = "sweep_item"
+    SWEEP_UNDO = "sweep_undo"  # the undo of a sweep's item: parks for the undo's one sync, else as an undo
 
 
 def flavor_of(job: Job) -> Flavor:
     if job.kind == JobKind.UNDO:
-        return Flavor.UNDO
+        return Flavor.SWEEP_UNDO if job.batch_id else Flavor.UNDO
     if job.kind == JobKind.RESYNC_ONLY:
         return Flavor.RESYNC_ONLY
     return Flavor.SWEEP_ITEM if job.batch_id else Flavor.APPLY
@@ -151,7 +157,10 @@ QUICKBOOKS_STEPS: dict[tuple[Flavor, JobState], Step] = {
     (Flavor.UNDO, S.APPROVED): undo.check,
     (Flavor.UNDO, S.UNDOING): undo.reverse,
     (Flavor.SWEEP_ITEM, S.APPLIED): sweep_items.park,
+    (Flavor.SWEEP_UNDO, S.APPLIED): sweep_items.park,
 }
+# A flavour with no step of its own in a state takes its parent's, else the plain application's.
+PARENT = {Flavor.SWEEP_UNDO: Flavor.UNDO}
 
 
 def steps(half_steps: Mapping[tuple[Flavor, JobState], Step]) -> dict[tuple[Flavor, JobState], Step]:
@@ -163,9 +172,10 @@ def steps(half_steps: Mapping[tuple[Flavor, JobState], Step]) -> dict[tuple[Flav
 
 
 def step_for(table: Mapping[tuple[Flavor, JobState], Step], job: Job) -> Step:
-    """The step to run for this job now: its flavour's own, else the plain application's."""
-    state = JobState(job.state)
-    found = table.get((flavor_of(job), state)) or table.get((Flavor.APPLY, state))
+    """The step to run for this job now: its flavour's own, else its parent flavour's, else the plain application's."""
+    state, flavor = JobState(job.state), flavor_of(job)
+    found = table.get((flavor, state)) or table.get((PARENT.get(flavor, flavor), state)) or \
+        table.get((Flavor.APPLY, state))
     if found is None:
         raise LookupError(f"no step for a {flavor_of(job)} job in {state}")
     return found
