@@ -273,6 +273,9 @@ def typed_values(view: dict, raw: dict) -> dict:
             if etype in ("static_select", "external_select", "radio_buttons"):
                 chosen = entry.get("selected")
                 state = {"type": etype, "selected_option": _option_for(el, chosen) if chosen else None}
+            elif etype in ("multi_static_select", "multi_external_select"):
+                state = {"type": etype, "selected_options": [_option_for(el, c) for c in entry.get("selected") or []
+                                                             if isinstance(c, dict)]}
             else:
                 value = entry.get("value")
                 state = {"type": etype, "value": value if value not in ("", None) else None}

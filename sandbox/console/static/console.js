@@ -250,7 +250,9 @@ function collect(form) {
   for (const el of form.querySelectorAll(".sk-field")) {
     const { blockId, actionId } = el.dataset;
     let entry;
-    if (el.tagName === "SELECT") {
+    if (el.tagName === "SELECT" && el.multiple) {
+      entry = { selected: [...el.selectedOptions].filter((o) => o.value).map((o) => ({ value: o.value, text: o.textContent })) };
+    } else if (el.tagName === "SELECT") {
       const o = el.selectedOptions[0];
       entry = { selected: o && o.value ? { value: o.value, text: o.textContent } : null };
     } else if (el.tagName === "FIELDSET") {
@@ -309,18 +311,21 @@ async function loadOptions(search) {
     });
     if (search.value !== query) return; // a newer query is on its way
     const current = select.value;
-    const keep = select.selectedOptions[0];
+    const kept = [...select.selectedOptions].filter((o) => o.value);
     select.innerHTML = "";
-    const ph = document.createElement("option");
-    ph.value = ""; ph.disabled = true; ph.textContent = options.length ? "Choose one" : "No match";
-    select.append(ph);
-    if (keep && keep.value && !options.some((o) => o.value === keep.value)) select.append(keep);
+    if (!select.multiple) { // a multi-select has no placeholder row: nothing chosen is its empty state
+      const ph = document.createElement("option");
+      ph.value = ""; ph.disabled = true; ph.textContent = options.length ? "Choose one" : "No match";
+      select.append(ph);
+    }
+    for (const keep of kept) if (!options.some((o) => o.value === keep.value)) select.append(keep);
     for (const o of options) {
       const opt = document.createElement("option");
       opt.value = o.value; opt.textContent = o.text;
+      opt.selected = kept.some((k) => k.value === o.value);
       select.append(opt);
     }
-    select.value = current || (options[0]?.value ?? "");
+    if (!select.multiple) select.value = current || (options[0]?.value ?? "");
     announce(`${options.length} option${options.length === 1 ? "" : "s"} found`);
   } catch (e) { status(e.message, true); }
 }
