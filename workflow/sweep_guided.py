@@ -119,10 +119,11 @@ class GuidedSweep:
             moved = move_batch(self.sweeps.batches, batch, reminded_at=stamp(self.now()))
             if moved is None:
                 continue  # confirmed (and finished) meanwhile: nothing to remind of
+            who = batch.undo_by or batch.requester_id  # whoever the checklist asked: the proposer, or the undoer
             event = self.sweeps.store.record(None, actor="bot", kind=EventKind.SWEEP_GUIDED_REMINDER,
-                                             details={"batch": batch.id, "who": batch.requester_id,
+                                             details={"batch": batch.id, "who": who,
                                                       "waited_minutes": int(waited.total_seconds() // 60)})
-            self._reply(moved, event, "reminder", batch.requester_id,
+            self._reply(moved, event, "reminder", who,
                         waited_minutes=int(waited.total_seconds() // 60))
             sent += 1
         return sent

@@ -11,7 +11,7 @@ __all__ = ["guided"]  # the fixture
 INVOICES = sorted({e[3] for e in EXPECTED_GUIDED})
 
 
-def test_a_guided_sweep_is_undone_with_one_checklist_confirmed_once(guided):
+def test_a_guided_sweep_is_undone_with_one_checklist_confirmed_once(guided, clock):
     w = guided
     before = {i: w.invoice_balance(i) for i in INVOICES}
     message, listed = approved_sweep(w)
@@ -31,6 +31,13 @@ def test_a_guided_sweep_is_undone_with_one_checklist_confirmed_once(guided):
     text = str(undo_list["blocks"])
     assert "Resync 9 invoices" in text and text.count("Sync Now") == 1 and "shows again" in text
     assert "*10031* → *$85.00 of $85.00*" in text and f"sync from *{batch(w).sync_from}*" in text
+
+    # One reminder to the person who undid it, as for the sweep's own checklist.
+    clock.advance(31 * 60)
+    assert w.bot.guided.remind_due() == 1 and w.bot.guided.remind_due() == 0
+    reminder = w.slack.wait_for(lambda s: next((m["text"] for m in thread(w, message) if "reminder" in m["text"]),
+                                               None), timeout=10)
+    assert f"<@{APPROVER}> reminder" in reminder
 
     # Only the people who may close it; then once, for the whole undo.
     w.driver.click(OUTSIDER, "sweep_undo_done", source=undo_list)
