@@ -153,15 +153,16 @@ class SweepControls:
                         undo = open_undo(self.store, item, user_id=batch.undo_by, decided_at=batch.undo_at,
                                          batch_id=batch.id, batch_seq=item.batch_seq)
                     except CreditBusy as held:
-                        skipped[str(item.id)] = f"credit {item.credit_number} is in open request #{held.job.id}"
+                        skipped[str(item.id)] = (f"credit {item.credit_number} is held by open job #{held.job.id} "
+                                                 f"({held.job.state.label})")
                         continue
                     undos[item.id] = undo
                     self.sweeps.runner.submit(undo.id)
                 if undo.state in UNDO_IN_QUICKBOOKS:
                     busy = True
                     break  # its turn: the client's earlier items wait
-                if undo.state == JobState.NEEDS_ATTENTION:
-                    break  # the earlier items wait on it (it may hold their credit); the summary says so
+                # Refused or needing attention, the next undo still goes: its own check re-reads its invoice and
+                # refuses, writing nothing, if this one left it otherwise; one whose credit this one holds is named.
         if skipped:
             move_batch(self.batches, batch, undo_skipped={**batch.undo_skipped, **skipped})
         return busy, list(undos.values())
@@ -185,7 +186,6 @@ class SweepControls:
         if batch.state != BatchState.UNDONE:
             return UndoView(undos)
         by_item = {u.undo_of: u for u in undos}
-        waiting: dict[str, Job] = {u.qbo_customer_id: u for u in undos if u.state == JobState.NEEDS_ATTENTION}
         why = {}
         for item in items:
             if not item.qbo_payment_id or item.state == JobState.UNDONE:
@@ -193,13 +193,8 @@ class SweepControls:
             undo = by_item.get(item.id)
             if str(item.id) in batch.undo_skipped:
                 why[item.id] = batch.undo_skipped[str(item.id)]
-            elif undo is not None:
-                why[item.id] = self._undo_reason(undo)
-            elif item.qbo_customer_id in waiting:
-                why[item.id] = (f"waits on undo #{waiting[item.qbo_customer_id].id} of a later application for this "
-                                "client, which needs attention")
             else:
-                why[item.id] = "no undo was started for it"
+                why[item.id] = self._undo_reason(undo) if undo is not None else "no undo was started for it"
         return UndoView(undos, why)
 
     def _undo_reason(self, undo: Job) -> str:

@@ -122,3 +122,39 @@ def test_a_double_click_undoes_once(world):
     assert all(world.invoice_balance(i) == before[i] for i in INVOICES)
     undo_summary(world, message)
     assert len([m for m in world.slack.thread(CHANNEL, message["ts"]) if "undone by" in m["text"]]) == 1
+
+
+def _reversing(world):
+    """The invoice of the undo now writing to QuickBooks (the fault's selector)."""
+    return next((u.invoice_qbo_id for u in undos(world) if u.state == "undoing_in_quickbooks"), None)
+
+
+def test_an_undo_that_needs_attention_is_named_then_retried_from_the_sweeps_message(make_world):
+    world = make_world(overrides={"workers": 1})  # one step at a time: the fault below takes the first reversal
+    message, before = finished_sweep(world)
+    # QuickBooks refuses the reversal of Coastal Bait's latest application (invoice 20004): its credit 1051 also
+    # went to the client's three earlier invoices, whose undos then find the credit held.
+    world.qbo.faults.inject("6000", match=lambda m, p: m == "POST" and p.endswith("/payment")
+                            and _reversing(world) == "1004")
+    world.driver.click(APPROVER, "sweep_undo", source=message)
+    wait_undone(world)
+    [stuck] = [u for u in undos(world) if u.state == "needs_attention"]
+    items = world.bot.store.in_batch(1)
+    item = next(j for j in items if j.id == stuck.undo_of)
+    held = {j.id for j in items if j.qbo_credit_id == item.qbo_credit_id and j.id != item.id}  # its credit is held
+    assert {j.id for j in items if j.state == "undone"} == {j.id for j in items} - {item.id} - held
+    assert item.state == "verified" and world.invoice_balance(item.invoice_qbo_id) != before[item.invoice_qbo_id]
+    undo_summary(world, message)
+    summary = str(next(m for m in world.slack.thread(CHANNEL, message["ts"]) if "undone by" in m["text"])["blocks"])
+    assert f"invoice {item.invoice_number}" in summary and "can be retried from the sweep's message" in summary
+    assert summary.count(f"is held by open job #{stuck.id} (needs attention)") == len(held) == 3  # Coastal Bait: 4 items, 1 credit
+
+    shown = world.slack.wait_for(lambda s: f"Retry #{stuck.id}" in str(s.message(CHANNEL, message["ts"])["blocks"])
+                                 and s.message(CHANNEL, message["ts"]), timeout=10)
+    world.driver.click(APPROVER, "job_retry", source=shown, value=str(stuck.id))  # who undid it: a colleague retries
+    assert world.slack.wait_for(lambda s: any("a colleague has to retry" in t for t in world.ephemeral_texts(APPROVER)))
+    world.driver.click(APPROVER_2, "job_retry", source=shown, value=str(stuck.id))
+    world.slack.wait_for(lambda s: world.bot.store.get(stuck.id).state == "verified", timeout=20)
+    assert world.bot.store.get(item.id).state == "undone"
+    assert world.invoice_balance(item.invoice_qbo_id) == before[item.invoice_qbo_id]
+    assert len([m for m in world.slack.thread(CHANNEL, message["ts"]) if "undone by" in m["text"]]) == 1
