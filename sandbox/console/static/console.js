@@ -228,8 +228,13 @@ function renderModal(modal) {
 
 function renderBooks(books) {
   if (books.html !== S.booksHtml) {
+    // A date the person typed survives the refresh, until a checklist asks for another one.
+    const typed = $("#sync-from");
+    const keep = typed && typed.dataset.edited ? { asked: typed.dataset.asked, value: typed.value } : null;
     $("#books").innerHTML = books.html;
     S.booksHtml = books.html;
+    const field = $("#sync-from");
+    if (keep && field && field.dataset.asked === keep.asked) { field.value = keep.value; field.dataset.edited = "1"; }
   }
   const pick = $("#client");
   if (pick.options.length !== books.clients.length) {
@@ -356,7 +361,7 @@ document.addEventListener("click", (ev) => {
   if (link) { S.channel = link.dataset.channel; $("#timeline").innerHTML = ""; refresh(); return; }
   const person = t.closest("[data-person]");  // guided mode (issue 14): a person's action in the portal
   if (person) {
-    api("person", { do: person.dataset.person, invoice: person.dataset.invoice || "" })
+    api("person", { do: person.dataset.person, invoice: person.dataset.invoice || "", sync_from: $("#sync-from")?.value || "" })
       .then((r) => { status(r.message); refresh(); }).catch((e) => status(e.message, true));
     return;
   }
@@ -389,6 +394,7 @@ document.addEventListener("change", (ev) => {
 });
 
 document.addEventListener("input", (ev) => {
+  if (ev.target.id === "sync-from") ev.target.dataset.edited = "1"; // the person's date, kept across refreshes
   if (!ev.target.matches(".sk-search")) return;
   clearTimeout(searchTimer);
   searchTimer = setTimeout(() => loadOptions(ev.target), 200);
