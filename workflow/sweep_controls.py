@@ -134,7 +134,7 @@ class SweepControls:
         if parked and not batch.sync_key:
             return self.sweeps.half.finish_sweep(self.sweeps, batch, parked, undo=True)
         if all(u.state in SETTLED for u in undos):
-            return move_batch(self.batches, batch, BatchState.UNDONE) or self.batches.get(batch.id), None
+            return self._undone(batch), None
         return batch, None
 
     def _next_undos(self, batch: Batch) -> tuple[bool, list[Job]]:
@@ -176,8 +176,20 @@ class SweepControls:
                     move(self.store, undo, JobState.VERIFIED, actor=batch.undo_confirmed_by,
                          details={"batch": batch.id, "guided": True, "confirmed_by": batch.undo_confirmed_by})
         if all(u.state in SETTLED for u in self.store.in_batch(batch.id, undos=True)):
-            return move_batch(self.batches, batch, BatchState.UNDONE) or self.batches.get(batch.id)
+            return self._undone(batch)
         return batch
+
+    def _undone(self, batch: Batch) -> Batch:
+        """Every undo job settled: the sweep is undone, and the audit trail says how much of it."""
+        moved = move_batch(self.batches, batch, BatchState.UNDONE)
+        if moved is None:
+            return self.batches.get(batch.id)
+        applied = [j for j in self.store.in_batch(batch.id) if j.qbo_payment_id]
+        undone = sum(1 for j in applied if j.state == JobState.UNDONE)
+        self.store.record(None, actor="bot", kind=EventKind.SWEEP_UNDONE, details={
+            "batch": batch.id, "undone": undone, "applied": len(applied),
+            "summary": f"sweep #{batch.id} undone: {undone} of {len(applied)} applications reversed"})
+        return moved
 
     # -- what the messages show ---------------------------------------------------------------------------
     def view(self, batch: Batch, items: list[Job]) -> UndoView:

@@ -72,6 +72,10 @@ def test_undo_by_another_approver_reverses_every_item_with_one_sync_and_one_summ
     assert len([m for m in world.slack.thread(CHANNEL, message["ts"]) if "undone by" in m["text"]]) == 1
     notices = world.slack.wait_for(lambda s: [m for m in s.messages(NOTIFY) if "Sweep #1 undone" in m["text"]])
     assert len(notices) == 1 and "9 applications reversed" in notices[0]["text"]
+    trail = [(e.actor, e.kind, e.details.get("summary")) for e in world.bot.store.events()
+             if e.kind in ("sweep_undo_requested", "sweep_undone")]  # what `bot.py history` words
+    assert trail == [(APPROVER, "sweep_undo_requested", None),
+                     ("bot", "sweep_undone", "sweep #1 undone: 9 of 9 applications reversed")]
 
 
 def test_an_item_whose_invoice_was_paid_meanwhile_is_refused_and_named_the_others_undone(world):
