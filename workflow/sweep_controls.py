@@ -65,11 +65,12 @@ class SweepControls:
         with self.sweeps.lock:  # two edits at once: each starts from the other's plan, never from a stale one
             batch = self.may_leave_out(batch_id=batch_id, user_id=user_id, channel_id=channel_id,
                                        message_ts=message_ts)
-            out = [i for i in batch.plan if i["qbo_customer_id"] in set(customer_ids)]
+            wanted = set(customer_ids)
+            out = [i for i in batch.plan if i["qbo_customer_id"] in wanted]
             if not out:
                 raise InvalidRequest("clients", f"None of these clients is in sweep #{batch.id}'s plan any more; "
                                                 "nothing was changed.")
-            keep = [i for i in batch.plan if i["qbo_customer_id"] not in set(customer_ids)]
+            keep = [i for i in batch.plan if i["qbo_customer_id"] not in wanted]
             clients: dict[str, list[dict]] = {}
             for item in out:
                 clients.setdefault(item["qbo_customer_id"], []).append(item)
@@ -85,7 +86,8 @@ class SweepControls:
                 raise NotAllowed(f"Sweep #{batch.id} was decided meanwhile; nothing was changed.", record=False)
             self.store.record(None, actor=user_id, kind=EventKind.SWEEP_CLIENTS_LEFT_OUT, details={
                 "batch": batch.id, "clients": [c["client"] for c in left], "customers": list(clients),
-                "items": len(out), "total": str(values["total"]), "cancelled": not keep})
+                "items": len(out), "left_out_total": str(sum((Decimal(c["total"]) for c in left), Decimal(0))),
+                "plan_total": str(values["total"]), "cancelled": not keep})
         self.sweeps._publish(moved)
         return moved
 

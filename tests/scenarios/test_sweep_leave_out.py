@@ -48,7 +48,8 @@ def test_leave_one_client_out_then_the_approval_applies_only_the_rest(world):
     assert "*$100.00* in all" in shown and "Coastal Bait Co" not in shown
     assert f"1 client left out by <@{APPROVER_2}>" in shown and "sweep_approve" in shown
     left = [e for e in world.bot.store.events() if e.kind == EventKind.SWEEP_CLIENTS_LEFT_OUT]
-    assert [(e.actor, e.details["clients"], e.details["items"]) for e in left] == [(APPROVER_2, ["Coastal Bait Co"], 4)]
+    assert [(e.actor, e.details["clients"], e.details["items"], e.details["left_out_total"], e.details["plan_total"])
+            for e in left] == [(APPROVER_2, ["Coastal Bait Co"], 4, "175.00", "100.00")]
 
     coastal_before = {i: world.invoice_balance(i) for i in ("1001", "1002", "1003", "1004")}
     world.driver.click(APPROVER, "sweep_approve", source=current(world, message))
