@@ -220,6 +220,8 @@ class Policy:
 
     def _leave_out(self, user: str, batch: Batch, channel: str | None, message_ts: str | None) -> Permit:
         """Taking clients out of a plan only narrows what an approver will decide: any approver, before that."""
+        if batch.kind != "sweep":  # only a sweep has a plan of clients
+            raise NotAllowed(f"That button is not valid; {NOTHING}.", record=False)
         if batch.channel_id != channel or (batch.parent_ts is not None and batch.parent_ts != message_ts):
             raise NotAllowed(f"This button does not belong to that sweep; {NOTHING}.")
         if user not in self.approvers:
@@ -233,6 +235,8 @@ class Policy:
 
     def _sweep_undo(self, user: str, batch: Batch, channel: str | None, message_ts: str | None) -> Permit:
         """As for one application: two people; each item is then checked under the undo rule on its own."""
+        if batch.kind != "sweep":  # the controls are a sweep's
+            raise NotAllowed(f"That button is not valid; {NOTHING}.", record=False)
         if batch.channel_id != channel or (batch.parent_ts is not None and batch.parent_ts != message_ts):
             raise NotAllowed(f"This button does not belong to that sweep; {NOTHING}.")
         if user not in self.approvers:
