@@ -20,6 +20,7 @@ from data.states import BATCH_TERMINAL, BatchState, Mode
 SWEEP_KEY = "sweep"
 SWEEP, PROPOSAL = "sweep", "proposal"  # batches.kind
 BOT = "bot"  # who proposes a new credit's proposal, and approves an auto-applied one
+JSON = ("plan", "details", "left_out", "undo_skipped")  # columns stored as JSON text
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class Batch:
     reminded_at: str | None = None
     confirmed_by: str | None = None
     mode: Mode = Mode.API  # migration 8
-    # issue 22 (migration 10): a proposal's credit (one proposal per credit, ever), why it closed, first approver
+    # migration 10: a proposal's credit (one proposal per credit, ever), why it closed, first approver
     credit_key: str | None = None
     outcome: str | None = None
     first_approver_id: str | None = None
@@ -64,12 +65,25 @@ class Batch:
         """Who its guided checklist asks to act: a sweep's proposer, a proposal's approver (None: auto-applied)."""
         who = self.approver_id if self.proposal else self.requester_id
         return None if who == BOT else who
+    # sweep controls (migration 14): clients left out before approval, and the sweep's undo
+    left_out: list[dict] = field(default_factory=list)
+    undo_by: str | None = None
+    undo_at: str | None = None
+    undo_skipped: dict[str, str] = field(default_factory=dict)  # item job id -> why it is not undone
+    undo_confirmed_by: str | None = None
+
+    @property
+    def checklist_confirmed_by(self) -> str | None:
+        """Who confirmed the latest ConnectBooster checklist (the sweep's, or once it is being undone its undo's)."""
+        return self.undo_confirmed_by if self.undo_by else self.confirmed_by
 
     @classmethod
     def from_row(cls, row: dict) -> Batch:
         values = {f.name: row.get(f.name) for f in fields(cls)}
         values["plan"] = json.loads(values["plan"] or "[]")
         values["details"] = json.loads(values["details"] or "{}")
+        values["left_out"] = json.loads(values["left_out"] or "[]")
+        values["undo_skipped"] = json.loads(values["undo_skipped"] or "{}")
         values["total"] = Decimal(values["total"] or "0")
         values["state"] = BatchState(values["state"])
         values["mode"] = Mode(values["mode"] or Mode.API)
@@ -123,8 +137,8 @@ class BatchStore:
 
     def transition(self, batch_id: int, *, from_states: Iterable[str], to_state: str, **values: Any) -> Batch | None:
         """Move from one of `from_states` to `to_state`; None when another caller won."""
-        updates = {k: (str(v) if isinstance(v, Decimal) else json.dumps(v, default=str) if k in ("plan", "details")
-                       else v) for k, v in values.items()}
+        updates = {k: (str(v) if isinstance(v, Decimal) else json.dumps(v, default=str) if k in JSON else v)
+                   for k, v in values.items()}
         updates.update(state=to_state, updated_at=self.now())
         if to_state in BATCH_TERMINAL:
             updates["open_key"] = None

@@ -231,8 +231,11 @@ class JobStore:
         st = list(states)
         return self._jobs(f"SELECT * FROM jobs WHERE state IN ({', '.join('?' for _ in st)}) ORDER BY id", st)
 
-    def in_batch(self, batch_id: int) -> list[Job]:
-        return self._jobs("SELECT * FROM jobs WHERE batch_id = ? ORDER BY batch_seq, id", [batch_id])
+    def in_batch(self, batch_id: int, *, undos: bool = False) -> list[Job]:
+        """A sweep's items (plan order); `undos`: the undo jobs of its undo instead (workflow/sweep_controls.py)."""
+        kind = "=" if undos else "!="
+        return self._jobs(f"SELECT * FROM jobs WHERE batch_id = ? AND kind {kind} 'undo' ORDER BY batch_seq, id",
+                          [batch_id])
 
     def latest_undo_of(self, job_id: int) -> Job | None:
         found = self._jobs("SELECT * FROM jobs WHERE undo_of = ? ORDER BY id DESC LIMIT 1", [job_id])

@@ -88,10 +88,21 @@ CREATE TABLE oauth_states (
 """
 
 
+M14_SWEEP_CONTROLS = """
+-- Before approval an approver may leave clients out of a sweep's plan; after it ran, another approver may undo it.
+ALTER TABLE batches ADD COLUMN left_out TEXT;          -- JSON: [{qbo_customer_id, client, items, by}] taken out
+ALTER TABLE batches ADD COLUMN undo_by TEXT;           -- who undid the sweep (its undo jobs are theirs)
+ALTER TABLE batches ADD COLUMN undo_at TEXT;
+ALTER TABLE batches ADD COLUMN undo_skipped TEXT;      -- JSON: {item job id: why it is not undone}
+ALTER TABLE batches ADD COLUMN undo_confirmed_by TEXT; -- guided mode: who confirmed the undo's one checklist
+"""
+
+
 LATER = [
     (9, "open credits index, QuickBooks webhook events, CDC cursor", M9_CREDIT_WATCH),
     (10, "proposals (batches.credit_key, outcome), first of two approvals", M10_PROPOSALS),
     (11, "oauth tokens: hard expiry, last refresh; the state of the QuickBooks connection", M11_CONNECTION),
     (12, "one-time OAuth states of /applycredit connect", M12_OAUTH_STATES),
     (13, "people: the Slack names of who requested, approved and clicked", M13_PEOPLE),
+    (14, "batches: clients left out of a plan, the undo of a sweep", M14_SWEEP_CONTROLS),
 ]

@@ -90,15 +90,21 @@ class BatchState(StrEnum):
     REJECTED = "rejected"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    # a finished sweep undone by an approver other than its proposer (workflow/sweep_controls.py)
+    UNDOING = "undoing"               # each item's undo job: QuickBooks, then (API mode) one sync
+    UNDO_CHECKLIST = "undo_checklist"  # guided mode: one ConnectBooster checklist for the whole undo
+    UNDONE = "undone"                 # every undo job settled; the summary says which items were undone
 
     @property
     def label(self) -> str:
         return self.value.replace("_", " ")
 
 
-BATCH_TERMINAL = frozenset({BatchState.FINISHED, BatchState.REJECTED, BatchState.EXPIRED, BatchState.CANCELLED})
+BATCH_TERMINAL = frozenset({BatchState.FINISHED, BatchState.REJECTED, BatchState.EXPIRED, BatchState.CANCELLED,
+                            BatchState.UNDONE})
 # Waiting for a decision (a request, a sweep, a proposal): the first approval, or the second of two.
 DECIDING = frozenset({JobState.AWAITING_APPROVAL, JobState.AWAITING_SECOND_APPROVAL})
 BATCH_DECIDING = frozenset({BatchState.AWAITING_APPROVAL, BatchState.AWAITING_SECOND_APPROVAL})
+BATCH_UNDOING = frozenset({BatchState.UNDOING, BatchState.UNDO_CHECKLIST})
 BATCH_OPEN = frozenset({BatchState.PLANNING, *BATCH_DECIDING, BatchState.RUNNING, BatchState.SYNCING,
                         BatchState.GUIDED_CHECKLIST})

@@ -75,13 +75,15 @@ def on_mismatch_submit(ack, body: dict, view: dict, client: WebClient, context: 
 
 
 def on_sweep_answer(ack, body: dict, action: dict, client: WebClient, respond, context: BoltContext) -> None:
-    """A guided sweep's checklist: "All done" (confirmed once for the whole batch) or "Something's off"."""
+    """A guided sweep's checklist (or its undo's): "All done" (confirmed once for the whole batch) or "Something's
+    off"."""
     ack()
     click = Click.of(body, action, respond)
     sweep = deps_of(context).guided.sweep
-    answer = sweep.confirm if action["action_id"] == "sweep_guided_done" else sweep.problem
+    answer = sweep.confirm if action["action_id"].endswith("_done") else sweep.problem
     try:
-        answer(batch_id=click.target, user=click.user, channel=click.channel, thread_ts=click.thread_ts)
+        answer(batch_id=click.target, user=click.user, channel=click.channel, thread_ts=click.thread_ts,
+               undo=action["action_id"].startswith("sweep_undo_"))
     except NotAllowed as refused:
         click.refuse(client, refused.message)
 
@@ -90,5 +92,5 @@ def register(app: App, deps) -> None:
     answers = "|".join(ANSWERS)
     app.action(re.compile(rf"^({answers})$"))(on_answer)
     app.action("guided_mismatch")(on_mismatch)
-    app.action(re.compile(r"^sweep_guided_(done|problem)$"))(on_sweep_answer)
+    app.action(re.compile(r"^sweep_(guided|undo)_(done|problem)$"))(on_sweep_answer)
     app.view("guided_mismatch")(on_mismatch_submit)

@@ -7,7 +7,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers import UNREACHABLE, Click, deps_of, post_joining
+from handlers import UNREACHABLE, Click, deps_of, post_joining, sweep_controls
 from integrations.errors import IntegrationError
 from messages.blocks import sweep as sweep_blocks
 from messages.blocks.common import esc
@@ -90,3 +90,4 @@ def _decide(name: str, click: Click, client: WebClient, context: BoltContext) ->
 def register(app: App, deps) -> None:
     app.action("sweep_approve")(on_sweep_approve)
     app.action("sweep_reject")(on_sweep_reject)
+    sweep_controls.register(app, deps)  # Edit plan…, Undo sweep…

@@ -15,6 +15,7 @@ from data.outbox import Outbox, Target
 from data.states import BatchState, JobKind, Mode
 from messages.blocks import guided_sweep as guided_sweep_blocks
 from messages.blocks import sweep as sweep_blocks
+from messages.blocks import sweep_controls as controls_blocks
 from messages.blocks.common import context
 from messages.proposals import ProposalMessages
 from messages.wording import Wording, Wordings
@@ -110,8 +111,9 @@ class SlackNotifier:
                             payload={"args": args})
         self.on_enqueue()
 
-    def publish_batch(self, batch, items: list[Job], reasons: dict[int, str]) -> None:
-        """The sweep's message updated in place; once finished, a summary in its thread and a notice.
+    def publish_batch(self, batch, items: list[Job], reasons: dict[int, str], undo=None) -> None:
+        """The sweep's message updated in place; once finished, a summary in its thread and a notice (and the
+        same for its undo, `undo`: a workflow.sweep_controls.UndoView).
 
         Its messages use the outbox stream -batch.id (job ids are positive), so they go out in order.
         """
@@ -122,7 +124,7 @@ class SlackNotifier:
         if not batch.parent_ts:
             return  # the approval message is posted by the command handler, which stores its ts
         stream = -batch.id
-        text, blocks = sweep_blocks.batch_message(batch, items, self.tz)
+        text, blocks = sweep_blocks.batch_message(batch, items, self.tz, undo)
         digest = hashlib.sha1(json.dumps(blocks, sort_keys=True).encode()).hexdigest()[:16]
         self.outbox.enqueue(job_id=stream, dedupe_key=f"batch:{batch.id}:status:{digest}", method="chat.update",
                             payload={"args": {"channel": batch.channel_id, "ts": batch.parent_ts, "text": text,
@@ -141,4 +143,23 @@ class SlackNotifier:
                 text, blocks = sweep_blocks.notice(batch, items)
                 self.outbox.enqueue(job_id=stream, dedupe_key=f"batch:{batch.id}:notice", method="chat.postMessage",
                                     payload={"args": {"channel": self.notify_channel, "text": text, "blocks": blocks}})
+        if undo is not None:
+            self._publish_undo(batch, items, undo)
         self.on_enqueue()
+
+    def _publish_undo(self, batch, items: list[Job], undo) -> None:
+        """A sweep's undo: guided mode's one checklist; once undone, one summary in the thread and one notice."""
+        stream, thread = -batch.id, {"channel": batch.channel_id, "thread_ts": batch.parent_ts}
+        if batch.state == BatchState.UNDO_CHECKLIST:
+            text, blocks = controls_blocks.checklist(batch, undo, self.portal_url)
+            self.outbox.enqueue(job_id=stream, dedupe_key=f"batch:{batch.id}:undo-checklist", method="chat.postMessage",
+                                payload={"args": {**thread, "text": text, "blocks": blocks}})
+        if batch.state != BatchState.UNDONE:
+            return
+        text, blocks = controls_blocks.summary(batch, items, undo)
+        self.outbox.enqueue(job_id=stream, dedupe_key=f"batch:{batch.id}:undo-summary", method="chat.postMessage",
+                            payload={"args": {**thread, "text": text, "blocks": blocks}})
+        if self.notify_channel:
+            text, blocks = controls_blocks.notice(batch, items, undo)
+            self.outbox.enqueue(job_id=stream, dedupe_key=f"batch:{batch.id}:undo-notice", method="chat.postMessage",
+                                payload={"args": {"channel": self.notify_channel, "text": text, "blocks": blocks}})

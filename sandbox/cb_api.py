@@ -176,8 +176,13 @@ def _sync_from(request: Request, today: date) -> date:
         chosen = date.fromisoformat(value)
     except ValueError:
         raise ApiError(422, "sync_from must be a date YYYY-MM-DD", {"field": "sync_from", "value": value}) from None
+    return check_sync_from(chosen, today)
+
+
+def check_sync_from(chosen: date, today: date) -> date:
+    """A sync-from date the API (or the portal's date field) accepts: not in the future."""
     if chosen > today:
-        raise ApiError(422, "sync_from cannot be in the future", {"field": "sync_from", "value": value,
+        raise ApiError(422, "sync_from cannot be in the future", {"field": "sync_from", "value": chosen.isoformat(),
                                                                   "today": today.isoformat()})
     return chosen
 

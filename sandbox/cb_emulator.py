@@ -162,6 +162,22 @@ class ConnectBoosterEmulator:
             since = self.state.today() - timedelta(days=1)
             return self.begin_sync(integration_id, "scheduled", since, "POST", f"/integrations/{integration_id}/syncs")
 
+    # the portal's own buttons: what a person does in guided mode (the sandbox console offers them) -------------
+    def portal_resync(self, number: str) -> dict | None:
+        """Entities → Invoices → search `number` → ⋯ → Resync: the resync started, or None (no invoice `number`)."""
+        with self._lock:
+            self.engine.advance(self.clock())
+            found = next((i for i in self.state.invoices.values() if str(i.number) == str(number)), None)
+            return None if found is None else self.engine.start_resync(found.id, self.clock()).json()
+
+    def portal_sync_now(self, sync_from: date | None = None) -> dict:
+        """Integrations → QuickBooks Online → Sync Now from `sync_from` (none: yesterday); refused as the API is."""
+        with self._lock:
+            self.engine.advance(self.clock())
+            today = self.state.today()
+            start = cb_api.check_sync_from(sync_from, today) if sync_from else today - timedelta(days=1)
+            return self.begin_sync(QBO, "manual", start, "POST", f"/integrations/{QBO}/syncs")
+
     def begin_sync(self, integration_id: str, trigger: str, sync_from: date, method: str, path: str) -> dict:
         running = self.engine.active_run(integration_id)
         if running is not None:

@@ -231,8 +231,10 @@ class AutomatedConnectBooster:
                 runner.publish(moved)
 
     # -- a sweep's one sync ------------------------------------------------------------------------
-    def finish_sweep(self, sweeps, batch: Batch, parked: list[Job]) -> tuple[Batch, Callable[[], None] | None]:
-        """One sync for every parked item (its key stored first, so a repeat after a crash joins the same run)."""
+    def finish_sweep(self, sweeps, batch: Batch, parked: list[Job], *,
+                     undo: bool = False) -> tuple[Batch, Callable[[], None] | None]:
+        """One sync for every parked item (its key stored first, so a repeat after a crash joins the same run);
+        `undo`: the parked undos of a sweep's undo (the sweep stays undoing until they settle)."""
         key = batch.sync_key or f"sweep-{batch.id}-{secrets.token_hex(6)}"
         if not batch.sync_key:
             batch = move_batch(sweeps.batches, batch, sync_key=key) or batch
@@ -241,7 +243,7 @@ class AutomatedConnectBooster:
             move(sweeps.store, job, JobState.SYNCING, event=EventKind.SYNC_REQUESTED, sync_id=run.id,
                  sync_from=run.sync_from, details={"sync_id": run.id, "status": run.status, "attached": run.attached,
                                                    "batch": batch.id})
-        moved = move_batch(sweeps.batches, batch, BatchState.SYNCING, sync_id=run.id)
+        moved = move_batch(sweeps.batches, batch, None if undo else BatchState.SYNCING, sync_id=run.id)
         return moved or sweeps.batches.get(batch.id), lambda: self._catch_up(run)
 
     def settle_sweep(self, sweeps, batch: Batch) -> Batch:

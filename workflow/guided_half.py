@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from data.batches import Batch
 from data.jobs import Job
-from data.states import JobState, Mode
+from data.states import BatchState, JobState, Mode
 from workflow.guided import sync_from
 from workflow.machine import Flavor
 from workflow.sweep_guided import open_checklist, settle
@@ -49,8 +49,9 @@ class GuidedConnectBooster:
                              "expected_balance": expected,
                              "total": str(job.invoice_total) if job.invoice_total is not None else None})
 
-    def finish_sweep(self, sweeps, batch: Batch, parked: list[Job]):
-        return open_checklist(sweeps, batch, parked), None
+    def finish_sweep(self, sweeps, batch: Batch, parked: list[Job], *, undo: bool = False):
+        to = BatchState.UNDO_CHECKLIST if undo else BatchState.GUIDED_CHECKLIST  # one checklist either way
+        return open_checklist(sweeps, batch, parked, to), None
 
     def settle_sweep(self, sweeps, batch: Batch) -> Batch:
         return settle(sweeps, batch)

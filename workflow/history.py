@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from data.batches import BatchStore
 from data.events import EventKind
 from data.jobs import Event, Job, JobStore, stamp
+from data.states import JobKind
 from workflow.declined import Declined
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -82,7 +83,7 @@ def month_jobs(store: JobStore, month: str, tz: str) -> list[Job]:
 def approvers(story: Story, batches: BatchStore | None = None) -> list[str]:
     """Everyone who approved: the approval clicks (a lapsed approval asked again has two), the sweep's approver."""
     found = [e.actor for e in story.events if e.kind == EventKind.APPROVED and e.actor not in (None, "bot")]
-    if story.job.batch_id and batches is not None:
+    if story.job.batch_id and story.job.kind != JobKind.UNDO and batches is not None:  # the sweep's approval
         batch = batches.get(story.job.batch_id)
         found += [batch.approver_id] if batch and batch.approver_id else []
     found += [story.job.approver_id] if story.job.approver_id else []

@@ -16,9 +16,8 @@
                          ▼
       API mode:      RESYNCING ─resync→ RESYNCED ─start/join sync→ SYNCING ─sync finished→ SYNC_FINISHED ─verify→ VERIFIED
       guided mode:   GUIDED_RESYNC ─"Resynced"→ GUIDED_SYNC ─"Sync finished"→ GUIDED_CHECK ─"All clear"→ VERIFIED
-      a sweep item   APPLIED ─park→ AWAITING_BATCH_SYNC ─the sweep's one sync (API) → SYNCING
-      (or proposal):
-                                                       └─the sweep's one checklist confirmed (guided) → VERIFIED
+      a sweep item (a proposal's, or its undo): APPLIED ─park→ AWAITING_BATCH_SYNC ─the one sync (API) → SYNCING
+                                                                  └─its one checklist confirmed (guided) → VERIFIED
                                                                                        VERIFIED ─undo done→ UNDONE
     any working state ─error→ NEEDS_ATTENTION ─Retry / Sync again→ its resume state;  a sweep item that wrote
     nothing → FAILED;  behind a failed item of its client → SKIPPED
@@ -101,8 +100,9 @@ BATCH_MOVES: dict[BatchState, dict[BatchState, str]] = {
                           "planning failed or died with the process"},
     BatchState.AWAITING_APPROVAL: {BatchState.RUNNING: "Approve (a proposal: Apply as proposed)",
                                    BatchState.REJECTED: "Reject (a proposal: Not now)",
-                                   BatchState.CANCELLED: "the proposer withdraws, or Slack refused its message; a "
-                                   "proposal: its credit changed in QuickBooks or was requested meanwhile",
+                                   BatchState.CANCELLED: "the proposer withdraws, Slack refused its message, or "
+                                   "every client was left out; a proposal: its credit changed in QuickBooks or was "
+                                   "requested meanwhile",
                                    BatchState.EXPIRED: "the approval window passed",
                                    BatchState.AWAITING_SECOND_APPROVAL: "Approve above DUAL_APPROVAL_ABOVE: the "
                                    "first of two approvers"},
@@ -115,6 +115,10 @@ BATCH_MOVES: dict[BatchState, dict[BatchState, str]] = {
                          BatchState.FINISHED: "nothing was applied"},
     BatchState.SYNCING: {BatchState.FINISHED: "every item settled"},
     BatchState.GUIDED_CHECKLIST: {BatchState.FINISHED: "the checklist confirmed, every item settled"},
+    BatchState.FINISHED: {BatchState.UNDOING: "Undo sweep, by an approver other than the proposer"},
+    BatchState.UNDOING: {BatchState.UNDO_CHECKLIST: "every undo left QuickBooks: one checklist, in guided mode",
+                         BatchState.UNDONE: "every undo job settled: after the one sync, or when nothing was reversed"},
+    BatchState.UNDO_CHECKLIST: {BatchState.UNDONE: "the checklist confirmed, every undo job settled"},
 }
 
 
@@ -162,11 +166,12 @@ class Flavor(StrEnum):
     RESYNC_ONLY = "resync_only"
     UNDO = "undo"
     SWEEP_ITEM = "sweep_item"
+    SWEEP_UNDO = "sweep_undo"  # the undo of a sweep's item: parks for the undo's one sync, else as an undo
 
 
 def flavor_of(job: Job) -> Flavor:
     if job.kind == JobKind.UNDO:
-        return Flavor.UNDO
+        return Flavor.SWEEP_UNDO if job.batch_id else Flavor.UNDO
     if job.kind == JobKind.RESYNC_ONLY:
         return Flavor.RESYNC_ONLY
     return Flavor.SWEEP_ITEM if job.batch_id else Flavor.APPLY
@@ -179,7 +184,10 @@ QUICKBOOKS_STEPS: dict[tuple[Flavor, JobState], Step] = {
     (Flavor.UNDO, S.APPROVED): undo.check,
     (Flavor.UNDO, S.UNDOING): undo.reverse,
     (Flavor.SWEEP_ITEM, S.APPLIED): sweep_items.park,
+    (Flavor.SWEEP_UNDO, S.APPLIED): sweep_items.park,
 }
+# A flavour with no step of its own in a state takes its parent's, else the plain application's.
+PARENT = {Flavor.SWEEP_UNDO: Flavor.UNDO}
 
 
 # Every QuickBooks write, with how to tell it is already in QuickBooks. A write runs only straight after its check
@@ -201,9 +209,10 @@ def steps(half_steps: Mapping[tuple[Flavor, JobState], Step]) -> dict[tuple[Flav
 
 
 def stage(table: Mapping[tuple[Flavor, JobState], Step], job: Job) -> tuple[Flavor, JobState]:
-    """The row of the step table this job runs now: its flavour's own, else the plain application's."""
-    own = (flavor_of(job), JobState(job.state))
-    return own if own in table else (Flavor.APPLY, own[1])
+    """The row of the step table this job runs now: its flavour's own, else its parent flavour's, else the plain
+    application's."""
+    state, flavor = JobState(job.state), flavor_of(job)
+    return next(((f, state) for f in (flavor, PARENT.get(flavor, flavor)) if (f, state) in table), (Flavor.APPLY, state))
 
 
 def step_for(table: Mapping[tuple[Flavor, JobState], Step], job: Job) -> Step:

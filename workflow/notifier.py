@@ -13,8 +13,9 @@ class Notifier(Protocol):
         """Make sure every user-visible event of the job is (or will be) shown; idempotent per event. `related`:
         an undo's application, or an application's latest undo (they share one message, whose header shows both)."""
 
-    def publish_batch(self, batch: Batch, items: list[Job], reasons: dict[int, str]) -> None:
-        """Show a sweep's state on its message (and, once finished, its summary and notice); idempotent."""
+    def publish_batch(self, batch: Batch, items: list[Job], reasons: dict[int, str], undo: Any = None) -> None:
+        """Show a sweep's state on its message (and, once finished, its summary and notice); idempotent. `undo`:
+        its undo's jobs and, once undone, why items were not (workflow/sweep_controls.UndoView)."""
 
     def batch_reply(self, batch: Batch, event: int, kind: str, who: str, **details: Any) -> None:
         """A reply in a sweep's thread for one audit event (a guided checklist's answer or reminder)."""

@@ -194,7 +194,7 @@ class Policy:
         if isinstance(subject, Batch) and action is Action.SWEEP_LEAVE_OUT:
             return self._leave_out(user, subject, channel, message_ts)
         if isinstance(subject, Batch) and action is Action.SWEEP_UNDO:
-            return self._sweep_undo(user, subject)
+            return self._sweep_undo(user, subject, channel, message_ts)
         if isinstance(subject, Batch) and action is Action.GUIDED_CONFIRM:  # a guided sweep's checklist
             return self._guided_batch(user, subject, channel, message_ts)
         if isinstance(subject, Batch):
@@ -288,16 +288,18 @@ class Policy:
         if user not in self.approvers and user not in (batch.requester_id, batch.approver_id):
             raise NotAllowed("Only the sweep's proposer or an approver can confirm its ConnectBooster checklist (a "
                           f"confirmation closes every application in it); {NOTHING}.")
-        if batch.confirmed_by:
-            raise NotAllowed(f"Sweep #{batch.id}'s checklist was already confirmed by <@{batch.confirmed_by}>; "
+        if batch.checklist_confirmed_by:  # the sweep's checklist, or its undo's
+            raise NotAllowed(f"Sweep #{batch.id}'s checklist was already confirmed by <@{batch.checklist_confirmed_by}>; "
                           f"{NOTHING}.", record=False)
-        if batch.state != BatchState.GUIDED_CHECKLIST:
+        if batch.state not in (BatchState.GUIDED_CHECKLIST, BatchState.UNDO_CHECKLIST):
             raise NotAllowed(f"Sweep #{batch.id} is {batch.state.label}: no checklist is waiting for a confirmation; "
                           f"{NOTHING}.", record=False)
         return Permit()
 
     def _leave_out(self, user: str, batch: Batch, channel: str | None, message_ts: str | None) -> Permit:
         """Taking clients out of a plan only narrows what an approver will decide: any approver, before that."""
+        if batch.kind != "sweep":  # only a sweep has a plan of clients
+            raise NotAllowed(f"That button is not valid; {NOTHING}.", record=False)
         if batch.channel_id != channel or (batch.parent_ts is not None and batch.parent_ts != message_ts):
             raise NotAllowed(f"This button does not belong to that sweep; {NOTHING}.")
         if user not in self.approvers:
@@ -309,8 +311,12 @@ class Policy:
             raise NotAllowed(f"Sweep #{batch.id} expired; propose a new one.", expired=True)
         return Permit()
 
-    def _sweep_undo(self, user: str, batch: Batch) -> Permit:
+    def _sweep_undo(self, user: str, batch: Batch, channel: str | None, message_ts: str | None) -> Permit:
         """As for one application: two people; each item is then checked under the undo rule on its own."""
+        if batch.kind != "sweep":  # the controls are a sweep's
+            raise NotAllowed(f"That button is not valid; {NOTHING}.", record=False)
+        if batch.channel_id != channel or (batch.parent_ts is not None and batch.parent_ts != message_ts):
+            raise NotAllowed(f"This button does not belong to that sweep; {NOTHING}.")
         if user not in self.approvers:
             raise NotAllowed(f"Only approvers can undo a sweep; {NOTHING}.")
         if user == batch.requester_id:
@@ -325,7 +331,11 @@ class Policy:
                              f"reverse its applications in QuickBooks. {NOTHING.capitalize()}.", record=False)
         return Permit()
 
-    def _undo(self, user: str, job: Job) -> Permit:
+    def undo_item(self, user: str, item: Job) -> Permit:
+        """One item of a sweep being undone (the sweep's undo was allowed): the undo rule, without a button."""
+        return self._undo(user, item, item=True)
+
+    def _undo(self, user: str, job: Job, *, item: bool = False) -> Permit:
         if job.kind != JobKind.APPLY or not (job.parent_ts or job.batch_id):  # an item: its batch's message
             raise NotAllowed(f"That Undo button is not valid; {NOTHING}.", record=False)
         if user not in self.approvers:

@@ -72,8 +72,10 @@ class ConnectBoosterHalf(Protocol):
     def resume(self, job: Job) -> None:
         """At start-up, for an unfinished job that waits on this half (a sync to watch)."""
 
-    def finish_sweep(self, sweeps: Any, batch: Batch, parked: list[Job]) -> tuple[Batch, Callable[[], None] | None]:
-        """Every item of a sweep left QuickBooks: one sync, or one checklist; and what to do once unlocked."""
+    def finish_sweep(self, sweeps: Any, batch: Batch, parked: list[Job], *,
+                     undo: bool = False) -> tuple[Batch, Callable[[], None] | None]:
+        """Every item of a sweep (`undo`: every undo of its undo) left QuickBooks: one sync, or one checklist; and
+        what to do once unlocked."""
 
     def settle_sweep(self, sweeps: Any, batch: Batch) -> Batch:
         """A sweep past QuickBooks: finished once its sync (or its confirmed checklist) settled every item."""

@@ -268,7 +268,7 @@ class JobRunner:
         if error is not None:
             details.update(error=type(error).__name__, code=error.code, status=error.status,
                            intuit_tid=error.intuit_tid)
-        if job.batch_id and resume == JobState.APPROVED:
+        if job.batch_id and resume == JobState.APPROVED and job.kind != JobKind.UNDO:
             # A sweep item that wrote nothing fails for good (releasing its credit); re-running the sweep retries it.
             self.move(job, JobState.FAILED, details=details, error=message, **values)
             return

@@ -17,6 +17,8 @@ from workflow.lookup import APPLIED_WAITING_SYNC, ClientView
 from workflow.machine import move
 from workflow.policy import REFUSAL_EVENTS, Action, NotAllowed, Permit, Policy
 from workflow.runner import JobRunner
+from workflow.steps_apply import own_write
+from workflow.undo import open_undo
 from workflow.validation import InvalidRequest, validate
 
 log = logging.getLogger(__name__)
@@ -203,17 +205,7 @@ class CreditService:
         job = self.store.get(job_id)
         self._permit(Action.UNDO, user_id, job, channel=channel_id, message_ts=message_ts, home=self._home(job))
         try:
-            undo = self.store.create(
-                actor=user_id, kind=JobKind.UNDO, state=JobState.APPROVED, event=EventKind.UNDO_REQUESTED,
-                undo_of=job.id, mode=job.mode, requester_id=user_id, approver_id=user_id, channel_id=job.channel_id,
-                parent_ts=job.parent_ts or self._home(job),
-                client_name=job.client_name, qbo_customer_id=job.qbo_customer_id, cb_org_id=job.cb_org_id,
-                credit_kind=job.credit_kind, qbo_credit_id=job.qbo_credit_id, cb_credit_id=job.cb_credit_id,
-                credit_number=job.credit_number, invoice_qbo_id=job.invoice_qbo_id, invoice_number=job.invoice_number,
-                cb_invoice_id=job.cb_invoice_id, amount=job.amount, currency=job.currency,
-                invoice_total=job.invoice_total, invoice_balance_before=job.invoice_balance_after,
-                qbo_payment_id=job.qbo_payment_id, decided_at=stamp(self.now()), details={"undo_of": job.id},
-            )
+            undo = open_undo(self.store, job, user_id=user_id, decided_at=stamp(self.now()), parent_ts=job.parent_ts or self._home(job))
         except CreditBusy as busy:
             what = "An undo" if busy.job.undo_of == job.id else "Another request"
             raise NotAllowed(f"{what} (#{busy.job.id}) is already open on this credit; nothing was changed.",

@@ -4,6 +4,7 @@
          ├─reject→ rejected / cancelled (requester)     ├─nothing applied→ finished
          └─expire→ expired                              └─guided mode→ guided_checklist ─confirmed→ finished
                                                                       (workflow/sweep_guided.py)
+    leave clients out before approval, undo a finished sweep: workflow/sweep_controls.py (SweepService.controls)
 
 Each plan item becomes an "apply" job (batch_id, batch_seq) when its turn comes: items of one client run
 strictly one after another (they share credits and invoice balances; the plan assumed that order), clients in
@@ -32,6 +33,7 @@ from data.jobs import CreditBusy, Job, JobStore, stamp
 from data.states import (
     BATCH_DECIDING,
     BATCH_TERMINAL,
+    BATCH_UNDOING,
     IN_QUICKBOOKS,
     PAST_QUICKBOOKS,
     SETTLED,
@@ -43,6 +45,7 @@ from workflow.machine import move_batch
 from workflow.policy import REFUSAL_EVENTS, Action, NotAllowed, Permit, Policy
 from workflow.prefetch import Prefetch, RoundReads, confirm, read_round, unconfirmed
 from workflow.sweep import Plan, heads, item_values
+from workflow.sweep_controls import SweepControls
 
 log = logging.getLogger(__name__)
 # Items started together with bulk reads: one read's worth, so a snapshot is seconds old at its check, not minutes.
@@ -62,6 +65,7 @@ class SweepService:
         self.prefetch = Prefetch(now=now)  # the items' snapshots, taken by their check step
         self.lock = threading.RLock()  # held while a sweep advances (guided mode's confirmation takes it too)
         self._local = threading.local()  # set while this thread advances: an item moved meanwhile is seen anyway
+        self.controls = SweepControls(self)  # leave clients out of a plan, undo a finished sweep
 
     # -- proposing and deciding (who may: workflow/policy.py) -----------------------------------
     def claim(self, *, user_id: str, channel_id: str) -> Batch:
@@ -174,7 +178,8 @@ class SweepService:
         claimed by a planning that died with the process."""
         for batch in self.batches.in_states([BatchState.PLANNING]):
             move_batch(self.batches, batch, BatchState.CANCELLED)
-        for batch in self.batches.in_states([BatchState.RUNNING, BatchState.SYNCING, BatchState.GUIDED_CHECKLIST]):
+        for batch in self.batches.in_states([BatchState.RUNNING, BatchState.SYNCING, BatchState.GUIDED_CHECKLIST,
+                                             *BATCH_UNDOING]):
             self.advance(batch.id)
 
     def item_changed(self, job: Job) -> None:
@@ -183,6 +188,8 @@ class SweepService:
     def accepts_parked(self, job: Job) -> bool:
         """True while the item's sweep still waits to request its one sync."""
         batch = self.batches.get(job.batch_id)
+        if batch is not None and job.kind == JobKind.UNDO:
+            return self.controls.accepts_parked(batch)
         return batch is not None and batch.state == BatchState.RUNNING
 
     def advance(self, batch_id: int) -> None:
@@ -199,11 +206,13 @@ class SweepService:
                 if batch.state in BATCH_TERMINAL:
                     self._publish(batch)  # e.g. an item retried after the sweep finished
                     return
+                if batch.state in BATCH_UNDOING:
+                    batch, followup = self.controls.advance(batch)
                 if batch.state == BatchState.RUNNING:
                     items = self._next_items(batch)
                     if all(j.state not in IN_QUICKBOOKS for j in items) and len(items) == len(batch.plan):
                         batch, followup = self._finish_quickbooks(batch, items)
-                if batch.state not in BATCH_TERMINAL and batch.state != BatchState.RUNNING:
+                if batch.state not in BATCH_TERMINAL | BATCH_UNDOING and batch.state != BatchState.RUNNING:
                     batch = self.half.settle_sweep(self, batch)  # its one sync, or its one checklist
                 self._publish(batch)
             finally:
@@ -287,8 +296,9 @@ class SweepService:
 
     def _publish(self, batch: Batch) -> None:
         items = self.store.in_batch(batch.id)
+        undo = self.controls.view(batch, items) if batch.undo_by else None
         self.runner.notifier.publish_batch(batch, items, {j.id: self._reason(j) for j in items
-                                                          if j.state in SETTLED - {JobState.VERIFIED}})
+                                                          if j.state in SETTLED - {JobState.VERIFIED}}, undo)
 
     def _reason(self, job: Job) -> str:
         """Why an item did not complete, from its last event (a stale item's problems, a failure's message)."""

@@ -15,9 +15,27 @@ from decimal import Decimal
 
 from data.events import EventKind
 from data.jobs import Job
-from data.states import JobState
+from data.states import JobKind, JobState
 from integrations.errors import NotFoundError
 from integrations.quickbooks_models import CREDIT_MEMO
+
+
+def open_undo(store, job: Job, *, user_id: str, decided_at: str, **extra) -> Job:
+    """The undo job of a verified application (raises CreditBusy while another job holds its credit); `extra`
+    sets or overrides columns: a sweep's undo of its item carries the sweep (batch_id, batch_seq)."""
+    values = dict(
+        kind=JobKind.UNDO, state=JobState.APPROVED,
+        undo_of=job.id, mode=job.mode,
+        requester_id=user_id, approver_id=user_id, channel_id=job.channel_id, parent_ts=job.parent_ts,
+        client_name=job.client_name, qbo_customer_id=job.qbo_customer_id, cb_org_id=job.cb_org_id,
+        credit_kind=job.credit_kind, qbo_credit_id=job.qbo_credit_id, cb_credit_id=job.cb_credit_id,
+        credit_number=job.credit_number, invoice_qbo_id=job.invoice_qbo_id, invoice_number=job.invoice_number,
+        cb_invoice_id=job.cb_invoice_id, amount=job.amount, currency=job.currency,
+        invoice_total=job.invoice_total, invoice_balance_before=job.invoice_balance_after,
+        qbo_payment_id=job.qbo_payment_id, decided_at=decided_at)
+    values.update(extra)
+    details = {"undo_of": job.id, **({"batch": extra["batch_id"]} if extra.get("batch_id") else {})}
+    return store.create(actor=user_id, event=EventKind.UNDO_REQUESTED, details=details, **values)
 
 
 def _problems(runner, job: Job, original: Job | None) -> list[str]:

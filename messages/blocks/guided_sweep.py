@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from data.batches import Batch
 from data.jobs import Job
-from data.states import JobState
+from data.states import BatchState, JobState
 from messages.blocks.common import button, confirm_dialog, context, esc, fmt, kind_label, message_text, section
 from messages.blocks.guided import NAME, PSA_NOTE, portal, reminder, still_shows_advice
 
@@ -77,8 +77,9 @@ def reply_for(batch: Batch, kind: str, who: str, **details) -> tuple[str, list[d
     if kind == "reminder":
         text = reminder(who, f"Sweep #{batch.id}'s ConnectBooster checklist", details.get("waited_minutes"))
         return message_text(text), [section(text)]
+    credit = "does not show again" if batch.state == BatchState.UNDO_CHECKLIST else "still shows"  # the undo's
     text = (f":mag: <@{esc(who, 40)}> says something is off. If an invoice still shows its old balance, resync it "
-            "again: the resync must run after QuickBooks has the payment. If an organizational credit still shows: "
+            f"again: the resync must run after QuickBooks has the change. If an organizational credit {credit}: "
             f"{still_shows_advice(batch.sync_from, 'its invoices')} If ConnectBooster shows a payment pending on one "
             "of the invoices, ask an approver to look at it in QuickBooks. When everything matches, click *All done* "
             "above.")

@@ -10,6 +10,7 @@ from decimal import Decimal
 from data.batches import Batch
 from data.jobs import Job
 from data.states import BATCH_DECIDING, BatchState, JobState, Mode
+from messages.blocks import sweep_controls as controls
 from messages.blocks.common import (
     button,
     confirm_dialog,
@@ -40,7 +41,8 @@ STATE = {
 FAILED = (JobState.FAILED, JobState.STALE, JobState.SKIPPED, JobState.NEEDS_ATTENTION)
 MARK = {JobState.VERIFIED: ":white_check_mark:", JobState.FAILED: ":x:", JobState.STALE: ":x:",
         JobState.SKIPPED: ":heavy_minus_sign:", JobState.NEEDS_ATTENTION: ":warning:",
-        JobState.AWAITING_BATCH_SYNC: ":ledger:", JobState.SYNCING: ":repeat:", JobState.SYNC_FINISHED: ":mag:"}
+        JobState.AWAITING_BATCH_SYNC: ":ledger:", JobState.SYNCING: ":repeat:", JobState.SYNC_FINISHED: ":mag:",
+        JobState.UNDONE: controls.UNDO_MARK}
 
 
 def _money(amount, currency: str = "USD") -> str:
@@ -84,11 +86,13 @@ def _client_sections(batch: Batch, by_seq: dict[int, Job], room: int = MAX_CLIEN
     return sections
 
 
-def batch_message(batch: Batch, items: list[Job], tz: str = "UTC") -> tuple[str, list[dict]]:
-    """The approval request, then the progress of the sweep, in one message (`tz`: the team's zone)."""
+def batch_message(batch: Batch, items: list[Job], tz: str = "UTC", undo=None) -> tuple[str, list[dict]]:
+    """The approval request, then the progress of the sweep (and of its undo: `undo`, a
+    workflow.sweep_controls.UndoView), in one message (`tz`: the team's zone)."""
     clients = len({i["qbo_customer_id"] for i in batch.plan})
     c = counts(batch, items)
-    title = (f"*Sweep #{batch.id}* · {STATE.get(batch.state, esc(batch.state))}\n<@{batch.requester_id}> proposes "
+    label = controls.state_label(batch, undo) or STATE.get(batch.state, esc(batch.state))
+    title = (f"*Sweep #{batch.id}* · {label}\n<@{batch.requester_id}> proposes "
              f"*{c['total']}* applications for *{clients}* client{'s' if clients != 1 else ''}, "
              f"*{_money(batch.total)}* in all: each unapplied credit to the oldest open invoices, as QuickBooks' "
              "Receive Payment would.")
@@ -96,16 +100,20 @@ def batch_message(batch: Batch, items: list[Job], tz: str = "UTC") -> tuple[str,
     if batch.state in (BatchState.RUNNING, BatchState.SYNCING, BatchState.GUIDED_CHECKLIST, BatchState.FINISHED):
         blocks.append(context(f"Done {c['done']}/{c['total']} · {_money(c['applied'])} applied in QuickBooks · "
                               f"{c['verified']} verified · {c['failed']} failed · approved by <@{batch.approver_id}>"))
-    retry = [j for j in items if j.state == JobState.NEEDS_ATTENTION and j.retryable][:MAX_RETRY_BUTTONS]
+    if undo is not None:
+        blocks.append(controls.progress(batch, items, undo))
+    retry = [j for j in (undo.jobs if undo is not None else items)
+             if j.state == JobState.NEEDS_ATTENTION and j.retryable][:MAX_RETRY_BUTTONS]
     guided = batch.mode == Mode.GUIDED  # its items are never retried alone: the sweep runs again (workflow/policy.py)
-    retry = retry if batch.state == BatchState.FINISHED and not guided else []
+    retry = retry if batch.state in (BatchState.FINISHED, BatchState.UNDONE) and not guided else []
+    undo_button = controls.undo_actions(batch, items)
     # Room left for client sections: the blocks below, and one for the "…and N more clients" line.
     deciding = batch.state in BATCH_DECIDING
-    reserved = len(blocks) + 1 + (2 if deciding else 0) + len(retry)
+    reserved = len(blocks) + 1 + (2 if deciding else 0) + len(retry) + len(undo_button)
     blocks += _client_sections(batch, {j.batch_seq: j for j in items}, min(MAX_CLIENT_SECTIONS, MAX_BLOCKS - reserved))
     if deciding:
         blocks.append(context(first_approval(batch) + f"Expires {when(batch.expires_at, tz)} · an approver other than "
-                              "the requester decides."
+                              f"the requester decides{controls.left_out_note(batch)}."
                               + (" · Guided mode: planned from QuickBooks alone (it cannot see payments pending in "
                                  "ConnectBooster); after the writes, one ConnectBooster checklist for the whole "
                                  "sweep in this thread." if guided else "")))
@@ -113,11 +121,13 @@ def batch_message(batch: Batch, items: list[Job], tz: str = "UTC") -> tuple[str,
             button("Approve sweep", "sweep_approve", str(batch.id), style="primary", confirm=confirm_dialog(
                 "Approve this sweep?", f"Record {c['total']} applications ({_money(batch.total)}) in QuickBooks?",
                 "Approve", style="primary")),
-            button("Reject", "sweep_reject", str(batch.id), style="danger")]})
+            button("Reject", "sweep_reject", str(batch.id), style="danger"),
+            # The plan can change only before anyone approved it (a first of two approvals covers this plan).
+            *([controls.edit_button(batch)] if batch.state == BatchState.AWAITING_APPROVAL else [])]})
     # One actions block per Retry: every button calls the same listener (action_id "job_retry"), and Slack
     # refuses a block holding two elements with the same action_id.
     blocks += [{"type": "actions", "block_id": f"sweep-retry:{batch.id}:{j.id}",
-                "elements": [button(f"Retry #{j.id}", "job_retry", str(j.id))]} for j in retry]
+                "elements": [button(f"Retry #{j.id}", "job_retry", str(j.id))]} for j in retry] + undo_button
     text = f"Sweep #{batch.id}: {c['total']} applications, {_money(batch.total)} — {esc(batch.state).replace('_', ' ')}"
     return message_text(text), blocks
 

@@ -89,14 +89,17 @@ def _credits(rows: list[dict], side: str) -> str:
     return f'<ul class="credits" data-side="{side}" aria-label="Open credits">{items}</ul>'
 
 
-def _sync_now() -> str:
-    return ('<p class="person">Integrations → QuickBooks Online: <button type="button" data-person="sync">'
-            'Sync Now</button></p>')
+def _sync_now(sync_from: str | None) -> str:
+    """Sync Now from a date, prefilled with the one the open checklist asks for (empty: yesterday, the portal's)."""
+    return ('<p class="person">Integrations → QuickBooks Online: <label for="sync-from">sync from</label> '
+            f'<input type="date" id="sync-from" data-asked="{esc(sync_from or "")}" value="{esc(sync_from or "")}" '
+            'aria-describedby="sync-from-hint"> <button type="button" data-person="sync">Sync Now</button> '
+            '<span class="side-note" id="sync-from-hint">the date the thread asks for; empty: yesterday</span></p>')
 
 
-def books_html(data: dict, person: bool = False) -> str:
+def books_html(data: dict, person: bool = False, sync_from: str | None = None) -> str:
     """The panel's body: QuickBooks first (where the bot writes), then ConnectBooster (what the client sees);
-    `person`: guided mode's portal actions as buttons (resync an invoice, Sync Now)."""
+    `person`: guided mode's portal actions (resync an invoice, Sync Now from `sync_from`, the checklist's date)."""
     sync = data.get("sync")
     sync_line = ""
     if sync:
@@ -115,5 +118,5 @@ def books_html(data: dict, person: bool = False) -> str:
                      f'{title} <span class="side-note">{note}</span></h3>'
                      f'{_invoice_table(title + " invoices", d["invoices"], side, person and side == "cb")}'
                      f'<h4>Credits</h4>{_credits(d["credits"], side)}'
-                     f'{sync_line if side == "cb" else ""}{_sync_now() if person and side == "cb" else ""}</section>')
+                     f'{sync_line if side == "cb" else ""}{_sync_now(sync_from) if person and side == "cb" else ""}</section>')
     return "".join(parts)

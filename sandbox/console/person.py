@@ -7,39 +7,50 @@ it does when the API asks (the same engine, the same timing), and they confirm i
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+import json
+import re
+from datetime import date
 
 from sandbox.cb_api import ApiError
 
-QBO = "quickbooks_online"
 END_STUCK = {"end_stuck_sync": {
     "label": "End the stuck sync",
     "what": "ConnectBooster support clears the stuck run: it ends as failed, and new syncs can start again.",
     "bot": "The bot sees the run end: its thread offers Sync again, which starts a new run.",
 }}
+# The thread messages that ask the person to run Sync Now: a job's step 2, a sweep's checklist, its undo's.
+ASKS_FOR_SYNC = ("guided_sync_finished", "sweep_guided_done", "sweep_undo_done")
+SYNC_FROM = re.compile(r"sync from \*(\d{4}-\d{2}-\d{2})\*")
 
 
 def resync_invoice(cb, number: str) -> str:
     """Entities → Invoices → search the number → ⋯ → Resync."""
-    with cb._lock:  # the emulator's own lock: the same one its HTTP API takes
-        cb.engine.advance(cb.clock())
-        found = next((i for i in cb.state.invoices.values() if str(i.number) == str(number)), None)
-        if found is None:
-            return f"ConnectBooster has no invoice {number} (the sync brings new invoices)."
-        cb.engine.start_resync(found.id, cb.clock())
+    if cb.portal_resync(number) is None:
+        return f"ConnectBooster has no invoice {number} (the sync brings new invoices)."
     return f"Resync of invoice {number} requested in ConnectBooster; its balance updates in a moment."
 
 
 def sync_now(cb, sync_from: date | None = None) -> str:
-    """Integrations → QuickBooks Online → Sync Now (from yesterday unless a date is given)."""
-    with cb._lock:
-        cb.engine.advance(cb.clock())
-        start = sync_from or cb.state.today() - timedelta(days=1)
-        try:
-            run = cb.begin_sync(QBO, "manual", start, "POST", f"/integrations/{QBO}/syncs")
-        except ApiError as e:
-            return f"Sync Now refused: {e.message}."
-    return f"Sync {run['id']} requested from {start.isoformat()}: {run['status']} (the PSA stage runs first)."
+    """Integrations → QuickBooks Online → Sync Now, from the date the person entered (yesterday if none)."""
+    try:
+        run = cb.portal_sync_now(sync_from)
+    except ApiError as e:
+        return f"Sync Now refused: {e.message}."
+    return f"Sync {run['id']} requested from {run['sync_from']}: {run['status']} (the PSA stage runs first)."
+
+
+def asked_sync_from(channels: list[dict]) -> str | None:
+    """The date the newest checklist in the channels' threads asks Sync Now to run from, as the person reads it
+    (the console prefills its date field with it, so what the thread says and what runs agree)."""
+    asked = []
+    for channel in channels:
+        for parent in channel.get("messages") or []:
+            for message in [parent, *(parent.get("replies") or [])]:
+                blocks = json.dumps(message.get("blocks") or [], ensure_ascii=False)
+                found = SYNC_FROM.search(blocks) if any(a in blocks for a in ASKS_FOR_SYNC) else None
+                if found:
+                    asked.append((float(message["ts"]), found.group(1)))
+    return max(asked)[1] if asked else None
 
 
 def end_stuck_sync(cb) -> str:

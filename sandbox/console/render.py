@@ -92,27 +92,39 @@ def _selected(el: dict, ctx: Ctx, block_id: str | None) -> dict | None:
     return el.get("initial_option")
 
 
-def _option_tag(opt: dict, selected_value: str | None) -> str:
+def _chosen(el: dict, ctx: Ctx, block_id: str | None) -> list[dict]:
+    """The options a multi-select shows chosen: the view's state first, else its initial_options."""
+    entry = (ctx.state.get(block_id) or {}).get(el.get("action_id")) if block_id else None
+    found = entry["selected_options"] if isinstance(entry, dict) and "selected_options" in entry else \
+        el.get("initial_options")
+    return [o for o in found or [] if isinstance(o, dict)]
+
+
+def _option_tag(opt: dict, selected: set) -> str:
     value = opt.get("value", "")
-    sel = " selected" if selected_value is not None and value == selected_value else ""
+    sel = " selected" if value in selected else ""
     return f'<option value="{esc(value)}"{sel}>{esc(plain_of(opt.get("text")))}</option>'
 
 
+EXTERNAL = ("external_select", "multi_external_select")  # options asked of the bot as one types
+
+
 def select_html(el: dict, ctx: Ctx, block_id: str | None, label: str, *, field_id: str, dispatch: bool) -> str:
-    """static_select / external_select as a native <select>; external ones get a search box fed by the bot."""
-    chosen = _selected(el, ctx, block_id)
-    chosen_value = chosen.get("value") if isinstance(chosen, dict) else None
+    """Static / external selects (multi ones too) as a native <select>; external ones get a search box (the bot's)."""
+    multi = str(el.get("type")).startswith("multi_")
+    chosen = _chosen(el, ctx, block_id) if multi else \
+        [c for c in [_selected(el, ctx, block_id)] if isinstance(c, dict)]
+    values = {c.get("value") for c in chosen}
     placeholder_text = plain_of(el.get("placeholder")) or "Choose an option"
     cls = "sk-select" + (" sk-dispatch" if dispatch else " sk-field")
     opts = _options(el)
-    if el.get("type") == "external_select" and isinstance(chosen, dict) and not any(
-            o.get("value") == chosen_value for o in opts):
-        opts = [chosen, *opts]
-    tags = [f'<option value=""{"" if chosen_value else " selected"} disabled>{esc(placeholder_text)}</option>']
-    tags += [_option_tag(o, chosen_value) for o in opts]
-    select = (f'<select id="{field_id}" class="{cls}" {_attrs(el, block_id)}>'
+    if el.get("type") in EXTERNAL:  # what was chosen stays listed while the search shows other options
+        opts = [c for c in chosen if not any(o.get("value") == c.get("value") for o in opts)] + opts
+    tags = [] if multi else [f'<option value=""{"" if values else " selected"} disabled>{esc(placeholder_text)}</option>']
+    tags += [_option_tag(o, values) for o in opts]
+    select = (f'<select id="{field_id}" class="{cls}"{" multiple" if multi else ""} {_attrs(el, block_id)}>'
               f'{"".join(tags)}</select>')
-    if el.get("type") != "external_select":
+    if el.get("type") not in EXTERNAL:
         return select
     return (f'<div class="sk-external"><input type="search" id="{field_id}-search" class="sk-search" '
             f'data-min-query="{esc(el.get("min_query_length", 3))}" data-for="{field_id}" '
@@ -169,6 +181,7 @@ def number_input_html(el: dict, ctx: Ctx, block_id: str | None, label: str, *, f
 
 FIELD_RENDERERS: dict[str, Callable[..., str]] = {
     "static_select": select_html, "external_select": select_html, "radio_buttons": radios_html,
+    "multi_static_select": select_html, "multi_external_select": select_html,
     "plain_text_input": text_input_html, "number_input": number_input_html,
 }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -75,12 +76,13 @@ class Console:
         ledger = self.sb.qbo.ledger
         data = books(ledger.list("Customer"), ledger.list("Invoice"), ledger.list("CreditMemo"),
                      ledger.list("Payment"), self.sb.cb.snapshot(), client)
+        asked = person_actions.asked_sync_from(st["channels"]) if self.guided else None  # the checklist's date
         return {
             "version": st["version"], "user": user,
             "channels": [{"id": c["id"], "name": c["name"],
                           "items": timeline(c, st["ephemerals"], users, chans)} for c in channels],
             "modal": {"id": modals[-1]["id"], "html": modal_html(modals[-1], users, chans)} if modals else None,
-            "books": {**data, "html": books_html(data, person=self.guided)},
+            "books": {**data, "sync_from": asked, "html": books_html(data, person=self.guided, sync_from=asked)},
             "armed": self.armed[-5:],
         }
 
@@ -158,14 +160,18 @@ class Console:
         return {"options": [{"value": o.get("value", ""), "text": (o.get("text") or {}).get("text", "")}
                             for o in opts]}
 
-    def person(self, do: str, invoice: str = "") -> dict:
-        """Guided mode: what a person does in the ConnectBooster portal."""
+    def person(self, do: str, invoice: str = "", sync_from: str = "") -> dict:
+        """Guided mode: what a person does in the ConnectBooster portal (Sync Now from the date they entered)."""
         if not self.guided:
             raise ConsoleError("The portal actions are for guided mode (CONNECTBOOSTER_MODE=guided).")
         if do == "resync":
             return {"ok": True, "message": person_actions.resync_invoice(self.sb.cb, invoice)}
         if do == "sync":
-            return {"ok": True, "message": person_actions.sync_now(self.sb.cb)}
+            try:
+                start = date.fromisoformat(sync_from) if sync_from else None
+            except ValueError:
+                raise ConsoleError("Sync from must be a date, YYYY-MM-DD.") from None
+            return {"ok": True, "message": person_actions.sync_now(self.sb.cb, start)}
         raise ConsoleError(f"Unknown portal action {do!r}.")
 
     def bookkeeper(self, do: str, client: str, amount: str) -> dict:
@@ -240,7 +246,8 @@ class Console:
                 return _json(self.options(user, str(body.get("view_id")), str(body.get("action_id")),
                                           str(body.get("block_id")), str(body.get("query", ""))))
             if verb == "person":
-                return _json(self.person(str(body.get("do")), str(body.get("invoice", ""))))
+                return _json(self.person(str(body.get("do")), str(body.get("invoice", "")),
+                                         str(body.get("sync_from") or "")))
             if verb == "books":
                 return _json(self.bookkeeper(str(body.get("do")), str(body.get("client")), str(body.get("amount"))))
             if verb == "fault":
@@ -280,6 +287,9 @@ def typed_values(view: dict, raw: dict) -> dict:
             if etype in ("static_select", "external_select", "radio_buttons"):
                 chosen = entry.get("selected")
                 state = {"type": etype, "selected_option": _option_for(el, chosen) if chosen else None}
+            elif etype in ("multi_static_select", "multi_external_select"):
+                state = {"type": etype, "selected_options": [_option_for(el, c) for c in entry.get("selected") or []
+                                                             if isinstance(c, dict)]}
             else:
                 value = entry.get("value")
                 state = {"type": etype, "value": value if value not in ("", None) else None}

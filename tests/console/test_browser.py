@@ -139,10 +139,15 @@ def test_guided_mode_walked_in_the_browser(guided_page):
     expect(cb_row).to_contain_text("$110.00", timeout=20_000)
     thread.get_by_role("button", name="Resynced").last.click()
     expect(thread).to_contain_text("Step 2 of 3")
+    # Step 2 names the date to sync from: the credit's (2026-10-01), older than the day before the application.
+    named = re.search(r"sync from (\d{4}-\d{2}-\d{2})", thread.inner_text()).group(1)
+    assert named == world.job(1).sync_from == "2026-10-01"
+    expect(books.locator("#sync-from")).to_have_value(named)  # the portal's date field, as the step asks
     books.get_by_role("button", name="Sync Now").click()
     thread.get_by_role("button", name="Sync started").last.click()
     expect(parent).to_contain_text("Run the sync: active")
     expect(books.locator("p.sync")).to_contain_text("finished", timeout=30_000)
+    assert world.cb.snapshot()["syncs"][0]["sync_from"] == named  # what ran is what the thread said
     expect(books).not_to_contain_text("11261")
     thread.get_by_role("button", name="Sync finished").last.click()
     expect(thread).to_contain_text("Step 3 of 3")

@@ -113,3 +113,36 @@ def test_digest_message(credits, attention, completed, status, error, trigger, s
     data = DigestData(credits=credits, attention=attention, last_sync=run, completed=completed,
                       since=datetime(2026, 11, 2, 14, tzinfo=UTC), unreadable=unreadable)
     check_message(digest.digest_message(data, datetime(2026, 11, 3, 14, tzinfo=UTC), tz))
+
+
+@SETTINGS
+@given(plan=plans(), state=st.sampled_from(["awaiting_approval", "finished", "undoing", "undo_checklist", "undone",
+                                            "cancelled"]),
+       items=st.lists(jobs(state="verified", retryable=1), max_size=8),
+       undos=st.lists(jobs(kind="undo", state="needs_attention", retryable=1), max_size=8), reason=TEXT, tz=TZ,
+       stamp=STAMP, typed=SHORT, guided=st.booleans())
+def test_sweep_control_messages(plan, state, items, undos, reason, tz, stamp, typed, guided):
+    """Edit plan… and Undo sweep…: the message with its buttons, the modal, the options, the undo's replies."""
+    from messages.blocks import sweep_controls as controls
+    from workflow.sweep_controls import UndoView
+
+    batch = Batch(id=3, kind="sweep", state=state, requester_id="U0REQUEST", approver_id="U0APPROVE",
+                  channel_id="C1", parent_ts="1.1", plan=plan, total=sum(Decimal(p["amount"]) for p in plan),
+                  sync_key=None, sync_id=None, open_key=None, created_at=stamp, updated_at=stamp, expires_at=stamp,
+                  decided_at=None, completed_at=None, mode="guided" if guided else "api", undo_by="U0APPROVE",
+                  undo_confirmed_by="U0APPROVE2", sync_from=typed, left_out=[{"client": reason, "by": "U0APPROVE"}],
+                  undo_skipped={str(j.id): reason for j in items[:2]})
+    items = [j.__class__(**{**j.__dict__, "id": n + 1, "batch_seq": n}) for n, j in enumerate(items)]
+    undo = UndoView([u.__class__(**{**u.__dict__, "id": 100 + n, "state": s}) for n, (u, s) in enumerate(
+        zip(undos, ["needs_attention", "awaiting_batch_sync", "stale"] * 3, strict=False))],
+        {j.id: reason for j in items})
+    check_message(sweep.batch_message(batch, items, tz, undo))
+    check_message(sweep.batch_message(batch, items, tz))
+    check_message(controls.summary(batch, items, undo))
+    check_message(controls.notice(batch, items, undo))
+    check_message(controls.checklist(batch, undo, "https://acme.connectboosterportal.com"))
+    check_view(controls.leave_out_modal(batch, "C1", "1.1"))
+    options = controls.client_options(batch, typed)
+    assert len(options) <= 100
+    assert limit_errors([{"type": "actions", "elements": [
+        {"type": "static_select", "action_id": "x", "options": options}]}] if options else []) == []

@@ -228,8 +228,13 @@ function renderModal(modal) {
 
 function renderBooks(books) {
   if (books.html !== S.booksHtml) {
+    // A date the person typed survives the refresh, until a checklist asks for another one.
+    const typed = $("#sync-from");
+    const keep = typed && typed.dataset.edited ? { asked: typed.dataset.asked, value: typed.value } : null;
     $("#books").innerHTML = books.html;
     S.booksHtml = books.html;
+    const field = $("#sync-from");
+    if (keep && field && field.dataset.asked === keep.asked) { field.value = keep.value; field.dataset.edited = "1"; }
   }
   const pick = $("#client");
   if (pick.options.length !== books.clients.length) {
@@ -250,7 +255,9 @@ function collect(form) {
   for (const el of form.querySelectorAll(".sk-field")) {
     const { blockId, actionId } = el.dataset;
     let entry;
-    if (el.tagName === "SELECT") {
+    if (el.tagName === "SELECT" && el.multiple) {
+      entry = { selected: [...el.selectedOptions].filter((o) => o.value).map((o) => ({ value: o.value, text: o.textContent })) };
+    } else if (el.tagName === "SELECT") {
       const o = el.selectedOptions[0];
       entry = { selected: o && o.value ? { value: o.value, text: o.textContent } : null };
     } else if (el.tagName === "FIELDSET") {
@@ -309,18 +316,21 @@ async function loadOptions(search) {
     });
     if (search.value !== query) return; // a newer query is on its way
     const current = select.value;
-    const keep = select.selectedOptions[0];
+    const kept = [...select.selectedOptions].filter((o) => o.value);
     select.innerHTML = "";
-    const ph = document.createElement("option");
-    ph.value = ""; ph.disabled = true; ph.textContent = options.length ? "Choose one" : "No match";
-    select.append(ph);
-    if (keep && keep.value && !options.some((o) => o.value === keep.value)) select.append(keep);
+    if (!select.multiple) { // a multi-select has no placeholder row: nothing chosen is its empty state
+      const ph = document.createElement("option");
+      ph.value = ""; ph.disabled = true; ph.textContent = options.length ? "Choose one" : "No match";
+      select.append(ph);
+    }
+    for (const keep of kept) if (!options.some((o) => o.value === keep.value)) select.append(keep);
     for (const o of options) {
       const opt = document.createElement("option");
       opt.value = o.value; opt.textContent = o.text;
+      opt.selected = kept.some((k) => k.value === o.value);
       select.append(opt);
     }
-    select.value = current || (options[0]?.value ?? "");
+    if (!select.multiple) select.value = current || (options[0]?.value ?? "");
     announce(`${options.length} option${options.length === 1 ? "" : "s"} found`);
   } catch (e) { status(e.message, true); }
 }
@@ -351,7 +361,7 @@ document.addEventListener("click", (ev) => {
   if (link) { S.channel = link.dataset.channel; $("#timeline").innerHTML = ""; refresh(); return; }
   const person = t.closest("[data-person]");  // guided mode (issue 14): a person's action in the portal
   if (person) {
-    api("person", { do: person.dataset.person, invoice: person.dataset.invoice || "" })
+    api("person", { do: person.dataset.person, invoice: person.dataset.invoice || "", sync_from: $("#sync-from")?.value || "" })
       .then((r) => { status(r.message); refresh(); }).catch((e) => status(e.message, true));
     return;
   }
@@ -390,6 +400,7 @@ document.addEventListener("change", (ev) => {
 });
 
 document.addEventListener("input", (ev) => {
+  if (ev.target.id === "sync-from") ev.target.dataset.edited = "1"; // the person's date, kept across refreshes
   if (!ev.target.matches(".sk-search")) return;
   clearTimeout(searchTimer);
   searchTimer = setTimeout(() => loadOptions(ev.target), 200);
