@@ -17,7 +17,6 @@ from workflow.lookup import APPLIED_WAITING_SYNC, ClientView
 from workflow.machine import move
 from workflow.policy import REFUSAL_EVENTS, Action, NotAllowed, Permit, Policy
 from workflow.runner import JobRunner
-from workflow.steps_apply import own_write
 from workflow.undo import open_undo
 from workflow.validation import InvalidRequest, validate
 

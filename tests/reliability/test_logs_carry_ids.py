@@ -43,7 +43,8 @@ def forbidden() -> dict[str, re.Pattern]:
     words = {"client name": NAME, "Zanzibar": "Zanzibar", "invoice number": INVOICE_NO, "credit number": CREDIT_NO,
              **{f"amount {a}": a for a in amounts}}
     found = {k: re.compile(re.escape(v)) for k, v in words.items()}
-    found.update({f"QuickBooks id {v}": re.compile(rf"(?<![\d.]){v}(?![\d.])") for k, v in IDS.items()
+    # An id alone, not inside a longer token: a random hex intuit_tid or requestid may hold its digits.
+    found.update({f"QuickBooks id {v}": re.compile(rf"(?<![\w.-]){v}(?![\w.-])") for k, v in IDS.items()
                   if k in ("customer", "invoice", "credit_memo")})
     return found
 
