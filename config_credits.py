@@ -1,4 +1,4 @@
-"""The settings of new-credit detection and approval by amount (issue 22), parsed apart from config.py's rest.
+"""The settings of new-credit detection and approval by amount, parsed apart from config.py's rest.
 
     QBO_WEBHOOK_VERIFIER_TOKEN  Intuit's verifier token: turns on POST /quickbooks/webhooks (HTTP mode)
     QBO_CDC_POLL_SECONDS        change data capture every N seconds (default 300; 0 turns polling off)

@@ -1,4 +1,4 @@
-"""Benchmark 6: from a new credit in QuickBooks to its proposal in Slack (issue 22).
+"""Benchmark 6: from a new credit in QuickBooks to its proposal in Slack.
 
 1. Webhooks: a credit memo made in QuickBooks (the ledger, as its screens would), the emulator's signed webhook to
    the bot's `POST /quickbooks/webhooks` (no aggregation delay: Intuit's sandbox fires "near real time"), the time

@@ -60,7 +60,7 @@ CREATE TABLE people (
 
 
 M11_CONNECTION = """
--- The QuickBooks connection's life (issue 23): both expiries of the refresh token, when it was last refreshed
+-- The QuickBooks connection's life: both expiries of the refresh token, when it was last refreshed
 -- (QBO_KEEPALIVE_DAYS counts from it), and the connection's state: lapsed (Intuit refused it) and warned.
 ALTER TABLE oauth_tokens ADD COLUMN refresh_hard_expires_at REAL;   -- Intuit's five-year cap, epoch seconds
 ALTER TABLE oauth_tokens ADD COLUMN refreshed_at REAL;              -- the last token answer, epoch seconds

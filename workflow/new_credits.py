@@ -1,4 +1,4 @@
-"""New credits (issue 22), wired once by bot.py: the index, the watcher, the proposals, the webhook route.
+"""New credits, wired once by bot.py: the index, the watcher, the proposals, the webhook route.
 
     QBO_WEBHOOK_VERIFIER_TOKEN set, HTTP mode   POST /quickbooks/webhooks is served (Socket Mode has no HTTP server)
     QBO_CDC_POLL_SECONDS > 0 (default 300)      change data capture, every N seconds

@@ -55,86 +55,27 @@ APPROVAL_TTL_HOURS goes back to people, an undo past UNDO_WINDOW_HOURS is not ma
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from enum import StrEnum
 
 from data.batches import Batch
-from data.events import EventKind
 from data.jobs import Job, stamp
 from data.states import BATCH_DECIDING, DECIDING, GUIDED, BatchState, JobKind, JobState, Mode
-from workflow.declined import Declined
-
-# Resume states that (re)run a QuickBooks write: a Retry there is a change to the books.
-WRITES = frozenset({JobState.APPROVED, JobState.APPLYING, JobState.UNDOING})
-
-
-class Action(StrEnum):
-    APPROVE = "approve"
-    REJECT = "reject"
-    RETRY = "retry"
-    SYNC_AGAIN = "sync_again"
-    UNDO = "undo"
-    PROPOSE_SWEEP = "propose_sweep"
-    SWEEP_APPROVE = "sweep_approve"
-    SWEEP_REJECT = "sweep_reject"
-    GUIDED_CONFIRM = "guided_confirm"  # a person confirms a guided ConnectBooster step
-    # history, export, sweep controls
-    SWEEP_LEAVE_OUT = "sweep_leave_out"  # take clients out of a plan before it is approved
-    SWEEP_UNDO = "sweep_undo"            # reverse every application of a finished sweep
-    HISTORY = "history"
-    EXPORT = "export"
-    ACCEPT = "accept"                  # Apply as proposed: a new credit's proposal
-    NOT_NOW = "not_now"                # a proposal closed without applying
-    CONNECT = "connect"                # an admin connects QuickBooks from Slack
+from workflow.policy_sweeps import SweepRules
+from workflow.policy_terms import (  # noqa: F401 (the vocabulary is imported from here too)
+    APPROVALS,
+    BOUND,
+    NOTHING,
+    REFUSAL_EVENTS,
+    WRITES,
+    Action,
+    NotAllowed,
+    Permit,
+    _hours,
+)
 
 
-APPROVALS = frozenset({Action.APPROVE, Action.SWEEP_APPROVE, Action.ACCEPT})
-
-
-# The audit event of a refused click, by action and by what was clicked on (a job, or a sweep).
-REFUSAL_EVENTS: dict[tuple[Action, str], EventKind] = {
-    (Action.APPROVE, "job"): EventKind.REFUSED_APPROVAL, (Action.REJECT, "job"): EventKind.REFUSED_REJECT,
-    (Action.RETRY, "job"): EventKind.REFUSED_RETRY, (Action.SYNC_AGAIN, "job"): EventKind.REFUSED_SYNC_AGAIN,
-    (Action.UNDO, "job"): EventKind.REFUSED_UNDO, (Action.GUIDED_CONFIRM, "job"): EventKind.REFUSED_GUIDED_CONFIRM,
-    (Action.SWEEP_APPROVE, "sweep"): EventKind.SWEEP_REFUSED_APPROVE,
-    (Action.SWEEP_REJECT, "sweep"): EventKind.SWEEP_REFUSED_REJECT,
-    (Action.GUIDED_CONFIRM, "sweep"): EventKind.SWEEP_REFUSED_GUIDED_CONFIRM,
-    (Action.SWEEP_LEAVE_OUT, "sweep"): EventKind.SWEEP_REFUSED_APPROVE,
-    (Action.SWEEP_UNDO, "sweep"): EventKind.REFUSED_UNDO,
-    (Action.ACCEPT, "sweep"): EventKind.PROPOSAL_REFUSED_ACCEPT, (Action.NOT_NOW, "sweep"): EventKind.PROPOSAL_REFUSED_NOT_NOW,
-}
-
-
-class NotAllowed(Declined):
-    """A click this person may not make now; `message` is shown to the clicker only, and nothing changed."""
-
-    def __init__(self, message: str, *, expired: bool = False, record: bool = True) -> None:
-        super().__init__(message)
-        self.expired = expired    # the request's window has passed: the caller expires it
-        self.record = record      # worth an audit event (a wrong-message click is, a stale one too)
-
-
-@dataclass(frozen=True)
-class Permit:
-    """An allowed decision; `withdraw` when the requester takes their own request back; `first_of_two` when this
-    approval is the first of the two DUAL_APPROVAL_ABOVE asks for (nothing is written yet)."""
-
-    withdraw: bool = False
-    first_of_two: bool = False
-
-
-NOTHING = "nothing was changed"
-# Buttons that sit in a job's thread (or on its sweep's message) and name the job in their value.
-BOUND = frozenset({Action.RETRY, Action.SYNC_AGAIN, Action.UNDO})
-
-
-def _hours(span: timedelta) -> str:
-    return f"{span.total_seconds() / 3600:g}"
-
-
-class Policy:
+class Policy(SweepRules):
     def __init__(self, *, approvers: frozenset[str], undo_window: timedelta,
                  now: Callable[[], datetime] | None = None, admins: frozenset[str] | None = None,
                  dual_above: Decimal | None = None, auto_max: Decimal = Decimal("0"),
@@ -279,56 +220,6 @@ class Policy:
         if job.state not in GUIDED:
             raise NotAllowed(f"Job #{job.id} is {job.state.label}: no step is waiting for a confirmation; {NOTHING}.",
                           record=False)
-        return Permit()
-
-    def _guided_batch(self, user: str, batch: Batch, channel: str | None, thread_ts: str | None) -> Permit:
-        """Guided confirm of a sweep's one checklist: the same people as for a job's step, in the sweep's thread."""
-        if channel != batch.channel_id or not batch.parent_ts or thread_ts != batch.parent_ts:
-            raise NotAllowed(f"That button does not belong to this checklist; {NOTHING}.")
-        if user not in self.approvers and user not in (batch.requester_id, batch.approver_id):
-            raise NotAllowed("Only the sweep's proposer or an approver can confirm its ConnectBooster checklist (a "
-                          f"confirmation closes every application in it); {NOTHING}.")
-        if batch.checklist_confirmed_by:  # the sweep's checklist, or its undo's
-            raise NotAllowed(f"Sweep #{batch.id}'s checklist was already confirmed by <@{batch.checklist_confirmed_by}>; "
-                          f"{NOTHING}.", record=False)
-        if batch.state not in (BatchState.GUIDED_CHECKLIST, BatchState.UNDO_CHECKLIST):
-            raise NotAllowed(f"Sweep #{batch.id} is {batch.state.label}: no checklist is waiting for a confirmation; "
-                          f"{NOTHING}.", record=False)
-        return Permit()
-
-    def _leave_out(self, user: str, batch: Batch, channel: str | None, message_ts: str | None) -> Permit:
-        """Taking clients out of a plan only narrows what an approver will decide: any approver, before that."""
-        if batch.kind != "sweep":  # only a sweep has a plan of clients
-            raise NotAllowed(f"That button is not valid; {NOTHING}.", record=False)
-        if batch.channel_id != channel or (batch.parent_ts is not None and batch.parent_ts != message_ts):
-            raise NotAllowed(f"This button does not belong to that sweep; {NOTHING}.")
-        if user not in self.approvers:
-            raise NotAllowed(f"Only approvers can change a sweep's plan; {NOTHING}.")
-        if batch.state != BatchState.AWAITING_APPROVAL:
-            raise NotAllowed(f"Sweep #{batch.id} is {batch.state.label}: its plan can only change before it is "
-                             f"approved; {NOTHING}.", record=False)
-        if batch.expires_at and batch.expires_at <= stamp(self.now()):
-            raise NotAllowed(f"Sweep #{batch.id} expired; propose a new one.", expired=True)
-        return Permit()
-
-    def _sweep_undo(self, user: str, batch: Batch, channel: str | None, message_ts: str | None) -> Permit:
-        """As for one application: two people; each item is then checked under the undo rule on its own."""
-        if batch.kind != "sweep":  # the controls are a sweep's
-            raise NotAllowed(f"That button is not valid; {NOTHING}.", record=False)
-        if batch.channel_id != channel or (batch.parent_ts is not None and batch.parent_ts != message_ts):
-            raise NotAllowed(f"This button does not belong to that sweep; {NOTHING}.")
-        if user not in self.approvers:
-            raise NotAllowed(f"Only approvers can undo a sweep; {NOTHING}.")
-        if user == batch.requester_id:
-            raise NotAllowed("You proposed this sweep, so a colleague (an approver) has to undo it: every change "
-                             f"to the books takes two people. {NOTHING.capitalize()}.")
-        if batch.state != BatchState.FINISHED:
-            raise NotAllowed(f"Sweep #{batch.id} is {batch.state.label}; only a finished sweep can be undone. "
-                             f"{NOTHING.capitalize()}.", record=False)
-        if batch.completed_at and batch.completed_at < stamp(self.now() - self.undo_window):
-            hours = self.undo_window.total_seconds() / 3600
-            raise NotAllowed(f"Sweep #{batch.id} finished more than {hours:g} hours ago, past the undo window; "
-                             f"reverse its applications in QuickBooks. {NOTHING.capitalize()}.", record=False)
         return Permit()
 
     def undo_item(self, user: str, item: Job) -> Permit:

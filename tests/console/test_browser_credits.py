@@ -1,4 +1,4 @@
-"""The console in a real headless Chromium (issue 22): a person records a credit memo in QuickBooks from the books
+"""The console in a real headless Chromium: a person records a credit memo in QuickBooks from the books
 panel, watches the bot's proposal appear in #applycredit-notices, and an approver applies it as proposed."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The HTTP edge probes (issue 21): unsigned bodies, unsigned logs, idle connections, /healthz's methods.
+"""The HTTP edge probes: unsigned bodies, unsigned logs, idle connections, /healthz's methods.
 
 Each runs a real `bot.py run` in HTTP mode and records its figures for docs/reliability.md.
 """

@@ -1,4 +1,4 @@
-"""One user cannot starve the others (issue 21): a flood of inbox reads and a colleague's form.
+"""One user cannot starve the others: a flood of inbox reads and a colleague's form.
 
 Every service answers in 0.5 s. One allowed user sends 40 `/applycredit inbox`; a colleague then asks for a
 client. The colleague's form comes while the flood is still being read (before: it waited behind all 40, 86 s);

@@ -1,4 +1,4 @@
-"""Logs carry ids, not books (issue 21; Intuit: "You must not log any user's credentials or QuickBooks data").
+"""Logs carry ids, not books (Intuit: "You must not log any user's credentials or QuickBooks data").
 
 A real `bot.py run` at LOG_LEVEL=INFO goes through a whole troubled day with a client whose name, document numbers,
 ids and amounts are unlike anything else: a request with a QuickBooks 503 and a ConnectBooster 500, a Retry, an

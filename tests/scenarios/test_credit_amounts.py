@@ -1,4 +1,4 @@
-"""Approval by amount on new credits (issue 22): auto-apply under AUTO_APPLY_MAX (announced with Undo) and a proposal
+"""Approval by amount on new credits: auto-apply under AUTO_APPLY_MAX (announced with Undo) and a proposal
 above it; two approvers above DUAL_APPROVAL_ABOVE for a proposal and for a request (one is not enough, the same one
 twice is not enough); a proposal whose credit is used elsewhere says so and loses its buttons."""
 from __future__ import annotations

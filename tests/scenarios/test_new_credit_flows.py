@@ -1,4 +1,4 @@
-"""A proposal's other ways (issue 22): Choose… (the picker, prefilled) and the request it makes; Not now; a
+"""A proposal's other ways: Choose… (the picker, prefilled) and the request it makes; Not now; a
 legacy-format delivery; guided mode proposing from QuickBooks alone, its checklist, and its inbox read from the
 index instead of every payment; verification of a credit ConnectBooster learnt of before the application."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Hearing QuickBooks (issue 22): a signed webhook → one proposal naming the oldest open invoice → accepted → applied
+"""Hearing QuickBooks: a signed webhook → one proposal naming the oldest open invoice → accepted → applied
 once → complete; a forged delivery refused; a repeated one ignored; CDC alone in Socket Mode; nothing lost when the
 bot stops between its 200 and the processing."""
 from __future__ import annotations
