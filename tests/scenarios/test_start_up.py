@@ -22,9 +22,12 @@ def run_bot(home: Path, extra: dict[str, str] | None = None) -> subprocess.Compl
                           text=True, timeout=60, stdin=subprocess.DEVNULL)
 
 
-def closed_port() -> int:
-    with socket.create_server(("127.0.0.1", 0)) as s:
-        return s.getsockname()[1]
+def refusing_port() -> socket.socket:
+    """A port bound but never listening: connections to it are refused, and no other test's server can take it
+    meanwhile (a port merely closed again could be, and would answer the bot as no Slack does)."""
+    held = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    held.bind(("127.0.0.1", 0))
+    return held
 
 
 def test_a_copied_env_example_is_refused_before_anything_starts(tmp_path):
@@ -41,7 +44,8 @@ def test_a_copied_env_example_is_refused_before_anything_starts(tmp_path):
 
 
 def test_slack_unreachable_at_start_is_one_line_not_a_traceback(tmp_path):
-    done = run_bot(tmp_path, {**REAL_LOOKING, "SLACK_API_URL": f"http://127.0.0.1:{closed_port()}/api/"})
+    with refusing_port() as held:
+        done = run_bot(tmp_path, {**REAL_LOOKING, "SLACK_API_URL": f"http://127.0.0.1:{held.getsockname()[1]}/api/"})
     assert done.returncode == 1
     output = done.stderr + done.stdout
     assert "Traceback" not in output and "startup-secret" not in output
