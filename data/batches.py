@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
+from data.db import transaction
 from data.jobs import utcnow
 from data.states import BATCH_TERMINAL, BatchState, Mode
 
@@ -115,7 +116,7 @@ class BatchStore:
                "created_at": now, "updated_at": now, "expires_at": expires_at, "mode": mode,
                **{k: json.dumps(v, default=str) if k == "details" else v for k, v in values.items()}}
         try:
-            with db.conn:
+            with transaction(db):
                 cur = db.conn.execute(f"INSERT INTO batches ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
                                       list(row.values()))
         except sqlite3.IntegrityError:
@@ -145,7 +146,7 @@ class BatchStore:
             updates.setdefault("completed_at", updates["updated_at"])
         states = list(from_states)
         db = self._db()
-        with db.conn:
+        with transaction(db):
             cur = db.conn.execute(
                 f"UPDATE batches SET {', '.join(f'{k} = ?' for k in updates)} WHERE id = ? "
                 f"AND state IN ({', '.join('?' for _ in states)})", [*updates.values(), batch_id, *states])
@@ -153,7 +154,7 @@ class BatchStore:
 
     def set_parent(self, batch_id: int, ts: str) -> None:
         db = self._db()
-        with db.conn:
+        with transaction(db):
             db.conn.execute("UPDATE batches SET parent_ts = ? WHERE id = ? AND parent_ts IS NULL", [ts, batch_id])
 
     def in_states(self, states: Iterable[str]) -> list[Batch]:

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import sqlite_utils
 
+from data.db import transaction
 from data.jobs import credit_key, utcnow
 
 COLUMNS = ("credit_key", "kind", "qbo_id", "customer_id", "number", "txn_date", "total", "remaining", "currency",
@@ -71,7 +72,7 @@ class CreditIndex:
         """Store webhook events (objects with event_id, entity, entity_id, operation), committed; returns how
         many were new (a retried delivery's events are already there)."""
         db, now, new = self._db(), self.now(), 0
-        with db.conn:
+        with transaction(db):
             for n in notices:
                 cur = db.conn.execute("INSERT OR IGNORE INTO qbo_notices (event_id, entity, entity_id, operation, "
                                       "received_at) VALUES (?, ?, ?, ?, ?)",
@@ -86,7 +87,7 @@ class CreditIndex:
 
     def mark_processed(self, ids: list[int]) -> None:
         db = self._db()
-        with db.conn:
+        with transaction(db):
             db.conn.executemany("UPDATE qbo_notices SET processed_at = ? WHERE id = ?", [(self.now(), i) for i in ids])
 
     # -- the CDC cursor ------------------------------------------------------------------------------
@@ -96,7 +97,7 @@ class CreditIndex:
 
     def set_cursor(self, value: str) -> None:
         db = self._db()
-        with db.conn:
+        with transaction(db):
             db.conn.execute("INSERT INTO qbo_cursor (name, value, updated_at) VALUES ('cdc', ?, ?) ON CONFLICT(name) "
                             "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at", [value, self.now()])
 
@@ -105,7 +106,7 @@ class CreditIndex:
         """Record credits as QuickBooks has them now (objects like integrations' Credit) and the deleted ones;
         `notice`: a credit that was not open before is noticed (False for the very first full read)."""
         change, db, now = IndexChange(), self._db(), self.now()
-        with db.conn:
+        with transaction(db):
             for c in credits:
                 self._put(db, c, change, notice, now)
             for kind, qbo_id in gone:
@@ -117,7 +118,7 @@ class CreditIndex:
         change = self.apply(credits, notice=notice)
         keep = {credit_key(c.kind, c.id) for c in credits if c.remaining > 0}
         db = self._db()
-        with db.conn:
+        with transaction(db):
             for (key,) in db.conn.execute("SELECT credit_key FROM open_credits").fetchall():
                 if key not in keep:
                     self._drop(db, key, change)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
@@ -38,6 +39,28 @@ def connect(path: str) -> sqlite_utils.Database:
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = NORMAL")
     return sqlite_utils.Database(conn)
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
+    """One transaction: every statement inside commits together, or none does.
+
+    The connections are in autocommit mode (`isolation_level=None`, so a reader never holds a stale snapshot), where
+    `with conn:` begins nothing and each statement commits on its own: a state change and its audit event would be
+    two commits, with a window between them. BEGIN IMMEDIATE takes the write lock up front (busy_timeout waits for
+    it), where sqlite-utils' `atomic()` issues a deferred BEGIN: a transaction that reads before it writes could
+    then fail at once with SQLITE_BUSY in WAL mode. Nested use joins the transaction already open."""
+    conn = db.conn
+    if conn.in_transaction:
+        yield conn
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def open_db(path: str) -> sqlite_utils.Database:

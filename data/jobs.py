@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
+from data.db import transaction
 from data.events import EventKind
 from data.states import TERMINAL, JobKind, JobState, Mode
 
@@ -149,7 +150,7 @@ class JobStore:
         row.update(created_at=now, updated_at=now)
         row.setdefault("open_credit_key", credit_key(values["credit_kind"], values["qbo_credit_id"]))
         try:
-            with db.conn:
+            with transaction(db):
                 cur = db.conn.execute(
                     f"INSERT INTO jobs ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})", list(row.values())
                 )
@@ -193,7 +194,7 @@ class JobStore:
             updates.setdefault("completed_at", now)
         states = list(from_states)
         sets = ", ".join(f"{k} = ?" for k in updates)
-        with db.conn:
+        with transaction(db):
             cur = db.conn.execute(
                 f"UPDATE jobs SET {sets} WHERE id = ? AND state IN ({', '.join('?' for _ in states)})",
                 [*updates.values(), job_id, *states],
@@ -212,7 +213,7 @@ class JobStore:
     def set_parent(self, job_id: int, ts: str) -> None:
         """Remember the approval message (the thread parent) once Slack has it; not a state change."""
         db = self._db()
-        with db.conn:
+        with transaction(db):
             cur = db.conn.execute("UPDATE jobs SET parent_ts = ? WHERE id = ? AND parent_ts IS NULL", [ts, job_id])
             if cur.rowcount == 1:
                 self._event(db, job_id, "bot", EventKind.PARENT_POSTED, {"ts": ts}, self.now())
@@ -258,7 +259,7 @@ class JobStore:
     def record(self, job_id: int | None, *, actor: str, kind: EventKind, details: dict | None = None) -> int:
         """Append an event outside a transition (a refusal, an observation)."""
         db = self._db()
-        with db.conn:
+        with transaction(db):
             return self._event(db, job_id, actor, kind, details or {}, self.now())
 
     def parent_resent(self, job_id: int) -> bool:

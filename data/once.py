@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from data.db import transaction
 from data.jobs import utcnow
 
 
@@ -20,7 +21,7 @@ class Marks:
         if not event_id:  # no id to deduplicate on: process it
             return True
         db = self._db()
-        with db.conn:
+        with transaction(db):
             cur = db.conn.execute("INSERT OR IGNORE INTO seen_events (event_id, seen_at) VALUES (?, ?)",
                                   [event_id, self.now()])
         return cur.rowcount == 1
@@ -30,7 +31,7 @@ class Marks:
 
     def record_digest(self, day: str, posted_at: str) -> None:
         db = self._db()
-        with db.conn:
+        with transaction(db):
             db.conn.execute("INSERT OR IGNORE INTO digests (day, posted_at) VALUES (?, ?)", [day, posted_at])
 
     def last_digest_at(self) -> str | None:

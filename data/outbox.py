@@ -14,6 +14,7 @@ from enum import StrEnum
 
 import sqlite_utils
 
+from data.db import transaction
 from data.jobs import utcnow
 
 
@@ -56,7 +57,7 @@ class Outbox:
                 target: Target = Target.PLAIN) -> bool:
         """Queue a message once per dedupe key; returns False when it was already queued."""
         db = self._db()
-        with db.conn:
+        with transaction(db):
             cur = db.conn.execute(
                 "INSERT OR IGNORE INTO outbox (job_id, dedupe_key, method, payload, created_at, target) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -73,13 +74,13 @@ class Outbox:
 
     def start_sending(self, item_id: int) -> None:
         db = self._db()
-        with db.conn:
+        with transaction(db):
             db.conn.execute("UPDATE outbox SET state = 'sending' WHERE id = ? AND state = 'pending'", [item_id])
 
     def recover_in_flight(self) -> int:
         """At start-up: calls a crash interrupted go out again; returns how many."""
         db = self._db()
-        with db.conn:
+        with transaction(db):
             cur = db.conn.execute("UPDATE outbox SET state = 'pending', in_flight_at_crash = 1 WHERE state = 'sending'")
         return cur.rowcount
 
@@ -117,12 +118,12 @@ class Outbox:
 
     def mark(self, item_id: int, state: str, *, result_ts: str | None = None, error: str | None = None) -> None:
         db = self._db()
-        with db.conn:
+        with transaction(db):
             db.conn.execute("UPDATE outbox SET state = ?, result_ts = ?, last_error = ?, attempts = attempts + 1 "
                             "WHERE id = ?", [state, result_ts, error, item_id])
 
     def postpone(self, item_id: int, until: float, error: str) -> None:
         db = self._db()
-        with db.conn:
+        with transaction(db):
             db.conn.execute("UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ?, "
                             "attempts = attempts + 1 WHERE id = ?", [until, error, item_id])

@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from data.db import transaction
 from data.jobs import utcnow
 
 BOT = "bot"  # the actor of the bot's own steps
@@ -23,7 +24,7 @@ class People:
         if not user_id or not name or self._known.get(user_id) == name:
             return
         db = self._db()
-        with db.conn:
+        with transaction(db):
             db.conn.execute("INSERT INTO people (user_id, name, seen_at) VALUES (?, ?, ?) ON CONFLICT(user_id) "
                             "DO UPDATE SET name = excluded.name, seen_at = excluded.seen_at",
                             [user_id, name[:200], self.now()])

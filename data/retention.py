@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
+from data.db import transaction
 from data.drafts import Drafts
 from data.jobs import stamp
 from data.states import BATCH_TERMINAL, TERMINAL
@@ -55,7 +56,7 @@ class Retention:
         cutoff = stamp(self.now() - self.keep)
         jobs_done, batches_done = list(TERMINAL), list(BATCH_TERMINAL)
         db = self._db()
-        with db.conn:
+        with transaction(db):
             drafts = db.conn.execute("DELETE FROM drafts WHERE created_at < ?", [self.drafts.cutoff()]).rowcount
             # Sweep rows use the stream -batch.id as job_id; rows with no job (digests, DMs) are done once sent.
             outbox = db.conn.execute(

@@ -65,3 +65,24 @@ def test_only_one_of_many_racing_transitions_wins(tmp_path):
         t.join()
     assert len([r for r in results if r is not None]) == 1
     assert [e.kind for e in store.events(job.id)].count("approved") == 1
+
+
+def test_a_state_change_and_its_event_commit_together_or_not_at_all(tmp_path):
+    """The connections autocommit each statement (isolation_level=None): without an explicit transaction a move
+    would be visible before its event, and a failed event insert would leave the move without its audit line."""
+    from data.events import EventKind
+
+    connections = Connections(str(tmp_path / "a.db"))
+    store = JobStore(connections.get)
+    job = store.create(actor="U1", kind="apply", state="awaiting_approval", requester_id="U1", channel_id="C1",
+                       client_name="A", qbo_customer_id="58", credit_kind="credit_memo", qbo_credit_id="150",
+                       invoice_qbo_id="130", invoice_number="10040", amount="10.00", currency="USD")
+    db = connections.get()
+    db.execute("CREATE TRIGGER refuse_one AFTER INSERT ON events WHEN NEW.kind = 'approved' "
+               "BEGIN SELECT RAISE(ABORT, 'no room for the event'); END")
+    with pytest.raises(sqlite3.IntegrityError):
+        store.transition(job.id, from_states=["awaiting_approval"], to_state="approved", actor="U2")
+    assert store.get(job.id).state == "awaiting_approval"  # the move went with its event
+    assert [e.kind for e in store.events(job.id)] == [EventKind.REQUESTED]
+    db.execute("DROP TRIGGER refuse_one")
+    assert store.transition(job.id, from_states=["awaiting_approval"], to_state="approved", actor="U2").state == "approved"
