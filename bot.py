@@ -8,7 +8,6 @@
 """
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import threading
@@ -20,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 import requests
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
+from bot_http import HttpSurface
 from cli.main import main as cli_main
 from config import ConfigError, Settings
 from data.batches import BatchStore
@@ -39,8 +38,6 @@ from data.states import Mode
 from data.tokens import TokenKeyError, open_tokens
 from edge.fair import CarryingExecutor, FairExecutor
 from edge.logs import bolt_logger
-from edge.routes import Router
-from edge.server import Limits, make_server
 from handlers import Deps, register
 from handlers import guided as guided_listeners
 from handlers.commands import access_gate
@@ -57,14 +54,13 @@ from messages.digest import DigestPoster
 from messages.notifier import SlackNotifier
 from messages.screens import Screens
 from messages.wording import Wording, Wordings
-from web.quickbooks import routes as quickbooks_routes
 from workflow.connectbooster import AutomatedConnectBooster
 from workflow.connection import ConnectionWatch
 from workflow.digest import DigestScheduler
 from workflow.directory import ConnectBoosterDirectory
 from workflow.guided import GuidedService
 from workflow.guided_half import GuidedConnectBooster
-from workflow.new_credits import WEBHOOKS_PATH, new_credits, webhook_route
+from workflow.new_credits import new_credits
 from workflow.policy import Policy
 from workflow.qbo_only import QuickBooksDirectory
 from workflow.reconnect import ReconnectService, serves_callback
@@ -94,7 +90,7 @@ class Overrides:
     connection_check_seconds: float = 3600.0       # how often the keepalive and the expiry warnings look
 
 
-class Bot:
+class Bot(HttpSurface):
     """Everything wired together; `start()` begins background work, `serve_http()` answers Slack."""
 
     def __init__(self, settings: Settings, overrides: Overrides | None = None) -> None:
@@ -253,41 +249,6 @@ class Bot:
         """The first connection made from Slack names the company: the clients work with it from now on."""
         self.auth.realm_id = realm
         self.qbo.use_realm(realm)
-
-    def wsgi(self) -> Router:
-        """Every route of the bot's HTTP server, in one place, behind edge/routes.py's guards (methods, body cap):
-        Slack's events, the health check, QuickBooks' webhooks (with a verifier token) and the connect pages."""
-        router = Router(max_body=self.settings.http_max_body_bytes)
-        router.add("/slack/events", SlackRequestHandler(self.app, path="/slack/events"), methods=("POST",))
-        router.add("/healthz", self._healthz, methods=("GET",))
-        hooks = webhook_route(self)
-        if hooks is not None:
-            router.add(WEBHOOKS_PATH, hooks, methods=("POST",))
-        for path, app in quickbooks_routes(self.reconnect).items():
-            router.add(path, app, methods=("GET",))
-        return router
-
-    def _healthz(self, environ, start_response):
-        start_response("200 OK", [("Content-Type", "application/json")])
-        return [json.dumps({"ok": True, "pending_messages": self.outbox.pending_count()}).encode()]
-
-    def serve_http(self, port: int, host: str = "0.0.0.0"):
-        """Serve in a background thread (edge/server.py: bounded bodies, connections, idle time); returns the
-        server (server.effective_port)."""
-        s = self.settings
-        server = make_server(self.wsgi(), host=host, port=port, limits=Limits(
-            max_body=s.http_max_body_bytes, max_connections=s.http_max_connections, idle_seconds=s.http_idle_seconds))
-
-        def run() -> None:
-            try:
-                server.run()
-            except OSError:  # the socket closed under select() during stop()
-                if not self._stop.is_set():
-                    raise
-
-        threading.Thread(target=run, name="http", daemon=True).start()
-        self._servers.append(server)
-        return server
 
     def stop(self) -> None:
         self._stop.set()

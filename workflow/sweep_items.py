@@ -9,9 +9,10 @@ the item checks against its round's snapshot and parks with its balance still to
 from __future__ import annotations
 
 from data.events import EventKind
-from data.jobs import Job
-from data.states import JobState
+from data.jobs import CreditBusy, Job, JobStore
+from data.states import JobKind, JobState
 from workflow.prefetch import expected_after, wrong_balance
+from workflow.sweep import item_values
 
 
 def park(runner, job: Job) -> None:
@@ -31,3 +32,22 @@ def park(runner, job: Job) -> None:
                           invoice_balance_after=balance) or job
     runner.move(job, JobState.RESYNCED, event=EventKind.RESYNC_SKIPPED,
                 details={"reason": "sweep item: the ConnectBooster sync brings the invoice"})
+
+
+def create_item(store: JobStore, batch, item: dict, skip_reason: str | None) -> Job:
+    """A plan item's job: approved with the sweep's decision, or skipped (with why) when it cannot start."""
+    values = dict(item_values(item), kind=JobKind.APPLY, requester_id=batch.requester_id,
+                  approver_id=batch.approver_id, channel_id=batch.channel_id, batch_id=batch.id,
+                  decided_at=batch.decided_at, mode=batch.mode, first_approver_id=batch.first_approver_id)
+    details = {"batch": batch.id, "seq": item["seq"], "amount": item["amount"], "invoice": item["invoice_number"]}
+    if skip_reason is None:
+        try:
+            job = store.create(actor="bot", state=JobState.APPROVED, event=EventKind.SWEEP_ITEM,
+                               details=details, **values)
+        except CreditBusy as busy:
+            skip_reason = f"credit {item['credit_number']} is in open request #{busy.job.id}"
+        else:
+            return job  # submitted by the caller (after its snapshot is stored)
+    return store.create(actor="bot", state=JobState.SKIPPED, event=EventKind.SKIPPED, open_credit_key=None,
+                        completed_at=store.now(), error=skip_reason, details={**details, "reason": skip_reason},
+                        **values)

@@ -29,7 +29,7 @@ from decimal import Decimal
 
 from data.batches import Batch, BatchBusy, BatchStore
 from data.events import EventKind
-from data.jobs import CreditBusy, Job, JobStore, stamp
+from data.jobs import Job, JobStore, stamp
 from data.states import (
     BATCH_DECIDING,
     BATCH_TERMINAL,
@@ -44,8 +44,9 @@ from data.states import (
 from workflow.machine import move_batch
 from workflow.policy import REFUSAL_EVENTS, Action, NotAllowed, Permit, Policy
 from workflow.prefetch import Prefetch, RoundReads, confirm, read_round, unconfirmed
-from workflow.sweep import Plan, heads, item_values
+from workflow.sweep import Plan, heads
 from workflow.sweep_controls import SweepControls
+from workflow.sweep_items import create_item
 
 log = logging.getLogger(__name__)
 # Items started together with bulk reads: one read's worth, so a snapshot is seconds old at its check, not minutes.
@@ -241,7 +242,7 @@ class SweepService:
                 if job is None and not failed and self.bulk_reads and len(started) >= WAVE:
                     break  # the next wave: its snapshots are read when this one has left QuickBooks
                 if job is None:
-                    job = self._create_item(batch, item, skip_reason="an earlier application for this client did "
+                    job = create_item(self.store, batch, item, skip_reason="an earlier application for this client did "
                                                                      "not complete" if failed else None)
                     existing[item["seq"]] = job
                     if job.state == JobState.APPROVED:
@@ -269,23 +270,6 @@ class SweepService:
             confirm(self.runner, waiting, reads.invoices)
             existing.update({j.batch_seq: j for j in self.store.in_batch(batch.id)})
         return reads
-
-    def _create_item(self, batch: Batch, item: dict, skip_reason: str | None) -> Job:
-        values = dict(item_values(item), kind=JobKind.APPLY, requester_id=batch.requester_id,
-                      approver_id=batch.approver_id, channel_id=batch.channel_id, batch_id=batch.id,
-                      decided_at=batch.decided_at, mode=batch.mode, first_approver_id=batch.first_approver_id)
-        details = {"batch": batch.id, "seq": item["seq"], "amount": item["amount"], "invoice": item["invoice_number"]}
-        if skip_reason is None:
-            try:
-                job = self.store.create(actor="bot", state=JobState.APPROVED, event=EventKind.SWEEP_ITEM,
-                                        details=details, **values)
-            except CreditBusy as busy:
-                skip_reason = f"credit {item['credit_number']} is in open request #{busy.job.id}"
-            else:
-                return job  # submitted by the caller (after its snapshot is stored)
-        return self.store.create(actor="bot", state=JobState.SKIPPED, event=EventKind.SKIPPED, open_credit_key=None,
-                                 completed_at=self.store.now(), error=skip_reason,
-                                 details={**details, "reason": skip_reason}, **values)
 
     def _finish_quickbooks(self, batch: Batch, items: list[Job]):
         """Every item left QuickBooks: the ConnectBooster half takes the parked ones (one sync, or one checklist)."""
