@@ -101,6 +101,7 @@ class Bot(HttpSurface):
         self.connections = Connections(settings.database_path)
         clock = o.now or (lambda: datetime.now(UTC))
         tz = settings.team_timezone or "UTC"
+        team_today = lambda: clock().astimezone(ZoneInfo(tz)).date()  # noqa: E731 - the date every write carries
         self.store = JobStore(self.connections.get)
         # Drafts (form snapshots) live as long as an approval: a form older than that is stale.
         self.drafts = Drafts(self.connections.get, ttl=timedelta(hours=settings.approval_ttl_hours), clock=clock)
@@ -127,12 +128,12 @@ class Bot(HttpSurface):
             self.cb = cb = ConnectBoosterClient(session=requests.Session(), base_url=settings.connectbooster_base_url,
                                       api_key=settings.connectbooster_api_key, retry=o.cb_retry,
                                       timeout=min(o.http_timeout, 15.0))
-            self.directory = ConnectBoosterDirectory(qbo=self.qbo, cb=cb, pool=self.pool, now=clock)
+            self.directory = ConnectBoosterDirectory(qbo=self.qbo, cb=cb, pool=self.pool, now=clock, today=team_today)
             half = AutomatedConnectBooster(cb, poll_seconds=settings.sync_poll_seconds,
                                            timeout_seconds=settings.sync_timeout_seconds, wall_clock=o.wall_clock)
             screens = Screens()
         else:  # ConnectBooster's half guided in Slack: no ConnectBooster API is ever called
-            self.directory = QuickBooksDirectory(qbo=self.qbo, pool=self.pool, now=clock)
+            self.directory = QuickBooksDirectory(qbo=self.qbo, pool=self.pool, now=clock, today=team_today)
             half = GuidedConnectBooster()
             screens = GuidedScreens()
         self.slack = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url or WebClient.BASE_URL)
@@ -143,7 +144,6 @@ class Bot(HttpSurface):
                                    idle_seconds=o.outbox_idle_seconds, batches=batches)
         notifier = SlackNotifier(self.outbox, wordings=wordings, notify_channel=settings.notify_channel,
                                  on_enqueue=self.deliverer.wake, tz=tz, portal_url=settings.connectbooster_portal_url)
-        team_zone = ZoneInfo(tz)
         ttl = timedelta(hours=settings.approval_ttl_hours)
         self.policy = Policy(approvers=frozenset(settings.approver_ids), admins=settings.admins,
                              undo_window=timedelta(hours=settings.undo_window_hours), now=clock, approval_ttl=ttl,
@@ -152,7 +152,7 @@ class Bot(HttpSurface):
         # application approved at 23:30 in Chicago on the 31st belongs to that month, not the next.
         self.runner = JobRunner(
             store=self.store, qbo=self.qbo, half=half, notifier=notifier, workers=o.workers, policy=self.policy,
-            today=lambda: clock().astimezone(team_zone).date(),
+            today=team_today,
             sweeps=lambda runner: SweepService(store=self.store, batches=batches, runner=runner,
                                                planner=self.directory.plan_sweep, policy=self.policy, ttl=ttl,
                                                now=clock))

@@ -59,10 +59,11 @@ def plan_and_post(deps, client: WebClient, *, batch, respond=None) -> None:
         tell(f"Slack refused the sweep's message ({esc(error)}); the sweep was cancelled and nothing was changed.{fix}")
         return
     sweeps.batches.set_parent(batch.id, posted["ts"])
-    if plan.problems:  # clients that could not be read are not in the plan: say so where the approver looks
-        lines = "\n".join(f"• {esc(p, 300)}" for p in plan.problems[:20])
+    if plan.problems:  # clients that could not be read, credits QuickBooks would refuse: where the approver looks
+        lines = "\n".join(f"• {esc(p, 400)}" for p in plan.problems[:20])
+        more = f"\n…and {len(plan.problems) - 20} more" if len(plan.problems) > 20 else ""
         client.chat_postMessage(channel=channel, thread_ts=posted["ts"],
-                                text=f":warning: Not in this sweep (could not be read):\n{lines}")
+                                text=f":warning: Not in this sweep:\n{lines}{more}")
 
 
 def on_sweep_approve(ack, body: dict, action: dict, client: WebClient, respond, context: BoltContext) -> None:

@@ -48,7 +48,7 @@ from integrations.quickbooks_payments import (
     to_payment,
     write_marker,
 )
-from integrations.quickbooks_transport import CompanyPreferences
+from integrations.quickbooks_transport import CompanyPreferences, refused_by_preferences
 
 __all__ = [
     "CREDIT_MEMO",
@@ -271,8 +271,13 @@ class QuickBooksClient(QuickBooksChanges):
                       idempotent: bool = True) -> PaymentResult:
         check_request_id(request_id)
         params = {"operation": operation} if operation else None
-        payload = self._call("POST", "payment", params=params, body=body, request_id=request_id,
-                             idempotent=idempotent)
+        try:
+            payload = self._call("POST", "payment", params=params, body=body, request_id=request_id,
+                                 idempotent=idempotent)
+        except ValidationError as exc:
+            if refused_by_preferences(exc):  # the books were closed or multicurrency switched on meanwhile
+                self.forget_preferences()
+            raise
         return self._result(payload.get("Payment") or {})
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from integrations.quickbooks_bulk import QuickBooksBulkReads
 from integrations.quickbooks_models import CREDIT_MEMO, UNAPPLIED_PAYMENT, Credit, credit_from_memo, credit_from_payment
-from integrations.quickbooks_reads import QuickBooksReads
 
 CDC_ENTITIES = "CreditMemo,Payment"
 CDC_MAX = 1000  # objects per entity in one answer: exactly this many means some may be missing
@@ -27,7 +27,7 @@ class CreditChanges:
     capped: bool = False  # an entity came back with CDC_MAX objects: read everything instead
 
 
-class QuickBooksChanges(QuickBooksReads):
+class QuickBooksChanges(QuickBooksBulkReads):
     """The reads that keep the bot's index of open credits fresh."""
 
     def credit_changes_since(self, since: str) -> CreditChanges:

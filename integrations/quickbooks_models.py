@@ -35,6 +35,7 @@ class Customer:
     currency: str
     balance: Decimal
     active: bool
+    parent_id: str | None = None  # ParentRef: a sub-customer's (Job: true) parent customer
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ def to_customer(data: dict, home_currency: str) -> Customer:
         currency=ref(data.get("CurrencyRef")) or home_currency,
         balance=money(data.get("Balance")),
         active=bool(data.get("Active", True)),
+        parent_id=(ref(data.get("ParentRef")) or None) if data.get("Job") is True else None,
     )
 
 

@@ -58,8 +58,7 @@ class QuickBooksReads(QuickBooksTransport):
         """Invoices with a balance, oldest first (TxnDate, then DocNumber), every page."""
         rows = self._query_all("Invoice", f"CustomerRef = {quote(customer_id)} AND Balance > '0'")
         invoices = [to_invoice(r, self._currency) for r in rows]
-        invoices = [i for i in invoices if i.balance > 0]
-        return sorted(invoices, key=lambda i: (i.txn_date, natural_key(i.number), natural_key(i.id)))
+        return sorted((i for i in invoices if i.balance > 0), key=invoice_order)
 
     def list_credits(self, *, customer_id: str) -> list[Credit]:
         """Credit memos with credit left and payments with an unapplied amount, oldest first."""
@@ -70,8 +69,7 @@ class QuickBooksReads(QuickBooksTransport):
         payments = payments_f.result()
         credits = [credit_from_memo(m, self._currency) for m in memos]
         credits += [credit_from_payment(p, self._currency) for p in payments]
-        credits = [c for c in credits if c.remaining > 0]
-        return sorted(credits, key=lambda c: (c.txn_date, c.kind, natural_key(c.id)))
+        return sorted((c for c in credits if c.remaining > 0), key=credit_order)
 
     def payments_for_customer(self, *, customer_id: str) -> list[dict]:
         """Every Payment of a customer, parsed (Decimal money); e.g. to find which one used a credit memo."""
@@ -198,20 +196,28 @@ class QuickBooksReads(QuickBooksTransport):
         credits += [credit_from_payment(p, self._currency) for p in payments]
         return [c for c in credits if c.remaining > 0 and c.customer_id]
 
-    def used_up_credits(self, *, customer_id: str, since: str) -> list[Credit]:
-        """A customer's credits fully applied on or after `since` (YYYY-MM-DD): credit memos a payment of that date
-        linked and left empty, and payments once unapplied whose last change is that recent."""
-        payments = self.payments_for_customer(customer_id=customer_id)
-        memo_ids = sorted({link.get("TxnId") for p in payments if (p.get("TxnDate") or "") >= since
-                           for line in p.get("Line", []) for link in line.get("LinkedTxn", [])
-                           if link.get("TxnType") == "CreditMemo" and link.get("TxnId")})
-        memos = self.get_credits(kind=CREDIT_MEMO, ids=memo_ids) if memo_ids else {}
-        used = [m for m in sorted(memos.values(), key=lambda m: (m.txn_date, m.id)) if m.remaining == 0]
-        for p in payments:
-            credit = credit_from_payment(p, self._currency)
-            updated = ((p.get("MetaData") or {}).get("LastUpdatedTime") or p.get("TxnDate") or "")[:10]
-            if credit.remaining == 0 and (p.get("TxnDate") or "") >= since and updated >= since \
-                    and len(p.get("Line", [])) > 1:
-                used.append(credit)
-        return used
 
+def invoice_order(invoice: Invoice) -> tuple:
+    """Oldest first: TxnDate, then DocNumber, then Id (the order QuickBooks' Receive Payment lists them)."""
+    return invoice.txn_date, natural_key(invoice.number), natural_key(invoice.id)
+
+
+def credit_order(credit: Credit) -> tuple:
+    return credit.txn_date, credit.kind, natural_key(credit.id)
+
+
+def used_up_from(payments: list[dict], memos: dict[str, Credit], since: str, currency: str) -> list[Credit]:
+    """One customer's credits fully applied on or after `since`: the credit memos (of `memos`, read by Id) a payment
+    of that date linked and left empty, and payments once unapplied whose last change is that recent."""
+    linked = {link.get("TxnId") for p in payments if (p.get("TxnDate") or "") >= since
+              for line in p.get("Line", []) for link in line.get("LinkedTxn", [])
+              if link.get("TxnType") == "CreditMemo" and link.get("TxnId")}
+    used = [m for m in sorted(memos.values(), key=lambda m: (m.txn_date, m.id)) if m.id in linked and m.remaining == 0]
+    for p in payments:
+        credit = credit_from_payment(p, currency)
+        updated = ((p.get("MetaData") or {}).get("LastUpdatedTime") or p.get("TxnDate") or "")[:10]
+        # A $0 Payment (a credit memo's application) never held money of its own: not a used-up credit.
+        if credit.remaining == 0 and credit.total > 0 and (p.get("TxnDate") or "") >= since and updated >= since \
+                and len(p.get("Line", [])) > 1:
+            used.append(credit)
+    return used

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +16,7 @@ from urllib.parse import quote as quote_path
 
 import requests
 
-from integrations.errors import IntegrationError, TransientError
+from integrations.errors import IntegrationError, TransientError, ValidationError
 from integrations.http import RateLimiter, RetryPolicy, describe
 from integrations.quickbooks_auth import TokenProvider
 from integrations.quickbooks_models import dumps, error_from_response, ref
@@ -24,6 +26,8 @@ log = logging.getLogger("integrations.quickbooks")
 SERVICE = "quickbooks"
 MINOR_VERSION = "75"
 MAX_PAGE = 1000
+# Preferences are reused this long: multicurrency can be switched on and the closing date moved at any time (6.1).
+PREFS_TTL = 300.0
 _NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                    requests.exceptions.ContentDecodingError)
 
@@ -52,6 +56,8 @@ class QuickBooksTransport:
         timeout: float = 30.0,
         page_size: int = MAX_PAGE,
         home_currency: str = "USD",
+        prefs_ttl: float = PREFS_TTL,
+        prefs_clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not 1 <= page_size <= MAX_PAGE:
             raise ValueError(f"page_size must be 1..{MAX_PAGE}")
@@ -65,6 +71,8 @@ class QuickBooksTransport:
         self._page_size = page_size
         self._default_currency = home_currency  # until Preferences have been read
         self._prefs: CompanyPreferences | None = None
+        self._prefs_read_at: float | None = None  # None: read them at the next use
+        self._prefs_ttl, self._prefs_clock = prefs_ttl, prefs_clock
         self._prefs_lock = threading.Lock()
         self._local = threading.local()
         self._reads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="qbo-read")  # see list_credits
@@ -85,18 +93,29 @@ class QuickBooksTransport:
         return self._prefs.home_currency if self._prefs else self._default_currency
 
     def preferences(self) -> CompanyPreferences:
-        """MultiCurrencyEnabled and HomeCurrency, read once and cached (both can never change back, 6.1)."""
+        """MultiCurrencyEnabled, HomeCurrency and BookCloseDate, reused for PREFS_TTL seconds.
+
+        Multicurrency can be switched on (never off) and the closing date moved at any time (real-world.md 6.1): a
+        write QuickBooks refuses for either reason makes the next use read them again (`forget_preferences`)."""
         with self._prefs_lock:  # one read even when several jobs write at once
-            if self._prefs is None:
+            now = self._prefs_clock()
+            if self._prefs is None or self._prefs_read_at is None or now - self._prefs_read_at >= self._prefs_ttl:
                 prefs = self._call("GET", "preferences").get("Preferences") or {}
                 currency = prefs.get("CurrencyPrefs") or {}
-                self._prefs = CompanyPreferences(
+                read = CompanyPreferences(
                     multicurrency=currency.get("MultiCurrencyEnabled") is True,
                     home_currency=ref(currency.get("HomeCurrency")) or self._default_currency,
                     book_close_date=(prefs.get("AccountingInfoPrefs") or {}).get("BookCloseDate"))
-                log.info("QuickBooks company %s: multicurrency=%s home currency %s", self.realm_id,
-                         self._prefs.multicurrency, self._prefs.home_currency)
+                if read != self._prefs:
+                    log.info("QuickBooks company %s: multicurrency=%s home currency %s, books closed through %s",
+                             self.realm_id, read.multicurrency, read.home_currency, read.book_close_date or "-")
+                self._prefs, self._prefs_read_at = read, now
             return self._prefs
+
+    def forget_preferences(self) -> None:
+        """Read Preferences again at their next use (a write was refused for a reason they hold)."""
+        with self._prefs_lock:
+            self._prefs_read_at = None
 
     def _get(self, entity: str, entity_id: str) -> dict:
         return self._call("GET", f"{entity}/{quote_path(str(entity_id), safe='')}")
@@ -175,6 +194,15 @@ class QuickBooksTransport:
             log.info("QuickBooks %s %s requestid=%s -> HTTP %s intuit_tid=%s qbo-version=%s", method, entity(path),
                      request_id, response.status_code, tid, response.headers.get("qbo-version"))
         return response
+
+
+def refused_by_preferences(exc: IntegrationError) -> bool:
+    """A write refusal that Preferences explain: a closed period (6210, BookCloseDate) or a currency rule
+    (CurrencyRef required or not allowed: multicurrency switched on). Intuit's wording of the currency refusals is
+    not documented: any 6000-family refusal that speaks of a currency counts."""
+    if exc.code == "6210":
+        return True
+    return isinstance(exc, ValidationError) and "currenc" in f"{exc.message} {exc.details}".lower()
 
 
 def entity(path: str) -> str:

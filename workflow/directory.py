@@ -6,14 +6,16 @@ Guided mode's directory, which reads QuickBooks alone, is workflow/qbo_only.py.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from data.states import Mode
 from integrations.errors import IntegrationError
 from workflow.digest import OpenCredit
 from workflow.inbox import Inbox, build_inbox
 from workflow.lookup import ClientView, directory_for, load_client, search_clients
+from workflow.periods import mark_closed
 from workflow.sweep import Plan, build_plan
 
 
@@ -23,14 +25,17 @@ class ConnectBoosterDirectory:
     mode = Mode.API
     source = "ConnectBooster"
 
-    def __init__(self, *, qbo, cb, pool: ThreadPoolExecutor, now=lambda: datetime.now(UTC)) -> None:
+    def __init__(self, *, qbo, cb, pool: ThreadPoolExecutor, now=lambda: datetime.now(UTC),
+                 today: Callable[[], date] | None = None) -> None:
         self.qbo, self.cb, self.pool, self.now = qbo, cb, pool, now
+        self.today = today or (lambda: self.now().date())  # the team's date: what a write is dated
 
     def find_clients(self, text: str) -> list:
         return search_clients(self.cb, text)
 
     def load(self, client) -> ClientView:
-        return load_client(qbo=self.qbo, cb=self.cb, org=client, pool=self.pool)
+        view = load_client(qbo=self.qbo, cb=self.cb, org=client, pool=self.pool)
+        return mark_closed(view, self.qbo.preferences().book_close_date, self.today())
 
     def client_for_customer(self, customer_id: str):
         """The ConnectBooster organization linked to this QuickBooks customer (the list is reused briefly)."""
@@ -42,10 +47,10 @@ class ConnectBoosterDirectory:
         raise LookupError(f"QuickBooks customer {customer_id} is not linked to a ConnectBooster organization")
 
     def inbox(self) -> Inbox:
-        return build_inbox(qbo=self.qbo, cb=self.cb, pool=self.pool, now=self.now())
+        return build_inbox(qbo=self.qbo, cb=self.cb, pool=self.pool, now=self.now(), today=self.today())
 
     def plan_sweep(self) -> Plan:
-        return build_plan(qbo=self.qbo, cb=self.cb, pool=self.pool)
+        return build_plan(qbo=self.qbo, cb=self.cb, pool=self.pool, today=self.today())
 
     def open_credits(self) -> tuple[list[OpenCredit], list[str]]:
         """Every organization's open credits, read in parallel; an unreadable organization is named, not fatal."""

@@ -1,25 +1,29 @@
 """The credit inbox: every ConnectBooster organization with open credits, and why each credit still shows.
 
 The contract has no "all credits" endpoint, so the inbox lists organizations (an empty search matches every
-name), reads each one's open credits in parallel, and for those with credits reads ConnectBooster invoices and
-QuickBooks credits and invoices, joined by `join_client` exactly as the picker joins them. Reads are submitted
-in flat rounds (never a task that waits on another task of the same pool, which could deadlock it).
+name), reads each one's open credits in parallel, and for those with credits reads ConnectBooster invoices; QuickBooks
+is read for all of them at once (workflow/bulk.py: the credits ConnectBooster shows, by Id, and the clients' open
+invoices), joined by `join_client` exactly as the picker joins them. Reads are submitted in flat rounds (never a
+task that waits on another task of the same pool, which could deadlock it).
 """
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from data.jobs import stamp
 from integrations.errors import IntegrationError
-from workflow.lookup import APPLIED_WAITING_SYNC, ClientView, join_client
+from workflow.bulk import read_books, relatives_owing
+from workflow.lookup import APPLIED_WAITING_SYNC, CLOSED_PERIOD, ClientView, cb_credit_ref, join_client
+from workflow.periods import mark_closed
 
 CAN_APPLY = "unapplied"                 # QuickBooks still shows credit left: apply it
 RESYNC_ONLY = APPLIED_WAITING_SYNC      # QuickBooks used it up; ConnectBooster has not synced
 PENDING_PAYMENT = "pending_payment"     # the oldest open invoice has a portal payment waiting to sync
 NO_OPEN_INVOICE = "no_open_invoice"     # nothing to apply it to
+IN_CLOSED_PERIOD = CLOSED_PERIOD        # QuickBooks would refuse its application (workflow/periods.py)
 
 
 @dataclass
@@ -43,12 +47,14 @@ class InboxClient:
     qbo_customer_id: str | None
     credits: list[InboxCredit] = field(default_factory=list)
     error: str | None = None  # the reads failed; shown instead of the credits
+    note: str | None = None   # e.g. its credit could only go to a sub-customer's invoices: why the bot can't
 
 
 @dataclass
 class Inbox:
     clients: list[InboxClient]
     read_at: str
+    books_closed_through: str | None = None  # QuickBooks' BookCloseDate when it was read
 
     @property
     def credit_count(self) -> int:
@@ -67,7 +73,7 @@ class Inbox:
             credits = [InboxCredit(**{**k, "cb_remaining": Decimal(k["cb_remaining"]),
                                       "remaining": Decimal(k["remaining"])}) for k in c["credits"]]
             clients.append(InboxClient(**{**c, "credits": credits}))
-        return cls(clients=clients, read_at=data["read_at"])
+        return cls(clients=clients, read_at=data["read_at"], books_closed_through=data.get("books_closed_through"))
 
 
 def diagnose(view: ClientView) -> list[InboxCredit]:
@@ -79,6 +85,8 @@ def diagnose(view: ClientView) -> list[InboxCredit]:
             continue
         if c.diagnosis == APPLIED_WAITING_SYNC:
             diagnosis = RESYNC_ONLY
+        elif c.diagnosis == CLOSED_PERIOD:
+            diagnosis = IN_CLOSED_PERIOD
         elif oldest is None:
             diagnosis = NO_OPEN_INVOICE
         elif oldest.pending_payment:
@@ -98,8 +106,9 @@ def _failure(e: Exception) -> str:
     return str(e)
 
 
-def build_inbox(*, qbo, cb, pool: ThreadPoolExecutor, now: datetime | None = None) -> Inbox:
+def build_inbox(*, qbo, cb, pool: ThreadPoolExecutor, now: datetime | None = None, today: date | None = None) -> Inbox:
     """Read both systems and diagnose every open ConnectBooster credit (raises if organizations can't be listed)."""
+    now = now or datetime.now(UTC)
     orgs = cb.search_organizations(text="")
     credit_reads = {o.id: pool.submit(cb.list_credits, org_id=o.id, status="open") for o in orgs}
     clients: list[InboxClient] = []
@@ -115,20 +124,27 @@ def build_inbox(*, qbo, cb, pool: ThreadPoolExecutor, now: datetime | None = Non
         if not org.qbo_customer_id:
             clients.append(InboxClient(org.id, org.name, None, error="not linked to a QuickBooks customer"))
             continue
-        customer = org.qbo_customer_id
-        reads = {"cb_invoices": pool.submit(cb.list_invoices, org_id=org.id, status="open"),
-                 "qbo_credits": pool.submit(qbo.list_credits, customer_id=customer),
-                 "qbo_invoices": pool.submit(qbo.list_open_invoices, customer_id=customer)}
-        pending.append((org, cb_credits, reads))
-    for org, cb_credits, reads in pending:
+        pending.append((org, cb_credits, pool.submit(cb.list_invoices, org_id=org.id, status="open")))
+    # QuickBooks' copies of the credits ConnectBooster shows (the others are not in the inbox) and open invoices.
+    refs = [(*cb_credit_ref(c), org.qbo_customer_id) for org, theirs, _ in pending for c in theirs if c.qbo_id]
+    books = read_books(qbo, pool, [org.qbo_customer_id for org, _, _ in pending], credit_ids=refs)
+    views = []
+    for org, cb_credits, invoices in pending:
         try:
-            got = {name: f.result() for name, f in reads.items()}
-        except IntegrationError as e:
+            if org.qbo_customer_id in books.failed:
+                raise LookupError(books.failed[org.qbo_customer_id])
+            view = join_client(org, org.qbo_customer_id, cb_credits=cb_credits, cb_invoices=invoices.result(),
+                               qbo_credits=books.credits.get(org.qbo_customer_id, []),
+                               qbo_invoices=books.invoices.get(org.qbo_customer_id, []))
+        except (IntegrationError, LookupError) as e:
             clients.append(InboxClient(org.id, org.name, org.qbo_customer_id, error=_failure(e)))
             continue
-        view = join_client(org, org.qbo_customer_id, cb_credits=cb_credits, **got)
+        views.append(mark_closed(view, books.closed_through, today or now.date()))
+    notes = relatives_owing(qbo, [v.qbo_customer_id for v in views if not v.invoices and v.usable_credits])
+    for view in views:
         credits = diagnose(view)
         if credits:
-            clients.append(InboxClient(org.id, org.name, org.qbo_customer_id, credits))
+            clients.append(InboxClient(view.org_id, view.name, view.qbo_customer_id, credits,
+                                       note=notes.get(view.qbo_customer_id)))
     clients.sort(key=lambda c: (c.name.casefold(), c.org_id))
-    return Inbox(clients=clients, read_at=stamp(now or datetime.now(UTC)))
+    return Inbox(clients=clients, read_at=stamp(now), books_closed_through=books.closed_through)

@@ -20,6 +20,8 @@ from rapidfuzz import fuzz
 UNAPPLIED = "unapplied"                      # usable: QuickBooks still shows remaining credit
 APPLIED_WAITING_SYNC = "applied_waiting_sync"  # QuickBooks used it up; ConnectBooster has not synced
 NOT_IN_CONNECTBOOSTER = "not_in_connectbooster"  # new in QuickBooks since ConnectBooster's last sync
+CLOSED_PERIOD = "closed_period"  # QuickBooks would refuse its application: dated in the closed books (workflow/periods)
+NOT_APPLICABLE = (APPLIED_WAITING_SYNC, CLOSED_PERIOD)  # shown, never offered nor planned
 MAX_SEARCH = 200
 SEARCH_TTL = 30.0  # seconds an organization list is reused by the search
 TYPO_FROM = 4     # queries this long (after name_key) tolerate one typo; shorter ones must match exactly
@@ -60,6 +62,7 @@ class ClientView:
     qbo_customer_id: str
     credits: list[CreditOption] = field(default_factory=list)
     invoices: list[InvoiceOption] = field(default_factory=list)
+    books_closed_through: str | None = None  # QuickBooks' BookCloseDate when the view was read
 
     def credit(self, key: str) -> CreditOption | None:
         return next((c for c in self.credits if c.key == key), None)
@@ -69,13 +72,14 @@ class ClientView:
 
     @property
     def usable_credits(self) -> list[CreditOption]:
-        return [c for c in self.credits if c.diagnosis != APPLIED_WAITING_SYNC]
+        return [c for c in self.credits if c.diagnosis not in NOT_APPLICABLE]
 
     def to_json(self) -> dict[str, Any]:
         # The options are flat dataclasses: a shallow copy each is what asdict() returns, without its deep
         # copies (13 ms of the picker's wait for a client with 500 invoices; bench/picker.py).
         return {"org_id": self.org_id, "name": self.name, "qbo_customer_id": self.qbo_customer_id,
-                "credits": [dict(vars(c)) for c in self.credits], "invoices": [dict(vars(i)) for i in self.invoices]}
+                "credits": [dict(vars(c)) for c in self.credits], "invoices": [dict(vars(i)) for i in self.invoices],
+                "books_closed_through": self.books_closed_through}
 
     @classmethod
     def from_json(cls, data: dict) -> ClientView:
@@ -86,6 +90,7 @@ class ClientView:
             org_id=data["org_id"], name=data["name"], qbo_customer_id=data["qbo_customer_id"],
             credits=[CreditOption(**money(c, "remaining", "cb_remaining")) for c in data["credits"]],
             invoices=[InvoiceOption(**money(i, "total", "balance", "cb_balance")) for i in data["invoices"]],
+            books_closed_through=data.get("books_closed_through"),
         )
 
 
@@ -211,13 +216,18 @@ def load_client(*, qbo, cb, org, pool: ThreadPoolExecutor) -> ClientView:
     return join_client(org, customer, **got)
 
 
+def cb_credit_ref(credit) -> tuple[str, str]:
+    """(kind, QuickBooks id) of a ConnectBooster credit: what its external reference names in QuickBooks."""
+    kind = {"CreditMemo": "credit_memo", "Payment": "unapplied_payment"}.get(credit.qbo_type or "", credit.kind)
+    return kind, credit.qbo_id or ""
+
+
 def join_client(org, customer: str, *, cb_credits, cb_invoices, qbo_credits, qbo_invoices) -> ClientView:
     """Pure join of the four reads (tested without any service)."""
-    kind_of = {"CreditMemo": "credit_memo", "Payment": "unapplied_payment"}
     qbo_by_key = {f"{c.kind}:{c.id}": c for c in qbo_credits}
     credits: list[CreditOption] = []
     for c in cb_credits:
-        kind = kind_of.get(c.qbo_type or "", c.kind)
+        kind = cb_credit_ref(c)[0]
         key = f"{kind}:{c.qbo_id}"
         q = qbo_by_key.pop(key, None)
         credits.append(CreditOption(

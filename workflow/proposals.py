@@ -30,9 +30,10 @@ from data.events import EventKind
 from data.jobs import Job, stamp
 from data.states import BATCH_DECIDING, BatchState
 from integrations.errors import IntegrationError
-from workflow.lookup import APPLIED_WAITING_SYNC, ClientView
+from workflow.lookup import APPLIED_WAITING_SYNC, CLOSED_PERIOD, ClientView
 from workflow.machine import move_batch
 from workflow.money import fmt
+from workflow.periods import closed_words
 from workflow.policy import Policy
 from workflow.sweep import plan_client
 from workflow.text import esc
@@ -70,6 +71,11 @@ class ProposalService:
         usable = [c for c in view.credits if c.key in keys and c.diagnosis != APPLIED_WAITING_SYNC and c.remaining > 0]
         plan = plan_client(replace(view, credits=usable))  # planned together: one running balance per invoice
         made = []
+        for credit in [c for c in usable if c.diagnosis == CLOSED_PERIOD]:  # QuickBooks would refuse it: say why
+            reason = f"it is {closed_words(view.books_closed_through)}, and QuickBooks refuses to change it"
+            batch = self._create(credit, view.name, [], reason=reason, org_id=view.org_id, customer=customer)
+            made += [batch] if batch is not None else []
+        usable = [c for c in usable if c.diagnosis != CLOSED_PERIOD]
         for credit in usable:
             items = [dict(i) for i in plan if f"{i['credit_kind']}:{i['qbo_credit_id']}" == credit.key]
             batch = self._create(credit, view.name, items, org_id=view.org_id, customer=customer)

@@ -3,21 +3,26 @@
 Oldest open invoices first; a credit larger than one invoice spreads over the next ones; invoices with a
 ConnectBooster payment waiting to sync are skipped; one Payment per (credit, invoice). Several credits of one
 client consume the same running balances, so no invoice is over-applied. Clients come from ConnectBooster
-(every organization with an open credit) and are joined with QuickBooks by `load_client`, exactly as the
-picker does, so a credit already used in QuickBooks (waiting for a sync) is never planned again. Guided mode plans
-from QuickBooks alone (workflow/qbo_only.plan_sweep) through the same `plan_clients`.
+(every organization with an open credit) and are joined with QuickBooks by `join_client`, exactly as the
+picker joins them, so a credit already used in QuickBooks (waiting for a sync) is never planned again. QuickBooks
+is read for all of them at once (workflow/bulk.py), not client by client. A credit QuickBooks would refuse to apply
+(a closed period, workflow/periods.py) is left out and named, as is a client that could not be read, or whose
+credit could only go to a sub-customer's (or its parent's) invoices. Guided mode plans from QuickBooks alone
+(workflow/qbo_only.plan_sweep) through the same `plan_views`.
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from data.states import PAST_QUICKBOOKS
 from integrations.errors import IntegrationError, brief
-from workflow.lookup import APPLIED_WAITING_SYNC, ClientView, load_client
+from workflow.bulk import read_books, relatives_owing
+from workflow.lookup import CLOSED_PERIOD, NOT_APPLICABLE, ClientView, join_client
+from workflow.periods import closed_problem, mark_closed
 
 log = logging.getLogger(__name__)
 MONEY = ("amount", "invoice_total", "invoice_balance_before", "credit_remaining_before")
@@ -25,7 +30,8 @@ MONEY = ("amount", "invoice_total", "invoice_balance_before", "credit_remaining_
 
 @dataclass
 class Plan:
-    """The proposed items in execution order, plus the clients that could not be read."""
+    """The proposed items in execution order, plus what was left out and why (clients that could not be read,
+    credits QuickBooks would refuse)."""
 
     items: list[dict] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -34,11 +40,16 @@ class Plan:
     def total(self) -> Decimal:
         return sum((Decimal(i["amount"]) for i in self.items), Decimal("0"))
 
+    def left_out(self, limit: int = 10) -> str:
+        """The problems in one line: the first `limit`, then how many more."""
+        more = [f"and {len(self.problems) - limit} more"] if len(self.problems) > limit else []
+        return "; ".join(self.problems[:limit] + more)
+
 
 def plan_client(view: ClientView) -> list[dict]:
     """Receive Payment's allocation for one client (pure; items have no `seq` yet)."""
     balances = {i.qbo_id: i.balance for i in view.invoices}
-    credits = sorted((c for c in view.credits if c.diagnosis != APPLIED_WAITING_SYNC and c.remaining > 0),
+    credits = sorted((c for c in view.credits if c.diagnosis not in NOT_APPLICABLE and c.remaining > 0),
                      key=lambda c: (c.date, c.kind, c.number, c.qbo_id))
     items: list[dict] = []
     for credit in credits:
@@ -63,36 +74,61 @@ def plan_client(view: ClientView) -> list[dict]:
     return items
 
 
-def build_plan(*, qbo, cb, pool: ThreadPoolExecutor, workers: int = 4) -> Plan:
-    """Read every organization with an open credit and plan each; one client's trouble never stops the others."""
+def build_plan(*, qbo, cb, pool: ThreadPoolExecutor, today: date, workers: int = 4) -> Plan:
+    """Every organization with an open credit, QuickBooks read for all of them at once, each planned in turn.
+
+    ConnectBooster's contract has no read across organizations (docs/connectbooster-api.md): its credits and open
+    invoices are read per organization, in parallel, each once."""
     orgs = cb.search_organizations(text="")
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sweep-plan") as outer:
-        has_credit = list(outer.map(lambda o: bool(cb.list_credits(org_id=o.id, status="open")), orgs))
-    candidates = [o for o, yes in zip(orgs, has_credit, strict=True) if yes]
-    return plan_clients(candidates, lambda org: load_client(qbo=qbo, cb=cb, org=org, pool=pool), workers=workers)
-
-
-def plan_clients(candidates: list, load: Callable[[object], ClientView], *, workers: int = 4) -> Plan:
-    """Load each candidate client (`load`: its ClientView) and plan it, numbering the items in order.
-
-    A client that cannot be read is left out and named in `problems`, never stopping the others."""
-    plan = Plan()
-    # Its own small pool: `load` uses the read pool for its parallel reads, nesting there could starve it.
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sweep-plan") as outer:
-
-        def view(org):
+        credits = list(outer.map(lambda o: cb.list_credits(org_id=o.id, status="open"), orgs))
+        found: list = []
+        for org, theirs in zip(orgs, credits, strict=True):
+            if not theirs:
+                continue
+            if not org.qbo_customer_id:
+                found.append(f"{org.name}: not linked to a QuickBooks customer in ConnectBooster")
+                continue
+            # The organization's own count lets every page of a long invoice list be read at once.
+            count = (getattr(org, "balance", None) or {}).get("open_invoice_count")
+            found.append((org, theirs, outer.submit(cb.list_invoices, org_id=org.id, status="open", expected=count)))
+        books = read_books(qbo, pool, [f[0].qbo_customer_id for f in found if not isinstance(f, str)],
+                           open_credits=True)
+        views: list[ClientView | str] = []
+        for entry in found:
+            if isinstance(entry, str):
+                views.append(entry)
+                continue
+            org, theirs, invoices = entry
+            customer = org.qbo_customer_id
             try:
-                return load(org)
+                if customer in books.failed:
+                    raise LookupError(books.failed[customer])
+                view = join_client(org, customer, cb_credits=theirs, cb_invoices=invoices.result(),
+                                   qbo_credits=books.credits.get(customer, []),
+                                   qbo_invoices=books.invoices.get(customer, []))
             except (IntegrationError, LookupError) as e:
-                return e
+                log.warning("sweep: organization %s skipped: %s", org.id, brief(e))
+                views.append(f"{org.name}: {e}")
+                continue
+            views.append(mark_closed(view, books.closed_through, today))
+    return plan_views(views, qbo)
 
-        views = list(outer.map(view, candidates))
-    for org, found in zip(candidates, views, strict=True):
-        if isinstance(found, Exception):
-            log.warning("sweep: organization %s skipped: %s", org.id, brief(found))
-            plan.problems.append(f"{org.name}: {found}")
+
+def plan_views(views: list[ClientView | str], qbo) -> Plan:
+    """Plan each client in order, numbering the items; a string is a client that could not be read (its line)."""
+    plan = Plan()
+    stranded = [v.qbo_customer_id for v in views if isinstance(v, ClientView) and not v.invoices
+                and any(c.remaining > 0 for c in v.usable_credits)]
+    notes = relatives_owing(qbo, stranded) if stranded else {}
+    for view in views:
+        if isinstance(view, str):
+            plan.problems.append(view)
             continue
-        plan.items += plan_client(found)
+        plan.problems += [closed_problem(view, c) for c in view.credits if c.diagnosis == CLOSED_PERIOD]
+        if view.qbo_customer_id in notes:
+            plan.problems.append(f"{view.name}: {notes[view.qbo_customer_id]}")
+        plan.items += plan_client(view)
     for seq, item in enumerate(plan.items):
         item["seq"] = seq
     return plan

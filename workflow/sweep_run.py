@@ -93,7 +93,7 @@ class SweepService:
             raise
         if not plan.items:
             move_batch(self.batches, batch, BatchState.CANCELLED)
-            extra = (" Could not read: " + "; ".join(plan.problems)) if plan.problems else ""
+            extra = f" Left out: {plan.left_out()}." if plan.problems else ""
             raise NotAllowed("Nothing to sweep: no unapplied credit has an open invoice to go to." + extra,
                              record=False)
         moved = move_batch(self.batches, batch, BatchState.AWAITING_APPROVAL, plan=plan.items, total=plan.total,

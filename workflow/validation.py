@@ -5,7 +5,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from workflow.declined import Declined
-from workflow.lookup import APPLIED_WAITING_SYNC, ClientView, CreditOption, InvoiceOption, default_amount
+from workflow.lookup import (
+    APPLIED_WAITING_SYNC,
+    CLOSED_PERIOD,
+    ClientView,
+    CreditOption,
+    InvoiceOption,
+    default_amount,
+)
 from workflow.money import AmountError, fmt, parse_amount
 
 
@@ -33,6 +40,10 @@ def validate(client: ClientView, *, credit_key: str | None, invoice_id: str | No
         raise InvalidRequest("credit", f"Credit {credit.cb_id or credit.number} is already fully applied in QuickBooks "
                                 f"(remaining {fmt(credit.remaining, credit.currency)}); ConnectBooster only needs a "
                                 "resync and sync: use “Resync only”.")
+    if credit.diagnosis == CLOSED_PERIOD:
+        raise InvalidRequest("credit", f"Credit {credit.cb_id or credit.number} of {credit.date} is in a closed period "
+                                       f"(books closed through {client.books_closed_through}): QuickBooks refuses to "
+                                       "change it. Reopen the period in QuickBooks (or ask your accountant) first.")
     invoice = client.invoice(invoice_id or "")
     if invoice is None:
         raise InvalidRequest("invoice", "Choose one of this client's open invoices.")

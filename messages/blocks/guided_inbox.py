@@ -14,8 +14,9 @@ from messages.blocks.inbox import CALLBACK_INBOX, pager
 from messages.blocks.picker import picker_view
 from messages.blocks.times import when
 from messages.screens import Screens
-from workflow.inbox import CAN_APPLY, Inbox, InboxClient
+from workflow.inbox import CAN_APPLY, IN_CLOSED_PERIOD, Inbox, InboxClient
 from workflow.lookup import APPLIED_WAITING_SYNC, ClientView
+from workflow.periods import closed_words
 from workflow.qbo_only import age_days
 
 PAGE_CLIENTS = 5
@@ -37,7 +38,7 @@ def _age(credit_date: str, today: date) -> str:
     return "" if days is None else f" · {days} day{'s' if days != 1 else ''} old"
 
 
-def client_blocks(client: InboxClient, draft: str, today: date) -> list[dict]:
+def client_blocks(client: InboxClient, draft: str, today: date, closed_through: str | None = None) -> list[dict]:
     if client.error:
         return [section(f"*{esc(client.name, 200)}* — :warning: {esc(client.error, 2000)}")]
     total = sum(c.remaining for c in client.credits)
@@ -45,12 +46,14 @@ def client_blocks(client: InboxClient, draft: str, today: date) -> list[dict]:
     rows = []
     for c in client.credits[:ROWS_PER_CLIENT]:
         goes_to = (f"would go to invoice *{esc(c.oldest_invoice, 100)}* (the oldest open)" if c.diagnosis == CAN_APPLY
-                   else "no open invoice to apply it to")
+                   else f"_{esc(closed_words(closed_through), 100)}_: QuickBooks refuses to change it"
+                   if c.diagnosis == IN_CLOSED_PERIOD else "no open invoice to apply it to")
         rows.append(f"• {kind_label(c.kind)} #{esc(c.number, 40)} · {esc(c.date, 40)}{_age(c.date, today)} · "
                     f"*{fmt(c.remaining, c.currency)}* unapplied · {goes_to}")
     if len(client.credits) > ROWS_PER_CLIENT:
         rows.append(f"…and {len(client.credits) - ROWS_PER_CLIENT} more")
-    text = (f"*{esc(client.name, 200)}* · {fmt(total, currency)} unapplied in QuickBooks\n" + "\n".join(rows))
+    note = f"\n:information_source: {esc(client.note, 600)}" if client.note else ""
+    text = (f"*{esc(client.name, 200)}* · {fmt(total, currency)} unapplied in QuickBooks{note}\n" + "\n".join(rows))
     if any(c.diagnosis == CAN_APPLY for c in client.credits):
         return [section(text, accessory=button("Apply…", "inbox_apply", f"{draft}|{client.org_id}"))]
     return [section(text)]
@@ -69,7 +72,7 @@ def inbox_view(inbox: Inbox, page: int, draft: str, *, today: date, tz: str = "U
     for i, client in enumerate(inbox.clients[page * PAGE_CLIENTS:(page + 1) * PAGE_CLIENTS]):
         if i:
             blocks.append({"type": "divider"})
-        blocks += client_blocks(client, draft, today)
+        blocks += client_blocks(client, draft, today, inbox.books_closed_through)
     return _view(blocks + pager(draft, page, last, "inbox_page_prev", "inbox_page_next"), draft)
 
 

@@ -9,6 +9,7 @@ from messages.blocks.common import button, context, esc, fmt, kind_label, plain,
 from messages.blocks.times import when
 from workflow.inbox import (
     CAN_APPLY,
+    IN_CLOSED_PERIOD,
     NO_OPEN_INVOICE,
     PENDING_PAYMENT,
     RESYNC_ONLY,
@@ -25,6 +26,7 @@ DIAGNOSIS = {
     RESYNC_ONLY: "applied in QuickBooks, waiting for a sync",
     PENDING_PAYMENT: "pending ConnectBooster payment on the oldest invoice",
     NO_OPEN_INVOICE: "no open invoice to apply it to",
+    IN_CLOSED_PERIOD: "in a closed period",
 }
 
 
@@ -46,7 +48,10 @@ def pages(inbox: Inbox) -> int:
     return max(1, -(-len(inbox.clients) // PAGE_CLIENTS))
 
 
-def _what_next(c: InboxCredit) -> str:
+def _what_next(c: InboxCredit, closed_through: str | None = None) -> str:
+    if c.diagnosis == IN_CLOSED_PERIOD:
+        return (f"books closed through {esc(closed_through or '?', 40)}: QuickBooks refuses to change it; reopen the "
+                "period in QuickBooks (or ask your accountant) to apply it")
     if c.diagnosis == CAN_APPLY:
         return f"apply it (oldest open invoice {esc(c.oldest_invoice, 100)})"
     if c.diagnosis == RESYNC_ONLY:
@@ -57,12 +62,12 @@ def _what_next(c: InboxCredit) -> str:
     return "it stays until the client has an invoice"
 
 
-def credit_row(c: InboxCredit, draft: str, org_id: int, started: dict) -> dict:
+def credit_row(c: InboxCredit, draft: str, org_id: int, started: dict, closed_through: str | None = None) -> dict:
     """One credit: what ConnectBooster shows, the diagnosis, and the button that starts the right flow."""
     ident = f"*{esc(c.cb_id)}*" if c.cb_id else "(no ConnectBooster id)"
     text = (f"{ident} · {kind_label(c.kind)} #{esc(c.number, 40)} · {esc(c.date, 40)} · "
             f"*{fmt(c.cb_remaining, c.currency)}* in ConnectBooster\n"
-            f"_{DIAGNOSIS.get(c.diagnosis, esc(c.diagnosis))}_: {_what_next(c)}")
+            f"_{DIAGNOSIS.get(c.diagnosis, esc(c.diagnosis))}_: {_what_next(c, closed_through)}")
     job = started.get(c.key)
     if job:
         return section(text + f"\n:arrows_counterclockwise: Resync #{job} started.")
@@ -73,16 +78,17 @@ def credit_row(c: InboxCredit, draft: str, org_id: int, started: dict) -> dict:
     return section(text)
 
 
-def client_blocks(client: InboxClient, draft: str, started: dict) -> list[dict]:
+def client_blocks(client: InboxClient, draft: str, started: dict, closed_through: str | None = None) -> list[dict]:
     if client.error:
         return [section(f"*{esc(client.name, 200)}* — :warning: {esc(client.error, 2000)}; open it with "
                         f"`/applycredit {esc(client.name, 200)}` later.")]
     total = sum(c.cb_remaining for c in client.credits)
     currency = client.credits[0].currency if client.credits else "USD"
     count = len(client.credits)
+    note = f"\n:information_source: {esc(client.note, 600)}" if client.note else ""
     blocks = [section(f"*{esc(client.name, 200)}* · {count} open credit{'s' if count != 1 else ''} · "
-                      f"{fmt(total, currency)}")]
-    blocks += [credit_row(c, draft, client.org_id, started) for c in client.credits[:ROWS_PER_CLIENT]]
+                      f"{fmt(total, currency)}{note}")]
+    blocks += [credit_row(c, draft, client.org_id, started, closed_through) for c in client.credits[:ROWS_PER_CLIENT]]
     if count > ROWS_PER_CLIENT:
         blocks.append(context(f"…and {count - ROWS_PER_CLIENT} more: *Apply…* on a row above shows all of them."))
     return blocks
@@ -108,7 +114,7 @@ def inbox_view(inbox: Inbox, page: int, draft: str, *, started: dict | None = No
     for i, client in enumerate(shown):
         if i:
             blocks.append({"type": "divider"})
-        blocks += client_blocks(client, draft, started)
+        blocks += client_blocks(client, draft, started, inbox.books_closed_through)
     return _view(blocks + pager(draft, page, last, "inbox_page_prev", "inbox_page_next"), draft)
 
 

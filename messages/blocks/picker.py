@@ -16,10 +16,12 @@ from messages.blocks.common import (
 )
 from workflow.lookup import (
     APPLIED_WAITING_SYNC,
+    CLOSED_PERIOD,
     NOT_IN_CONNECTBOOSTER,
     ClientView,
     default_amount,
 )
+from workflow.periods import closed_words
 
 CALLBACK_REQUEST = "applycredit_request"
 CALLBACK_INFO = "applycredit_info"
@@ -68,10 +70,12 @@ def choose_client_view(query: str, orgs: list, draft: str) -> dict:
     return _view(CALLBACK_INFO, "Choose a client", blocks, draft)
 
 
-def credit_line(c) -> str:
+def credit_line(c, closed_through: str | None = None) -> str:
     ident = f"*{esc(c.cb_id)}*" if c.cb_id else "(no ConnectBooster id yet)"
     line = f"• {ident} · {kind_label(c.kind)} #{esc(c.number, 100)} · {esc(c.date, 40)} · *{fmt(c.remaining, c.currency)}* remaining"
-    if c.diagnosis in DIAGNOSIS:
+    if c.diagnosis == CLOSED_PERIOD:  # QuickBooks would refuse it: shown, not offered
+        line += f" — _{esc(closed_words(closed_through), 100)}: QuickBooks refuses to change it_"
+    elif c.diagnosis in DIAGNOSIS:
         shown = f" (ConnectBooster still shows {fmt(c.cb_remaining, c.currency)})" if c.cb_remaining is not None else ""
         line += f" — _{DIAGNOSIS[c.diagnosis]}_{shown}"
     return line
@@ -91,7 +95,7 @@ def invoice_option(i) -> dict:
 def picker_view(client: ClientView, draft: str) -> dict:
     """Credits, open invoices, and the inputs; the oldest invoice is preselected as QuickBooks does."""
     blocks: list[dict] = [header(f"Apply a credit — {client.name}")]
-    credit_lines = [credit_line(c) for c in client.credits] or ["_No organizational credits._"]
+    credit_lines = [credit_line(c, client.books_closed_through) for c in client.credits] or ["_No organizational credits._"]
     blocks.append(section("*Organizational credits*\n" + "\n".join(credit_lines[:20])))
     waiting = [c for c in client.credits if c.diagnosis == APPLIED_WAITING_SYNC and c.cb_id]
     for c in waiting[:RESYNC_SECTIONS]:
@@ -106,7 +110,10 @@ def picker_view(client: ClientView, draft: str) -> dict:
                           + ("\n".join(invoice_lines) or "_No open invoices._")))
     usable = client.usable_credits
     if not usable or not client.invoices:
-        reason = "no credit left to apply" if not usable else "no open invoice to apply a credit to"
+        closed = any(c.diagnosis == CLOSED_PERIOD for c in client.credits)
+        reason = ("no open invoice to apply a credit to" if usable else
+                  f"the credits left are {closed_words(client.books_closed_through)}" if closed else
+                  "no credit left to apply")
         blocks.append(context(f"Nothing to request: {reason}."))
         return _view(CALLBACK_INFO, "Apply credit", blocks, draft)
     first, oldest = usable[0], client.invoices[0]

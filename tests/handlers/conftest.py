@@ -91,8 +91,8 @@ def applied() -> Callable:
 def in_attention() -> Callable:
     """A request whose QuickBooks write was refused (closed books): (job id, the thread reply with Retry)."""
     def run(world, user: str = REQUESTER) -> tuple[int, dict]:
-        world.qbo.ledger.close_books(through="2099-12-31")
         job_id = world.request(invoice="10040", amount="10", user=user)
+        world.qbo.ledger.close_books(through="2099-12-31")  # closed after the request: the picker would not offer it
         world.approve(job_id, APPROVER)
         world.wait_state(job_id, "needs_attention", timeout=15)
         parent_ts = world.job(job_id).parent_ts

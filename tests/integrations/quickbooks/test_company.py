@@ -72,6 +72,7 @@ def test_without_the_currency_fix_the_emulator_refuses(cad_client, cad_emu, kind
     # The client as it was (single currency assumed): Preferences say multicurrency is off.
     from integrations.quickbooks_transport import CompanyPreferences
     cad_client._prefs = CompanyPreferences(multicurrency=False, home_currency="USD")
+    cad_client._prefs_read_at = cad_client._prefs_clock()  # read a moment ago: reused
     with pytest.raises(ValidationError) as caught:
         if kind == CREDIT_MEMO:
             cad_client.apply_credit_memo(customer_id="66", invoice_id="210", credit_memo_id="157",
