@@ -14,7 +14,8 @@ def pytest_collection_modifyitems(items) -> None:
 
 # Modules that build the large sandbox company (seconds each) in a module fixture: run on ONE worker, so it is built
 # once per module, not once per worker that happened to get one of their tests.
-ONE_WORKER = ("tests/sandbox/test_seed_large.py", "tests/sandbox/connectbooster/test_large.py")
+ONE_WORKER = ("tests/sandbox/test_seed_large.py", "tests/sandbox/connectbooster/test_large.py",
+              "tests/scenarios/test_large_reads.py")
 
 
 class _Scheduling(LoadScopeScheduling):

@@ -24,12 +24,12 @@ def closed(make_world, clock):
     return w
 
 
-def inbox(world) -> dict:
-    """Open the inbox (either mode's) and wait until it has read."""
+def inbox(world, timeout: float = 5) -> dict:
+    """Open the inbox (either mode's) and wait until it has read (the large company's takes seconds: `timeout`)."""
     earlier = {v["id"] for v in world.slack.views(REQUESTER)["modals"]}
     assert world.driver.command(REQUESTER, CHANNEL, "").status == 200
     return world.slack.wait_for(lambda s: (m := [v for v in s.views(REQUESTER)["modals"] if v["id"] not in earlier])
-                                and "hourglass" not in str(m[-1]["blocks"]) and m[-1])
+                                and "hourglass" not in str(m[-1]["blocks"]) and m[-1], timeout=timeout)
 
 
 def thread_texts(world, message: dict) -> str:
