@@ -142,7 +142,6 @@ class Bot:
             self.directory = QuickBooksDirectory(qbo=self.qbo, pool=self.pool, now=clock)
             half = GuidedConnectBooster()
             screens = GuidedScreens()
-        # Every Slack call of the process takes a token of one pacer (messages/pacing.py): the outbox's and Bolt's.
         self.pacer = Pacer(scale=o.slack_pace_scale, progress_seconds=o.slack_progress_seconds)
         self.slack = PacedWebClient(token=settings.slack_bot_token, pacer=self.pacer,
                                     base_url=settings.slack_api_url or WebClient.BASE_URL)

@@ -124,10 +124,6 @@ class Pacer:
             self._held[key] = max(self._held.get(key, 0.0), self.clock() + seconds)
         return seconds
 
-    def retry_after(self, retry_after: float) -> float:
-        """Slack's Retry-After (or any of Slack's waits) in this process's seconds."""
-        return float(retry_after) / self.scale
-
     def progress_wait(self, message: str) -> float:
         """Seconds until this message may be updated again (0: now): progress at most every PROGRESS_SECONDS."""
         with self._lock:
