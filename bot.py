@@ -52,6 +52,7 @@ from messages.connection import ConnectionMessages
 from messages.deliverer import Deliverer
 from messages.digest import DigestPoster
 from messages.notifier import SlackNotifier
+from messages.pacing import PROGRESS_SECONDS, PacedWebClient, Pacer, pace_requests
 from messages.screens import Screens
 from messages.wording import Wording, Wordings
 from workflow.connectbooster import AutomatedConnectBooster
@@ -88,6 +89,8 @@ class Overrides:
     digest_check_seconds: float = 30.0
     token_clock: Callable[[], float] = time.time  # the QuickBooks connection's epoch clock (keepalive, expiries)
     connection_check_seconds: float = 3600.0       # how often the keepalive and the expiry warnings look
+    slack_pace_scale: float = 1.0  # the Slack pacer N times faster (a test's fake Slack runs its rate clock so too)
+    slack_progress_seconds: float = PROGRESS_SECONDS  # one message's updates at most this often (Slack's seconds)
 
 
 class Bot(HttpSurface):
@@ -136,7 +139,9 @@ class Bot(HttpSurface):
             self.directory = QuickBooksDirectory(qbo=self.qbo, pool=self.pool, now=clock, today=team_today)
             half = GuidedConnectBooster()
             screens = GuidedScreens()
-        self.slack = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url or WebClient.BASE_URL)
+        self.pacer = Pacer(scale=o.slack_pace_scale, progress_seconds=o.slack_progress_seconds)
+        self.slack = PacedWebClient(token=settings.slack_bot_token, pacer=self.pacer,
+                                    base_url=settings.slack_api_url or WebClient.BASE_URL)
         wordings = Wordings({Mode.API: Wording(tz),
                              Mode.GUIDED: GuidedWording(tz, portal_url=settings.connectbooster_portal_url)})
         batches = BatchStore(self.connections.get)
@@ -162,7 +167,7 @@ class Bot(HttpSurface):
         # A name: without one Bolt inspects the call stack for it on every construction.
         # Bolt's own logger, filtered: nothing of a request (signed or not) reaches the log (edge/logs.py).
         self.app = App(name="applycredit", client=self.slack, signing_secret=settings.slack_signing_secret or None,
-                       token_verification_enabled=False, logger=bolt_logger(),
+                       token_verification_enabled=False, logger=bolt_logger(), before_authorize=pace_requests(self.pacer),
                        listener_executor=CarryingExecutor(max_workers=16, thread_name_prefix="bolt"))
         self.marks = Marks(self.connections.get)
         self.guided = None

@@ -1,6 +1,8 @@
 """Slack messages waiting to be delivered, so that Slack being slow or down never blocks a job.
 
-Rows are keyed by a dedupe key (one per job event and purpose): enqueueing twice is harmless. A row is
+Rows are keyed by a dedupe key (one per job event and purpose): enqueueing twice is harmless. Only what is still
+true is sent: a chat.update row names the message it updates (`payload["message"]`), and queueing a newer update of
+that message supersedes the older ones still pending, whatever kind of message it is. A row is
 marked `sending` while its call is in flight; a row found `sending` at start-up was interrupted by a crash,
 and Slack may or may not have it. It is sent again (at least once beats lost: Slack's chat.postMessage has no
 idempotency key and reading threads back would need history scopes) and flagged `in_flight_at_crash`.
@@ -22,7 +24,7 @@ class Target(StrEnum):
     """Which message of a job a row is; the deliverer fills in what only Slack's answers tell (the parent's ts)."""
 
     PARENT = "parent"                # the approval request: its ts becomes the job's thread parent
-    PARENT_UPDATE = "parent_update"  # chat.update of that message (only the newest queued one is sent)
+    PARENT_UPDATE = "parent_update"  # chat.update of that message (an undo's: its application's message)
     THREAD = "thread"                # a reply in the job's thread
     NOTICE = "notice"                # the completion notice in NOTIFY_CHANNEL (with a link to the thread)
     ALERT = "alert"                  # a failed or stuck sync, in NOTIFY_CHANNEL
@@ -32,6 +34,27 @@ class Target(StrEnum):
     BATCH_PARENT = "batch_parent"    # the proposal: its ts becomes the batch's parent
     BATCH_UPDATE = "batch_update"    # chat.update of it (only the newest queued one is sent)
     BATCH_THREAD = "batch_thread"    # a reply in its thread
+
+
+UPDATE = "chat.update"
+
+
+def message_key(job_id: int | None, target: Target, payload: dict) -> str:
+    """Which message a chat.update row updates: a job's or a proposal's own message (its ts known only once
+    posted), an alert (by the row that posted it), or a message whose channel and ts the row carries."""
+    if target is Target.PARENT_UPDATE:
+        return f"job:{job_id}:parent"
+    if target is Target.BATCH_UPDATE:
+        return f"batch:{-(job_id or 0)}:parent"
+    if target is Target.ALERT_RESOLVED:
+        return f"alert:{payload.get('alert', '')}"
+    args = payload.get("args", {})
+    return f"ts:{args.get('channel', '')}:{args.get('ts', '')}"
+
+
+def updated_message(item: OutboxItem) -> str:
+    """The message a chat.update row updates (rows queued before keys were stored: derived the same way)."""
+    return item.payload.get("message") or message_key(item.job_id, item.target, item.payload)
 
 
 @dataclass(frozen=True)
@@ -54,8 +77,11 @@ class Outbox:
         self.now = now  # created_at, which retention compares with its cutoff
 
     def enqueue(self, *, job_id: int | None, dedupe_key: str, method: str, payload: dict,
-                target: Target = Target.PLAIN) -> bool:
-        """Queue a message once per dedupe key; returns False when it was already queued."""
+                target: Target = Target.PLAIN, message: str | None = None) -> bool:
+        """Queue a message once per dedupe key; returns False when it was already queued. A chat.update names the
+        message it updates (`message`, else `message_key` derives it): older pending updates of it are superseded."""
+        if method == UPDATE:
+            payload = {**payload, "message": message or message_key(job_id, target, payload)}
         db = self._db()
         with transaction(db):
             cur = db.conn.execute(
@@ -63,9 +89,13 @@ class Outbox:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 [job_id, dedupe_key, method, json.dumps(payload, default=str), self.now(), target],
             )
+            if cur.rowcount == 1 and method == UPDATE:
+                db.conn.execute(
+                    "UPDATE outbox SET state = 'superseded' WHERE state = 'pending' AND method = ? AND id < ? "
+                    "AND json_extract(payload, '$.message') = ?", [UPDATE, cur.lastrowid, payload["message"]])
         return cur.rowcount == 1
 
-    def due(self, now: float, limit: int = 50) -> list[OutboxItem]:
+    def due(self, now: float, limit: int = 200) -> list[OutboxItem]:
         rows = self._db().execute(
             "SELECT id, job_id, dedupe_key, method, payload, attempts, target, in_flight_at_crash FROM outbox "
             "WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?", [now, limit]
@@ -92,20 +122,21 @@ class Outbox:
     def pending_count(self) -> int:
         return self._db().execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
 
-    def earlier_pending(self, item: OutboxItem) -> bool:
-        """True when an older message of the same job still waits (messages of a job go out in order)."""
+    def earlier_post_pending(self, item: OutboxItem) -> bool:
+        """True when an older post of the same stream still waits: a stream's posts go out in order, and an update
+        waits for the posts before it (its message among them). Pending updates never hold anything up."""
         if item.job_id is None:
             return False
         return self._db().execute(
-            "SELECT 1 FROM outbox WHERE job_id = ? AND state IN ('pending', 'sending') AND id < ? LIMIT 1",
-            [item.job_id, item.id]
+            "SELECT 1 FROM outbox WHERE job_id = ? AND state IN ('pending', 'sending') AND id < ? AND method != ? "
+            "LIMIT 1", [item.job_id, item.id, UPDATE]
         ).fetchone() is not None
 
     def newer_update_queued(self, item: OutboxItem) -> bool:
         """True when a later chat.update of the same message is queued: this one can be skipped."""
         return self._db().execute(
-            "SELECT 1 FROM outbox WHERE job_id = ? AND target = ? AND state = 'pending' AND id > ? LIMIT 1",
-            [item.job_id, item.target, item.id],
+            "SELECT 1 FROM outbox WHERE state = 'pending' AND method = ? AND id > ? "
+            "AND json_extract(payload, '$.message') = ? LIMIT 1", [UPDATE, item.id, updated_message(item)],
         ).fetchone() is not None
 
     def sent_ts(self, dedupe_key: str) -> tuple[str, str] | None:

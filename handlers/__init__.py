@@ -119,6 +119,26 @@ class Click:
             self.respond(text=text, response_type="ephemeral", replace_original=False)
 
 
+def update_view(client, view_id: str, view: dict, hash: str | None = None) -> str | None:  # noqa: A002 (Slack's)
+    """views.update; with `hash`, the view as the person last had it (from the action's or submission's body, or
+    the answer that last changed it). Slack refuses the update when the view changed since (hash_conflict): the
+    person moved on meanwhile, and a slower answer must not overwrite what they see now: nothing to do.
+    Returns the view's new hash (None when Slack refused it that way)."""
+    try:
+        answer = client.views_update(view_id=view_id, view=view, **({"hash": hash} if hash else {}))
+    except SlackApiError as e:
+        if e.response.get("error") != "hash_conflict":
+            raise
+        log.info("view %s changed meanwhile: the person moved on, the slower answer is dropped", view_id)
+        return None
+    return (answer.get("view") or {}).get("hash")
+
+
+def view_hash(body: dict) -> str | None:
+    """The hash of the view an action or a submission came from."""
+    return (body.get("view") or {}).get("hash")
+
+
 def remember_name(people, body: dict) -> None:
     """The name Slack sends with a command (user_name) or a click (user.username), for the history's words."""
     user = body.get("user") if isinstance(body.get("user"), dict) else {}

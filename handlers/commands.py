@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from config import Access
-from handlers import WAIT, deps_of
+from handlers import WAIT, deps_of, update_view
 from integrations.errors import AuthError, IntegrationError
 from messages.blocks import picker as views
 from workflow.lookup import clean_query
@@ -45,8 +45,8 @@ def access_gate(access: Access) -> Callable[..., BoltResponse | None]:
         if kind == "home":  # the user's App Home says why it is empty
             deps.queue("home", "home", client.views_publish, user_id=body["event"]["user"], view=_home_view(text))
         elif kind == "view_action":
-            deps.queue("reply", ("view", body["view"]["id"]), client.views_update, view_id=body["view"]["id"],
-                       view=views.message_view(text))
+            deps.queue("reply", ("view", body["view"]["id"]), update_view, client, body["view"]["id"],
+                       views.message_view(text))
         if kind == "submit":
             return BoltResponse(status=200, body={"response_action": "errors", "errors": {"credit": text[:150]}})
         if kind == "options":
@@ -137,49 +137,50 @@ def on_command(ack, command: dict, client: WebClient, respond, context: BoltCont
         respond(f"Slack didn't let me open the form ({e.response.get('error')}); please run "
                 f"`{deps.command} {text}` again.")
         return
-    view_id = opened["view"]["id"]
+    view_id, shown = opened["view"]["id"], opened["view"].get("hash")
     user, channel = command["user_id"], command["channel_id"]
     draft = deps.drafts.save(user_id=user, channel_id=channel, data={"query": text})
     # Off Bolt's threads (keeps acks prompt), in this person's lane; the same query again replaces this one.
     if not deps.queue("lookup", ("lookup", text.lower()), show_lookup, deps, client, view_id=view_id, draft=draft,
-                      query=text):
-        client.views_update(view_id=view_id, view=views.message_view(WAIT))
+                      query=text, hash=shown):
+        update_view(client, view_id, views.message_view(WAIT), shown)
 
 
 def register(app: App, deps) -> None:
     app.command(deps.command)(on_command)
 
 
-def show_lookup(deps, client, *, view_id: str, draft: str, query: str) -> None:
-    """Search the directory's clients and show the picker, a choice of clients, or 'no match'."""
+def show_lookup(deps, client, *, view_id: str, draft: str, query: str, hash: str | None = None) -> None:  # noqa: A002
+    """Search the directory's clients and show the picker, a choice of clients, or 'no match' (`hash`: the view
+    as it was shown before the lookup; moved on meanwhile, nothing is shown: handlers.update_view)."""
     try:
         orgs = deps.directory.find_clients(query)
     except IntegrationError as e:
-        client.views_update(view_id=view_id, view=views.message_view(unavailable(deps.directory.source, e)))
+        update_view(client, view_id, views.message_view(unavailable(deps.directory.source, e)), hash)
         return
     if not orgs:
-        client.views_update(view_id=view_id, view=deps.screens.no_match(query))
+        update_view(client, view_id, deps.screens.no_match(query), hash)
     elif len(orgs) > 1:
         data = deps.drafts.load(draft) or {}
         deps.drafts.update(draft, {**_draft_data(data), "org_ids": [o.id for o in orgs],
                                         "orgs": {str(o.id): _org_json(o) for o in orgs[:100]}})
-        client.views_update(view_id=view_id, view=views.choose_client_view(query, orgs, draft))
+        update_view(client, view_id, views.choose_client_view(query, orgs, draft), hash)
     else:
-        show_picker(deps, client, view_id=view_id, draft=draft, org=orgs[0])
+        show_picker(deps, client, view_id=view_id, draft=draft, org=orgs[0], hash=hash)
 
 
-def show_picker(deps, client, *, view_id: str, draft: str, org) -> None:
+def show_picker(deps, client, *, view_id: str, draft: str, org, hash: str | None = None) -> None:  # noqa: A002
     try:
         found = deps.directory.load(org)
     except IntegrationError as e:
-        client.views_update(view_id=view_id, view=views.message_view(unavailable(e.service or "an integration", e)))
+        update_view(client, view_id, views.message_view(unavailable(e.service or "an integration", e)), hash)
         return
     except LookupError as e:
-        client.views_update(view_id=view_id, view=views.message_view(views.esc(str(e))))
+        update_view(client, view_id, views.message_view(views.esc(str(e))), hash)
         return
     data = deps.drafts.load(draft) or {}
     deps.drafts.update(draft, {**_draft_data(data), "client": found.to_json()})
-    client.views_update(view_id=view_id, view=deps.screens.picker(found, draft))
+    update_view(client, view_id, deps.screens.picker(found, draft), hash)
 
 
 def unavailable(service: str, e: IntegrationError) -> str:

@@ -9,7 +9,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers import deps_of
+from handlers import deps_of, update_view, view_hash
 from handlers.commands import show_picker, unavailable
 from integrations.errors import IntegrationError
 from messages.blocks import inbox as views
@@ -30,17 +30,18 @@ def open_inbox(deps, client, respond, *, trigger_id: str, user: str, channel: st
         return
     draft = deps.drafts.save(user_id=user, channel_id=channel, data={"inbox": None})
     # Off Bolt's threads; a person's newer inbox replaces one still waiting (the same reads, one answer).
-    deps.queue("inbox", "inbox", show_inbox, deps, client, view_id=opened["view"]["id"], draft=draft)
+    deps.queue("inbox", "inbox", show_inbox, deps, client, view_id=opened["view"]["id"], draft=draft,
+               hash=opened["view"].get("hash"))
 
 
-def show_inbox(deps, client, *, view_id: str, draft: str) -> None:
+def show_inbox(deps, client, *, view_id: str, draft: str, hash: str | None = None) -> None:  # noqa: A002
     try:
         inbox = deps.directory.inbox()
     except IntegrationError as e:
-        client.views_update(view_id=view_id, view=views.message_view(unavailable(deps.directory.source, e)))
+        update_view(client, view_id, views.message_view(unavailable(deps.directory.source, e)), hash)
         return
     deps.drafts.update(draft, {"inbox": inbox.to_json(), "page": 0, "started": {}})
-    client.views_update(view_id=view_id, view=_page(deps, inbox, 0, draft))
+    update_view(client, view_id, _page(deps, inbox, 0, draft), hash)
 
 
 def _page(deps, inbox: Inbox, page: int, draft_id: str, **extra) -> dict:
@@ -54,8 +55,7 @@ def _own(deps, draft_id: str, user: str) -> dict | None:
 
 
 def _expired(deps, client, view_id: str) -> None:
-    client.views_update(view_id=view_id, view=views.message_view(
-        f"This inbox is not valid any more; run `{deps.command}` again."))
+    update_view(client, view_id, views.message_view(f"This inbox is not valid any more; run `{deps.command}` again."))
 
 
 def on_page(ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
@@ -67,7 +67,7 @@ def on_page(ack, body: dict, action: dict, client: WebClient, context: BoltConte
         return deps.queue("inbox", ("page", body["view"]["id"]), _expired, deps, client, body["view"]["id"])
     page_no = int(page) if page.isdigit() else 0
     deps.drafts.update(draft_id, {**_data(draft), "page": page_no})
-    deps.queue("inbox", ("page", body["view"]["id"]), client.views_update, view_id=body["view"]["id"], view=_page(
+    deps.queue("inbox", ("page", body["view"]["id"]), update_view, client, body["view"]["id"], _page(
         deps, Inbox.from_json(draft["inbox"]), page_no, draft_id, started=draft.get("started")))  # the newest page
 
 
@@ -90,7 +90,7 @@ def on_apply(ack, body: dict, action: dict, client: WebClient, context: BoltCont
                                          data={"query": row.name, "from_inbox": draft_id})
     org = SimpleNamespace(id=row.org_id, name=row.name, qbo_customer_id=row.qbo_customer_id)
     deps.queue("lookup", ("picker", opened["view"]["id"]), show_picker, deps, client, view_id=opened["view"]["id"],
-               draft=picker_draft, org=org)
+               draft=picker_draft, org=org, hash=opened["view"].get("hash"))
 
 
 def on_resync(ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
@@ -107,7 +107,7 @@ def register(app: App, deps) -> None:
 
 def start_resync(deps, body: dict, action: dict, client) -> None:
     """Re-read the client, start the resync-only job, and show the outcome in the inbox."""
-    user, view_id = body["user"]["id"], body["view"]["id"]
+    user, view_id, shown = body["user"]["id"], body["view"]["id"], view_hash(body)
     draft_id, org_id, key = (action.get("value", "").split("|", 2) + ["", ""])[:3]
     draft = _own(deps, draft_id, user)
     inbox = Inbox.from_json(draft["inbox"]) if draft else None
@@ -130,8 +130,10 @@ def start_resync(deps, body: dict, action: dict, client) -> None:
         notice = (f":arrows_counterclockwise: Resync #{job.id} for *{views.esc(row.name, 200)}* started in "
                   f"<#{job.channel_id}>; its thread shows each step.")
     deps.drafts.update(draft_id, {**_data(draft), "started": started})
-    client.views_update(view_id=view_id, view=_page(deps, inbox, int(draft.get("page") or 0), draft_id,
-                                                     started=started, notice=notice))
+    # After a QuickBooks read: a person who paged (or moved on) meanwhile keeps what they see (the job's thread
+    # says the outcome); the hash makes Slack refuse the stale page quietly.
+    update_view(client, view_id, _page(deps, inbox, int(draft.get("page") or 0), draft_id, started=started,
+                                       notice=notice), shown)
 
 
 def _data(draft: dict) -> dict:

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from handlers import deps_of
+from handlers import deps_of, update_view, view_hash
 from handlers.commands import show_picker
 from integrations.errors import IntegrationError
 from messages.blocks import picker as views
@@ -30,17 +30,20 @@ def on_choose_client(ack, body: dict, action: dict, client: WebClient, context: 
     draft = _own_draft(deps, view.get("private_metadata"), user)
     org = (draft or {}).get("orgs", {}).get(action["selected_option"]["value"])
     if org is None:
-        deps.queue("reply", ("view", view["id"]), client.views_update, view_id=view["id"], view=views.message_view(
+        deps.queue("reply", ("view", view["id"]), update_view, client, view["id"], views.message_view(
             f"That choice is not valid any more; run `{deps.command}` again."))
         return
     deps.queue("lookup", ("picker", view["id"]), _load_choice, deps, client, view_id=view["id"],
-               draft=view["private_metadata"], org=org)
+               draft=view["private_metadata"], org=org, hash=view_hash(body))
 
 
-def _load_choice(deps, client, *, view_id: str, draft: str, org: dict) -> None:
-    """'Looking up…', then the picker for the chosen client (background pool: both are Slack/API calls)."""
-    client.views_update(view_id=view_id, view=views.loading_view(org["name"]))
-    show_picker(deps, client, view_id=view_id, draft=draft, org=SimpleNamespace(**org))
+def _load_choice(deps, client, *, view_id: str, draft: str, org: dict, hash: str | None) -> None:  # noqa: A002
+    """'Looking up…', then the picker for the chosen client (background pool: both are Slack/API calls). A view
+    changed since the choice (another choice shown first) is left to that one."""
+    loading = update_view(client, view_id, views.loading_view(org["name"]), hash)
+    if loading is None and hash:
+        return
+    show_picker(deps, client, view_id=view_id, draft=draft, org=SimpleNamespace(**org), hash=loading)
 
 
 def on_invoice_options(ack, body: dict, payload: dict, context: BoltContext) -> None:
@@ -88,27 +91,27 @@ def register(app: App, deps) -> None:
 
 def start_resync_only(deps, body: dict, action: dict, client) -> None:
     """Start the resync-only job for the credit behind the button, and say so in the modal."""
-    view, user = body["view"], body["user"]["id"]
+    view, user, shown = body["view"], body["user"]["id"], view_hash(body)
     draft_id, _, credit = action.get("value", "").partition("|")
     draft = _own_draft(deps, draft_id, user)
     if not draft or draft_id != view.get("private_metadata") or "client" not in draft:
-        client.views_update(view_id=view["id"], view=views.message_view("This form is not valid any more; run "
-                                                                         f"`{deps.command}` again."))
+        update_view(client, view["id"], views.message_view("This form is not valid any more; run "
+                                                           f"`{deps.command}` again."))
         return
-    try:
+    try:  # QuickBooks is read first: the person may have moved on meanwhile (the job's thread still says it)
         job = deps.service.request_resync_only(client=ClientView.from_json(draft["client"]), user_id=user,
                                                channel_id=draft["channel_id"], credit=credit)
     except InvalidRequest as r:
-        client.views_update(view_id=view["id"], view=views.message_view(views.esc(r.message)))
+        update_view(client, view["id"], views.message_view(views.esc(r.message)), shown)
         return
     except IntegrationError as e:
-        client.views_update(view_id=view["id"], view=views.message_view(
-            f":warning: QuickBooks could not be read ({views.esc(type(e).__name__)}); nothing was started."))
+        update_view(client, view["id"], views.message_view(
+            f":warning: QuickBooks could not be read ({views.esc(type(e).__name__)}); nothing was started."), shown)
         return
     deps.drafts.delete(draft_id)  # used
-    client.views_update(view_id=view["id"], view=views.message_view(
+    update_view(client, view["id"], views.message_view(
         f":arrows_counterclockwise: Resync #{job.id} started in <#{job.channel_id}>; its thread shows each step.",
-        title="Resync started"))
+        title="Resync started"), shown)
 
 
 def _selected(values: dict, block: str) -> str | None:

@@ -10,7 +10,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from data.states import BATCH_DECIDING
-from handlers import Click, deps_of
+from handlers import Click, deps_of, update_view
 from handlers.commands import unavailable
 from integrations.errors import IntegrationError
 from messages.blocks import picker as views
@@ -65,23 +65,24 @@ def on_choose(ack, body: dict, action: dict, client: WebClient, respond, context
     opened = client.views_open(trigger_id=body["trigger_id"], view=views.loading_view(batch.details.get("client", "")))
     draft = deps.drafts.save(user_id=click.user, channel_id=batch.channel_id,
                              data={"query": batch.details.get("client", ""), "proposal": batch.id})
-    deps.later(show_prefilled, deps, client, view_id=opened["view"]["id"], draft=draft, batch=batch)
+    deps.later(show_prefilled, deps, client, view_id=opened["view"]["id"], draft=draft, batch=batch,
+               hash=opened["view"].get("hash"))
 
 
-def show_prefilled(deps, client, *, view_id: str, draft: str, batch) -> None:
+def show_prefilled(deps, client, *, view_id: str, draft: str, batch, hash: str | None = None) -> None:  # noqa: A002
     """The picker with the proposal's credit first (the form preselects the first credit and the oldest invoice)."""
     try:
         _, view = deps.proposals.client_view(batch)
     except IntegrationError as e:
-        client.views_update(view_id=view_id, view=views.message_view(unavailable(e.service or "an integration", e)))
+        update_view(client, view_id, views.message_view(unavailable(e.service or "an integration", e)), hash)
         return
     except LookupError as e:
-        client.views_update(view_id=view_id, view=views.message_view(views.esc(str(e))))
+        update_view(client, view_id, views.message_view(views.esc(str(e))), hash)
         return
     data = deps.drafts.load(draft) or {}
     deps.drafts.update(draft, {**{k: v for k, v in data.items() if k not in ("user_id", "channel_id")},
                                "client": view.to_json()})
-    client.views_update(view_id=view_id, view=deps.screens.picker(view, draft))
+    update_view(client, view_id, deps.screens.picker(view, draft), hash)
 
 
 def register(app: App, deps) -> None:

@@ -59,6 +59,7 @@ def plan_and_post(deps, client: WebClient, *, batch, respond=None) -> None:
         tell(f"Slack refused the sweep's message ({esc(error)}); the sweep was cancelled and nothing was changed.{fix}")
         return
     sweeps.batches.set_parent(batch.id, posted["ts"])
+    deps.service.runner.notifier.publish_plan(sweeps.batches.get(batch.id))  # a plan too large for one message
     if plan.problems:  # clients that could not be read, credits QuickBooks would refuse: where the approver looks
         lines = "\n".join(f"• {esc(p, 400)}" for p in plan.problems[:20])
         more = f"\n…and {len(plan.problems) - 20} more" if len(plan.problems) > 20 else ""

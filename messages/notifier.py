@@ -12,7 +12,7 @@ import json
 from data.events import EventKind
 from data.jobs import Event, Job
 from data.outbox import Outbox, Target
-from data.states import BatchState, JobKind, Mode
+from data.states import BATCH_DECIDING, BatchState, JobKind, Mode
 from messages.blocks import guided_sweep as guided_sweep_blocks
 from messages.blocks import sweep as sweep_blocks
 from messages.blocks import sweep_controls as controls_blocks
@@ -67,7 +67,7 @@ class SlackNotifier:
             # shares its application's message (the same parent_ts): it updates that message's header too.
             text, blocks = words.parent(header, events, undo)
             self.outbox.enqueue(job_id=job.id, dedupe_key=f"job:{job.id}:parent:{events[-1].id}", method="chat.update",
-                                target=Target.PARENT_UPDATE,
+                                target=Target.PARENT_UPDATE, message=f"job:{header.id}:parent",
                                 payload={"args": {"channel": job.channel_id, "text": text, "blocks": blocks}})
         self.on_enqueue()
 
@@ -129,20 +129,24 @@ class SlackNotifier:
         self.outbox.enqueue(job_id=stream, dedupe_key=f"batch:{batch.id}:status:{digest}", method="chat.update",
                             payload={"args": {"channel": batch.channel_id, "ts": batch.parent_ts, "text": text,
                                               "blocks": blocks}})
+        if batch.state in BATCH_DECIDING:  # a plan larger than its message: all of it in the thread
+            self.publish_plan(batch)
         if batch.state == BatchState.GUIDED_CHECKLIST:  # ONE ConnectBooster checklist for the batch
             text, blocks = guided_sweep_blocks.checklist(batch, items, self.portal_url)
             self.outbox.enqueue(job_id=stream, dedupe_key=f"batch:{batch.id}:checklist", method="chat.postMessage",
                                 payload={"args": {"channel": batch.channel_id, "thread_ts": batch.parent_ts,
                                                   "text": text, "blocks": blocks}})
+            self._pages(batch, "checklist", guided_sweep_blocks.checklist_pages(batch, items, self.portal_url))
         if batch.state == BatchState.FINISHED:
             text, blocks = sweep_blocks.summary(batch, items, reasons)
             self.outbox.enqueue(job_id=stream, dedupe_key=f"batch:{batch.id}:summary", method="chat.postMessage",
                                 payload={"args": {"channel": batch.channel_id, "thread_ts": batch.parent_ts,
                                                   "text": text, "blocks": blocks}})
-            if self.notify_channel:
+            if self.notify_channel:  # before the summary's further pages: the notice is prompt whatever the size
                 text, blocks = sweep_blocks.notice(batch, items)
                 self.outbox.enqueue(job_id=stream, dedupe_key=f"batch:{batch.id}:notice", method="chat.postMessage",
                                     payload={"args": {"channel": self.notify_channel, "text": text, "blocks": blocks}})
+            self._pages(batch, "summary", sweep_blocks.summary_pages(batch, items, reasons))
         if undo is not None:
             self._publish_undo(batch, items, undo)
         self.on_enqueue()
@@ -154,6 +158,7 @@ class SlackNotifier:
             text, blocks = controls_blocks.checklist(batch, undo, self.portal_url)
             self.outbox.enqueue(job_id=stream, dedupe_key=f"batch:{batch.id}:undo-checklist", method="chat.postMessage",
                                 payload={"args": {**thread, "text": text, "blocks": blocks}})
+            self._pages(batch, "undo-checklist", controls_blocks.checklist_pages(batch, undo, self.portal_url))
         if batch.state != BatchState.UNDONE:
             return
         text, blocks = controls_blocks.summary(batch, items, undo)
@@ -163,3 +168,21 @@ class SlackNotifier:
             text, blocks = controls_blocks.notice(batch, items, undo)
             self.outbox.enqueue(job_id=stream, dedupe_key=f"batch:{batch.id}:undo-notice", method="chat.postMessage",
                                 payload={"args": {"channel": self.notify_channel, "text": text, "blocks": blocks}})
+        self._pages(batch, "undo-summary", controls_blocks.summary_pages(batch, items, undo))
+
+    def publish_plan(self, batch) -> None:
+        """A sweep's plan, whole, in its thread when its message shows only part of it (each plan once: an edited
+        plan's pages follow the earlier ones)."""
+        if not batch.parent_ts or batch.proposal:
+            return
+        plan = hashlib.sha1(json.dumps([i["seq"] for i in batch.plan]).encode()).hexdigest()[:12]
+        self._pages(batch, f"plan:{plan}", sweep_blocks.plan_pages(batch))
+        self.on_enqueue()
+
+    def _pages(self, batch, what: str, pages: list[tuple[str, list[dict]]]) -> None:
+        """Replies in the sweep's thread, in order after what was queued before them (messages/blocks/pages.py)."""
+        for n, (text, blocks) in enumerate(pages, 1):
+            self.outbox.enqueue(job_id=-batch.id, dedupe_key=f"batch:{batch.id}:{what}:page:{n}",
+                                method="chat.postMessage",
+                                payload={"args": {"channel": batch.channel_id, "thread_ts": batch.parent_ts,
+                                                  "text": text, "blocks": blocks}})

@@ -10,6 +10,7 @@ import os
 import secrets
 import sys
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -36,11 +37,14 @@ class Sandbox:
     """The three fakes, started together."""
 
     def __init__(self, *, fast: bool = False, prepare=None, timing: SyncTiming | None = None,
-                 limits: tuple[int, int] | None = None, seed: str = "default", qbo_clock=None) -> None:
+                 limits: tuple[int, int] | None = None, seed: str = "default", qbo_clock=None,
+                 slack_limits: bool = True, slack_scale: float = 1.0) -> None:
         """`prepare(ledger)` may add QuickBooks records before ConnectBooster's first sync copies them; `timing`
         overrides the sync timing, `limits` makes the QuickBooks emulator enforce (per second, per minute);
         `seed` "large" adds sandbox/seed_large's company to the help article's (SANDBOX_SEED in `make run`);
-        `qbo_clock` the QuickBooks emulator's epoch clock (token lifetimes, dates), time.time by default."""
+        `qbo_clock` the QuickBooks emulator's epoch clock (token lifetimes, dates), time.time by default;
+        `slack_limits` the fake Slack's documented rate tiers (on, as in real Slack), their clock `slack_scale`
+        times faster (a test runs the bot's pacer as fast: Overrides.slack_pace_scale)."""
         if seed not in SEEDS:
             raise ValueError(f"the sandbox seed must be one of {', '.join(SEEDS)}, not {seed!r}")
         self.seed = seed
@@ -56,7 +60,8 @@ class Sandbox:
         timing = timing or (SyncTiming.fast() if fast else SyncTiming())
         self.cb = ConnectBoosterEmulator(qbo=self.qbo.ledger, timing=timing)
         self.cb.start(port=0)
-        self.slack = FakeSlack(scopes=SANDBOX_SCOPES)
+        rate_clock = (lambda: time.monotonic() * slack_scale) if slack_scale != 1 else None
+        self.slack = FakeSlack(scopes=SANDBOX_SCOPES, rate_limits=slack_limits, rate_clock=rate_clock)
         self.slack_api = self.slack.start(port=0)
         for user, name in ((REQUESTER, "riley.requester"), (APPROVER, "avery.approver"),
                            (APPROVER_2, "alex.approver"), (OUTSIDER, "sam.someone")):

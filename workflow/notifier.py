@@ -17,6 +17,9 @@ class Notifier(Protocol):
         """Show a sweep's state on its message (and, once finished, its summary and notice); idempotent. `undo`:
         its undo's jobs and, once undone, why items were not (workflow/sweep_controls.UndoView)."""
 
+    def publish_plan(self, batch: Batch) -> None:
+        """A sweep's whole plan where its approver looks (in its thread when its message shows only part of it)."""
+
     def batch_reply(self, batch: Batch, event: int, kind: str, who: str, **details: Any) -> None:
         """A reply in a sweep's thread for one audit event (a guided checklist's answer or reminder)."""
 

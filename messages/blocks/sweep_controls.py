@@ -12,6 +12,7 @@ from decimal import Decimal
 from data.batches import Batch
 from data.jobs import Job
 from data.states import PAST_QUICKBOOKS, BatchState, JobState, Mode
+from messages.blocks import pages
 from messages.blocks.common import (
     OPTION_LIMIT,
     button,
@@ -26,11 +27,11 @@ from messages.blocks.common import (
     section,
 )
 from messages.blocks.guided import PSA_NOTE, portal
-from messages.blocks.guided_sweep import invoice_sections
+from messages.blocks.guided_sweep import invoice_lines, invoice_sections, more_invoices
 
 LEAVE_OUT = "sweep_leave_out"   # the modal's callback_id, and its field's block and action id
 MAX_OPTIONS = 100               # Slack's limit per options answer
-TEXT_BUDGET = 2800              # characters of "not undone" lines (a section holds 3,000)
+SUMMARY_BUDGET = 6000           # characters of "not undone" lines in the summary (the rest in pages)
 UNDO_MARK = ":leftwards_arrow_with_hook:"
 
 
@@ -122,8 +123,14 @@ def client_options(batch: Batch, query: str) -> list[dict]:
     return found
 
 
+def _not_undone(items: list[Job], undo) -> list[str]:
+    return [f"• {esc(job.client_name, 200)}, invoice {esc(job.invoice_number, 100)} ({fmt(job.amount, job.currency)}): "
+            f"{esc(undo.not_undone[job.id], 400)}" for job in items if job.id in undo.not_undone]
+
+
 def summary(batch: Batch, items: list[Job], undo) -> tuple[str, list[dict]]:
-    """The undo's one reply in the sweep's thread: what was reversed, and every item not undone with why."""
+    """The undo's one reply in the sweep's thread: what was reversed, and every item not undone with why (those
+    beyond SUMMARY_BUDGET in the replies after it: `summary_pages`)."""
     c = _counts(items, undo)
     confirmed = (f"; ConnectBooster checklist confirmed by <@{esc(batch.undo_confirmed_by, 40)}> (guided mode)"
                  if batch.undo_confirmed_by else "")
@@ -131,22 +138,25 @@ def summary(batch: Batch, items: list[Job], undo) -> tuple[str, list[dict]]:
             f"{c['undone'] + len(undo.not_undone)} applications reversed in QuickBooks and ConnectBooster "
             f"({fmt(c['amount'])}){confirmed}.")
     blocks = [section(text)]
-    lines, used = [], 0
-    shown = [j for j in items if j.id in undo.not_undone]
-    for n, job in enumerate(shown):
-        line = (f"• {esc(job.client_name, 200)}, invoice {esc(job.invoice_number, 100)} "
-                f"({fmt(job.amount, job.currency)}): {esc(undo.not_undone[job.id], 400)}")
-        if used + len(line) > TEXT_BUDGET:
-            lines.append(f"…and {len(shown) - n} more")
-            break
-        lines.append(line)
-        used += len(line) + 1
+    lines = _not_undone(items, undo)
     if lines:
-        blocks.append(section("*Not undone:*\n" + "\n".join(lines)))
+        shown, listed = pages.sections(lines, SUMMARY_BUDGET, head="*Not undone:*")
+        blocks += shown
+        if listed < len(lines):
+            blocks.append(context(f"…and {len(lines) - listed} more, listed in the replies below."))
         retry = " An undo that needs attention can be retried from the sweep's message." \
             if c["attention"] and batch.mode != Mode.GUIDED else ""
         blocks.append(context("Each is left as it is in QuickBooks: reverse it there by hand if it must go." + retry))
-    return message_text(text + (f" {len(shown)} not undone." if shown else "")), blocks
+    return message_text(text + (f" {len(lines)} not undone." if lines else "")), blocks
+
+
+def summary_pages(batch: Batch, items: list[Job], undo) -> list[tuple[str, list[dict]]]:
+    """The items not undone that the summary had no room for, in pages (none when it lists them all)."""
+    lines = _not_undone(items, undo)
+    _, listed = pages.sections(lines, SUMMARY_BUDGET, head="*Not undone:*")
+    return pages.pages(lines[listed:], lambda n, of: f"*Sweep #{batch.id}'s undo: not undone*, more (page {n} of "
+                                                     f"{of})",
+                       lambda n, of: f"Sweep #{batch.id}'s undo: not undone, page {n} of {of}")
 
 
 def notice(batch: Batch, items: list[Job], undo) -> tuple[str, list[dict]]:
@@ -158,6 +168,17 @@ def notice(batch: Batch, items: list[Job], undo) -> tuple[str, list[dict]]:
 
 def checklist(batch: Batch, undo, url: str = "") -> tuple[str, list[dict]]:
     """Guided mode: the undo's ONE ConnectBooster checklist (every invoice resynced, one sync, the credits back)."""
+    text, blocks, _ = _checklist(batch, undo, url)
+    return text, blocks
+
+
+def checklist_pages(batch: Batch, undo, url: str = "") -> list[tuple[str, list[dict]]]:
+    """The undo checklist's invoices beyond its message, in replies after it (none when it lists them all)."""
+    _, _, (lines, listed) = _checklist(batch, undo, url)
+    return more_invoices(lines, listed, f"Sweep #{batch.id}'s undo checklist")
+
+
+def _checklist(batch: Batch, undo, url: str) -> tuple[str, list[dict], tuple[list[str], int]]:
     parked = [u for u in undo.jobs if u.state == JobState.AWAITING_BATCH_SYNC]
     invoices = len({u.invoice_qbo_id for u in parked})
     lead = (f":compass: *Sweep #{batch.id}'s undo is recorded in QuickBooks; now ConnectBooster's half, once for the "
@@ -169,12 +190,15 @@ def checklist(batch: Batch, undo, url: str = "") -> tuple[str, list[dict]]:
             f"*{esc(batch.sync_from or 'yesterday', 40)}*, and wait until it completes.\n{PSA_NOTE}")
     check = ("*Step 3 of 3 — Check* each client above: its organizational credit shows again with the amount put "
              "back, and each invoice shows the balance listed.")
-    blocks = [section(lead), section(resync), *invoice_sections(parked), section(sync), section(check),
-              {"type": "actions", "block_id": f"guided-undo:{batch.id}", "elements": [
-                  button("All done", "sweep_undo_done", str(batch.id), style="primary", confirm=confirm_dialog(
-                      "ConnectBooster is up to date?", f"Every invoice resynced, the sync complete and the credits "
-                      f"back for all {len(parked)} undone applications of sweep #{batch.id}? This closes the undo.",
-                      "All done", style="primary")),
-                  button("Something's off", "sweep_undo_problem", str(batch.id))]}]
-    return message_text(f"Sweep #{batch.id}'s undo: ConnectBooster checklist — resync {invoices} invoices, run the "
-                        "sync once, check, then click All done."), blocks
+    before = [section(lead), section(resync)]
+    after = [section(sync), section(check),
+             {"type": "actions", "block_id": f"guided-undo:{batch.id}", "elements": [
+                 button("All done", "sweep_undo_done", str(batch.id), style="primary", confirm=confirm_dialog(
+                     "ConnectBooster is up to date?", f"Every invoice resynced, the sync complete and the credits "
+                     f"back for all {len(parked)} undone applications of sweep #{batch.id}? This closes the undo.",
+                     "All done", style="primary")),
+                 button("Something's off", "sweep_undo_problem", str(batch.id))]}]
+    lines = invoice_lines(parked)
+    listed_blocks, listed = invoice_sections(lines, pages.MESSAGE_BUDGET - pages.text_length(before + after))
+    return (message_text(f"Sweep #{batch.id}'s undo: ConnectBooster checklist — resync {invoices} invoices, run the "
+                         "sync once, check, then click All done."), before + listed_blocks + after, (lines, listed))

@@ -33,11 +33,15 @@ class FakeSlack(MembershipMixin, MessagesMixin, ResponsesMixin, ViewsMixin, File
                  team_id: str = "T0SANDBOX", *, bot_id: str = "B0SANDBOX", app_id: str = "A0SANDBOX",
                  team_domain: str = "sandbox", bot_name: str = "applycredit", team_name: str = "Sandbox",
                  scopes: Iterable[str] = DEFAULT_SCOPES, ack_timeout: float = 3.0, connect_wait: float = 5.0,
-                 refresh_interval: float | None = None, rate_limits: ratelimits.RateLimitOption = None) -> None:
+                 refresh_interval: float | None = None, rate_limits: ratelimits.RateLimitOption = None,
+                 rate_clock: Callable[[], float] | None = None) -> None:
         """`scopes`: the bot token's scopes; `ack_timeout` / `connect_wait` / `refresh_interval`: Socket Mode
         (see socket_mode.py); `rate_limits`: None/False none (the default), True Slack's documented tiers,
-        or a table {method or "<method>:channel": ratelimits.Bucket} (see ratelimits.py)."""
+        or a table {method or "<method>:channel": ratelimits.Bucket} (see ratelimits.py); `rate_clock` the
+        buckets' clock (default `clock`): a test runs it N times faster, with the bot's pacer as fast, to keep
+        Slack's limits and their Retry-After in the same proportion at a fraction of the wait."""
         self.clock = clock
+        self.rate_clock = rate_clock or clock
         self.bot_user_id, self.bot_id, self.app_id = bot_user_id, bot_id, app_id
         self.team_id, self.team_domain, self.bot_name, self.team_name = team_id, team_domain, bot_name, team_name
         self.scopes = set(scopes)
@@ -102,7 +106,7 @@ class FakeSlack(MembershipMixin, MessagesMixin, ResponsesMixin, ViewsMixin, File
         self._stacks: dict[str | None, list[str]] = {}
         self._homes: dict[str, str] = {}
         self._files: dict[str, dict] = {}
-        self._limiter = ratelimits.RateLimiter(self.rate_limits, self.clock) if self.rate_limits else None
+        self._limiter = ratelimits.RateLimiter(self.rate_limits, self.rate_clock) if self.rate_limits else None
         self.add_user(self.bot_user_id, self.bot_name, is_bot=True)
 
     def _touch(self) -> None:

@@ -83,7 +83,9 @@ POINTS = [
     KillPoint("watching the sync",
               lambda pb: setattr(pb.cb.engine, "timing", SyncTiming(to_active=0.3, psa_seconds=1.5,
                                                                     accounting_seconds=1.5, resync_seconds=0.05)),
-              lambda pb: pb.state() == "syncing" and any("PSA" in t or "stage" in t for t in thread(pb)), True),
+              # The bot has seen a stage (its event; the thread shows it as Slack's one post a second allows).
+              lambda pb: pb.state() == "syncing" and any(e.kind == "sync_progress" and e.details.get("stage")
+                                                         for e in pb.store.events(1)), True),
     KillPoint("sync finished, verifying",
               lambda pb: pb.cb.faults.inject("slow", seconds=HOLD, match=lambda m, p: m == "GET" and "/credits/11261" in p),
               lambda pb: pb.state() == "sync_finished", True),

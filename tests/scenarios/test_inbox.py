@@ -1,4 +1,5 @@
 """The credit inbox: every client with open credits, each credit's diagnosis, the buttons, and paging."""
+import threading
 from decimal import Decimal
 
 from tests.scenarios.world import APPROVER, CHANNEL, REQUESTER, mrkdwn_texts
@@ -113,3 +114,32 @@ def test_connectbooster_down_says_so(world):
     world.cb.faults.inject("503", times=None, match="/organizations")
     view = open_inbox(world)
     assert "couldn't read from ConnectBooster just now" in str(view["blocks"]) and world.bot.store.all() == []
+
+
+def test_a_slow_answer_for_a_view_the_person_moved_past_is_dropped_quietly(world, caplog):
+    """Resync only reads ConnectBooster and QuickBooks before it answers in the inbox; meanwhile the person went back
+    to page 1. The late answer carries the view's hash, Slack refuses it (hash_conflict) and the bot lets it go:
+    the person keeps the page they chose, and the resync still starts (its thread says so)."""
+    page2 = next_page(world, open_inbox(world))
+    reel = row(page2, 11267)
+    looking, moved_on = threading.Event(), threading.Event()
+
+    def held(method: str, path: str) -> bool:  # the resync's reads wait until the person has moved on
+        looking.set()
+        moved_on.wait(10)
+        return False
+
+    world.cb.faults.inject("slow", times=None, match=held)
+    world.driver.click(REQUESTER, "inbox_resync", source=page2, value=reel["accessory"]["value"])
+    looking.wait(10)
+    page1 = world.driver.click(REQUESTER, "inbox_page_prev", source=page2)
+    assert page1.status == 200
+    world.slack.wait_for(lambda s: "page 1 of 2" in str(s.view(page2["id"])["blocks"]))
+    moved_on.set()
+    world.cb.faults.clear()
+    refused = world.slack.wait_for(lambda s: [c for c in s.call_log("views.update") if c["error"] == "hash_conflict"])
+    assert len(refused) == 1
+    assert world.wait_state(1, "verified", timeout=15).kind == "resync_only"  # started all the same
+    shown = str(world.slack.view(page2["id"])["blocks"])
+    assert "page 1 of 2" in shown and "Resync #" not in shown  # what the person chose stays
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]  # nothing went wrong: they moved on

@@ -1,4 +1,5 @@
 """/applycredit sweep: the plan over the seeded clients, one approval, execution, one sync, summary."""
+import re
 from decimal import Decimal
 
 import pytest
@@ -249,7 +250,8 @@ def test_two_credits_of_one_client_share_invoices_in_order_without_over_applying
 
 def test_a_huge_plan_stays_within_slack_limits():
     from data.batches import Batch
-    from messages.blocks.sweep import batch_message
+    from messages.blocks.sweep import batch_message, plan_pages
+    from sandbox.fake_slack import blocks_text_length
 
     plan = [{"seq": n, "client": f"Client {n // 150}", "qbo_customer_id": str(n // 150), "credit_kind": "credit_memo",
              "credit_number": "1", "invoice_number": str(20000 + n), "invoice_balance_before": "50.00",
@@ -258,9 +260,13 @@ def test_a_huge_plan_stays_within_slack_limits():
                   parent_ts="1.1", plan=plan, total=Decimal("9000.00"), sync_key=None, sync_id=None, open_key="sweep",
                   created_at="", updated_at="", expires_at="2099-01-01", decided_at=None, completed_at=None)
     _, blocks = batch_message(batch, [])
-    assert len(blocks) <= 50
+    assert len(blocks) <= 50 and blocks_text_length(blocks) < 10_000  # Slack: msg_blocks_too_long from ~11,000
     texts = [b["text"]["text"] for b in blocks if "text" in b] + \
         [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
     assert max(len(t) for t in texts) <= 3000
-    assert "…and 16 more clients" in str(blocks) and "more" in blocks[1]["text"]["text"]
+    assert "…and 49 more clients ($7,350.00; all in the totals)" in str(blocks) and "more" in blocks[1]["text"]["text"]
     assert blocks[-1]["type"] == "actions"
+    pages = plan_pages(batch)  # every application, in the thread
+    assert all(blocks_text_length(page) < 10_000 for _, page in pages)
+    listed = set(re.findall(r"invoice (\d+):", str(pages)))
+    assert listed == {str(20000 + n) for n in range(150 * 60)}

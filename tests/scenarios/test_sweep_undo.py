@@ -67,8 +67,9 @@ def test_undo_by_another_approver_reverses_every_item_with_one_sync_and_one_summ
 
     text = undo_summary(world, message)
     assert f"undone by <@{APPROVER}>: 9 of 9 applications reversed" in text and "$275.00" in text
-    final = str(world.slack.message(CHANNEL, message["ts"])["blocks"])
-    assert "Undone" in final and "9 undone" in final and "sweep_undo" not in final
+    final = world.slack.wait_for(lambda s: "9 undone" in (shown := str(s.message(CHANNEL, message["ts"])["blocks"]))
+                                 and shown)  # its last update (the summary never waits behind it)
+    assert "Undone" in final and "sweep_undo" not in final
     assert len([m for m in world.slack.thread(CHANNEL, message["ts"]) if "undone by" in m["text"]]) == 1
     notices = world.slack.wait_for(lambda s: [m for m in s.messages(NOTIFY) if "Sweep #1 undone" in m["text"]])
     assert len(notices) == 1 and "9 applications reversed" in notices[0]["text"]
@@ -98,7 +99,8 @@ def test_an_item_whose_invoice_was_paid_meanwhile_is_refused_and_named_the_other
     shown = str(summary["blocks"])
     assert "Pier 9 Outfitters, invoice 10082" in shown and "refused, nothing written" in shown
     assert "balance is now 0.00" in shown
-    assert "Undone in part" in str(world.slack.message(CHANNEL, message["ts"])["blocks"])
+    # The sweep's message shows it too (its update is not what the summary waited for: posts never wait behind it).
+    world.slack.wait_for(lambda s: "Undone in part" in str(s.message(CHANNEL, message["ts"])["blocks"]))
 
 
 def test_undo_past_the_window_is_refused(world):

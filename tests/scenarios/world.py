@@ -35,6 +35,9 @@ BOTH_TRANSPORTS = pytest.mark.parametrize("world", ["http", "socket"], indirect=
 # A whole sync in 0.12 s and a resync in 0.05 s, still a few 0.05 s polls long (SyncTiming.fast() takes 0.25 s).
 # A story about what the thread shows of each stage, or one that needs a sync still running, sets its own timing.
 QUICK_SYNC = SyncTiming(to_active=0.02, psa_seconds=0.05, accounting_seconds=0.05, resync_seconds=0.05)
+# The fake Slack enforces Slack's documented rate tiers, its rate clock 20 times faster than the wall's, and the
+# bot's pacer runs 20 times faster too: the same limits, in proportion, at a twentieth of the wait.
+SLACK_SCALE = 20.0
 
 
 def fast_retry() -> RetryPolicy:
@@ -51,15 +54,17 @@ def fast_limiter() -> RateLimiter:
 
 class World:
     def __init__(self, tmp_path, *, settings: dict | None = None, overrides: dict | None = None, prepare=None,
-                 timing=None, transport: str = "inprocess", qbo_clock=None) -> None:
+                 timing=None, transport: str = "inprocess", qbo_clock=None, slack_scale: float = SLACK_SCALE) -> None:
         """`prepare(ledger)` adds QuickBooks records before ConnectBooster's first sync; `timing` its sync timing;
         `transport` how Slack reaches the bot: "inprocess" (signed requests handed to `app.dispatch`), "http"
         (signed POSTs to the bot's own HTTP server, which also receives QuickBooks' OAuth redirect) or "socket"
         (Socket Mode envelopes); `qbo_clock` the QuickBooks emulator's clock (pass the same as
-        overrides["token_clock"] to move token lifetimes)."""
+        overrides["token_clock"] to move token lifetimes); `slack_scale` how much faster the fake Slack's rate
+        clock and the bot's pacer run (SLACK_SCALE)."""
         self.transport = transport
         self._socket = None
-        self.sandbox = Sandbox(fast=True, prepare=prepare, timing=timing or QUICK_SYNC, qbo_clock=qbo_clock)
+        self.sandbox = Sandbox(fast=True, prepare=prepare, timing=timing or QUICK_SYNC, qbo_clock=qbo_clock,
+                               slack_scale=slack_scale)
         self.qbo, self.cb, self.slack = self.sandbox.qbo, self.sandbox.cb, self.sandbox.slack
         # No change data capture unless a story turns it on (tests/scenarios/credits.py): a watcher reading
         # QuickBooks in the background would be in every other story's request counts.
@@ -71,7 +76,8 @@ class World:
         self.settings = replace(self.sandbox.settings(base), **{**socket, **(settings or {})})
         self.qbo_retry, self.cb_retry = fast_retry(), fast_retry()
         opts = {"qbo_retry": self.qbo_retry, "cb_retry": self.cb_retry, "qbo_limiter": fast_limiter(),
-                "outbox_idle_seconds": 0.05, "http_timeout": 2.0, **(overrides or {})}
+                "outbox_idle_seconds": 0.05, "http_timeout": 2.0, "slack_pace_scale": slack_scale,
+                **(overrides or {})}
         self.bot = self._start_bot(Overrides(**opts))
 
     def _start_bot(self, overrides: Overrides) -> Bot:

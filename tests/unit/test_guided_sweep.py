@@ -13,6 +13,7 @@ from data.jobs import Job
 from data.states import BatchState, JobState, Mode
 from messages.blocks import guided_sweep as blocks
 from messages.blocks import sweep as sweep_blocks
+from sandbox.fake_slack import blocks_text_length
 from tests.unit.blockkit import message_errors
 from tests.unit.strategies import jobs
 from workflow.policy import Action, NotAllowed, Policy
@@ -77,17 +78,21 @@ def test_every_checklist_message_fits_and_never_pings(items, sync_from):
     assert message_errors(*sweep_blocks.summary(finished, items, {})) == []
 
 
-def test_a_checklist_too_long_for_one_message_counts_the_rest():
+def test_a_checklist_too_long_for_one_message_counts_the_rest_and_lists_it_in_replies():
     row = {f.name: None for f in fields(Job)}
     row.update(kind="apply", state=JobState.AWAITING_BATCH_SYNC, credit_kind="credit_memo", credit_number="1039",
                amount=Decimal("10.00"), currency="USD", invoice_total=Decimal("120.00"),
                invoice_balance_after=Decimal("110.00"))
     items = [Job(**{**row, "id": n, "client_name": f"Client {n}", "invoice_number": f"INV{n}"}) for n in range(3000)]
     text, built = blocks.checklist(_batch(), items)
-    assert message_errors(text, built) == [] and len(built) <= 50
+    assert message_errors(text, built) == [] and len(built) <= 50 and blocks_text_length(built) < 10_000
     shown = str(built)
     listed = sum(f"invoice *INV{n}*" in shown for n in range(3000))
-    assert 500 < listed < 3000 and f"…and {3000 - listed} more invoices" in shown
+    assert 50 < listed < 3000 and f"…and {3000 - listed} more invoices" in shown
+    replies = blocks.checklist_pages(_batch(), items)
+    assert all(message_errors(*page) == [] and blocks_text_length(page[1]) < 10_000 for page in replies)
+    rest = str([page[1] for page in replies])
+    assert all(f"invoice *INV{n}*" in rest for n in range(listed, 3000))  # every other invoice, in the replies
 
 
 @pytest.mark.parametrize("resume", [JobState.APPROVED, JobState.RESYNCED])
