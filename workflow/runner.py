@@ -111,6 +111,8 @@ class JobRunner:
 
     def stop(self) -> None:
         self.half.stop()
+        if self.sweeps is not None:
+            self.sweeps.throttle.stop()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _run(self, job_id: int) -> None:

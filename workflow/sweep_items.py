@@ -51,3 +51,11 @@ def create_item(store: JobStore, batch, item: dict, skip_reason: str | None) -> 
     return store.create(actor="bot", state=JobState.SKIPPED, event=EventKind.SKIPPED, open_credit_key=None,
                         completed_at=store.now(), error=skip_reason, details={**details, "reason": skip_reason},
                         **values)
+
+
+def why_not_done(store: JobStore, job: Job) -> str:
+    """Why an item did not complete, from its last event (a stale item's problems, a failure's message)."""
+    if job.error:
+        return job.error
+    last = next((e.details for e in reversed(store.events(job.id)) if e.kind == job.state), {})
+    return "; ".join(last.get("problems") or []) or last.get("reason") or JobState(job.state).label

@@ -14,10 +14,7 @@ that fails stops its client's chain (later items are recorded as skipped); the o
 item has left its QuickBooks step, ONE ConnectBooster sync serves them all, then each item is verified.
 `advance()` is idempotent and derives everything from the stored rows, so a restart simply calls it again.
 
-Bulk reads (workflow/prefetch.py; `bulk_reads=False` restores one read per document): items
-go in rounds (waves of at most WAVE items), the next item of every client once the whole previous round has
-left QuickBooks. Between rounds ONE read per 100 invoices confirms every item just written (they park unconfirmed)
-and, with one read per 100 credits, gives each item of the next round the snapshot its check step compares.
+Bulk reads between rounds of at most WAVE items: workflow/prefetch.py. The message's rebuilds: sweep_publish.py.
 """
 from __future__ import annotations
 
@@ -46,7 +43,8 @@ from workflow.policy import REFUSAL_EVENTS, Action, NotAllowed, Permit, Policy
 from workflow.prefetch import Prefetch, RoundReads, confirm, read_round, unconfirmed
 from workflow.sweep import Plan, heads
 from workflow.sweep_controls import SweepControls
-from workflow.sweep_items import create_item
+from workflow.sweep_items import create_item, why_not_done
+from workflow.sweep_publish import PublishThrottle
 
 log = logging.getLogger(__name__)
 # Items started together with bulk reads: one read's worth, so a snapshot is seconds old at its check, not minutes.
@@ -67,6 +65,7 @@ class SweepService:
         self.lock = threading.RLock()  # held while a sweep advances (guided mode's confirmation takes it too)
         self._local = threading.local()  # set while this thread advances: an item moved meanwhile is seen anyway
         self.controls = SweepControls(self)  # leave clients out of a plan, undo a finished sweep
+        self.throttle = PublishThrottle(self._publish_later)  # its message rebuilt at most every second per state
 
     # -- proposing and deciding (who may: workflow/policy.py) -----------------------------------
     def claim(self, *, user_id: str, channel_id: str) -> Batch:
@@ -184,6 +183,15 @@ class SweepService:
             self.advance(batch.id)
 
     def item_changed(self, job: Job) -> None:
+        """An item moved. While one is still writing nothing can start; while one is unsettled after the sync the
+        sweep cannot finish: then only its message moves (at most every second), else the sweep advances."""
+        with self.lock:
+            batch = self.batches.get(job.batch_id)
+            if batch is not None and (
+                    (batch.state == BatchState.RUNNING and job.state in IN_QUICKBOOKS)
+                    or (batch.state == BatchState.SYNCING and self.store.unsettled_in_batch(batch.id))):
+                self._publish(batch)
+                return
         self.advance(job.batch_id)
 
     def accepts_parked(self, job: Job) -> bool:
@@ -278,15 +286,15 @@ class SweepService:
             return move_batch(self.batches, batch, BatchState.FINISHED) or batch, None
         return self.half.finish_sweep(self, batch, parked)
 
+    def _publish_later(self, batch_id: int) -> None:
+        with self.lock:
+            if (batch := self.batches.get(batch_id)) is not None:
+                self._publish(batch)
+
     def _publish(self, batch: Batch) -> None:
+        if not self.throttle.due(batch):
+            return  # rebuilt within the second in this state: one trailing rebuild is scheduled
         items = self.store.in_batch(batch.id)
         undo = self.controls.view(batch, items) if batch.undo_by else None
-        self.runner.notifier.publish_batch(batch, items, {j.id: self._reason(j) for j in items
+        self.runner.notifier.publish_batch(batch, items, {j.id: why_not_done(self.store, j) for j in items
                                                           if j.state in SETTLED - {JobState.VERIFIED}}, undo)
-
-    def _reason(self, job: Job) -> str:
-        """Why an item did not complete, from its last event (a stale item's problems, a failure's message)."""
-        if job.error:
-            return job.error
-        last = next((e.details for e in reversed(self.store.events(job.id)) if e.kind == job.state), {})
-        return "; ".join(last.get("problems") or []) or last.get("reason") or JobState(job.state).label
