@@ -1,15 +1,15 @@
 """`make bench`: every benchmark in turn (each also runs alone: python -m bench.ack, .picker, .budget,
-.throughput, .resources, .new_credits). Prints the machine first; docs/benchmarks.md records a run's output."""
+.throughput, .resources, .new_credits, .inbox). Prints the machine first; docs/benchmarks.md records a run's output."""
 from __future__ import annotations
 
 import sys
 import time
 
-from bench import ack, budget, picker, resources, throughput
+from bench import ack, budget, inbox, picker, resources, throughput
 from bench.rig import machine
 
 BENCHMARKS = {"ack": ack.run, "picker": picker.run, "budget": budget.run, "throughput": throughput.run,
-              "resources": resources.run}
+              "resources": resources.run, "inbox": inbox.run}
 
 
 def main(argv: list[str]) -> int:

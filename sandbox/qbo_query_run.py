@@ -107,6 +107,9 @@ def _predicate(entity: str, c: Cond) -> Callable[[dict], bool]:
         return lambda r: (v := _raw(r, c.prop)) is not None and rx.fullmatch(str(v)) is not None
     wanted = [conv(v) for v in c.values]
     fn = _OPS[c.op]
+    if c.op == "in":  # equality with any of them: one set lookup, not a comparison per value (100 ids a query)
+        among = set(wanted)
+        return lambda r: (v := _raw(r, c.prop)) is not None and conv(v) in among
 
     def test(rec: dict) -> bool:
         v = _raw(rec, c.prop)

@@ -32,6 +32,7 @@ class Books:
     customers: dict[str, Customer] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)               # customer id -> why it could not be read
     closed_through: str | None = None                                  # Preferences' BookCloseDate
+    everyone: list[Customer] | None = None                             # every active customer, when asked for
 
 
 def chunks(ids: Iterable[str], size: int = BULK_CHUNK) -> list[list[str]]:
@@ -40,11 +41,14 @@ def chunks(ids: Iterable[str], size: int = BULK_CHUNK) -> list[list[str]]:
 
 
 def read_books(qbo, pool, customer_ids: Iterable[str], *, open_credits: bool = False,
-               credit_ids: Iterable[tuple[str, str, str]] = (), names: bool = False) -> Books:
+               credit_ids: Iterable[tuple[str, str, str]] = (), names: bool = False, relatives: bool = False) -> Books:
     """Open invoices of these customers, and as asked: every open credit of theirs (`open_credits`), the credits
-    named by (kind, id, customer id) read by Id (`credit_ids`, the ones used up or gone are absent), their names."""
+    named by (kind, id, customer id) read by Id (`credit_ids`, the ones used up or gone are absent), their names,
+    every active customer (`relatives`: what `relatives_owing` reads, in the same round instead of after it)."""
     books = Books(closed_through=qbo.preferences().book_close_date)  # reused for 5 minutes (the transport's)
     tasks: list[tuple[str, list[str], object]] = []
+    if relatives:
+        tasks.append(("everyone", [], pool.submit(qbo.active_customers)))
     for chunk in chunks(customer_ids):
         tasks.append(("invoices", chunk, pool.submit(qbo.open_invoices_for, customer_ids=chunk)))
         if open_credits:
@@ -66,7 +70,9 @@ def read_books(qbo, pool, customer_ids: Iterable[str], *, open_credits: bool = F
             for cid in customers:
                 books.failed.setdefault(cid, f"couldn't read QuickBooks ({type(e).__name__})")
             continue
-        if what == "invoices":
+        if what == "everyone":
+            books.everyone = found
+        elif what == "invoices":
             books.invoices.update(found)
         elif what == "customers":
             books.customers.update(found)
@@ -82,13 +88,14 @@ def read_books(qbo, pool, customer_ids: Iterable[str], *, open_credits: bool = F
     return books
 
 
-def relatives_owing(qbo, customer_ids: Iterable[str]) -> dict[str, str]:
+def relatives_owing(qbo, customer_ids: Iterable[str], everyone: list[Customer] | None = None) -> dict[str, str]:
     """For customers holding a credit but no open invoice: why their sub-customers' (or their parent's) invoices
-    cannot take it, when those owe. One read of the active customers (per 1,000), only when asked about someone."""
+    cannot take it, when those owe. One read of the active customers (per 1,000), only when asked about someone and
+    not read already (`everyone`, from `read_books(relatives=True)`)."""
     wanted = list(dict.fromkeys(customer_ids))
     if not wanted:
         return {}
-    everyone = {c.id: c for c in qbo.active_customers()}
+    everyone = {c.id: c for c in (qbo.active_customers() if everyone is None else everyone)}
     children: dict[str, list[Customer]] = {}
     for c in everyone.values():
         if c.parent_id:

@@ -2,21 +2,27 @@
 
 The picker (workflow/lookup.py), the inbox (workflow/inbox.py), the sweep's plan (workflow/sweep.py) and the
 digest's open credits all read ConnectBooster's organizations and credits and join QuickBooks' documents to them.
+The picker (one client) reads ConnectBooster live; the inbox, the plan and the digest (every client) read the
+mirror (workflow/cb_mirror.py), which one request to the sync history keeps true between uses.
 Guided mode's directory, which reads QuickBooks alone, is workflow/qbo_only.py.
 """
 from __future__ import annotations
 
+import contextvars
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
+from functools import partial
 
 from data.states import Mode
-from integrations.errors import IntegrationError
+from workflow.bulk import Books
+from workflow.cb_mirror import CBMirror, Snapshot
 from workflow.digest import OpenCredit
-from workflow.inbox import Inbox, build_inbox
+from workflow.inbox import Inbox, build_inbox, inbox_books
 from workflow.lookup import ClientView, directory_for, load_client, search_clients
 from workflow.periods import mark_closed
-from workflow.sweep import Plan, build_plan
+from workflow.sweep import Plan, build_plan, plan_books
 
 
 class ConnectBoosterDirectory:
@@ -26,9 +32,11 @@ class ConnectBoosterDirectory:
     source = "ConnectBooster"
 
     def __init__(self, *, qbo, cb, pool: ThreadPoolExecutor, now=lambda: datetime.now(UTC),
-                 today: Callable[[], date] | None = None) -> None:
+                 today: Callable[[], date] | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.qbo, self.cb, self.pool, self.now = qbo, cb, pool, now
         self.today = today or (lambda: self.now().date())  # the team's date: what a write is dated
+        self.mirror = CBMirror(cb, pool, clock=clock)  # every organization's credits, kept between the bulk reads
+        self._checks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="cb-mirror")  # its looks at the history
 
     def find_clients(self, text: str) -> list:
         return search_clients(self.cb, text)
@@ -47,23 +55,39 @@ class ConnectBoosterDirectory:
         raise LookupError(f"QuickBooks customer {customer_id} is not linked to a ConnectBooster organization")
 
     def inbox(self) -> Inbox:
-        return build_inbox(qbo=self.qbo, cb=self.cb, pool=self.pool, now=self.now(), today=self.today())
+        side, books = self._bulk(partial(inbox_books, self.qbo, self.pool))
+        return build_inbox(qbo=self.qbo, side=side, pool=self.pool, now=self.now(), today=self.today(), books=books)
 
     def plan_sweep(self) -> Plan:
-        return build_plan(qbo=self.qbo, cb=self.cb, pool=self.pool, today=self.today())
+        side, books = self._bulk(partial(plan_books, self.qbo, self.pool))
+        return build_plan(qbo=self.qbo, side=side, pool=self.pool, today=self.today(), books=books)
+
+    def _bulk(self, books_of: Callable[[Snapshot], Books]) -> tuple[Snapshot, Books | None]:
+        """ConnectBooster's side (the mirror's), and QuickBooks' books for it when already read (else None).
+
+        With a side to start from, QuickBooks is read for the clients it holds while the mirror looks at the sync
+        history, on a thread of its own (never a task of the pool: both read through it): when nothing changed
+        since, the usual case, those books are the ones wanted, and the history cost no extra wait."""
+        previous = self.mirror.last
+        if previous is None:
+            return self.mirror.snapshot(), None
+        check = self._checks.submit(contextvars.copy_context().run, self.mirror.snapshot)  # the person's lane
+        books = books_of(previous)
+        side = check.result()
+        return side, (books if side is previous else None)
 
     def open_credits(self) -> tuple[list[OpenCredit], list[str]]:
-        """Every organization's open credits, read in parallel; an unreadable organization is named, not fatal."""
-        orgs = self.cb.search_organizations(text="")
-        reads = [(o, self.pool.submit(self.cb.list_credits, org_id=o.id, status="open")) for o in orgs]
+        """Every organization's open credits (the mirror's); an unreadable organization is named, not fatal."""
+        side = self.mirror.snapshot()
         credits: list[OpenCredit] = []
         unreadable: list[str] = []
-        for org, future in reads:
-            try:
-                credits += [OpenCredit(org.name, str(c.id), c.kind, c.number, c.date, c.remaining_amount, c.currency)
-                            for c in future.result()]
-            except IntegrationError:
-                unreadable.append(org.name)
+        for org in side.orgs:
+            if org.id not in side.credits:
+                if org.id in side.errors:
+                    unreadable.append(org.name)
+                continue
+            credits += [OpenCredit(org.name, str(c.id), c.kind, c.number, c.date, c.remaining_amount, c.currency)
+                        for c in side.credits[org.id]]
         return credits, unreadable
 
     def last_sync(self):

@@ -1,10 +1,10 @@
 """The credit inbox: every ConnectBooster organization with open credits, and why each credit still shows.
 
-The contract has no "all credits" endpoint, so the inbox lists organizations (an empty search matches every
-name), reads each one's open credits in parallel, and for those with credits reads ConnectBooster invoices; QuickBooks
-is read for all of them at once (workflow/bulk.py: the credits ConnectBooster shows, by Id, and the clients' open
-invoices), joined by `join_client` exactly as the picker joins them. Reads are submitted in flat rounds (never a
-task that waits on another task of the same pool, which could deadlock it).
+ConnectBooster's side (every organization, its open credits, the open invoices of those holding one) comes from the
+directory's mirror (workflow/cb_mirror.py: kept between opens, brought up to date from the sync history);
+QuickBooks is read for all of them at once (workflow/bulk.py: the credits ConnectBooster shows, by Id, and the
+clients' open invoices), joined by `join_client` exactly as the picker joins them. Reads are submitted in flat
+rounds (never a task that waits on another task of the same pool, which could deadlock it).
 """
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from decimal import Decimal
 
 from data.jobs import stamp
 from integrations.errors import IntegrationError
-from workflow.bulk import read_books, relatives_owing
+from workflow.bulk import Books, read_books, relatives_owing
+from workflow.cb_mirror import Snapshot
 from workflow.lookup import APPLIED_WAITING_SYNC, CLOSED_PERIOD, ClientView, cb_credit_ref, join_client
 from workflow.periods import mark_closed
 
@@ -106,41 +107,52 @@ def _failure(e: Exception) -> str:
     return str(e)
 
 
-def build_inbox(*, qbo, cb, pool: ThreadPoolExecutor, now: datetime | None = None, today: date | None = None) -> Inbox:
-    """Read both systems and diagnose every open ConnectBooster credit (raises if organizations can't be listed)."""
-    now = now or datetime.now(UTC)
-    orgs = cb.search_organizations(text="")
-    credit_reads = {o.id: pool.submit(cb.list_credits, org_id=o.id, status="open") for o in orgs}
+def _split(side: Snapshot) -> tuple[list[InboxClient], list[tuple]]:
+    """(clients shown with an error, (organization, its open credits, its open invoices) of the others)."""
     clients: list[InboxClient] = []
     pending = []
-    for org in orgs:
-        try:
-            cb_credits = credit_reads[org.id].result()
-        except IntegrationError as e:  # one organization failing must not hide the others
-            clients.append(InboxClient(org.id, org.name, org.qbo_customer_id, error=_failure(e)))
-            continue
-        if not cb_credits:
-            continue
-        if not org.qbo_customer_id:
+    for org, cb_credits, cb_invoices, error in side.holders():
+        if error is not None:  # one organization failing must not hide the others
+            clients.append(InboxClient(org.id, org.name, org.qbo_customer_id, error=_failure(error)))
+        elif not org.qbo_customer_id:
             clients.append(InboxClient(org.id, org.name, None, error="not linked to a QuickBooks customer"))
-            continue
-        pending.append((org, cb_credits, pool.submit(cb.list_invoices, org_id=org.id, status="open")))
-    # QuickBooks' copies of the credits ConnectBooster shows (the others are not in the inbox) and open invoices.
+        else:
+            pending.append((org, cb_credits, cb_invoices))
+    return clients, pending
+
+
+def inbox_books(qbo, pool: ThreadPoolExecutor, side: Snapshot) -> Books:
+    """QuickBooks' copies of the credits ConnectBooster shows (the others are not in the inbox) and the open invoices
+    of the clients holding them, in bulk."""
+    pending = _split(side)[1]
     refs = [(*cb_credit_ref(c), org.qbo_customer_id) for org, theirs, _ in pending for c in theirs if c.qbo_id]
-    books = read_books(qbo, pool, [org.qbo_customer_id for org, _, _ in pending], credit_ids=refs)
+    # A client ConnectBooster shows with no open invoice likely has none in QuickBooks either: who else owes is
+    # then asked (relatives_owing), read in the same round rather than after it.
+    return read_books(qbo, pool, [org.qbo_customer_id for org, _, _ in pending], credit_ids=refs,
+                      relatives=any(not invoices for _, _, invoices in pending))
+
+
+def build_inbox(*, qbo, side: Snapshot, pool: ThreadPoolExecutor, now: datetime | None = None,
+                today: date | None = None, books: Books | None = None) -> Inbox:
+    """Diagnose every open ConnectBooster credit of `side` (the mirror's snapshot) against QuickBooks (`books`:
+    already read for this side, else read now)."""
+    now = now or datetime.now(UTC)
+    clients, pending = _split(side)
+    books = books if books is not None else inbox_books(qbo, pool, side)
     views = []
     for org, cb_credits, invoices in pending:
         try:
             if org.qbo_customer_id in books.failed:
                 raise LookupError(books.failed[org.qbo_customer_id])
-            view = join_client(org, org.qbo_customer_id, cb_credits=cb_credits, cb_invoices=invoices.result(),
+            view = join_client(org, org.qbo_customer_id, cb_credits=cb_credits, cb_invoices=invoices,
                                qbo_credits=books.credits.get(org.qbo_customer_id, []),
                                qbo_invoices=books.invoices.get(org.qbo_customer_id, []))
         except (IntegrationError, LookupError) as e:
             clients.append(InboxClient(org.id, org.name, org.qbo_customer_id, error=_failure(e)))
             continue
         views.append(mark_closed(view, books.closed_through, today or now.date()))
-    notes = relatives_owing(qbo, [v.qbo_customer_id for v in views if not v.invoices and v.usable_credits])
+    notes = relatives_owing(qbo, [v.qbo_customer_id for v in views if not v.invoices and v.usable_credits],
+                            books.everyone)
     for view in views:
         credits = diagnose(view)
         if credits:

@@ -2,13 +2,13 @@
 
 Oldest open invoices first; a credit larger than one invoice spreads over the next ones; invoices with a
 ConnectBooster payment waiting to sync are skipped; one Payment per (credit, invoice). Several credits of one
-client consume the same running balances, so no invoice is over-applied. Clients come from ConnectBooster
-(every organization with an open credit) and are joined with QuickBooks by `join_client`, exactly as the
-picker joins them, so a credit already used in QuickBooks (waiting for a sync) is never planned again. QuickBooks
-is read for all of them at once (workflow/bulk.py), not client by client. A credit QuickBooks would refuse to apply
-(a closed period, workflow/periods.py) is left out and named, as is a client that could not be read, or whose
-credit could only go to a sub-customer's (or its parent's) invoices. Guided mode plans from QuickBooks alone
-(workflow/qbo_only.plan_sweep) through the same `plan_views`.
+client consume the same running balances, so no invoice is over-applied. Clients come from ConnectBooster (every
+organization with an open credit, from the directory's mirror: workflow/cb_mirror.py) and are joined with
+QuickBooks by `join_client`, exactly as the picker joins them, so a credit already used in QuickBooks (waiting for
+a sync) is never planned again. QuickBooks is read for all of them at once (workflow/bulk.py), not client by
+client. A credit QuickBooks would refuse to apply (a closed period, workflow/periods.py) is left out and named, as
+is a client that could not be read, or whose credit could only go to a sub-customer's (or its parent's) invoices.
+Guided mode plans from QuickBooks alone (workflow/qbo_only.plan_sweep) through the same `plan_views`.
 """
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ from datetime import date
 from decimal import Decimal
 
 from data.states import PAST_QUICKBOOKS
-from integrations.errors import IntegrationError, brief
-from workflow.bulk import read_books, relatives_owing
+from integrations.errors import brief
+from workflow.bulk import Books, read_books, relatives_owing
+from workflow.cb_mirror import Snapshot
 from workflow.lookup import CLOSED_PERIOD, NOT_APPLICABLE, ClientView, join_client
 from workflow.periods import closed_problem, mark_closed
 
@@ -74,53 +75,58 @@ def plan_client(view: ClientView) -> list[dict]:
     return items
 
 
-def build_plan(*, qbo, cb, pool: ThreadPoolExecutor, today: date, workers: int = 4) -> Plan:
-    """Every organization with an open credit, QuickBooks read for all of them at once, each planned in turn.
-
-    ConnectBooster's contract has no read across organizations (docs/connectbooster-api.md): its credits and open
-    invoices are read per organization, in parallel, each once."""
-    orgs = cb.search_organizations(text="")
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sweep-plan") as outer:
-        credits = list(outer.map(lambda o: cb.list_credits(org_id=o.id, status="open"), orgs))
-        found: list = []
-        for org, theirs in zip(orgs, credits, strict=True):
-            if not theirs:
-                continue
-            if not org.qbo_customer_id:
-                found.append(f"{org.name}: not linked to a QuickBooks customer in ConnectBooster")
-                continue
-            # The organization's own count lets every page of a long invoice list be read at once.
-            count = (getattr(org, "balance", None) or {}).get("open_invoice_count")
-            found.append((org, theirs, outer.submit(cb.list_invoices, org_id=org.id, status="open", expected=count)))
-        books = read_books(qbo, pool, [f[0].qbo_customer_id for f in found if not isinstance(f, str)],
-                           open_credits=True)
-        views: list[ClientView | str] = []
-        for entry in found:
-            if isinstance(entry, str):
-                views.append(entry)
-                continue
-            org, theirs, invoices = entry
-            customer = org.qbo_customer_id
-            try:
-                if customer in books.failed:
-                    raise LookupError(books.failed[customer])
-                view = join_client(org, customer, cb_credits=theirs, cb_invoices=invoices.result(),
-                                   qbo_credits=books.credits.get(customer, []),
-                                   qbo_invoices=books.invoices.get(customer, []))
-            except (IntegrationError, LookupError) as e:
-                log.warning("sweep: organization %s skipped: %s", org.id, brief(e))
-                views.append(f"{org.name}: {e}")
-                continue
-            views.append(mark_closed(view, books.closed_through, today))
-    return plan_views(views, qbo)
+def _found(side: Snapshot) -> list:
+    """Each organization holding an open credit: (organization, its credits, its invoices), or its problem line."""
+    found: list = []
+    for org, theirs, invoices, error in side.holders():
+        if error is not None:
+            log.warning("sweep: organization %s skipped: %s", org.id, brief(error))
+            found.append(f"{org.name}: {error}")
+        elif not org.qbo_customer_id:
+            found.append(f"{org.name}: not linked to a QuickBooks customer in ConnectBooster")
+        else:
+            found.append((org, theirs, invoices))
+    return found
 
 
-def plan_views(views: list[ClientView | str], qbo) -> Plan:
-    """Plan each client in order, numbering the items; a string is a client that could not be read (its line)."""
+def plan_books(qbo, pool: ThreadPoolExecutor, side: Snapshot) -> Books:
+    """The open invoices and every open credit of the clients holding a ConnectBooster credit, in bulk (and every
+    active customer when ConnectBooster shows one with no open invoice: see inbox_books)."""
+    found = [(org, invoices) for org, _, invoices, error in side.holders() if error is None and org.qbo_customer_id]
+    return read_books(qbo, pool, [org.qbo_customer_id for org, _ in found], open_credits=True,
+                      relatives=any(not invoices for _, invoices in found))
+
+
+def build_plan(*, qbo, side: Snapshot, pool: ThreadPoolExecutor, today: date, books: Books | None = None) -> Plan:
+    """Every organization with an open credit (`side`, the mirror's snapshot of ConnectBooster: its contract has
+    no read across organizations, workflow/cb_mirror.py), QuickBooks read for all of them at once (`books`: already
+    read for this side, else read now), each planned in turn."""
+    found = _found(side)
+    books = books if books is not None else plan_books(qbo, pool, side)
+    views: list[ClientView | str] = []
+    for entry in found:
+        if isinstance(entry, str):
+            views.append(entry)
+            continue
+        org, theirs, invoices = entry
+        customer = org.qbo_customer_id
+        if customer in books.failed:
+            log.warning("sweep: organization %s skipped: %s", org.id, books.failed[customer])
+            views.append(f"{org.name}: {books.failed[customer]}")
+            continue
+        view = join_client(org, customer, cb_credits=theirs, cb_invoices=invoices,
+                           qbo_credits=books.credits.get(customer, []), qbo_invoices=books.invoices.get(customer, []))
+        views.append(mark_closed(view, books.closed_through, today))
+    return plan_views(views, qbo, books.everyone)
+
+
+def plan_views(views: list[ClientView | str], qbo, everyone: list | None = None) -> Plan:
+    """Plan each client in order, numbering the items; a string is a client that could not be read (its line);
+    `everyone`: the active customers, when already read."""
     plan = Plan()
     stranded = [v.qbo_customer_id for v in views if isinstance(v, ClientView) and not v.invoices
                 and any(c.remaining > 0 for c in v.usable_credits)]
-    notes = relatives_owing(qbo, stranded) if stranded else {}
+    notes = relatives_owing(qbo, stranded, everyone) if stranded else {}
     for view in views:
         if isinstance(view, str):
             plan.problems.append(view)
