@@ -136,6 +136,11 @@ class BatchStore:
         found = self._batches("SELECT * FROM batches WHERE id = ?", [batch_id])
         return found[0] if found else None
 
+    def state_of(self, batch_id: int) -> str | None:
+        """A sweep's state alone (its plan, hundreds of items of JSON, is not read)."""
+        row = self._db().execute("SELECT state FROM batches WHERE id = ?", [batch_id]).fetchone()
+        return row[0] if row else None
+
     def transition(self, batch_id: int, *, from_states: Iterable[str], to_state: str, **values: Any) -> Batch | None:
         """Move from one of `from_states` to `to_state`; None when another caller won."""
         updates = {k: (str(v) if isinstance(v, Decimal) else json.dumps(v, default=str) if k in JSON else v)

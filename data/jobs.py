@@ -17,7 +17,7 @@ import sqlite_utils
 
 from data.db import transaction
 from data.events import EventKind
-from data.states import SETTLED, TERMINAL, JobKind, JobState, Mode
+from data.states import TERMINAL, JobKind, JobState, Mode
 
 MONEY_FIELDS = ("amount", "invoice_total", "invoice_balance_before", "credit_remaining_before", "invoice_balance_after")
 
@@ -238,11 +238,12 @@ class JobStore:
         return self._jobs(f"SELECT * FROM jobs WHERE batch_id = ? AND kind {kind} 'undo' ORDER BY batch_seq, id",
                           [batch_id])
 
-    def unsettled_in_batch(self, batch_id: int) -> int:
-        """How many of a sweep's items are not settled yet (a count: cheaper than reading a sweep of 300)."""
-        marks = ", ".join("?" for _ in SETTLED)
+    def count_in_batch(self, batch_id: int, states, *, outside: bool = False) -> int:
+        """How many of a sweep's items are in (`outside`: not in) these states: cheaper than reading 300 rows."""
+        marks = ", ".join("?" for _ in states)
         return self._db().execute(f"SELECT count(*) FROM jobs WHERE batch_id = ? AND kind != 'undo' "
-                                  f"AND state NOT IN ({marks})", [batch_id, *sorted(SETTLED)]).fetchone()[0]
+                                  f"AND state {'NOT IN' if outside else 'IN'} ({marks})",
+                                  [batch_id, *sorted(states)]).fetchone()[0]
 
     def latest_undo_of(self, job_id: int) -> Job | None:
         found = self._jobs("SELECT * FROM jobs WHERE undo_of = ? ORDER BY id DESC LIMIT 1", [job_id])

@@ -14,12 +14,16 @@ import threading
 import time
 from collections.abc import Callable
 
+from data.states import SETTLED, JobState
+from workflow.sweep_items import why_not_done
+
 log = logging.getLogger(__name__)
 PUBLISH_EVERY = 1.0  # seconds between two rebuilds of one sweep's message while its state stays the same
 
 
 class PublishThrottle:
-    """`due(batch)` says whether to publish now; if not, `later(batch_id)` is called once the second is up."""
+    """`due(batch_id, state)` says whether to publish now; if not, `later(batch_id)` is called once the second is
+    up."""
 
     def __init__(self, later: Callable[[int], None], *, every: float = PUBLISH_EVERY,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -29,17 +33,17 @@ class PublishThrottle:
         self._lock = threading.Lock()
         self._stopped = False
 
-    def due(self, batch) -> bool:
+    def due(self, batch_id: int, state: str) -> bool:
         now = self.clock()
         with self._lock:
-            last = self._last.get(batch.id)
-            if last is None or last[1] != batch.state or now - last[0] >= self.every:
-                self._last[batch.id] = (now, batch.state)
+            last = self._last.get(batch_id)
+            if last is None or last[1] != state or now - last[0] >= self.every:
+                self._last[batch_id] = (now, state)
                 return True
-            if batch.id not in self._timers and not self._stopped:
-                timer = threading.Timer(self.every - (now - last[0]), self._fire, [batch.id])
+            if batch_id not in self._timers and not self._stopped:
+                timer = threading.Timer(self.every - (now - last[0]), self._fire, [batch_id])
                 timer.daemon = True
-                self._timers[batch.id] = timer
+                self._timers[batch_id] = timer
                 timer.start()
             return False
 
@@ -60,3 +64,22 @@ class PublishThrottle:
             for timer in self._timers.values():
                 timer.cancel()
             self._timers.clear()
+
+
+class PublishesMessage:
+    """SweepService's message: rebuilt from the stored rows when its throttle says so (its lock held)."""
+
+    def _publish_later(self, batch_id: int) -> None:
+        with self.lock:
+            if (batch := self.batches.get(batch_id)) is not None:
+                self._publish(batch)
+
+    def _publish(self, batch) -> None:
+        if self.throttle.due(batch.id, batch.state):  # else rebuilt within the second: a trailing rebuild is due
+            self._rebuild(batch)
+
+    def _rebuild(self, batch) -> None:
+        items = self.store.in_batch(batch.id)
+        undo = self.controls.view(batch, items) if batch.undo_by else None
+        self.runner.notifier.publish_batch(batch, items, {j.id: why_not_done(self.store, j) for j in items
+                                                          if j.state in SETTLED - {JobState.VERIFIED}}, undo)

@@ -43,15 +43,15 @@ from workflow.policy import REFUSAL_EVENTS, Action, NotAllowed, Permit, Policy
 from workflow.prefetch import Prefetch, RoundReads, confirm, read_round, unconfirmed
 from workflow.sweep import Plan, heads
 from workflow.sweep_controls import SweepControls
-from workflow.sweep_items import create_item, why_not_done
-from workflow.sweep_publish import PublishThrottle
+from workflow.sweep_items import create_item
+from workflow.sweep_publish import PublishesMessage, PublishThrottle
 
 log = logging.getLogger(__name__)
 # Items started together with bulk reads: one read's worth, so a snapshot is seconds old at its check, not minutes.
 WAVE = 100
 
 
-class SweepService:
+class SweepService(PublishesMessage):
     """Built by the runner it drives (JobRunner(sweeps=...)); `planner` is the directory's plan_sweep."""
 
     def __init__(self, *, store: JobStore, batches: BatchStore, runner, planner: Callable[[], Plan], policy: Policy,
@@ -183,23 +183,24 @@ class SweepService:
             self.advance(batch.id)
 
     def item_changed(self, job: Job) -> None:
-        """An item moved. While one is still writing nothing can start; while one is unsettled after the sync the
-        sweep cannot finish: then only its message moves (at most every second), else the sweep advances."""
-        with self.lock:
-            batch = self.batches.get(job.batch_id)
-            if batch is not None and (
-                    (batch.state == BatchState.RUNNING and job.state in IN_QUICKBOOKS)
-                    or (batch.state == BatchState.SYNCING and self.store.unsettled_in_batch(batch.id))):
-                self._publish(batch)
+        """While an item (with bulk reads: any) still writes nothing starts, while one is unsettled after the sync
+        nothing finishes: then only the message moves (at most every second); else the sweep advances."""
+        with self.lock:  # the state alone: the plan (JSON of every item) is read only to rebuild the message
+            state, writing = self.batches.state_of(job.batch_id), job.state in IN_QUICKBOOKS
+            if (state == BatchState.RUNNING and (writing or self.bulk_reads and self.store.count_in_batch(
+                    job.batch_id, IN_QUICKBOOKS))) or (state == BatchState.SYNCING and self.store.count_in_batch(
+                    job.batch_id, SETTLED, outside=True)):
+                if self.throttle.due(job.batch_id, state):
+                    self._rebuild(self.batches.get(job.batch_id))
                 return
         self.advance(job.batch_id)
 
     def accepts_parked(self, job: Job) -> bool:
         """True while the item's sweep still waits to request its one sync."""
-        batch = self.batches.get(job.batch_id)
-        if batch is not None and job.kind == JobKind.UNDO:
-            return self.controls.accepts_parked(batch)
-        return batch is not None and batch.state == BatchState.RUNNING
+        if job.kind == JobKind.UNDO:
+            batch = self.batches.get(job.batch_id)
+            return batch is not None and self.controls.accepts_parked(batch)
+        return self.batches.state_of(job.batch_id) == BatchState.RUNNING
 
     def advance(self, batch_id: int) -> None:
         """Create the next items, request the sync when all left QuickBooks, finish when all settled."""
@@ -285,16 +286,3 @@ class SweepService:
         if not parked:
             return move_batch(self.batches, batch, BatchState.FINISHED) or batch, None
         return self.half.finish_sweep(self, batch, parked)
-
-    def _publish_later(self, batch_id: int) -> None:
-        with self.lock:
-            if (batch := self.batches.get(batch_id)) is not None:
-                self._publish(batch)
-
-    def _publish(self, batch: Batch) -> None:
-        if not self.throttle.due(batch):
-            return  # rebuilt within the second in this state: one trailing rebuild is scheduled
-        items = self.store.in_batch(batch.id)
-        undo = self.controls.view(batch, items) if batch.undo_by else None
-        self.runner.notifier.publish_batch(batch, items, {j.id: why_not_done(self.store, j) for j in items
-                                                          if j.state in SETTLED - {JobState.VERIFIED}}, undo)

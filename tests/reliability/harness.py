@@ -21,7 +21,7 @@ from sandbox import seed
 from sandbox.run import APPROVER, APPROVER_2, CHANNEL, NOTIFY, QBO_CLIENT_ID, QBO_CLIENT_SECRET, REQUESTER, Sandbox
 from sandbox.slack_driver import SlackDriver
 from tests.reliability import zygote
-from tests.scenarios.world import wait_until
+from tests.scenarios.world import SLACK_SCALE, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 STEP_REPLIES = ("Approved by", "Recorded in QuickBooks", "resynced:", "requested from", "Verified:")
@@ -90,13 +90,14 @@ def kill(proc: subprocess.Popen | zygote.Forked) -> None:
 
 
 class ProcessBot:
-    """A sandbox plus a real bot process on one database, killable and restartable."""
+    """A sandbox plus a real bot process on one database, killable and restartable. The fake Slack keeps Slack's
+    rate tiers, SLACK_SCALE times faster, and so does the bot's pacer (tests/reliability/zygote.py), as in a World."""
 
     def __init__(self, tmp_path: Path, *, prepare=None, **env: str) -> None:
-        self.sb = Sandbox(fast=True, prepare=prepare)
+        self.sb = Sandbox(fast=True, prepare=prepare, slack_scale=SLACK_SCALE)
         self.qbo, self.cb, self.slack = self.sb.qbo, self.sb.cb, self.sb.slack
         self.tmp, self.db, self.log = tmp_path, tmp_path / "bot.db", tmp_path / "bot.log"
-        self.env = bot_env(self.sb, self.db, free_port(), **env)
+        self.env = bot_env(self.sb, self.db, free_port(), TEST_SLACK_SCALE=str(SLACK_SCALE), **env)
         self.driver = SlackDriver(bot_url=f"http://127.0.0.1:{self.env['PORT']}/slack/events",
                                   signing_secret=self.sb.signing_secret, slack=self.slack)
         self.proc = start_bot(self.env, tmp_path, self.log)

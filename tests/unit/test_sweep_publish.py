@@ -13,20 +13,19 @@ def test_a_new_state_publishes_at_once_the_same_state_waits_for_one_trailing_reb
     throttle = PublishThrottle(lambda batch_id: (later.append(batch_id), fired.set()), every=0.05,
                                clock=lambda: now[0])
     running, syncing = SimpleNamespace(id=7, state="running"), SimpleNamespace(id=7, state="syncing")
-    assert throttle.due(running)                                   # the first rebuild
-    assert not throttle.due(running) and not throttle.due(running)  # within the second: deferred, once
-    assert throttle.due(syncing)                                   # a new state: at once
+    assert throttle.due(running.id, running.state)                                   # the first rebuild
+    assert not throttle.due(running.id, running.state) and not throttle.due(running.id, running.state)  # within the second: deferred, once
+    assert throttle.due(syncing.id, syncing.state)                                   # a new state: at once
     assert fired.wait(2) and later == [7]                          # the one trailing rebuild came
     now[0] += 1.0
-    assert throttle.due(syncing)                                   # a second later: at once again
-    assert throttle.due(SimpleNamespace(id=8, state="running"))    # another sweep is not held by this one
+    assert throttle.due(syncing.id, syncing.state)                                   # a second later: at once again
+    assert throttle.due(8, "running")    # another sweep is not held by this one
 
 
 def test_a_stopped_throttle_fires_nothing():
     later: list[int] = []
     throttle = PublishThrottle(later.append, every=0.05, clock=lambda: 0.0)
-    batch = SimpleNamespace(id=1, state="running")
-    assert throttle.due(batch) and not throttle.due(batch)
+    assert throttle.due(1, "running") and not throttle.due(1, "running")
     throttle.stop()
     threading.Event().wait(0.15)
     assert later == []
