@@ -1,15 +1,16 @@
 """`make bench`: every benchmark in turn (each also runs alone: python -m bench.ack, .picker, .budget,
-.throughput, .resources, .new_credits, .inbox). Prints the machine first; docs/benchmarks.md records a run's output."""
+.throughput, .resources, .new_credits, .inbox, .volume). Prints the machine first; docs/benchmarks.md records a
+run's output."""
 from __future__ import annotations
 
 import sys
 import time
 
-from bench import ack, budget, inbox, picker, resources, throughput
+from bench import ack, budget, inbox, new_credits, picker, resources, throughput, volume
 from bench.rig import machine
 
 BENCHMARKS = {"ack": ack.run, "picker": picker.run, "budget": budget.run, "throughput": throughput.run,
-              "resources": resources.run, "inbox": inbox.run}
+              "resources": resources.run, "new_credits": new_credits.run, "inbox": inbox.run, "volume": volume.run}
 
 
 def main(argv: list[str]) -> int:
