@@ -50,8 +50,11 @@ def test_sync_fails_twice_then_sync_again_finishes(world, figures):
     arm = lambda: world.cb.faults.inject("fail_sync", times=2)  # noqa: E731
     clicks = done(world, figures, "ConnectBooster faults", "integration sync failed, twice", 2, start(world, arm))
     assert clicks == 2
-    alerts = [m for m in world.slack.messages(NOTIFY) if "needs attention" in m.get("text", "")]
-    assert len(alerts) == 2
+    # One alert per failed sync; once the job is verified each is updated in place to say so (they are read once
+    # those updates have gone out: a count taken at once could find one already reworded and one not yet).
+    alerts = world.slack.wait_for(lambda s: (found := [m for m in s.messages(NOTIFY) if "attention" in m.get("text", "")])
+                                  and all("*Resolved*" in m["text"] for m in found) and found, timeout=10)
+    assert len(alerts) == 2 and all("It had needed attention" in m["text"] for m in alerts)
 
 
 def test_sync_stuck_in_pending_alerts(make_world, figures):
