@@ -33,8 +33,10 @@ def inbox(world, timeout: float = 5) -> dict:
 
 
 def thread_texts(world, message: dict) -> str:
-    return str([m.get("text") for m in world.slack.wait_for(lambda s: len(s.thread(CHANNEL, message["ts"])) > 0
-                                                            and s.thread(CHANNEL, message["ts"]))])
+    """The sweep's thread once its "Not in this sweep" reply is there (the plan's pages may come before it)."""
+    return str([m.get("text") for m in world.slack.wait_for(
+        lambda s: any("Not in this sweep" in (m.get("text") or "") for m in s.thread(CHANNEL, message["ts"]))
+        and s.thread(CHANNEL, message["ts"]), timeout=20)])
 
 
 def test_the_picker_shows_an_old_payment_as_closed_and_offers_nothing(closed):
