@@ -100,8 +100,7 @@ def test_validation_errors_come_back_under_the_input_with_what_was_typed(console
 def test_the_whole_help_article_through_the_console_api(console_world):
     world = console_world
     job_id = request_10040(world)
-    assert post(world, "action", user=APPROVER, kind="message", channel=CHANNEL, ts=world.job(job_id).parent_ts,
-                action_id="approve").json() == {"ok": True}
+    assert click_on_parent(world, job_id, "approve", APPROVER).json() == {"ok": True}
     world.wait_state(job_id, "verified", timeout=30)
     st = wait_state(world, lambda s: "Verified" in channel_html(s) and "Done — applied and synced" in channel_html(s)
                     and "Credit applied for" in channel_html(s, "C0NOTIFY"), user=APPROVER)
