@@ -15,8 +15,9 @@ from data.db import Connections
 from data.jobs import JobStore
 from data.outbox import Outbox
 from messages.deliverer import Deliverer
-from messages.pacing import PROGRESS_SECONDS, Pacer, pace_requests
+from messages.pacing import PROGRESS_SECONDS, PacedWebClient, Pacer, Rate, pace_requests
 from sandbox.fake_slack import FakeSlack
+from sandbox.fake_slack.ratelimits import Bucket
 from tests.clock import FakeClock
 
 CH, NOTIFY = "C0FINANCE", "C0NOTIFY"
@@ -133,6 +134,25 @@ def test_a_listeners_views_update_waits_for_its_token(slack_on_clock):
     assert response.status == 200 and answers == [True] * 150
     assert slack.ratelimited_counts() == {}
     assert clock() - start >= (150 - 20) / 100 * 60 * 0.9  # it waited, about as long as the tier asks
+
+
+def test_a_listeners_call_refused_with_429_waits_its_retry_after_and_goes_through_once_more():
+    """Slack can refuse what the pacer let go (another app process, a budget already spent): the paced client holds
+    the method for Retry-After, then sends the call once more; nothing is lost and Slack is asked no faster."""
+    clock = FakeClock()
+    slack = FakeSlack(clock=clock, rate_limits={"views.publish": Bucket(per_minute=6, burst=1)})  # one per 10 s
+    slack.start()
+    try:
+        slack.add_user("U0REQUEST", "requester")
+        pacer = Pacer({"views.publish": Rate(6000, 100)}, clock=clock, sleep=clock.sleep)  # unaware of the limit
+        client = PacedWebClient(token="xoxb-test", base_url=slack.api_url, pacer=pacer)
+        start = clock()
+        answers = [client.views_publish(user_id="U0REQUEST", view=HOME)["ok"] for _ in range(2)]
+        assert answers == [True, True]
+        assert slack.ratelimited_counts() == {"views.publish": 1}  # the second was refused once, then went through
+        assert clock() - start >= 10  # after the Retry-After Slack asked for, not at once
+    finally:
+        slack.stop()
 
 
 def test_a_scaled_pacer_runs_the_same_tiers_faster():
